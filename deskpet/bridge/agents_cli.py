@@ -1,0 +1,48 @@
+"""`deskpet agents status|install|uninstall [claude|codex|cursor|all]`.
+
+The lead wires it in with `agents_cli.register(subparsers)`; the parser's default `func` runs
+the command and returns the exit code (0 when every file could be read and written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from deskpet.bridge import installers
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "agents",
+        help="connect deskpet to Claude Code, Codex and Cursor",
+        description="Show, install or remove deskpet's hooks in your coding agents' settings. "
+        "Your own hooks are kept; each file is backed up once before deskpet first changes it.",
+    )
+    parser.add_argument("action", choices=("status", "install", "uninstall"), nargs="?",
+                        default="status")
+    parser.add_argument("agent", choices=(*installers.AGENTS, "all"), nargs="?", default="all")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    reports = installers.run(args.action, args.agent)
+    for report in reports:
+        for line in report.lines:
+            print(line)
+    if args.action == "install" and any(r.changed for r in reports):
+        print("Restart running agents so they pick up the new hooks.")
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry for testing: `python -m deskpet.bridge.agents_cli status`."""
+    parser = argparse.ArgumentParser(prog="deskpet")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["agents", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,262 @@
+"""Zero-config Codex support: tail the session rollouts Codex writes anyway.
+
+Codex appends one JSON object per line to ~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl. We
+follow every such file from where it ended when we started (old content is history, not news),
+read new files from their start, and keep a partial-line buffer because a line may arrive in
+several writes. Poll-based on purpose: no file-watching dependency, and tests call poll().
+
+Each interesting line becomes a hook-shaped payload and goes through the same summarizer and
+normalizer as real hook events, so one set of rules decides what is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from deskpet.bridge import hook
+from deskpet.bridge.events import AgentEvent, normalize
+
+MAX_LINE = 8 << 20  # a function output line can be megabytes; beyond this we skip the line
+_FIRST_LINE_LIMIT = 1 << 20
+_SESSION_IN_NAME = re.compile(
+    r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$"
+)
+_SHELLS = {"bash", "sh", "zsh", "fish"}
+
+
+def codex_home() -> Path:
+    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
+
+
+@dataclass
+class _File:
+    offset: int
+    session: str = ""
+    cwd: str = ""
+    turn: str = ""
+    buffer: bytes = b""
+    skipping: bool = False  # inside a line longer than MAX_LINE
+    tools: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
+
+
+def _timestamp(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _command_text(arguments: object) -> str:
+    """The shell command inside a function call's JSON arguments (string or argv list)."""
+    try:
+        args = json.loads(arguments) if isinstance(arguments, str) else arguments
+    except ValueError:
+        return ""
+    if not isinstance(args, dict):
+        return ""
+    command = args.get("command", args.get("cmd"))
+    if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
+        # ["bash", "-lc", "git status"] -> "git status"
+        if os.path.basename(command[0]) in _SHELLS and len(command) >= 3:
+            return command[-1]
+        return " ".join(command)
+    return command if isinstance(command, str) else ""
+
+
+def line_payload(record: dict, state: _File) -> dict | None:
+    """A hook-shaped payload for one rollout line, updating per-file state; None to skip."""
+    kind, body = record.get("type"), record.get("payload")
+    if not isinstance(body, dict):
+        return None
+    if kind == "session_meta":
+        state.session = str(body.get("id") or state.session)
+        state.cwd = str(body.get("cwd") or state.cwd)
+        return {"hook_event_name": "SessionStart", "source": "rollout"}
+    if kind == "turn_context":
+        state.turn = str(body.get("turn_id") or state.turn)
+        state.cwd = str(body.get("cwd") or state.cwd)
+        return None
+    sub = body.get("type")
+    if kind == "event_msg":
+        if sub == "task_started":
+            state.turn = str(body.get("turn_id") or state.turn)
+            return {"hook_event_name": "UserPromptSubmit"}
+        if sub == "task_complete":
+            return {"hook_event_name": "Stop", "last_assistant_message": body.get("last_agent_message")}
+        if sub == "turn_aborted":
+            # The owner pressed Esc: the turn is over, not broken.
+            return {"hook_event_name": "Stop", "reason": str(body.get("reason") or "aborted")}
+        if sub in ("exec_approval_request", "apply_patch_approval_request"):
+            tool = "Bash" if sub == "exec_approval_request" else "apply_patch"
+            return {
+                "hook_event_name": "PermissionRequest",
+                "tool_name": tool,
+                "tool_input": {"command": _command_text({"command": body.get("command")})},
+            }
+        return None
+    if kind == "response_item":
+        call_id = body.get("call_id")
+        call_id = call_id if isinstance(call_id, str) else ""
+        if sub in ("function_call", "custom_tool_call", "local_shell_call"):
+            name = body.get("name") if isinstance(body.get("name"), str) else "shell"
+            if sub == "custom_tool_call":
+                command = body.get("input") if isinstance(body.get("input"), str) else ""
+            else:
+                command = _command_text(body.get("arguments") or body.get("action"))
+            if call_id:
+                if len(state.tools) > 256:
+                    state.tools.clear()
+                state.tools[call_id] = name
+            return {
+                "hook_event_name": "PreToolUse",
+                "tool_name": name,
+                "tool_use_id": call_id,
+                "tool_input": {"command": command} if command else {},
+            }
+        if sub in ("function_call_output", "custom_tool_call_output"):
+            return {
+                "hook_event_name": "PostToolUse",
+                "tool_name": state.tools.pop(call_id, ""),
+                "tool_use_id": call_id,
+            }
+    return None
+
+
+class RolloutTailer:
+    """Follows Codex rollout files and turns new lines into AgentEvents.
+
+    Call poll() yourself (tests, a QTimer) or start() a background thread that polls every
+    `interval` seconds. Events go to `on_event` (if given) and are returned by poll().
+    """
+
+    def __init__(
+        self,
+        on_event: Callable[[AgentEvent], None] | None = None,
+        root: Path | None = None,
+    ) -> None:
+        self.root = Path(root) if root is not None else codex_home() / "sessions"
+        self.on_event = on_event
+        self._files: dict[Path, _File] = {}
+        self._primed = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- polling -------------------------------------------------------------------
+
+    def poll(self) -> list[AgentEvent]:
+        events: list[AgentEvent] = []
+        for path in self._discover():
+            state = self._files.get(path)
+            if state is None:
+                state = self._files[path] = self._new_file(path, at_end=not self._primed)
+            events.extend(self._read(path, state))
+        self._primed = True
+        if self.on_event is not None:
+            for event in events:
+                self.on_event(event)
+        return events
+
+    def _discover(self) -> list[Path]:
+        found = []
+        for folder, _dirs, names in os.walk(self.root):
+            for name in names:
+                if name.startswith("rollout-") and name.endswith(".jsonl"):
+                    found.append(Path(folder) / name)
+        gone = set(self._files) - set(found)
+        for path in gone:
+            del self._files[path]
+        return sorted(found)
+
+    def _new_file(self, path: Path, at_end: bool) -> _File:
+        match = _SESSION_IN_NAME.search(path.name)
+        state = _File(offset=0, session=match.group(1) if match else "")
+        if at_end:
+            # Skip the history, but learn the session and folder from its first line.
+            try:
+                state.offset = path.stat().st_size
+                with path.open("rb") as f:
+                    first = f.readline(_FIRST_LINE_LIMIT)
+                record = json.loads(first)
+                if isinstance(record, dict) and record.get("type") == "session_meta":
+                    line_payload(record, state)
+            except (OSError, ValueError):
+                pass
+        return state
+
+    def _read(self, path: Path, state: _File) -> list[AgentEvent]:
+        try:
+            size = path.stat().st_size
+            if size < state.offset:  # truncated or replaced: start over
+                state.offset, state.buffer, state.skipping = 0, b"", False
+            if size == state.offset:
+                return []
+            with path.open("rb") as f:
+                f.seek(state.offset)
+                chunk = f.read(size - state.offset)
+        except OSError:
+            return []
+        state.offset += len(chunk)
+        lines = (state.buffer + chunk).split(b"\n")
+        state.buffer = lines.pop()  # the part after the last newline is not a line yet
+        if len(state.buffer) > MAX_LINE:
+            state.buffer, state.skipping = b"", True
+        events = []
+        for raw in lines:
+            if state.skipping:  # this newline ends the oversized line
+                state.skipping = False
+                continue
+            event = self._event(raw, state)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _event(self, raw: bytes, state: _File) -> AgentEvent | None:
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(record, dict):
+            return None
+        payload = line_payload(record, state)
+        if payload is None:
+            return None
+        payload.update(session_id=state.session, turn_id=state.turn, cwd=state.cwd)
+        wire = hook.summarize("codex", payload, "rollout")
+        ts = _timestamp(record.get("timestamp"))
+        if ts is not None:
+            wire["ts"] = ts
+        return normalize(wire)
+
+    # --- background thread -----------------------------------------------------------
+
+    def start(self, interval: float = 1.0) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval,), name="deskpet-codex-rollout", daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll()
+            except Exception:  # a bad file must not end the tailer; the next poll retries
+                pass
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

@@ -1,0 +1,326 @@
+"""`deskpet-hook`: the tiny program coding agents run on every hook event.
+
+Usage (written by the installers):  deskpet-hook --agent claude|codex|cursor|gemini
+
+The agent passes the event as JSON on stdin (Codex's `notify` passes it as the last argument
+instead). The shim picks a few whitelisted, truncated fields out of it, sends them as ONE NDJSON
+line to the running pet over its Unix socket, and exits 0. It never runs, opens or interpolates
+anything from the payload, never prints anything except the reply Cursor and Gemini expect, and
+drops the event when no pet is listening.
+
+Standard library only, and no other deskpet module: agents wait for this program, so its import
+must stay cheap and nothing in the app may break it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import socket
+import sys
+import time
+
+SOCKET_NAME = "bridge.sock"
+# Any of these in a hook command marks the entry as deskpet's own (installers look for them).
+MARKERS = ("deskpet-hook", "deskpet.bridge.hook")
+AGENTS = ("claude", "codex", "cursor", "gemini")
+
+MAX_STDIN = 1 << 20  # 1 MB: enough for the fields we keep; huge tool output is cut off
+STDIN_DEADLINE = 0.5  # seconds; an agent that never closes stdin must not hang us
+SEND_TIMEOUT = 0.1
+MESSAGE_CHARS = 300  # narration needs the gist of the last reply, not all of it
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ID = re.compile(r"[^A-Za-z0-9._:-]")
+_PROGRAM = re.compile(r"[\w.+-]{1,40}")
+_SUBCOMMAND = re.compile(r"[a-z][a-z0-9:_-]{0,24}")
+_PATCH_FILE = re.compile(r"\*\*\* (?:Update|Add|Delete) File: ([^\n]+)")
+# Programs whose first argument says what they do ("git log", "npm test").
+_WITH_SUBCOMMAND = frozenset(
+    "git npm pnpm yarn bun cargo go docker kubectl make uv pip pip3 poetry brew gh swift "
+    "xcodebuild dotnet mix gradle mvn rake bundle deno npx pytest terraform".split()
+)
+_SKIP_PROGRAMS = frozenset("cd pushd popd export set source . true :".split())
+_PREFIX_PROGRAMS = frozenset("sudo env time nohup exec command".split())
+
+
+def data_dir() -> str:
+    """Same rule as deskpet.paths.data_dir(), repeated here to keep the shim stdlib-only."""
+    env = os.environ.get("DESKPET_HOME")
+    if env:
+        return env
+    home = os.path.expanduser("~")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Application Support", "deskpet")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    return os.path.join(base, "deskpet")
+
+
+def socket_path() -> str:
+    return os.path.join(data_dir(), SOCKET_NAME)
+
+
+# --- small text helpers -------------------------------------------------------------------
+
+
+def _text(value: object, limit: int) -> str:
+    """A one-line, e-mail-free, truncated string, or "" for anything that is not text."""
+    if not isinstance(value, str):
+        return ""
+    value = " ".join(value.split())
+    value = _EMAIL.sub("<email>", value)
+    return value[: limit - 1] + "…" if len(value) > limit else value
+
+
+def _ident(value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    return _ID.sub("", value)[:80] if isinstance(value, str) else ""
+
+
+def _basename(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    return _text(os.path.basename(value.strip().rstrip("/\\")), 80)
+
+
+def command_head(command: object) -> str:
+    """The program a shell command runs ("git log", "mkdir"), never its arguments."""
+    if not isinstance(command, str):
+        return ""
+    for segment in re.split(r"&&|\|\||[;|\n]", command[:4000]):
+        words = segment.split()
+        while words and "=" in words[0] and not words[0].startswith(("=", "-")):
+            words.pop(0)  # FOO=bar prefix
+        while len(words) > 1 and words[0] in _PREFIX_PROGRAMS:
+            words.pop(0)
+        if not words:
+            continue
+        program = os.path.basename(words[0].strip("\"'()"))
+        if program in _SKIP_PROGRAMS:
+            continue
+        if not _PROGRAM.fullmatch(program):
+            return ""
+        if program in _WITH_SUBCOMMAND and len(words) > 1 and _SUBCOMMAND.fullmatch(words[1]):
+            return f"{program} {words[1]}"
+        return program
+    return ""
+
+
+def _tool_detail(tool: str, tool_input: object, payload: dict) -> str:
+    """A short, safe hint of what the tool touched: program, file basename, host, agent type."""
+    src = tool_input if isinstance(tool_input, dict) else {}
+    command = src.get("command")
+    if isinstance(command, str) and "*** Begin Patch" in command:
+        found = _PATCH_FILE.search(command)  # Codex apply_patch carries the patch as "command"
+        return _basename(found.group(1)) if found else ""
+    if isinstance(command, str):
+        return command_head(command)
+    for key in ("file_path", "filePath", "notebook_path", "path"):
+        if isinstance(src.get(key), str):
+            return _basename(src[key])
+    if isinstance(src.get("subagent_type"), str):
+        return _text(src["subagent_type"], 40)
+    url = src.get("url")
+    if isinstance(url, str):
+        host = re.match(r"[a-z]+://([^/?#:@]+)", url)
+        return _text(host.group(1), 60) if host else ""
+    # Cursor's older events carry these at the top level.
+    if isinstance(payload.get("command"), str):
+        return command_head(payload["command"])
+    if isinstance(payload.get("file_path"), str):
+        return _basename(payload["file_path"])
+    details = payload.get("details")  # Gemini's permission notification
+    if isinstance(details, dict) and isinstance(details.get("rootCommand"), str):
+        return command_head(details["rootCommand"])
+    return ""
+
+
+def _first_line(value: object) -> object:
+    return value.strip().split("\n", 1)[0] if isinstance(value, str) else value
+
+
+def _first(payload: dict, *keys: str) -> object:
+    for key in keys:
+        value = payload.get(key)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _last_message(payload: dict) -> object:
+    """The agent's own last reply (for narration); never the owner's prompt."""
+    if payload.get("hook_event_name") == "afterAgentResponse":  # Cursor
+        return payload.get("text")
+    return _first(payload, "last_assistant_message", "last-assistant-message", "prompt_response")
+
+
+def summarize(agent: str, payload: dict, channel: str = "hook") -> dict:
+    """The whitelisted summary of one agent event: the only thing that leaves this process.
+
+    Never the prompt, file contents, command output, transcript paths or e-mail addresses.
+    """
+    if "cursor_version" in payload and agent != "cursor":
+        # Cursor replays the hooks in ~/.claude/settings.json; it is still Cursor talking.
+        via, agent = agent, "cursor"
+    else:
+        via = ""
+    roots = payload.get("workspace_roots")
+    cwd = payload.get("cwd") or (roots[0] if isinstance(roots, list) and roots else "")
+    tool = _text(payload.get("tool_name"), 64)
+    details = payload.get("details")
+    if not tool and isinstance(details, dict) and details.get("type") == "exec":
+        tool = "Shell"  # Gemini's permission notification for a shell command
+    summary = {
+        "v": 1,
+        "agent": agent,
+        "channel": channel,
+        "event": _text(_first(payload, "hook_event_name", "type"), 64),
+        "session": _ident(_first(payload, "session_id", "conversation_id", "thread-id")),
+        "turn": _ident(_first(payload, "turn_id", "turn-id", "generation_id", "prompt_id")),
+        "cwd": _basename(cwd),
+        "tool": tool,
+        "tool_id": _ident(payload.get("tool_use_id")),
+        "detail": _tool_detail(tool, payload.get("tool_input"), payload),
+        "ntype": _text(payload.get("notification_type"), 40),
+        "message": _text(_last_message(payload), MESSAGE_CHARS),
+        "note": _text(payload.get("message"), 120),  # notifications: "Claude needs your permission"
+        # The first line only ("Exit code 128", "rate_limit"): the rest is command output.
+        "error": _text(_first_line(_first(payload, "failure_type", "error", "error_message")), 60),
+        "reason": _text(_first(payload, "reason", "source", "trigger"), 40),
+        "status": _text(payload.get("status"), 40),
+        "subagent": _text(payload.get("agent_type"), 40),
+        "subagent_id": _ident(payload.get("agent_id")),
+        "interrupt": payload.get("is_interrupt") is True,
+        "via": via,
+        "ts": time.time(),
+    }
+    return {k: v for k, v in summary.items() if v not in ("", False)}
+
+
+def salvage(data: bytes) -> dict:
+    """Top-level string fields from a payload cut off at MAX_STDIN (a huge tool response).
+
+    Unescaped `"key"` can only be a real key: inside JSON strings quotes are backslashed.
+    """
+    text = data.decode("utf-8", "replace")
+    found = {}
+    for key in ("hook_event_name", "session_id", "conversation_id", "cwd", "tool_name",
+                "tool_use_id", "turn_id", "generation_id", "cursor_version"):
+        match = re.search(rf'"{key}"\s*:\s*"((?:[^"\\]|\\.){{0,300}})"', text)
+        if match:
+            try:
+                found[key] = json.loads(f'"{match.group(1)}"')
+            except ValueError:
+                pass
+    return found
+
+
+# --- input and output -----------------------------------------------------------------
+
+
+def read_stdin(limit: int = MAX_STDIN, deadline: float = STDIN_DEADLINE) -> bytes:
+    """At most `limit` bytes, giving up after `deadline` seconds; b"" on a terminal."""
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return b""
+    if os.isatty(fd):
+        return b""
+    chunks, total = [], 0
+    end = time.monotonic() + deadline
+    while total < limit:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, min(1 << 16, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def parse(data: bytes | str, truncated: bool = False) -> dict | None:
+    try:
+        payload = json.loads(data)
+    except (ValueError, RecursionError):
+        return salvage(data.encode() if isinstance(data, str) else data) if truncated else None
+    return payload if isinstance(payload, dict) else None
+
+
+def send(summary: dict, path: str | None = None) -> bool:
+    """One NDJSON line to the pet; False (event dropped) when no pet is listening."""
+    line = json.dumps(summary, ensure_ascii=False, separators=(",", ":")) + "\n"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(SEND_TIMEOUT)
+        sock.connect(path or socket_path())
+        sock.sendall(line.encode("utf-8"))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+def reply_for(agent: str, event: str) -> str:
+    """What the agent expects on stdout: Cursor and Gemini want JSON, the others nothing."""
+    if agent == "cursor":
+        return '{"continue": true}' if event == "beforeSubmitPrompt" else "{}"
+    if agent == "gemini":
+        return "{}"
+    return ""
+
+
+def _agent_from(argv: list[str]) -> str:
+    for i, arg in enumerate(argv):
+        if arg == "--agent" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in AGENTS else "unknown"
+        if arg.startswith("--agent="):
+            value = arg.split("=", 1)[1]
+            return value if value in AGENTS else "unknown"
+    return "unknown"
+
+
+def run(argv: list[str]) -> str:
+    """Handle one event; returns the reply to print."""
+    agent = _agent_from(argv)
+    reply = reply_for(agent, "")
+    if argv and argv[-1].lstrip().startswith("{"):
+        # Codex `notify` hands the JSON over as the last argument and leaves stdin alone.
+        payload, channel = parse(argv[-1][:MAX_STDIN]), "notify"
+    else:
+        data = read_stdin()
+        payload, channel = parse(data, truncated=len(data) >= MAX_STDIN), "hook"
+    if payload is None:
+        return reply
+    event = payload.get("hook_event_name")
+    reply = reply_for(agent, event if isinstance(event, str) else "")
+    if agent != "unknown":
+        send(summarize(agent, payload, channel))
+    return reply
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Always 0: a broken pet must never break the agent."""
+    reply = ""
+    try:
+        args = sys.argv[1:] if argv is None else argv
+        reply = reply_for(_agent_from(args), "")
+        reply = run(args)
+    except BaseException:  # noqa: B036 - the contract is "never fail", even on Ctrl-C
+        pass
+    try:
+        if reply:
+            sys.stdout.write(reply)
+            sys.stdout.flush()
+    except BaseException:  # noqa: B036
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Many live agent sessions folded into one mood for the pet.
+
+Pure logic with an injectable clock: feed() AgentEvents in, read mood() out. It handles what
+real agents do: the same event arriving on two channels (Codex hook + notify + rollout, Cursor
+replaying Claude's hooks), tool events out of order, and sessions that die without a goodbye.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from deskpet.bridge import events as ev
+from deskpet.bridge.events import AgentEvent
+
+# Moods, from most to least urgent. The pet shows the most urgent mood of any session.
+PERMISSION = "permission"  # an agent asks the owner to approve something
+WAITING = "waiting"  # an agent waits for the owner's input
+ERROR = "error"  # a turn failed (rate limit, API error)
+WORKING = "working"  # a tool runs
+THINKING = "thinking"  # between prompt and tools, or between tools
+DONE = "done"  # a turn just finished
+IDLE = "idle"
+PRIORITY = (PERMISSION, WAITING, ERROR, WORKING, THINKING, DONE, IDLE)
+
+# Working variants, from the tool category.
+VARIANTS = {
+    ev.SHELL: "shell",
+    ev.EDIT: "editing",
+    ev.READ: "reading",
+    ev.SEARCH: "searching",
+    ev.DELEGATE: "delegating",
+    ev.WEB: "searching",
+    ev.OTHER: "",
+}
+
+WORKING_TIMEOUT = 5 * 60  # working/thinking with no event for this long: the agent hung or died
+FORGET_AFTER = 60 * 60  # a session silent this long is forgotten
+DONE_FOR = 60  # done/error relax to idle after this long
+_ID_DEDUP_WINDOW = 10 * 60  # events carrying a turn or tool id: same id, same event
+_PLAIN_DEDUP_WINDOW = 3.0  # events without ids: identical within seconds = one event
+
+
+@dataclass(frozen=True)
+class Mood:
+    """What the pet should show, and who caused it.
+
+    Attributes:
+        state: one of PRIORITY.
+        agent, project, session: the session that decided the mood ("" when idle).
+        variant: for WORKING, what kind of work ("shell", "editing", "reading", "searching",
+            "delegating", or "" when unknown).
+        message: the latest message of that session (a notification, the last reply).
+        sessions: how many sessions are live.
+    """
+
+    state: str = IDLE
+    agent: str = ""
+    project: str = ""
+    session: str = ""
+    variant: str = ""
+    message: str = ""
+    sessions: int = 0
+
+
+@dataclass
+class _Session:
+    agent: str
+    session: str
+    project: str = ""
+    state: str = IDLE
+    variant: str = ""
+    message: str = ""
+    last_reply: str = ""
+    last_event: float = 0.0
+    since: float = 0.0
+    open_tools: dict[str, str] = field(default_factory=dict)  # tool id -> category
+    finished_tools: dict[str, float] = field(default_factory=dict)  # ends seen before starts
+    subagents: int = 0
+
+
+class SessionTracker:
+    """Folds AgentEvents from every agent into one Mood.
+
+    `clock` returns seconds (time.monotonic by default); tests pass a fake one.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        working_timeout: float = WORKING_TIMEOUT,
+        forget_after: float = FORGET_AFTER,
+        done_for: float = DONE_FOR,
+    ) -> None:
+        self.now = clock
+        self.working_timeout = working_timeout
+        self.forget_after = forget_after
+        self.done_for = done_for
+        self._sessions: dict[tuple[str, str], _Session] = {}
+        self._seen: dict[tuple, float] = {}
+
+    # --- input -----------------------------------------------------------------------
+
+    def feed(self, event: AgentEvent) -> AgentEvent | None:
+        """Apply one event. Returns it (a turn_complete gains the last reply it lacked), or
+        None when it was a duplicate or changed nothing worth telling the pet about."""
+        now = self.now()
+        self.tick()
+        if self._duplicate(event, now):
+            return None
+        key = (event.agent, event.session)
+        s = self._sessions.get(key)
+        if s is None:
+            if event.kind == ev.SESSION_END:
+                return None
+            s = self._sessions[key] = _Session(event.agent, event.session, since=now)
+        s.last_event = now
+        if event.project and event.project != "<CWD>":
+            s.project = event.project
+        if event.kind == ev.SESSION_END:
+            del self._sessions[key]
+            return event
+        if event.kind in (ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER):
+            wanted = PERMISSION if event.kind == ev.PERMISSION_REQUEST else WAITING
+            if s.state == wanted:
+                return None  # Claude's Notification repeating its PermissionRequest
+        event = self._apply(s, event, now)
+        return event
+
+    def _duplicate(self, event: AgentEvent, now: float) -> bool:
+        tool = event.tool
+        tool_id = tool.id if tool else ""
+        if tool_id or (event.turn and event.kind in (ev.PROMPT, ev.TURN_COMPLETE, ev.TURN_FAILED)):
+            # Same turn or tool id: the same event, whichever channel brought it.
+            key: tuple = (event.agent, event.session, event.kind, event.turn, tool_id)
+            window = _ID_DEDUP_WINDOW
+        else:
+            summary = (tool.name, tool.summary) if tool else ()
+            key = (event.agent, event.session, event.kind, event.turn, summary, event.message)
+            window = _PLAIN_DEDUP_WINDOW
+        seen = self._seen.get(key)
+        self._seen[key] = now if seen is None or now - seen >= window else seen
+        return seen is not None and now - seen < window
+
+    def _apply(self, s: _Session, event: AgentEvent, now: float) -> AgentEvent:
+        kind, tool = event.kind, event.tool
+        if kind == ev.SESSION_START:
+            self._set(s, IDLE, now)
+        elif kind == ev.PROMPT:
+            s.open_tools.clear()
+            s.subagents = 0
+            self._set(s, THINKING, now)
+        elif kind == ev.TOOL_START:
+            tool_id = tool.id if tool else ""
+            if tool_id and s.finished_tools.pop(tool_id, None) is not None:
+                return event  # its end already came: nothing runs any more
+            category = tool.category if tool else ev.OTHER
+            if tool_id:
+                s.open_tools[tool_id] = category
+            self._set(s, WORKING, now, VARIANTS.get(category, ""))
+        elif kind in (ev.TOOL_END, ev.TOOL_FAILED):
+            tool_id = tool.id if tool else ""
+            if not tool_id and s.open_tools:
+                # Cursor's postToolUse may lack the id its preToolUse had: close the newest.
+                s.open_tools.popitem()
+            elif tool_id and s.open_tools.pop(tool_id, None) is None:
+                s.finished_tools[tool_id] = now  # end before start (out of order)
+                self._prune(s.finished_tools, now)
+            self._after_work(s, now)
+        elif kind == ev.PERMISSION_REQUEST:
+            s.message = event.message
+            self._set(s, PERMISSION, now, tool.category if tool else "")
+        elif kind == ev.WAITING_FOR_OWNER:
+            s.message = event.message
+            self._set(s, WAITING, now)
+        elif kind == ev.SUBAGENT_START:
+            s.subagents += 1
+            self._set(s, WORKING, now, VARIANTS[ev.DELEGATE])
+        elif kind == ev.SUBAGENT_STOP:
+            s.subagents = max(0, s.subagents - 1)
+            self._after_work(s, now)
+        elif kind == ev.COMPACTING:
+            self._set(s, THINKING, now)
+        elif kind == ev.AGENT_MESSAGE:
+            s.last_reply = event.message  # Cursor sends the reply before its stop event
+        elif kind in (ev.TURN_COMPLETE, ev.TURN_FAILED):
+            s.open_tools.clear()
+            s.subagents = 0
+            if not event.message and s.last_reply:
+                event = dataclasses.replace(event, message=s.last_reply)
+            s.last_reply = ""
+            s.message = event.message
+            self._set(s, DONE if kind == ev.TURN_COMPLETE else ERROR, now)
+        return event
+
+    def _after_work(self, s: _Session, now: float) -> None:
+        """A tool or subagent finished: still working if others run, else thinking again."""
+        if s.open_tools:
+            category = list(s.open_tools.values())[-1]
+            self._set(s, WORKING, now, VARIANTS.get(category, ""))
+        elif s.subagents:
+            self._set(s, WORKING, now, VARIANTS[ev.DELEGATE])
+        elif s.state in (WORKING, THINKING, PERMISSION, WAITING, IDLE):
+            self._set(s, THINKING, now)
+
+    @staticmethod
+    def _set(s: _Session, state: str, now: float, variant: str = "") -> None:
+        if state != s.state:
+            s.since = now
+        s.state = state
+        s.variant = variant if state in (WORKING, PERMISSION) else ""
+        if state not in (PERMISSION, WAITING, DONE, ERROR):
+            s.message = ""
+
+    def _prune(self, stamps: dict, now: float) -> None:
+        for key in [k for k, t in stamps.items() if now - t > _ID_DEDUP_WINDOW]:
+            del stamps[key]
+
+    # --- watchdogs and output ------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Apply the watchdogs; mood() and feed() call this, a timer may too."""
+        now = self.now()
+        for key, s in list(self._sessions.items()):
+            silent = now - s.last_event
+            if silent >= self.forget_after:
+                del self._sessions[key]
+            elif s.state in (WORKING, THINKING) and silent >= self.working_timeout:
+                s.open_tools.clear()
+                s.subagents = 0
+                self._set(s, IDLE, now)
+            elif s.state in (DONE, ERROR) and now - s.since >= self.done_for:
+                self._set(s, IDLE, now)
+        self._prune(self._seen, now)
+
+    def mood(self) -> Mood:
+        self.tick()
+        if not self._sessions:
+            return Mood()
+        rank = {state: i for i, state in enumerate(PRIORITY)}
+        # Most urgent first; among equals, the most recent event.
+        s = min(self._sessions.values(), key=lambda s: (rank[s.state], -s.last_event))
+        if s.state == IDLE:
+            return Mood(sessions=len(self._sessions))
+        return Mood(
+            state=s.state,
+            agent=s.agent,
+            project=s.project,
+            session=s.session,
+            variant=s.variant,
+            message=s.message,
+            sessions=len(self._sessions),
+        )
+
+    def sessions(self) -> list[tuple[str, str, str]]:
+        """(agent, session, state) for every live session, for the tray's status list."""
+        self.tick()
+        return [(s.agent, s.session, s.state) for s in self._sessions.values()]

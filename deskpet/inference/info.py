@@ -1,0 +1,51 @@
+"""`deskpet model info`: what a model is, read without generating anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .chat import ChatTemplate
+from .load import build, read_checkpoint
+
+
+def disk_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def model_info(source: str | Path) -> dict[str, str]:
+    ckpt = read_checkpoint(source)
+    lm = build(ckpt)
+    args, tok = lm.args, lm.tokenizer
+    template = ChatTemplate(tok)
+
+    def name(token_id: int | None) -> str:
+        if token_id is None:
+            return "-"
+        return f"{tok.convert_ids_to_tokens(token_id)!s} ({token_id})"
+
+    think = (
+        f"{name(template.think_start_id)} / {name(template.think_end_id)}"
+        if template.think_start_id is not None
+        else "none"
+    )
+    return {
+        "source": str(ckpt.source),
+        "format": ckpt.format,
+        "architecture": f"Llama: {args.num_hidden_layers} layers, hidden {args.hidden_size}, "
+        f"{args.num_attention_heads} query / {args.num_key_value_heads} KV heads of "
+        f"{args.head_dim}, FFN {args.intermediate_size}",
+        "vocabulary": f"{args.vocab_size:,}",
+        "context": f"{args.max_position_embeddings:,} tokens, rope theta {args.rope_theta:g}",
+        "lm_head": "tied to the embedding" if args.tie_word_embeddings else "separate",
+        "quantization": ckpt.config.get("quantization") and lm.quantization or (
+            f"{lm.quantization} (on load)" if ckpt.format == "safetensors" else lm.quantization
+        ),
+        "parameters": f"{lm.model.parameter_count():,}",
+        "size on disk": f"{disk_size(ckpt.source) / 1e6:,.1f} MB",
+        "bos": name(tok.bos_token_id),
+        "eos": ", ".join(name(i) for i in lm.eos_token_ids) or "-",
+        "think tokens": think,
+        "chat template": "yes" if tok.chat_template else "no",
+    }

@@ -1,0 +1,490 @@
+"""Load a model from any of the three formats deskpet reads, into the one Model class.
+
+(a) an MLX quantized directory in mlx-lm's format (config.json with "quantization");
+(b) an unquantized Hugging Face safetensors directory, quantized on load (4-bit, group 64);
+(c) a GGUF file with Q4_0 / Q4_1 / Q8_0 (or F16/F32) tensors.
+
+Checkpoint quirks are adapted here (GGUF names, llama.cpp's q/k row permutation), so model.py
+stays one plain Llama. Every failure is a ModelLoadError with a one-line message naming the
+problem, because the owner sees it verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlx.core as mx
+import mlx.nn as nn
+from mlx.utils import tree_flatten
+
+from .model import Model, ModelArgs, UnsupportedModelError
+
+DEFAULT_BITS = 4
+DEFAULT_GROUP_SIZE = 64
+
+# GGUF tensor types mx.load keeps quantized (Q*) or reads as plain floats (F*).
+GGUF_READABLE_TYPES = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0"}
+# llama.cpp's general.file_type values for files made only of readable types.
+_GGUF_PLAIN_FILE_TYPES = {0, 1, 2, 3, 7, 32}
+
+
+class ModelLoadError(Exception):
+    """A model could not be loaded; the message is one line meant for the owner."""
+
+
+@dataclass
+class Checkpoint:
+    """What a source holds, before a Model is built: HF config, weights (HF names), tokenizer."""
+
+    config: dict[str, Any]
+    weights: dict[str, mx.array]
+    tokenizer: Any  # mlx_lm TokenizerWrapper
+    format: str  # "mlx", "safetensors" or "gguf"
+    source: Path
+    hf_tokenizer_dir: Path | None = None  # where tokenizer files can be copied from
+
+
+@dataclass
+class LoadedModel:
+    model: Model
+    tokenizer: Any  # mlx_lm TokenizerWrapper: encode/decode, chat template, detokenizer
+    args: ModelArgs
+    format: str
+    source: Path
+    quantization: str  # e.g. "4-bit g64", "mixed: 4-bit g32, 8-bit g32", "none"
+    dtype: mx.Dtype
+    eos_token_ids: list[int] = field(default_factory=list)
+
+
+def compute_dtype(checkpoint_dtype: mx.Dtype = mx.bfloat16, fp16: bool = False) -> mx.Dtype:
+    """float32 on the CPU backend (its fp16/bf16 quantized matmul is 10-40x slower); the
+    checkpoint's dtype on a GPU, or fp16 when asked (M1/M2 emulate bf16)."""
+    if mx.default_device() == mx.cpu:
+        return mx.float32
+    if fp16 and checkpoint_dtype == mx.bfloat16:
+        return mx.float16
+    return checkpoint_dtype if checkpoint_dtype in (mx.float16, mx.bfloat16) else mx.float16
+
+
+def read_checkpoint(source: str | Path) -> Checkpoint:
+    """Read config, weights and tokenizer from a directory or a .gguf file."""
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise ModelLoadError(f"{path} does not exist")
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            raise ModelLoadError(f"{path.name} is not a model: give a model folder or a .gguf file")
+        return _read_gguf(path)
+    config_file = path / "config.json"
+    if not config_file.exists():
+        raise ModelLoadError(f"{path} has no config.json: not a Hugging Face or MLX model folder")
+    try:
+        config = json.loads(config_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelLoadError(f"{config_file} is not valid JSON ({e})") from None
+    try:
+        ModelArgs.from_dict(config)
+    except UnsupportedModelError as e:
+        raise ModelLoadError(f"{path.name}: {e}") from None
+    weights = _read_safetensors_dir(path)
+    tokenizer = _load_tokenizer_dir(path, config)
+    fmt = "mlx" if "quantization" in config else "safetensors"
+    return Checkpoint(config, weights, tokenizer, fmt, path, hf_tokenizer_dir=path)
+
+
+def load(
+    source: str | Path,
+    *,
+    bits: int = DEFAULT_BITS,
+    group_size: int = DEFAULT_GROUP_SIZE,
+    fp16: bool = False,
+    dtype: mx.Dtype | None = None,
+) -> LoadedModel:
+    """Load any supported source into a ready-to-run Model (weights evaluated)."""
+    return build(read_checkpoint(source), bits=bits, group_size=group_size, fp16=fp16, dtype=dtype)
+
+
+def build(
+    ckpt: Checkpoint,
+    *,
+    bits: int = DEFAULT_BITS,
+    group_size: int = DEFAULT_GROUP_SIZE,
+    fp16: bool = False,
+    dtype: mx.Dtype | None = None,
+) -> LoadedModel:
+    try:
+        args = ModelArgs.from_dict(ckpt.config)
+    except (UnsupportedModelError, TypeError) as e:
+        raise ModelLoadError(f"{ckpt.source.name}: {e}") from None
+    model = Model(args)
+    weights = sanitize(ckpt.weights, args)
+    _quantize_like(model, weights)
+    _check_shapes(model, weights, ckpt.source.name)
+    model.load_weights(list(weights.items()), strict=False)
+    if not any(isinstance(m, nn.QuantizedLinear) for m in model.modules()) and bits:
+        # Unquantized checkpoint: quantize on load so it fits and runs like the MLX build.
+        nn.quantize(model, group_size=group_size, bits=bits, class_predicate=_quantizable(group_size))
+    checkpoint_dtype = _float_dtype(weights)
+    target = dtype or compute_dtype(checkpoint_dtype, fp16)
+    model.set_dtype(target)
+    mx.eval(model.parameters())
+    eos = list(dict.fromkeys(args.eos_token_id + sorted(ckpt.tokenizer.eos_token_ids)))
+    return LoadedModel(
+        model=model,
+        tokenizer=ckpt.tokenizer,
+        args=args,
+        format=ckpt.format,
+        source=ckpt.source,
+        quantization=describe_quantization(model),
+        dtype=target,
+        eos_token_ids=eos,
+    )
+
+
+def sanitize(weights: dict[str, mx.array], args: ModelArgs) -> dict[str, mx.array]:
+    """Drop tensors a checkpoint carries that the forward pass derives itself."""
+    out = {k: v for k, v in weights.items() if "rotary_emb.inv_freq" not in k}
+    if args.tie_word_embeddings:
+        for suffix in ("weight", "scales", "biases"):
+            out.pop(f"lm_head.{suffix}", None)
+    return out
+
+
+def describe_quantization(model: nn.Module) -> str:
+    kinds = sorted(
+        {
+            (m.bits, m.group_size)
+            for m in model.modules()
+            if isinstance(m, nn.QuantizedLinear | nn.QuantizedEmbedding)
+        }
+    )
+    if not kinds:
+        return "none"
+    text = ", ".join(f"{b}-bit g{g}" for b, g in kinds)
+    return text if len(kinds) == 1 else f"mixed: {text}"
+
+
+def _quantizable(group_size: int):
+    def predicate(_path: str, module: nn.Module) -> bool:
+        return hasattr(module, "to_quantized") and module.weight.shape[-1] % group_size == 0
+
+    return predicate
+
+
+def _quantize_like(model: Model, weights: dict[str, mx.array]) -> None:
+    """Turn each layer the checkpoint stores quantized into a quantized layer, with the bits
+    and group size read off its packed shapes (GGUF and mixed-precision MLX dirs vary per layer)."""
+
+    def params(path: str, module: nn.Module):
+        scales = weights.get(f"{path}.scales")
+        packed = weights.get(f"{path}.weight")
+        if scales is None or packed is None or not hasattr(module, "to_quantized"):
+            return False
+        in_features = module.weight.shape[-1]
+        groups = scales.shape[-1]
+        if groups == 0 or in_features % groups:
+            raise ModelLoadError(
+                f"{path}.scales has shape {tuple(scales.shape)}, which does not fit "
+                f"{in_features} input features from the config"
+            )
+        return {"group_size": in_features // groups, "bits": packed.shape[-1] * 32 // in_features}
+
+    nn.quantize(model, class_predicate=params)
+
+
+def _check_shapes(model: Model, weights: dict[str, mx.array], name: str) -> None:
+    expected = dict(tree_flatten(model.parameters()))
+    for key, value in weights.items():
+        if key not in expected:
+            raise ModelLoadError(f"{name}: unexpected tensor {key} (is the config right for these weights?)")
+        if tuple(value.shape) != tuple(expected[key].shape):
+            raise ModelLoadError(
+                f"{name}: tensor {key} has shape {tuple(value.shape)} but the config expects "
+                f"{tuple(expected[key].shape)}"
+            )
+    missing = sorted(set(expected) - set(weights))
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise ModelLoadError(f"{name}: tensor {missing[0]}{more} missing from the checkpoint")
+
+
+def _float_dtype(weights: dict[str, mx.array]) -> mx.Dtype:
+    for v in weights.values():
+        if mx.issubdtype(v.dtype, mx.floating):
+            return v.dtype
+    return mx.float16
+
+
+# --- safetensors directories -------------------------------------------------------------
+
+
+def check_safetensors(file: Path) -> None:
+    """Refuse a truncated or garbled safetensors file with a clear message, before mx.load."""
+    size = file.stat().st_size
+    try:
+        with open(file, "rb") as f:
+            (header_len,) = struct.unpack("<Q", f.read(8))
+            if header_len > size - 8:
+                raise ValueError("header longer than the file")
+            header = json.loads(f.read(header_len))
+    except (struct.error, ValueError, UnicodeDecodeError) as e:
+        raise ModelLoadError(f"{file.name} is not a valid safetensors file ({e})") from None
+    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
+    needed = 8 + header_len + max(ends, default=0)
+    if size < needed:
+        raise ModelLoadError(
+            f"{file.name} is truncated: {size:,} of {needed:,} bytes (download or convert it again)"
+        )
+
+
+def _read_safetensors_dir(path: Path) -> dict[str, mx.array]:
+    files = sorted(path.glob("*.safetensors"))
+    if not files:
+        raise ModelLoadError(f"{path} has no .safetensors weights")
+    weights: dict[str, mx.array] = {}
+    for file in files:
+        check_safetensors(file)
+        try:
+            weights.update(mx.load(str(file)))
+        except Exception as e:  # mx raises plain RuntimeError/ValueError for bad files
+            raise ModelLoadError(f"{file.name} could not be read ({e})") from None
+    return weights
+
+
+def _load_tokenizer_dir(path: Path, config: dict[str, Any]):
+    from mlx_lm.tokenizer_utils import load as load_tokenizer
+
+    if not any((path / f).exists() for f in ("tokenizer.json", "tokenizer.model")):
+        raise ModelLoadError(f"{path} has no tokenizer (expected tokenizer.json or tokenizer.model)")
+    eos = config.get("eos_token_id")
+    try:
+        return load_tokenizer(path, eos_token_ids=[eos] if isinstance(eos, int) else eos)
+    except Exception as e:
+        raise ModelLoadError(f"the tokenizer in {path} could not be loaded ({e})") from None
+
+
+# --- GGUF ---------------------------------------------------------------------------------
+
+_GGUF_NAMES = {
+    "token_embd": "model.embed_tokens",
+    "output_norm": "model.norm",
+    "output": "lm_head",
+}
+_GGUF_BLOCK_NAMES = {
+    "attn_norm": "input_layernorm",
+    "ffn_norm": "post_attention_layernorm",
+    "attn_q": "self_attn.q_proj",
+    "attn_k": "self_attn.k_proj",
+    "attn_v": "self_attn.v_proj",
+    "attn_output": "self_attn.o_proj",
+    "ffn_gate": "mlp.gate_proj",
+    "ffn_up": "mlp.up_proj",
+    "ffn_down": "mlp.down_proj",
+}
+
+
+def unpermute_rows(w: mx.array, n_heads: int) -> mx.array:
+    """Undo llama.cpp's q/k row permutation (interleaved RoPE -> half-split RoPE).
+
+    llama.cpp reorders each head's rows from (2, head_dim/2) to (head_dim/2, 2). Rows are the
+    output dimension, so this works on packed 4-bit words, scales and biases alike."""
+    rows = w.shape[0]
+    return w.reshape(n_heads, rows // n_heads // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def _gguf_scalar(value):
+    if isinstance(value, mx.array):
+        return value.item() if value.size == 1 else value.tolist()
+    return value
+
+
+def _gguf_config(meta: dict[str, Any], weights: dict[str, mx.array]) -> dict[str, Any]:
+    arch = meta.get("general.architecture")
+    if arch != "llama":
+        raise UnsupportedModelError(f"this GGUF is a {arch} model; deskpet runs Llama-architecture models")
+
+    def get(key, default=None):
+        return _gguf_scalar(meta.get(f"llama.{key}", default))
+
+    hidden = get("embedding_length")
+    heads = get("attention.head_count")
+    tokens = meta.get("tokenizer.ggml.tokens") or []
+    eos = [_gguf_scalar(meta[k]) for k in ("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id") if k in meta]
+    return {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": hidden,
+        "num_hidden_layers": get("block_count"),
+        "intermediate_size": get("feed_forward_length"),
+        "num_attention_heads": heads,
+        "num_key_value_heads": get("attention.head_count_kv", heads),
+        "head_dim": get("attention.key_length", hidden // heads),
+        "vocab_size": get("vocab_size", len(tokens)),
+        "rms_norm_eps": get("attention.layer_norm_rms_epsilon", 1e-6),
+        "rope_theta": get("rope.freq_base", 10000.0),
+        "max_position_embeddings": get("context_length", 4096),
+        "tie_word_embeddings": "output.weight" not in weights,
+        "bos_token_id": _gguf_scalar(meta.get("tokenizer.ggml.bos_token_id")),
+        "eos_token_id": list(dict.fromkeys(eos)),
+    }
+
+
+def _gguf_rename(name: str) -> str:
+    stem, _, suffix = name.rpartition(".")
+    if stem.startswith("blk."):
+        _, layer, part = stem.split(".", 2)
+        if part not in _GGUF_BLOCK_NAMES:
+            raise ModelLoadError(f"GGUF tensor {name} is not part of a Llama block")
+        return f"model.layers.{layer}.{_GGUF_BLOCK_NAMES[part]}.{suffix}"
+    if stem not in _GGUF_NAMES:
+        raise ModelLoadError(f"GGUF tensor {name} is not part of a Llama model")
+    return f"{_GGUF_NAMES[stem]}.{suffix}"
+
+
+def _gguf_unreadable_tensors(path: Path) -> list[tuple[str, str]]:
+    """(tensor name, type name) for tensors MLX cannot keep quantized. Slow (seconds): only
+    called when the file's metadata says it may hold such tensors."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(path))
+    return [
+        (t.name, t.tensor_type.name)
+        for t in reader.tensors
+        if t.tensor_type.name not in GGUF_READABLE_TYPES
+    ]
+
+
+def _read_gguf(path: Path) -> Checkpoint:
+    try:
+        raw, meta = mx.load(str(path), return_metadata=True)
+    except Exception as e:
+        bad = _safe_unreadable(path)
+        if bad:
+            name, kind = bad[0]
+            raise ModelLoadError(_unsupported_gguf_message(name, kind)) from None
+        raise ModelLoadError(f"{path.name} could not be read as GGUF ({e})") from None
+    file_type = _gguf_scalar(meta.get("general.file_type", 0))
+    if file_type not in _GGUF_PLAIN_FILE_TYPES:
+        # K-quants and others are silently widened to fp16 by mx.load: refuse them by name.
+        bad = _safe_unreadable(path)
+        if bad:
+            name, kind = bad[0]
+            raise ModelLoadError(_unsupported_gguf_message(name, kind))
+    try:
+        config = _gguf_config(meta, raw)
+        args = ModelArgs.from_dict(config)
+    except UnsupportedModelError as e:
+        raise ModelLoadError(f"{path.name}: {e}") from None
+    weights = {}
+    for name, value in raw.items():
+        new = _gguf_rename(name)
+        if ".self_attn.q_proj." in new:
+            value = unpermute_rows(value, args.num_attention_heads)
+        elif ".self_attn.k_proj." in new:
+            value = unpermute_rows(value, args.num_key_value_heads)
+        weights[new] = value
+    tokenizer, tok_dir = _gguf_tokenizer(meta, config, path)
+    return Checkpoint(config, weights, tokenizer, "gguf", path, hf_tokenizer_dir=tok_dir)
+
+
+def _safe_unreadable(path: Path) -> list[tuple[str, str]]:
+    try:
+        return _gguf_unreadable_tensors(path)
+    except Exception:
+        return []
+
+
+def _unsupported_gguf_message(name: str, kind: str) -> str:
+    return (
+        f"GGUF tensor {name} is stored as {kind}, which deskpet cannot run; "
+        "use a Q4_0, Q4_1, Q8_0 or F16 GGUF"
+    )
+
+
+def _gguf_tokenizer(meta: dict[str, Any], config: dict[str, Any], path: Path):
+    """Build the tokenizer and chat template from GGUF metadata with transformers' GGUF
+    tokenizer builders (no hand-written BPE), then let mlx-lm pick the streaming detokenizer."""
+    from transformers import PreTrainedTokenizerFast
+    from transformers.integrations.gguf.gguf_tokenizer_mapping import convert_gguf_tokenizer
+
+    tokens = meta.get("tokenizer.ggml.tokens")
+    if not tokens:
+        raise ModelLoadError(f"{path.name} has no tokenizer in its metadata")
+    spec = {
+        "tokenizer_type": meta.get("tokenizer.ggml.model"),
+        "pre_tokenizer_type": meta.get("tokenizer.ggml.pre"),
+        "tokens": tokens,
+        "token_type": _gguf_scalar(meta["tokenizer.ggml.token_type"]) if "tokenizer.ggml.token_type" in meta else None,
+    }
+    if "tokenizer.ggml.merges" in meta:
+        spec["merges"] = meta["tokenizer.ggml.merges"]
+    if "tokenizer.ggml.scores" in meta:
+        spec["scores"] = _gguf_scalar(meta["tokenizer.ggml.scores"])
+    try:
+        backend, _ = convert_gguf_tokenizer("llama", spec)
+    except Exception as e:
+        raise ModelLoadError(f"the tokenizer in {path.name} could not be built ({e})") from None
+
+    def token(key):
+        index = meta.get(f"tokenizer.ggml.{key}")
+        return tokens[_gguf_scalar(index)] if index is not None else None
+
+    hf = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=token("bos_token_id"),
+        eos_token=token("eos_token_id"),
+        unk_token=token("unknown_token_id"),
+        pad_token=token("padding_token_id"),
+        chat_template=meta.get("tokenizer.chat_template"),
+        clean_up_tokenization_spaces=False,
+    )
+    # Round-trip through a folder so mlx-lm chooses the detokenizer exactly as for HF models.
+    tmp = Path(tempfile.mkdtemp(prefix="deskpet-tok-"))
+    hf.save_pretrained(tmp)
+    return _load_tokenizer_dir(tmp, config), tmp
+
+
+# --- writing an MLX directory --------------------------------------------------------------
+
+
+def save_mlx(ckpt: Checkpoint, destination: str | Path) -> Path:
+    """Write a checkpoint as an mlx-lm style directory (config.json with quantization,
+    model.safetensors, tokenizer files). The weights keep their stored quantization."""
+    loaded = build(ckpt, dtype=_float_dtype(ckpt.weights))
+    dst = Path(destination).expanduser()
+    if dst.exists() and any(dst.iterdir()):
+        raise ModelLoadError(f"{dst} already exists and is not empty")
+    dst.mkdir(parents=True, exist_ok=True)
+    config = {k: v for k, v in ckpt.config.items() if k not in ("quantization", "quantization_config")}
+    quant = _quantization_config(loaded.model)
+    if quant:
+        config["quantization"] = quant
+    weights = dict(tree_flatten(loaded.model.parameters()))
+    mx.save_safetensors(str(dst / "model.safetensors"), weights, metadata={"format": "mlx"})
+    (dst / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    loaded.tokenizer._tokenizer.save_pretrained(dst)
+    return dst
+
+
+def _quantization_config(model: nn.Module) -> dict[str, Any] | None:
+    layers = {
+        path: (m.bits, m.group_size)
+        for path, m in model.named_modules()
+        if isinstance(m, nn.QuantizedLinear | nn.QuantizedEmbedding)
+    }
+    if not layers:
+        return None
+    counts: dict[tuple[int, int], int] = {}
+    for kind in layers.values():
+        counts[kind] = counts.get(kind, 0) + 1
+    bits, group = max(counts, key=counts.get)
+    quant: dict[str, Any] = {"group_size": group, "bits": bits, "mode": "affine"}
+    for path, (b, g) in layers.items():
+        if (b, g) != (bits, group):
+            quant[path] = {"group_size": g, "bits": b}
+    return quant

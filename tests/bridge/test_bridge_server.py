@@ -1,0 +1,131 @@
+"""The listener on a real Unix socket: permissions, stale sockets, one pet, hostile input."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+
+from deskpet.bridge import hook
+from deskpet.bridge.server import BridgeError, BridgeServer, PetAlreadyRunning, socket_path
+
+
+def send_raw(path: Path, data: bytes) -> None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(2)
+        s.connect(str(path))
+        s.sendall(data)
+
+
+def line(**fields) -> bytes:
+    return (json.dumps({"v": 1, "agent": "claude", **fields}) + "\n").encode()
+
+
+def test_socket_and_folder_permissions(home):
+    with BridgeServer(lambda e: None) as server:
+        assert server.path == socket_path()
+        assert stat.S_IMODE(os.stat(server.path).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(server.path.parent).st_mode) == 0o700
+        assert stat.S_ISSOCK(os.stat(server.path).st_mode)
+    assert not server.path.exists()  # clean stop removes it
+
+
+def test_events_arrive_through_the_shim_send_function(home):
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        assert hook.send({"agent": "codex", "event": "Stop", "session": "s1", "message": "ok"})
+        event = got.get(timeout=2)
+    assert (event.agent, event.kind, event.session, event.message) == (
+        "codex", "turn_complete", "s1", "ok")
+    assert not hook.send({"agent": "codex", "event": "Stop"})  # pet gone: dropped, no error
+
+
+def test_stale_socket_from_a_crash_is_replaced(home):
+    path = socket_path()
+    path.parent.mkdir(parents=True)
+    crashed = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    crashed.bind(str(path))
+    crashed.close()  # a crash leaves the file, nobody listens
+    assert path.exists()
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        send_raw(path, line(event="Stop", session="x"))
+        assert got.get(timeout=2).kind == "turn_complete"
+
+
+def test_second_pet_is_refused_and_first_keeps_working(home):
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put) as first:
+        second = BridgeServer(lambda e: None)
+        with pytest.raises(PetAlreadyRunning, match="already running"):
+            second.start()
+        send_raw(first.path, line(event="Stop", session="still-me"))
+        assert got.get(timeout=2).session == "still-me"
+
+
+def test_a_regular_file_in_the_way_is_not_deleted(home):
+    path = socket_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("mine")
+    with pytest.raises(BridgeError, match="not a socket"):
+        BridgeServer(lambda e: None).start()
+    assert path.read_text() == "mine"
+
+
+def test_hostile_input_is_dropped_and_the_server_survives(home):
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put, max_line=4096) as server:
+        send_raw(server.path, b"x" * 100_000 + b"\n" + line(event="Stop", session="after-long"))
+        send_raw(server.path, b"\xff\xfe garbage\n[1,2]\n{\"agent\": 5}\n")
+        send_raw(server.path, os.urandom(20_000))
+        send_raw(server.path, line(event="SessionStart", session="ok", cwd="/Users/me/proj"))
+        first, second = got.get(timeout=2), got.get(timeout=2)
+        assert (first.session, first.kind) == ("after-long", "turn_complete")
+        assert (second.session, second.project) == ("ok", "proj")
+        assert server.dropped >= 4
+    assert got.empty()
+
+
+def test_several_lines_on_one_connection_and_a_last_line_without_newline(home):
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put) as server:
+        send_raw(server.path, line(event="UserPromptSubmit", session="a") +
+                 line(event="Stop", session="a").rstrip(b"\n"))
+        assert [got.get(timeout=2).kind for _ in range(2)] == ["prompt", "turn_complete"]
+
+
+def test_a_failing_callback_does_not_stop_the_bridge(home, caplog):
+    calls = []
+
+    def callback(event):
+        calls.append(event)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+
+    with BridgeServer(callback) as server:
+        send_raw(server.path, line(event="Stop", session="1"))
+        send_raw(server.path, line(event="Stop", session="2"))
+        for _ in range(200):
+            if len(calls) == 2:
+                break
+            import time
+
+            time.sleep(0.01)
+    assert [e.session for e in calls] == ["1", "2"]
+    assert "callback failed" in caplog.text
+
+
+def test_stop_is_idempotent_and_restart_works(home):
+    server = BridgeServer(lambda e: None)
+    server.start()
+    server.stop()
+    server.stop()
+    server.start()
+    assert socket_path().exists()
+    server.stop()
+    assert not socket_path().exists()

@@ -1,0 +1,209 @@
+"""Folding many sessions into one mood, with a fake clock."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deskpet.bridge import events, sessions
+from deskpet.bridge.events import AgentEvent, Tool
+from deskpet.bridge.sessions import SessionTracker
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def tracker(clock) -> SessionTracker:
+    return SessionTracker(clock=clock)
+
+
+def ev(kind, session="s1", agent="claude", tool=None, tool_id="", turn="", message="", **kw):
+    t = Tool(tool, events.tool_category(tool), "", tool_id) if tool else None
+    return AgentEvent(agent=agent, source="hook", kind=kind, session=session, turn=turn,
+                      tool=t, message=message, **kw)
+
+
+def fixture_event(name: str, channel: str = "hook") -> AgentEvent:
+    payload = json.loads((FIXTURES / name).read_text())
+    return events.from_payload(name.split("_")[0], payload, channel)
+
+
+def test_priority_ladder_across_sessions(tracker, clock):
+    # GIVEN one session per mood, added from least to most urgent, THEN each new one wins
+    steps = [
+        ("idle", [ev("session_start", "a")]),
+        ("done", [ev("prompt", "b"), ev("turn_complete", "b", message="All green")]),
+        ("thinking", [ev("prompt", "c")]),
+        ("working", [ev("tool_start", "d", tool="Edit", tool_id="t1")]),
+        ("error", [ev("turn_failed", "e")]),
+        ("waiting", [ev("waiting_for_owner", "f")]),
+        ("permission", [ev("permission_request", "g", tool="Bash")]),
+    ]
+    assert sessions.PRIORITY == ("permission", "waiting", "error", "working", "thinking", "done", "idle")
+    for state, feed in steps:
+        for e in feed:
+            clock.advance(1)
+            tracker.feed(e)
+        mood = tracker.mood()
+        assert mood.state == state
+        if state != "idle":
+            assert mood.session == feed[-1].session
+    assert tracker.mood().sessions == 7
+    assert tracker.mood().variant == "shell"
+
+
+def test_mood_names_agent_project_and_working_variant(tracker):
+    tracker.feed(fixture_event("claude_pretooluse_edit_legacy.json"))
+    mood = tracker.mood()
+    assert (mood.state, mood.agent, mood.project, mood.variant) == (
+        "working", "claude", "vk-2b7f-please-fix", "editing")
+
+
+@pytest.mark.parametrize("tool,variant", [
+    ("Bash", "shell"), ("Edit", "editing"), ("Read", "reading"), ("Grep", "searching"),
+    ("Task", "delegating"), ("WebFetch", "searching"), ("mcp__x__y", ""),
+])
+def test_working_variants(tracker, tool, variant):
+    tracker.feed(ev("tool_start", tool=tool, tool_id="x"))
+    assert (tracker.mood().state, tracker.mood().variant) == ("working", variant)
+
+
+def test_a_claude_turn_from_the_fixtures(tracker):
+    for name, state in [
+        ("claude_userpromptsubmit.json", "thinking"),
+        ("claude_subagentstart.json", "working"),
+        ("claude_posttoolusefailure_bash.json", "working"),  # the subagent still runs
+    ]:
+        tracker.feed(fixture_event(name))
+        assert tracker.mood().state == state, name
+    assert tracker.mood().variant == "delegating"
+
+
+def test_tool_end_returns_to_thinking_and_parallel_tools_keep_working(tracker):
+    tracker.feed(ev("prompt"))
+    tracker.feed(ev("tool_start", tool="Bash", tool_id="a"))
+    tracker.feed(ev("tool_start", tool="Read", tool_id="b"))
+    tracker.feed(ev("tool_end", tool="Bash", tool_id="a"))
+    assert (tracker.mood().state, tracker.mood().variant) == ("working", "reading")
+    tracker.feed(ev("tool_end", tool="Read", tool_id="b"))
+    assert tracker.mood().state == "thinking"
+
+
+def test_out_of_order_tool_events(tracker):
+    tracker.feed(ev("prompt"))
+    tracker.feed(ev("tool_end", tool="Bash", tool_id="late"))  # end overtook its start
+    tracker.feed(ev("tool_start", tool="Bash", tool_id="late"))
+    assert tracker.mood().state == "thinking"
+
+
+def test_cursor_post_tool_use_without_id_closes_the_open_tool(tracker):
+    for name in ("cursor_sessionStart.json", "cursor_preToolUse_shell.json"):
+        tracker.feed(fixture_event(name))
+    assert tracker.mood().state == "working"
+    tracker.feed(fixture_event("cursor_postToolUse_shell.json"))
+    assert tracker.mood().state == "thinking"
+    tracker.feed(fixture_event("cursor_sessionEnd.json"))
+    assert tracker.mood() == sessions.Mood()
+
+
+def test_codex_turn_complete_from_three_channels_counts_once(tracker, clock):
+    hook_stop = fixture_event("codex_hook_stop.json")
+    notify = fixture_event("codex_notify_agent_turn_complete.json", "notify")
+    rollout = AgentEvent("codex", "rollout", "turn_complete", session=hook_stop.session,
+                         turn=hook_stop.turn)
+    assert tracker.feed(hook_stop) is not None
+    clock.advance(2)
+    assert tracker.feed(notify) is None
+    clock.advance(30)
+    assert tracker.feed(rollout) is None
+    assert tracker.mood().state == "done"
+    assert tracker.mood().message == "hello-from-tma"
+
+
+def test_cursor_replaying_claude_hooks_counts_once(tracker):
+    native = fixture_event("cursor_preToolUse_shell.json")
+    payload = json.loads((FIXTURES / "cursor_preToolUse_shell.json").read_text())
+    payload["hook_event_name"] = "PreToolUse"
+    replayed = events.from_payload("claude", payload)
+    assert tracker.feed(native) is not None
+    assert tracker.feed(replayed) is None
+
+
+def test_same_id_less_event_later_is_not_a_duplicate(tracker, clock):
+    assert tracker.feed(ev("turn_complete", message="one")) is not None
+    clock.advance(1)
+    assert tracker.feed(ev("turn_complete", message="one")) is None
+    clock.advance(10)
+    assert tracker.feed(ev("turn_complete", message="one")) is not None
+
+
+def test_permission_notification_after_permission_request_is_one_ring(tracker, clock):
+    notification = fixture_event("claude_notification_permission.json")
+    assert tracker.feed(ev("permission_request", notification.session, tool="Bash")) is not None
+    clock.advance(6)
+    assert tracker.feed(notification) is None
+    assert tracker.mood().state == "permission"
+
+
+def test_permission_holds_until_the_tool_moves_on(tracker, clock):
+    tracker.feed(ev("permission_request", tool="Bash"))
+    clock.advance(sessions.WORKING_TIMEOUT + 1)
+    assert tracker.mood().state == "permission"  # the owner may be at lunch
+    tracker.feed(ev("tool_start", tool="Bash", tool_id="z"))
+    assert tracker.mood().state == "working"
+
+
+def test_working_watchdog_drops_to_idle(tracker, clock):
+    tracker.feed(ev("tool_start", tool="Bash", tool_id="hung"))
+    clock.advance(sessions.WORKING_TIMEOUT - 1)
+    assert tracker.mood().state == "working"
+    clock.advance(2)
+    assert tracker.mood().state == "idle"
+    assert tracker.mood().sessions == 1
+
+
+def test_silent_session_is_forgotten(tracker, clock):
+    tracker.feed(ev("waiting_for_owner"))
+    clock.advance(sessions.FORGET_AFTER - 1)
+    assert tracker.mood().state == "waiting"
+    clock.advance(2)
+    assert tracker.mood() == sessions.Mood()
+    assert tracker.sessions() == []
+
+
+def test_done_relaxes_to_idle(tracker, clock):
+    tracker.feed(ev("turn_complete"))
+    clock.advance(sessions.DONE_FOR + 1)
+    assert tracker.mood().state == "idle"
+
+
+def test_cursor_reply_is_attached_to_its_stop(tracker):
+    tracker.feed(ev("agent_message", agent="cursor", message="Fixed the flaky test."))
+    done = tracker.feed(ev("turn_complete", agent="cursor"))
+    assert done.message == "Fixed the flaky test."
+    assert tracker.mood().message == "Fixed the flaky test."
+
+
+def test_session_end_forgets_only_that_session(tracker):
+    tracker.feed(ev("prompt", "a"))
+    tracker.feed(ev("prompt", "b", agent="codex"))
+    tracker.feed(ev("session_end", "a"))
+    assert [s[:2] for s in tracker.sessions()] == [("codex", "b")]

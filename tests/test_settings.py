@@ -1,0 +1,336 @@
+"""Settings: declared defaults, YAML round trip, and care for the owner's file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deskpet.settings import (
+    BY_KEY,
+    DEFAULTS,
+    SETTINGS,
+    Setting,
+    Settings,
+    SettingsFileError,
+    SettingValueError,
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("DESKPET_HOME", str(home))
+    return home
+
+
+def settings_file(home: Path) -> Path:
+    return home / "settings.yaml"
+
+
+def write(home: Path, text: str) -> bytes:
+    home.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    settings_file(home).write_bytes(data)
+    return data
+
+
+def on_disk(home: Path) -> dict:
+    return yaml.safe_load(settings_file(home).read_text(encoding="utf-8"))
+
+
+# -- the declaration -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "default"),
+    [
+        ("model", ""),
+        ("persona", "default"),
+        ("thinking_default", False),
+        ("narration", True),
+        ("do_not_disturb", False),
+        ("dnd_schedule", ""),
+        ("temperature", 0.6),
+        ("top_p", 0.95),
+        ("repetition_penalty", 1.05),
+        ("max_tokens", 512),
+        ("pet_positions", {}),
+        ("launch_at_login", False),
+        ("bubble_fade_seconds", 20),
+        ("context_window", 4096),
+    ],
+)
+def test_declared_defaults(key: str, default: object) -> None:
+    assert DEFAULTS[key] == default
+    assert type(DEFAULTS[key]) is type(default)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.key)
+def test_each_declaration_is_usable(setting: Setting) -> None:
+    assert setting.check(setting.default) == setting.default
+    assert setting.label and setting.help
+    assert setting.flag == "--" + setting.key.replace("_", "-")
+
+
+def test_keys_are_unique_and_position_is_hidden() -> None:
+    assert len(BY_KEY) == len(SETTINGS)
+    assert [s.key for s in SETTINGS if not s.visible] == ["pet_positions"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "ok"),
+    [
+        ("temperature", 1, True),  # an int is a fine float
+        ("temperature", True, False),  # but a bool is not a number
+        ("temperature", "0.7", False),
+        ("temperature", float("nan"), False),
+        ("temperature", -0.1, False),
+        ("top_p", 1.5, False),
+        ("max_tokens", True, False),
+        ("max_tokens", 512.0, False),
+        ("max_tokens", 0, False),
+        ("narration", 1, False),
+        ("narration", False, True),
+        ("dnd_schedule", "22:00-08:00", True),
+        ("dnd_schedule", "", True),
+        ("dnd_schedule", "25:00-08:00", False),
+        ("dnd_schedule", "10pm-8am", False),
+        ("pet_positions", {"Built-in Retina Display": [10, 20]}, True),
+        ("pet_positions", [10, 20], False),
+    ],
+)
+def test_values_are_type_checked(key: str, value: object, ok: bool) -> None:
+    if ok:
+        assert BY_KEY[key].check(value) == value
+    else:
+        with pytest.raises(SettingValueError, match=key):
+            BY_KEY[key].check(value)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "value"),
+    [
+        ("narration", "no", False),
+        ("launch_at_login", "TRUE", True),
+        ("max_tokens", "256", 256),
+        ("top_p", "0.9", 0.9),
+        ("persona", "neko", "neko"),
+        ("pet_positions", "{main: [1, 2]}", {"main": [1, 2]}),
+    ],
+)
+def test_cli_text_is_parsed(key: str, text: str, value: object) -> None:
+    assert BY_KEY[key].parse(text) == value
+
+
+@pytest.mark.parametrize(("key", "text"), [("narration", "maybe"), ("max_tokens", "1.5")])
+def test_bad_cli_text_is_refused(key: str, text: str) -> None:
+    with pytest.raises(SettingValueError, match=key):
+        BY_KEY[key].parse(text)
+
+
+# -- loading and saving ----------------------------------------------------------------------
+
+
+def test_defaults_without_a_file_and_nothing_written(home: Path) -> None:
+    settings = Settings()
+    assert settings.path == settings_file(home)
+    assert settings.as_dict() == DEFAULTS
+    assert settings.warnings == []
+    assert settings.save() is False  # nothing changed: nothing to write
+    assert not home.exists()
+
+
+def test_round_trip(home: Path) -> None:
+    settings = Settings()
+    changes = {
+        "model": "/models/minicpm5-1b-4bit",
+        "persona": "neko",
+        "temperature": 0.8,
+        "max_tokens": 256,
+        "dnd_schedule": "22:00-08:00",
+        "pet_positions": {"Built-in Retina Display": [1200, 40], "DELL U2720Q": [0, 900]},
+        "launch_at_login": True,
+    }
+    settings.update(changes)
+    assert settings.save() is True
+    again = Settings()
+    assert again.as_dict() == {**DEFAULTS, **changes}
+    assert again.warnings == []
+    # The file holds the owner's choices only; everything else keeps following the defaults.
+    assert set(on_disk(home)) == set(changes)
+
+
+def test_empty_file_means_defaults(home: Path) -> None:
+    write(home, "# nothing yet\n")
+    assert Settings().as_dict() == DEFAULTS
+
+
+def test_unknown_keys_are_preserved(home: Path) -> None:
+    write(home, "future_feature:\n  level: 3\ntemperature: 0.7\n42: answer\n")
+    settings = Settings()
+    assert settings.unknown == {"future_feature": {"level": 3}, 42: "answer"}
+    assert settings.get("temperature") == 0.7
+    settings.set("narration", False)
+    settings.save()
+    assert on_disk(home) == {
+        "future_feature": {"level": 3},
+        "temperature": 0.7,
+        42: "answer",
+        "narration": False,
+    }
+
+
+def test_bad_value_falls_back_with_a_warning_and_stays_in_the_file(home: Path) -> None:
+    original = write(home, "temperature: hot\nmax_tokens: true\npersona: neko\n")
+    settings = Settings()
+    assert settings.get("temperature") == DEFAULTS["temperature"]
+    assert settings.get("max_tokens") == DEFAULTS["max_tokens"]
+    assert settings.get("persona") == "neko"
+    assert len(settings.warnings) == 2
+    assert all(str(settings_file(home)) in w for w in settings.warnings)
+    assert "temperature" in settings.warnings[0] and "max_tokens" in settings.warnings[1]
+    assert settings_file(home).read_bytes() == original  # loading never writes
+
+    # Changing something else keeps the owner's bad value for them to fix.
+    settings.set("narration", False)
+    settings.save()
+    assert on_disk(home)["temperature"] == "hot"
+    assert len(Settings().warnings) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("temperature: [0.6\nnarration: true\n", "YAML"),
+        ("persona: neko\n  bad indent: here\n", "YAML"),
+        ("- a list\n- of things\n", "list"),
+        ("just a sentence\n", "plain text"),
+    ],
+)
+def test_unreadable_file_is_refused_and_untouched(home: Path, text: str, problem: str) -> None:
+    original = write(home, text)
+    with pytest.raises(SettingsFileError) as caught:
+        Settings()
+    message = str(caught.value)
+    assert str(settings_file(home)) in message
+    assert problem in message
+    assert settings_file(home).read_bytes() == original
+    assert sorted(p.name for p in home.iterdir()) == ["settings.yaml"]
+
+
+def test_file_broken_while_running_is_not_overwritten(home: Path) -> None:
+    write(home, "persona: neko\n")
+    settings = Settings()
+    broken = write(home, "persona: neko\ntemperature: {oops\n")  # the owner is mid-edit
+    settings.set("narration", False)
+    with pytest.raises(SettingsFileError, match="YAML"):
+        settings.save()
+    assert settings_file(home).read_bytes() == broken
+
+
+def test_edits_made_on_disk_meanwhile_survive(home: Path) -> None:
+    write(home, "persona: default\n")
+    settings = Settings()
+    write(home, "persona: neko\nnarration: false\n")  # the owner edits by hand
+    settings.set("temperature", 0.3)
+    settings.save()
+    assert on_disk(home) == {"persona": "neko", "narration": False, "temperature": 0.3}
+    assert settings.get("persona") == "neko"
+
+
+def test_write_is_atomic_and_leaves_no_temp_files(home: Path) -> None:
+    settings = Settings()
+    settings.set("persona", "neko")
+    settings.save()
+    settings.set("persona", "robot")
+    settings.save()
+    assert sorted(p.name for p in home.iterdir()) == ["settings.yaml", "settings.yaml.bak"]
+
+
+def test_failed_write_keeps_the_old_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = write(home, "persona: neko\n")
+    (home / "settings.yaml.bak").write_bytes(original)  # backed up on an earlier day
+
+    def refuse(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    settings = Settings()
+    settings.set("persona", "robot")
+    with pytest.raises(OSError, match="disk full"):
+        settings.save()
+    monkeypatch.undo()
+    assert settings_file(home).read_bytes() == original
+    assert sorted(p.name for p in home.iterdir()) == ["settings.yaml", "settings.yaml.bak"]
+
+
+def test_backup_is_made_once_before_the_first_change(home: Path) -> None:
+    original = write(home, "# my own notes\npersona: neko\n")
+    backup = home / "settings.yaml.bak"
+    settings = Settings()
+    assert settings.save() is False
+    assert not backup.exists()  # nothing changed yet: no backup either
+
+    settings.set("max_tokens", 128)
+    settings.save()
+    assert backup.read_bytes() == original
+    assert settings_file(home).read_bytes() != original
+
+    settings.set("max_tokens", 64)
+    settings.save()
+    assert backup.read_bytes() == original  # the owner's version, not deskpet's first one
+    assert Settings().get("max_tokens") == 64
+
+
+def test_no_backup_of_a_file_that_did_not_exist(home: Path) -> None:
+    settings = Settings()
+    settings.set("persona", "neko")
+    settings.save()
+    assert not (home / "settings.yaml.bak").exists()
+
+
+def test_saving_what_is_already_there_writes_nothing(home: Path) -> None:
+    settings = Settings()
+    settings.set("persona", "neko")
+    settings.save()
+    before = settings_file(home).stat().st_mtime_ns
+    settings.set("persona", "neko")
+    assert settings.save() is False
+    assert settings_file(home).stat().st_mtime_ns == before
+    assert not (home / "settings.yaml.bak").exists()
+
+
+# -- the in-memory API -----------------------------------------------------------------------
+
+
+def test_bad_set_raises_and_changes_nothing(home: Path) -> None:
+    settings = Settings()
+    with pytest.raises(SettingValueError, match="top_p"):
+        settings.set("top_p", 2.0)
+    with pytest.raises(KeyError, match="tempreature"):
+        settings.set("tempreature", 0.5)
+    with pytest.raises(KeyError):
+        settings.get("tempreature")
+    # update() is all or nothing.
+    with pytest.raises(SettingValueError):
+        settings.update({"persona": "neko"}, max_tokens="many")
+    assert settings.as_dict() == DEFAULTS
+    assert settings.save() is False
+
+
+def test_set_stores_the_checked_value(home: Path) -> None:
+    settings = Settings()
+    settings.set("temperature", 1)
+    assert settings["temperature"] == 1.0
+    assert isinstance(settings["temperature"], float)
+
+
+def test_dict_values_are_copies(home: Path) -> None:
+    settings = Settings()
+    positions = settings.get("pet_positions")
+    positions["main"] = [1, 2]
+    assert settings.get("pet_positions") == {}
+    assert DEFAULTS["pet_positions"] == {}
