@@ -48,9 +48,7 @@ def run_terminal_chat(args, model_source: str) -> int:
             return 1
         think = bool(getattr(args, "think", False))
         system = getattr(args, "system", None)
-        sampling = Sampling(
-            temperature=0.7 if args.temperature is None else args.temperature, seed=args.seed
-        )
+        sampling = _sampling(args, model_source)
         if interactive:
             print(HELP, file=sys.stderr)
         while True:
@@ -83,6 +81,14 @@ def run_terminal_chat(args, model_source: str) -> int:
         return 0
     finally:
         worker.shutdown()
+
+
+def _sampling(args, model_source: str) -> Sampling:
+    from .inference.demo import DEMO_SAMPLING
+
+    base = DEMO_SAMPLING if model_source == "demo" else Sampling()
+    temperature = base.temperature if args.temperature is None else args.temperature
+    return Sampling(temperature=temperature, top_p=base.top_p, seed=args.seed)
 
 
 def _read_line(interactive: bool) -> str | None:

