@@ -1,0 +1,84 @@
+"""The bench on a tiny random model: both engines run, on the same weights, with real numbers."""
+
+from __future__ import annotations
+
+import math
+
+import mlx.core as mx
+import mlx.nn as nn
+import pytest
+
+from deskpet.inference import bench
+
+# GQA 8:1, head_dim (16) != hidden / heads (8), untied lm_head; every dim a multiple of 64.
+TINY = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "intermediate_size": 128,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 1,
+    "head_dim": 16,
+    "vocab_size": 256,
+    "rope_theta": 5_000_000.0,
+    "rms_norm_eps": 1e-6,
+    "tie_word_embeddings": False,
+}
+PLAN = bench.Plan(decode_tokens=8, long_prompt=64, history=48, prefill_chunk=16, rounds=2,
+                  chat_prompt=16, follow_up=8)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    return bench.random_model(TINY, bits=4, group_size=64, seed=3)
+
+
+@pytest.fixture(scope="module")
+def result(tiny_model):
+    workload = bench.token_workload(TINY["vocab_size"], PLAN, seed=1)
+    return bench.measure(tiny_model, workload, PLAN, label="tiny")
+
+
+def test_random_model_is_4bit_g64(tiny_model):
+    quantized = [m for m in tiny_model.modules() if isinstance(m, nn.QuantizedLinear | nn.QuantizedEmbedding)]
+    # 7 linears per block, the embedding and the untied lm_head.
+    assert len(quantized) == 2 * 7 + 2
+    assert {(m.bits, m.group_size) for m in quantized} == {(4, 64)}
+
+
+def test_reference_model_computes_the_same_logits(tiny_model):
+    ref = bench.reference_model(tiny_model)
+    tokens = mx.array([[5, 17, 99, 3, 250, 42]])
+    ours = tiny_model(tokens, last_only=False)
+    theirs = ref(tokens)
+    assert mx.allclose(ours, theirs, atol=1e-4).item()
+
+
+def test_both_engines_generate_the_same_greedy_tokens(result):
+    assert result.same_tokens
+    assert result.deskpet.tokens == result.mlx_lm.tokens
+    assert len(result.deskpet.tokens) == PLAN.decode_tokens
+
+
+def test_every_number_is_measured(result):
+    for numbers in (result.deskpet, result.mlx_lm):
+        assert numbers.prefill_tps > 0
+        assert numbers.decode_tps > 0
+        assert 0 < numbers.ttft_cold_s < math.inf
+        assert 0 < numbers.ttft_follow_up_s < math.inf
+        assert numbers.peak_memory_bytes > 0
+    assert result.decode_step_s > 0 and result.prefill_chunk_s > 0
+    assert result.cancel_idle_s >= 0
+    for latency in (result.cancel_decode_s, result.cancel_prefill_s):
+        assert latency >= 0 or math.isnan(latency)  # a timer may miss its phase on a busy CPU
+    assert all(r > 0 for r in result.ratios().values())
+    assert result.sizes["rerendered"] == PLAN.history + PLAN.follow_up
+
+
+def test_report_prints_targets_and_json(result):
+    table = bench.format_table(result)
+    assert "decode" in table and "TTFT follow-up" in table and "cancel during prefill" in table
+    assert "PASS" in table or "MISS" in table
+    data = bench.to_json_text(result)
+    assert '"checks"' in data and '"ratios"' in data
