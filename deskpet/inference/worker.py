@@ -74,6 +74,17 @@ class ResetConversation:
 
 
 @dataclass
+class RestoreConversation:
+    """Rebuild a saved conversation (after a restart) from its (user, answer) text pairs.
+    Its history is read again once, by the next chat in it."""
+
+    conversation: str
+    system_prompt: str | None
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    priority = PRIORITY_CHAT
+
+
+@dataclass
 class Warmup:
     priority = PRIORITY_WARMUP
 
@@ -275,6 +286,8 @@ class InferenceWorker:
             if request.system_prompt is not None and self._lm is not None:
                 self._conversation(request.conversation, request.system_prompt)
             self._emit(ConversationReset(request_id, request.conversation))
+        elif isinstance(request, RestoreConversation):
+            self._restore(request_id, request)
         elif isinstance(request, Warmup):
             self._warmup(request_id)
         else:
@@ -342,6 +355,16 @@ class InferenceWorker:
             conv = Conversation.start(self._template, system_prompt or DEFAULT_SYSTEM_PROMPT)
             self._conversations[conv_id] = (conv, self._prefix_cache(conv))
         return self._conversations[conv_id]
+
+    def _restore(self, request_id: int, req: RestoreConversation) -> None:
+        _, template = self._require_model()
+        self._conversations.pop(req.conversation, None)
+        conv, cache = self._conversation(req.conversation, req.system_prompt)
+        for user, answer in req.turns:
+            conv.begin_turn(template.user_turn_tokens(conv.system_prompt, user, think=False))
+            conv.tokens.extend(template.encode(answer))
+            conv.end_turn(template.closing_tokens(None))
+        self._emit(ConversationReset(request_id, req.conversation))
 
     def _chat(self, request_id: int, req: Chat) -> None:
         lm, template = self._require_model()

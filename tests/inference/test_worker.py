@@ -137,3 +137,17 @@ def test_chat_without_a_model_fails_cleanly_and_shutdown_is_quick(demo_gguf):
     started = time.monotonic()
     assert worker.shutdown(timeout=1.0)
     assert time.monotonic() - started < 1.0
+
+
+def test_restored_conversation_continues_like_the_original(worker):
+    from deskpet.inference.worker import RestoreConversation
+
+    first = worker.chat("orig", "What is the capital of France?", sampling=GREEDY, max_tokens=24)
+    answer = next_event(worker, Finished, first).text
+    request = worker.submit(RestoreConversation("copy", None, [("What is the capital of France?", answer)]))
+    next_event(worker, ConversationReset, request)
+    texts = []
+    for conv in ("orig", "copy"):
+        request = worker.chat(conv, "And of Italy?", sampling=GREEDY, max_tokens=16)
+        texts.append(next_event(worker, Finished, request).text)
+    assert texts[0] == texts[1] and texts[0]
