@@ -1,23 +1,63 @@
-"""`deskpet` with no sub-command: the pet on the desktop.
+"""`deskpet` with no sub-command: the pet on the desktop (deskpet.app.DeskpetApp).
 
-The Qt pet window is not built yet (issue "The pet on the desktop"); until it is, this opens
-the terminal chat so the command still does something useful, and says so.
+Without a display to draw on (Linux with neither X11 nor Wayland, and no offscreen Qt platform
+asked for) it says so in one line and points at the terminal chat instead.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+
+# Qt platforms that need no window system.
+_HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb")
+
+
+def has_display() -> bool:
+    """Whether Qt can show windows here."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    if platform in _HEADLESS_PLATFORMS:
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def run_app(args) -> int:
-    from .cli import _resolve_model
-    from .terminal_chat import run_terminal_chat
+    if not has_display():
+        print("deskpet: no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); "
+              "try `deskpet chat` to chat in the terminal.", file=sys.stderr)
+        return 1
 
-    print("deskpet: the desktop window is not built yet; chatting in the terminal instead "
-          "(`deskpet chat`).", file=sys.stderr)
-    args.think = False
-    args.system = None
-    args.max_tokens = 512
-    args.temperature = None
-    args.seed = None
-    return run_terminal_chat(args, _resolve_model(args))
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .app import DeskpetApp
+    from .settings import Settings, SettingsFileError
+
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    qapp.setApplicationName("deskpet")
+    qapp.setApplicationDisplayName("deskpet")
+    try:
+        settings = Settings()
+    except SettingsFileError as exc:
+        print(f"deskpet: {exc}", file=sys.stderr)
+        return 1
+    model = getattr(args, "model", None) or ("demo" if getattr(args, "demo", False) else None)
+    app = DeskpetApp(model, settings=settings)
+    qapp.aboutToQuit.connect(app.shutdown)
+    # Ctrl-C in the terminal quits like the menu's Quit. Python runs signal handlers only
+    # between bytecodes, so an idle timer hands it control now and then during exec().
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    wake = QTimer()
+    wake.setObjectName("sigint-wake")
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    app.start()
+    try:
+        return qapp.exec()
+    finally:
+        wake.stop()
+        app.shutdown()
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--max-tokens", type=int, default=512)
     chat.add_argument("--temperature", type=float, default=None)
     chat.add_argument("--seed", type=int, default=None)
+    chat.add_argument("--fp16", action="store_true",
+                      help="recast bf16 weights to fp16 (faster on M1/M2, which emulate bf16)")
     chat.set_defaults(run=_run_chat)
 
     model = sub.add_parser("model", help="inspect and convert models")
@@ -78,11 +80,13 @@ def _resolve_model(args) -> str:
         return args.model
     if getattr(args, "demo", False):
         return "demo"
-    try:
-        from .settings import Settings
+    from .settings import Settings, SettingsFileError
 
-        configured = Settings.load().get("model")
-    except Exception:
+    try:
+        configured = Settings().get("model")
+    except SettingsFileError as e:
+        # A broken settings file is the owner's: say so, leave it alone, use the demo model.
+        print(f"deskpet: {e}; using the demo model", file=sys.stderr)
         configured = None
     return configured or "demo"
 

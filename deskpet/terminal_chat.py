@@ -43,7 +43,7 @@ def run_terminal_chat(args, model_source: str) -> int:
     interactive = sys.stdin.isatty()
     worker = InferenceWorker().start()
     try:
-        worker.load(model_source)
+        worker.load(model_source, fp16=bool(getattr(args, "fp16", False)))
         if not _wait_for_model(worker):
             return 1
         think = bool(getattr(args, "think", False))

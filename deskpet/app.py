@@ -1,0 +1,357 @@
+"""The composition root of the GUI: builds every part, wires them, owns their lifetimes.
+
+    tray menu ──persona/thinking/DND/show/chat/quit──▶ DeskpetApp ──▶ settings.yaml
+    pet window ──click/double-click/drag──▶ PetMachine ──Display──▶ pet window
+    chat bubble ──send/cancel──▶ InferenceWorker ──events (worker thread)──▶ WorkerRelay
+    WorkerRelay (GUI thread) ──tokens/finished/failed──▶ bubble, PetMachine, history
+
+One conversation per persona: its id is the persona's id. At start every persona's saved
+conversation is given back to the worker (RestoreConversation), so the pet remembers what was
+said before a restart. app.py is the only module that knows all the rooms.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QCoreApplication, QObject, QRect, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from deskpet.history import History
+from deskpet.inference.demo import DEMO_SAMPLING
+from deskpet.inference.generate import Sampling
+from deskpet.inference.worker import DEMO, Finished, InferenceWorker, RestoreConversation
+from deskpet.pet import Intent, PetMachine
+from deskpet.platform import DefaultPlatform, get_platform
+from deskpet.safefile import ParseRefused
+from deskpet.settings import Settings
+from deskpet.ui.bubble import ChatBubble, friendly_error
+from deskpet.ui.pet_window import PetWindow
+from deskpet.ui.relay import WorkerRelay
+from deskpet.ui.tray import PersonaSource, TrayMenu, theme_personas
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 100  # the pet machine's clock; the sprite has its own frame timer
+SHUTDOWN_SECONDS = 3.0
+
+
+class DeskpetApp(QObject):
+    """The running pet: settings, history, the model worker and the windows.
+
+    Build it, `start()` it, and `shutdown()` it (Quit in the tray does both `shutdown()` and
+    `QApplication.quit()`); nothing here calls `exec()`, so tests drive it with pytest-qt.
+
+    Attributes:
+        settings: the owner's Settings (shared with the pet window for its position).
+        history: saved conversations (deskpet.history.History).
+        worker: the InferenceWorker; its events arrive through `relay`.
+        relay: the WorkerRelay bringing worker events onto the GUI thread.
+        machine: the PetMachine deciding what the pet shows.
+        pet: the PetWindow.
+        bubble: the ChatBubble.
+        tray: the TrayMenu.
+        persona: the current persona id (also the conversation id).
+        model_source: what the worker loads ("demo" for the built-in demo model).
+        model_info: the loaded model's info once ready, else None.
+
+    Signals:
+        on_turn_saved(str): a question and its answer were written to the history (persona id).
+        on_persona_changed(str): the persona (and the pet's theme) changed.
+        on_shutdown(): the app has shut down.
+    """
+
+    on_turn_saved = Signal(str)
+    on_persona_changed = Signal(str)
+    on_shutdown = Signal()
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        settings: Settings | None = None,
+        history: History | None = None,
+        sampling: Sampling | None = None,
+        max_tokens: int | None = None,
+        personas: PersonaSource = theme_personas,
+        platform: DefaultPlatform | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("deskpet-app")
+        qapp = QApplication.instance()
+        if qapp is None:
+            raise RuntimeError("create the QApplication before DeskpetApp")
+        # The tray is the root: closing the bubble or hiding the pet must not end deskpet.
+        qapp.setQuitOnLastWindowClosed(False)
+        self._platform = platform or get_platform()
+        self._platform.prepare_app(qapp)
+
+        self.settings = settings if settings is not None else Settings()
+        self.history = history if history is not None else History()
+        self.model_source = model or self.settings.get("model") or DEMO
+        self._sampling = sampling
+        self._max_tokens = max_tokens
+        self._personas = personas
+        self.model_info: dict | None = None
+        self._load_request: int | None = None
+        self._request: int | None = None  # the chat being answered
+        self._question = ""
+        self._started = False
+        self._closed = False
+
+        ids = [persona_id for persona_id, _ in self._persona_list()]
+        wanted = self.settings.get("persona")
+        self.persona = wanted if wanted in ids else (ids[0] if ids else "deskpet")
+
+        self.relay = WorkerRelay(self)
+        self.worker = InferenceWorker(
+            self.relay.post, context_window=self.settings.get("context_window")
+        )
+        self.machine = PetMachine()
+        self.pet = PetWindow(settings=self.settings, theme_id=self.persona,
+                             platform=self._platform)
+        self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
+        self.tray = TrayMenu(personas=self._persona_list, parent=self)
+
+        self._tick = QTimer(self)
+        self._tick.setObjectName("pet-clock")
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self.machine.tick)
+        self._wire()
+
+    # -- wiring --------------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        self.machine.add_listener(self.pet.set_display)
+
+        self.pet.on_clicked.connect(self.machine.click)
+        self.pet.on_double_clicked.connect(self._on_double_clicked)
+        self.pet.on_drag_started.connect(self.machine.drag_start)
+        self.pet.on_drag_finished.connect(self._on_drag_finished)
+        self.pet.on_hovered.connect(self.machine.owner_activity)
+
+        self.bubble.on_send.connect(self.send)
+        self.bubble.on_cancel.connect(self.cancel)
+
+        self.relay.on_model_loading.connect(self._on_model_loading)
+        self.relay.on_model_ready.connect(self._on_model_ready)
+        self.relay.on_token.connect(self._on_token)
+        self.relay.on_finished.connect(self._on_finished)
+        self.relay.on_failed.connect(self._on_failed)
+
+        self.tray.on_persona_chosen.connect(self.set_persona)
+        self.tray.on_thinking_toggled.connect(lambda on: self._save_setting("thinking_default", on))
+        self.tray.on_dnd_toggled.connect(lambda on: self._save_setting("do_not_disturb", on))
+        self.tray.on_show_toggled.connect(self.set_pet_shown)
+        self.tray.on_open_chat.connect(self.open_chat)
+        self.tray.on_agent_action.connect(self._on_agent_action)
+        self.tray.on_quit.connect(self.quit)
+
+    def _persona_list(self) -> list[tuple[str, str]]:
+        return list(self._personas())
+
+    def _persona_name(self, persona: str) -> str:
+        return dict(self._persona_list()).get(persona, persona)
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Show the pet and the tray icon, load the model, give back saved conversations."""
+        if self._started:
+            return
+        self._started = True
+        self.tray.set_persona(self.persona)
+        self.tray.set_thinking(self.settings.get("thinking_default"))
+        self.tray.set_dnd(self.settings.get("do_not_disturb"))
+        self.tray.set_pet_shown(True)
+        self.tray.show()
+        self.pet.show()
+        self.machine.tick()
+        self.pet.set_display(self.machine.display)
+        self._tick.start()
+
+        self.worker.start()
+        self._load_request = self.worker.load(self.model_source)
+        # Queued behind the load (it outranks them), so they find the model loaded.
+        for persona_id in self.history.personas():
+            turns = self.history.turns(persona_id)
+            if turns:
+                self.worker.submit(RestoreConversation(persona_id, None, turns))
+        if self.history.notice:
+            self.tray.notify("deskpet", self.history.notice)
+        for warning in self.settings.warnings:
+            self.tray.notify("deskpet settings", warning)
+
+    def shutdown(self) -> None:
+        """Stop the model (ending any answer), close the windows. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._tick.stop()
+        if self._started and not self.worker.shutdown(SHUTDOWN_SECONDS):
+            log.warning("the inference thread did not stop within %.0f s", SHUTDOWN_SECONDS)
+        self.bubble.close()
+        self.pet.close()
+        self.tray.hide()
+        self.history.close()
+        self.on_shutdown.emit()
+
+    def quit(self) -> None:
+        self.shutdown()
+        QCoreApplication.quit()
+
+    # -- the chat ------------------------------------------------------------------------------
+
+    @property
+    def answering(self) -> bool:
+        return self._request is not None
+
+    def open_chat(self) -> None:
+        """Open the bubble beside the pet, ready to type."""
+        self.bubble.set_title(self._persona_name(self.persona))
+        self.bubble.open(self._pet_rect(), self._screen_rect())
+
+    def send(self, text: str) -> int:
+        """Ask the model (the bubble has cancelled any answer in progress already)."""
+        if self._request is not None:
+            self.worker.cancel(self._request)
+        if not self.bubble.answering:  # sent from elsewhere than the bubble's input line
+            self.bubble.begin_answer(text)
+        self._question = text
+        self._request = self.worker.chat(
+            self.persona,
+            text,
+            think=self.settings.get("thinking_default"),
+            sampling=self._sampling_now(),
+            max_tokens=self._max_tokens or self.settings.get("max_tokens"),
+        )
+        self.machine.chat_started()
+        return self._request
+
+    def cancel(self) -> None:
+        if self._request is not None:
+            self.worker.cancel(self._request)
+
+    def _sampling_now(self) -> Sampling:
+        if self._sampling is not None:
+            return self._sampling
+        if self.model_source == DEMO:
+            return DEMO_SAMPLING
+        s = self.settings
+        return Sampling(temperature=s.get("temperature"), top_p=s.get("top_p"),
+                        repetition_penalty=s.get("repetition_penalty"))
+
+    def _on_token(self, request_id: int, _conversation, event) -> None:
+        if self._closed or request_id != self._request:
+            return
+        self.bubble.add_token(event.text, event.channel)
+        if event.finish_reason is None:
+            self.machine.chat_token(thinking=event.channel == "reasoning")
+
+    def _on_finished(self, event: Finished) -> None:
+        if self._closed or event.request_id != self._request:
+            return
+        self._request = None
+        self.bubble.finish(event.reason)
+        self.machine.chat_done()
+        # The worker keeps whatever was written (even when cancelled) in its transcript;
+        # the history keeps the same, so a restart restores the conversation the model had.
+        if event.conversation and (event.text or event.reasoning):
+            try:
+                self.history.add_turn(event.conversation, self._question, event.text,
+                                      event.reasoning)
+            except Exception as exc:  # the chat goes on even if the disk does not
+                log.warning("could not save the conversation: %s", exc)
+                return
+            self.on_turn_saved.emit(event.conversation)
+
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if self._closed:
+            return
+        if request_id == self._request:
+            self._request = None
+            self.bubble.show_error(message)
+            self.machine.chat_error()
+        elif request_id == self._load_request:
+            self.machine.model_ready()  # no longer waking up...
+            self.machine.chat_error()  # ...but unwell
+            self.tray.set_status("The model could not be loaded")
+            self.open_chat()
+            self.bubble.show_error(f"could not load the model: {message}")
+        else:
+            log.warning("worker request %d failed: %s", request_id, message)
+
+    # -- the model -----------------------------------------------------------------------------
+
+    def _on_model_loading(self, message: str) -> None:
+        if self._closed:
+            return
+        self.machine.model_loading()
+        self.tray.set_status(message)
+
+    def _on_model_ready(self, info: dict) -> None:
+        if self._closed:
+            return
+        self.model_info = info
+        self.machine.model_ready()
+        name = "the demo model" if self.model_source == DEMO else info.get("name", "the model")
+        self.tray.set_status(f"Awake with {name}")
+
+    # -- the pet -------------------------------------------------------------------------------
+
+    def _on_double_clicked(self) -> None:
+        if self.machine.double_click() is Intent.OPEN_CHAT:
+            self.open_chat()
+
+    def _on_drag_finished(self, _pos) -> None:
+        self.machine.drag_end()
+        if self.bubble.isVisible():
+            self.bubble.place_beside(self._pet_rect(), self._screen_rect())
+
+    def set_pet_shown(self, shown: bool) -> None:
+        self.pet.setVisible(shown)
+        self.tray.set_pet_shown(shown)
+
+    def _pet_rect(self) -> QRect:
+        return self.pet.frameGeometry()
+
+    def _screen_rect(self) -> QRect | None:
+        screen = QGuiApplication.screenAt(self._pet_rect().center()) or self.pet.screen()
+        return screen.availableGeometry() if screen is not None else None
+
+    # -- the menu ------------------------------------------------------------------------------
+
+    def set_persona(self, persona: str) -> None:
+        """Switch persona: the pet's look (theme id = persona id for now) and conversation."""
+        if persona == self.persona:
+            return
+        self.cancel()
+        self._request = None
+        self.persona = persona
+        self.tray.set_persona(persona)
+        self.pet.set_theme(persona)
+        self.bubble.clear()
+        self.bubble.set_title(self._persona_name(persona))
+        self.machine.chat_done()
+        self._save_setting("persona", persona)
+        self.on_persona_changed.emit(persona)
+
+    def _save_setting(self, key: str, value) -> None:
+        try:
+            self.settings.set(key, value)
+            self.settings.save()
+        except (ParseRefused, OSError) as exc:
+            log.warning("could not save %s: %s", key, exc)
+            self.tray.notify("deskpet could not save a setting", str(exc))
+
+    def _on_agent_action(self, action: str, agent: str) -> None:
+        from deskpet.bridge import installers
+
+        try:
+            report = installers.install(agent) if action == "install" else \
+                installers.uninstall(agent)
+            text = "\n".join(report.lines)
+        except Exception as exc:
+            text = friendly_error(str(exc))
+        self.tray.notify("deskpet agents", text)

@@ -1,0 +1,37 @@
+"""The do-nothing platform: plain Qt window flags are all deskpet uses where it has no tricks.
+
+Without native click-through, a press on a transparent pixel still reaches the pet window; the
+window rejects it itself (PetWindow hit-tests the sprite's alpha), so it never pokes the pet,
+but the click does not reach the window below either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QApplication, QWidget
+
+# Answers "is the pet opaque at this global (screen) point?"
+HitTest = Callable[[QPoint], bool]
+
+
+class DefaultPlatform:
+    """Window tricks that do nothing.
+
+    Attributes:
+        name: "default" (or the subclass's platform).
+        click_through: whether clicks on transparent pixels reach the window below.
+    """
+
+    name = "default"
+    click_through = False
+
+    def prepare_app(self, app: QApplication) -> None:
+        """Once, after the QApplication exists (e.g. hide the Dock icon)."""
+
+    def attach_pet_window(self, window: QWidget, is_opaque_at: HitTest) -> None:
+        """Each time the pet window is shown: window level, Spaces, click-through."""
+
+    def detach_pet_window(self, window: QWidget) -> None:
+        """When the pet window hides or closes: stop anything attach started."""

@@ -1,0 +1,140 @@
+"""macOS window tricks through pyobjc: no Dock icon, above full-screen apps, on every Space,
+and clicks on transparent pixels passing through to the window below.
+
+Imported only on macOS (`get_platform`), never on Linux: it needs pyobjc-framework-Cocoa.
+Nothing here runs in the Linux test suite; the lines marked "verify on a Mac" are the ones
+whose effect only a real Mac can show.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+
+import objc
+from AppKit import (
+    NSApplication,
+    NSApplicationActivationPolicyAccessory,
+    NSEvent,
+    NSStatusWindowLevel,
+    NSWindowCollectionBehaviorCanJoinAllSpaces,
+    NSWindowCollectionBehaviorFullScreenAuxiliary,
+    NSWindowCollectionBehaviorIgnoresCycle,
+    NSWindowCollectionBehaviorStationary,
+)
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QApplication, QWidget
+
+from deskpet.platform.default import DefaultPlatform, HitTest
+
+log = logging.getLogger(__name__)
+
+# On every Space, beside full-screen apps, left alone by Mission Control (stationary) and
+# skipped by Cmd-` window cycling.
+PET_COLLECTION_BEHAVIOR = (
+    NSWindowCollectionBehaviorCanJoinAllSpaces
+    | NSWindowCollectionBehaviorFullScreenAuxiliary
+    | NSWindowCollectionBehaviorStationary
+    | NSWindowCollectionBehaviorIgnoresCycle
+)
+# Status level (25): above normal and floating windows (Qt's stay-on-top gives floating, 3)
+# and above a full-screen app's window, below pop-up menus (101), the screen saver and alerts.
+PET_WINDOW_LEVEL = NSStatusWindowLevel
+# How often the cursor is checked for click-through; 20 Hz feels instant and costs nothing.
+CLICK_THROUGH_MS = 50
+
+
+def ns_window(widget: QWidget):
+    """The NSWindow behind a top-level QWidget (winId() is its NSView on Cocoa)."""
+    view = objc.objc_object(c_void_p=ctypes.c_void_p(int(widget.winId())))
+    return view.window()
+
+
+class _ClickThrough(QObject):
+    """Lets clicks on the pet's transparent pixels reach the window below.
+
+    A window that ignores mouse events gets no mouse moves either, so the cursor is polled with
+    a timer instead of waiting for events: over an opaque pixel the window takes the mouse,
+    elsewhere it ignores it.
+    """
+
+    def __init__(self, window: QWidget, is_opaque_at: HitTest) -> None:
+        super().__init__(window)
+        self.setObjectName("macos-click-through")
+        self._window = window
+        self._is_opaque_at = is_opaque_at
+        self._ignoring: bool | None = None
+        self._timer = QTimer(self)
+        self._timer.setObjectName("macos-click-through-timer")
+        self._timer.timeout.connect(self._check)
+        self._timer.start(CLICK_THROUGH_MS)
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._set_ignoring(False)
+
+    def _check(self) -> None:
+        # Never flip while a button is down: a drag that crosses a transparent pixel (or
+        # outruns the window) must keep its mouse grab. Verify on a Mac.
+        if NSEvent.pressedMouseButtons():
+            return
+        pos = QCursor.pos()
+        opaque = self._window.frameGeometry().contains(pos) and self._is_opaque_at(pos)
+        self._set_ignoring(not opaque)
+
+    def _set_ignoring(self, ignoring: bool) -> None:
+        if ignoring == self._ignoring:
+            return
+        self._ignoring = ignoring
+        # Verify on a Mac: a click on a transparent pixel lands in the app below, and the
+        # pet still gets hover, click and drag on its body.
+        ns_window(self._window).setIgnoresMouseEvents_(ignoring)
+
+
+class MacPlatform(DefaultPlatform):
+    """Cocoa window tricks for the pet (see the module docstring)."""
+
+    name = "macos"
+    click_through = True
+
+    def __init__(self) -> None:
+        self._click_through: dict[int, _ClickThrough] = {}
+
+    def prepare_app(self, app: QApplication) -> None:
+        # No Dock icon and no menu bar of our own when run from source; the packaged app says
+        # the same with LSUIElement in Info.plist. Verify on a Mac: no Dock icon appears.
+        NSApplication.sharedApplication().setActivationPolicy_(
+            NSApplicationActivationPolicyAccessory
+        )
+
+    def attach_pet_window(self, window: QWidget, is_opaque_at: HitTest) -> None:
+        self._apply(window)
+        # Qt's Cocoa plugin computes the level from the window flags while it shows a window,
+        # possibly after this showEvent: apply once more when the show is done. Verify on a
+        # Mac that the level is still PET_WINDOW_LEVEL after hide/show; drop this if so.
+        QTimer.singleShot(0, window, lambda: self._apply(window))
+        key = id(window)
+        if key not in self._click_through:
+            self._click_through[key] = _ClickThrough(window, is_opaque_at)
+
+    def detach_pet_window(self, window: QWidget) -> None:
+        tracker = self._click_through.pop(id(window), None)
+        if tracker is not None:
+            tracker.stop()
+            tracker.deleteLater()
+
+    def _apply(self, window: QWidget) -> None:
+        nswindow = ns_window(window)
+        if nswindow is None:  # not realized yet
+            return
+        # Verify on a Mac: the pet stays above a full-screen app and follows to every Space.
+        # Status level also keeps AppKit from clamping the pet below the menu bar.
+        nswindow.setLevel_(PET_WINDOW_LEVEL)
+        nswindow.setCollectionBehavior_(PET_COLLECTION_BEHAVIOR)
+        # WORKAROUND for https://github.com/HELPMEEADICE/BANDORI-PET-REV/pull/30
+        # A Qt.Tool window is an NSPanel, which hides when the app deactivates
+        # (WA_MacAlwaysShowToolWindow should already prevent it), and a translucent panel may
+        # keep a shadow traced from its first frame despite NoDropShadowWindowHint.
+        nswindow.setHidesOnDeactivate_(False)
+        nswindow.setHasShadow_(False)

@@ -1,0 +1,268 @@
+"""TrayMenu: deskpet's menu-bar icon and its menu, the root of the application's UI.
+
+The menu is a view: it shows state it is given (persona, thinking, do-not-disturb, whether the
+pet is shown) and emits what the owner chose. Lists that change while deskpet runs (personas,
+the agents' hook status) are rebuilt each time their menu opens, so they are never stale.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QActionGroup, QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from deskpet.ui.theme import DEFAULT_THEME, assets_dir, themes_dir
+
+log = logging.getLogger(__name__)
+
+AGENT_NAMES = {"claude": "Claude Code", "codex": "Codex", "cursor": "Cursor"}
+
+PersonaSource = Callable[[], list[tuple[str, str]]]
+
+
+def theme_personas(root: Path | None = None) -> list[tuple[str, str]]:
+    """One persona per theme folder, as (id, display name); the default theme first.
+
+    A stand-in until the personas room exists: a persona is its theme for now.
+    """
+    root = root or themes_dir()
+    found = []
+    for theme_yaml in sorted(root.glob("*/theme.yaml")):
+        theme_id = theme_yaml.parent.name
+        try:
+            doc = yaml.safe_load(theme_yaml.read_text(encoding="utf-8")) or {}
+            name = str(doc.get("name") or theme_id) if isinstance(doc, dict) else theme_id
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            name = theme_id
+        found.append((theme_id, name))
+    found.sort(key=lambda item: (item[0] != DEFAULT_THEME, item[0]))
+    return found
+
+
+def tray_icon() -> QIcon:
+    """The monochrome menu-bar icon; a mask, so macOS tints it for light and dark menu bars."""
+    icon = QIcon()
+    folder = assets_dir() / "icons"
+    for name in ("menubarTemplate.png", "menubarTemplate@2x.png"):
+        if (folder / name).exists():
+            icon.addFile(str(folder / name))
+    icon.setIsMask(True)
+    return icon
+
+
+class TrayMenu(QObject):
+    """The menu-bar icon and its menu.
+
+    Attributes:
+        icon: the QSystemTrayIcon.
+        menu: its QMenu (every QAction in it has an object name, e.g. "persona-neko").
+        agents_menu: the "Agents" submenu.
+        persona: the persona shown as chosen.
+
+    Signals:
+        on_persona_chosen(str): the owner picked a persona (its id).
+        on_thinking_toggled(bool): thinking mode switched.
+        on_dnd_toggled(bool): do-not-disturb switched.
+        on_show_toggled(bool): show (True) or hide the pet.
+        on_open_chat(): open the chat bubble.
+        on_agent_action(str, str): ("install" or "uninstall", agent id).
+        on_quit(): quit deskpet.
+    """
+
+    on_persona_chosen = Signal(str)
+    on_thinking_toggled = Signal(bool)
+    on_dnd_toggled = Signal(bool)
+    on_show_toggled = Signal(bool)
+    on_open_chat = Signal()
+    on_agent_action = Signal(str, str)
+    on_quit = Signal()
+
+    def __init__(
+        self,
+        personas: PersonaSource = theme_personas,
+        agent_status: Callable[[str], object] | None = None,
+        agents: tuple[str, ...] = tuple(AGENT_NAMES),
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("tray")
+        self._personas = personas
+        self._agent_status = agent_status or _installer_status
+        self._agents = agents
+        self.persona = ""
+
+        self.menu = QMenu()
+        self.menu.setObjectName("tray-menu")
+        self.menu.aboutToShow.connect(self.rebuild_personas)
+
+        self.status_action = self._action("status", "deskpet", enabled=False)
+        self.menu.addAction(self.status_action)
+        self.menu.addSeparator().setObjectName("personas-top")
+        self._persona_group = QActionGroup(self)
+        self._persona_group.setObjectName("persona-group")
+        self._persona_group.setExclusive(True)
+        self._persona_actions: list[QAction] = []
+        self._personas_end = self.menu.addSeparator()
+        self._personas_end.setObjectName("personas-end")
+
+        self.chat_action = self._action("open-chat", "Chat…")
+        self.chat_action.triggered.connect(self.on_open_chat)
+        self.menu.addAction(self.chat_action)
+        self.show_action = self._action("show-pet", "Show Pet", checkable=True, checked=True)
+        self.show_action.toggled.connect(self.on_show_toggled)
+        self.menu.addAction(self.show_action)
+        self.menu.addSeparator().setObjectName("modes-top")
+        self.thinking_action = self._action("thinking-mode", "Thinking Mode", checkable=True)
+        self.thinking_action.setToolTip("Let the model think before it answers")
+        self.thinking_action.toggled.connect(self.on_thinking_toggled)
+        self.menu.addAction(self.thinking_action)
+        self.dnd_action = self._action("do-not-disturb", "Do Not Disturb", checkable=True)
+        self.dnd_action.toggled.connect(self.on_dnd_toggled)
+        self.menu.addAction(self.dnd_action)
+
+        self.agents_menu = QMenu("Agents", self.menu)
+        self.agents_menu.setObjectName("agents-menu")
+        self.agents_menu.menuAction().setObjectName("agents")
+        self.agents_menu.aboutToShow.connect(self.rebuild_agents)
+        self.menu.addMenu(self.agents_menu)
+        self.menu.addSeparator().setObjectName("quit-top")
+        self.quit_action = self._action("quit", "Quit deskpet")
+        self.quit_action.triggered.connect(self.on_quit)
+        self.menu.addAction(self.quit_action)
+
+        self.icon = QSystemTrayIcon(tray_icon(), self)
+        self.icon.setObjectName("tray-icon")
+        self.icon.setToolTip("deskpet")
+        self.icon.setContextMenu(self.menu)
+        self.rebuild_personas()
+
+    def _action(self, name: str, text: str, *, checkable: bool = False, checked: bool = False,
+                enabled: bool = True) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setCheckable(checkable)
+        if checkable:
+            action.setChecked(checked)
+        action.setEnabled(enabled)
+        return action
+
+    # -- state shown -----------------------------------------------------------------------------
+
+    def show(self) -> None:
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def set_status(self, text: str) -> None:
+        """The grey first line of the menu (what the model is doing)."""
+        self.status_action.setText(text)
+
+    def set_persona(self, persona: str) -> None:
+        self.persona = persona
+        for action in self._persona_actions:
+            action.setChecked(action.data() == persona)
+
+    def set_thinking(self, on: bool) -> None:
+        """Show the setting without emitting on_thinking_toggled."""
+        with _quiet(self.thinking_action):
+            self.thinking_action.setChecked(on)
+
+    def set_dnd(self, on: bool) -> None:
+        with _quiet(self.dnd_action):
+            self.dnd_action.setChecked(on)
+
+    def set_pet_shown(self, shown: bool) -> None:
+        with _quiet(self.show_action):
+            self.show_action.setChecked(shown)
+
+    def notify(self, title: str, text: str) -> None:
+        """A passing message from the menu-bar icon (where the platform shows them)."""
+        log.info("%s: %s", title, text)
+        if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
+            self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 6000)
+
+    # -- lists rebuilt on opening ----------------------------------------------------------------
+
+    def rebuild_personas(self) -> None:
+        """List the personas afresh (runs each time the menu opens)."""
+        for action in self._persona_actions:
+            self._persona_group.removeAction(action)
+            self.menu.removeAction(action)
+            action.setParent(None)  # out of findChild's reach at once; Python frees it
+        self._persona_actions = []
+        try:
+            personas = list(self._personas())
+        except Exception:  # a broken persona folder must not take the menu down
+            log.exception("cannot list personas")
+            personas = []
+        for persona_id, name in personas:
+            action = self._action(f"persona-{persona_id}", name, checkable=True,
+                                  checked=persona_id == self.persona)
+            action.setData(persona_id)
+            action.triggered.connect(lambda _checked=False, p=persona_id: self._choose(p))
+            self._persona_group.addAction(action)
+            self.menu.insertAction(self._personas_end, action)
+            self._persona_actions.append(action)
+
+    def _choose(self, persona: str) -> None:
+        self.set_persona(persona)
+        self.on_persona_chosen.emit(persona)
+
+    def rebuild_agents(self) -> None:
+        """One status line and an Install or Uninstall item per agent (each time it opens)."""
+        for action in self.agents_menu.actions():
+            self.agents_menu.removeAction(action)
+            action.setParent(None)
+        for agent in self._agents:
+            name = AGENT_NAMES.get(agent, agent)
+            try:
+                report = self._agent_status(agent)
+                installed = bool(getattr(report, "installed", False))
+                detected = bool(getattr(report, "detected", False))
+                ok = bool(getattr(report, "ok", True))
+            except Exception as exc:  # an unreadable config shows as such, never raises
+                log.warning("agent status for %s failed: %s", agent, exc)
+                installed, detected, ok = False, False, False
+            if not ok:
+                line = f"{name}: cannot read its settings"
+            elif installed:
+                line = f"{name}: connected"
+            elif detected:
+                line = f"{name}: not connected"
+            else:
+                line = f"{name}: not found"
+            status = self._action(f"agent-status-{agent}", line, enabled=False)
+            self.agents_menu.addAction(status)
+            verb = "uninstall" if installed else "install"
+            label = f"Disconnect {name}" if installed else f"Connect {name}"
+            change = self._action(f"agent-{verb}-{agent}", f"    {label}", enabled=ok)
+            change.triggered.connect(
+                lambda _checked=False, v=verb, a=agent: self.on_agent_action.emit(v, a)
+            )
+            self.agents_menu.addAction(change)
+
+
+def _installer_status(agent: str):
+    from deskpet.bridge import installers
+
+    return installers.status(agent)
+
+
+class _quiet:
+    """Block an action's signals for a programmatic change."""
+
+    def __init__(self, action: QAction) -> None:
+        self._action = action
+
+    def __enter__(self) -> None:
+        self._blocked = self._action.blockSignals(True)
+
+    def __exit__(self, *_exc) -> None:
+        self._action.blockSignals(self._blocked)

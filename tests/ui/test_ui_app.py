@@ -1,0 +1,192 @@
+"""DeskpetApp end to end: the real worker and demo model behind the bubble, the menu, a restart.
+
+One app (one worker, one loaded demo model) serves the module; the last test shuts it down and
+starts a second one on the same DESKPET_HOME. Answers are greedy and short: the demo model
+writes about 7 tokens a second on a CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction
+
+from deskpet.app import DeskpetApp
+from deskpet.app_entry import run_app
+from deskpet.history import History
+from deskpet.inference.generate import Sampling
+from deskpet.pet import State
+from deskpet.settings import Settings
+
+ANSWER_TIMEOUT = 90_000
+FRANCE = "What is the capital of France?"
+
+
+@pytest.fixture(scope="module")
+def app_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("deskpet-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DESKPET_HOME", str(home))
+        (home / "settings.yaml").write_text("max_tokens: 24\nbubble_fade_seconds: 0\n")
+        yield home
+
+
+@pytest.fixture(scope="module")
+def app_pet(qapp, app_home, demo_gguf):
+    app = DeskpetApp("demo", sampling=Sampling.greedy())
+    app.seen_states = []
+    app.machine.add_listener(lambda display: app.seen_states.append(display.state))
+    app.start()
+    yield app
+    app.shutdown()
+
+
+def action(app, name) -> QAction:
+    found = app.tray.findChild(QAction, name) or app.tray.menu.findChild(QAction, name)
+    assert found is not None, name
+    return found
+
+
+def ask(qtbot, app, text):
+    bubble = app.bubble
+    qtbot.keyClicks(bubble.input, text)
+    with qtbot.waitSignal(bubble.on_answer_complete, timeout=ANSWER_TIMEOUT) as done:
+        qtbot.keyClick(bubble.input, Qt.Key.Key_Return)
+    return done.args[0]
+
+
+def test_the_answer_streams_into_the_bubble(qtbot, app_pet):
+    app = app_pet
+    # GIVEN the pet on the desktop and the chat opened from the menu
+    assert app.pet.isVisible()
+    action(app, "open-chat").trigger()
+    assert app.bubble.isVisible()
+    tokens = []
+    app.relay.on_token.connect(lambda rid, conv, ev: tokens.append(ev.text))
+    # WHEN the owner asks
+    with qtbot.waitSignal(app.on_turn_saved, timeout=ANSWER_TIMEOUT):
+        reason = ask(qtbot, app, FRANCE)
+    # THEN the answer was typed out (many frames, each showing more) and names Paris
+    assert reason == "stop"
+    assert "Paris" in app.bubble.answer_text
+    assert app.bubble.shown_text == app.bubble.answer_text
+    assert len(tokens) > 1 and app.bubble.render_count > 1
+    # the pet thought, then talked (waking may be outranked by the question if it came first)
+    assert app.model_info is not None
+    assert app.seen_states.index(State.THINKING) < app.seen_states.index(State.TALKING)
+    assert app.history.turns("deskpet")[-1][0] == FRANCE
+
+
+def test_esc_stops_the_answer_and_the_next_question_works(qtbot, app_pet):
+    app = app_pet
+    app.settings.set("max_tokens", 200)
+    try:
+        qtbot.keyClicks(app.bubble.input, "Write a long story about a brave little dragon.")
+        with qtbot.waitSignal(app.relay.on_token, timeout=ANSWER_TIMEOUT):
+            qtbot.keyClick(app.bubble.input, Qt.Key.Key_Return)
+        with qtbot.waitSignal(app.relay.on_finished, timeout=ANSWER_TIMEOUT) as finished:
+            qtbot.keyClick(app.bubble.input, Qt.Key.Key_Escape)
+        assert finished.args[0].reason == "cancelled"
+        assert finished.args[0].stats.get("generation_tokens", 0) < 20
+        assert not app.answering and not app.bubble.answering
+        assert app.bubble.status.text() == "Stopped."
+    finally:
+        app.settings.set("max_tokens", 24)
+    assert ask(qtbot, app, FRANCE) == "stop"
+    assert "Paris" in app.bubble.answer_text
+
+
+def test_menu_switches_persona_thinking_and_dnd(qtbot, app_pet, app_home):
+    app = app_pet
+    with qtbot.waitSignal(app.on_persona_changed) as changed:
+        action(app, "persona-neko").trigger()
+    assert changed.args == ["neko"]
+    assert app.persona == "neko" and app.pet.theme.id == "neko"
+    assert app.bubble.answer_text == "" and app.bubble.title.text() == "Neko"
+    with qtbot.waitSignal(app.tray.on_thinking_toggled):
+        action(app, "thinking-mode").trigger()
+    with qtbot.waitSignal(app.tray.on_dnd_toggled):
+        action(app, "do-not-disturb").trigger()
+    on_disk = Settings()
+    assert on_disk.get("persona") == "neko"
+    assert on_disk.get("thinking_default") is True and on_disk.get("do_not_disturb") is True
+    with qtbot.waitSignal(app.tray.on_show_toggled):
+        action(app, "show-pet").trigger()
+    assert not app.pet.isVisible()
+    action(app, "show-pet").trigger()
+    assert app.pet.isVisible()
+
+
+def test_agents_menu_connects_an_agent(app_pet, tmp_path, monkeypatch):
+    app = app_pet
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / ".claude"))
+    (tmp_path / ".claude").mkdir()
+    app.tray.rebuild_agents()
+    assert action(app, "agent-status-claude").text() == "Claude Code: not connected"
+    action(app, "agent-install-claude").trigger()
+    assert "deskpet" in (tmp_path / ".claude" / "settings.json").read_text()
+    app.tray.rebuild_agents()
+    assert action(app, "agent-status-claude").text() == "Claude Code: connected"
+    action(app, "agent-uninstall-claude").trigger()
+    app.tray.rebuild_agents()
+    assert action(app, "agent-status-claude").text() == "Claude Code: not connected"
+
+
+def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_pet, app_home):
+    first = app_pet
+    # GIVEN the pet moved (as a drag leaves it) and the app quit
+    first.pet.move(QPoint(120, 140))
+    first.pet.remember_position()
+    where = first.pet.pos()
+    saved_turns = first.history.turns("deskpet")
+    assert saved_turns
+    first.shutdown()
+    assert not first.worker.alive
+
+    # WHEN deskpet starts again on the same data folder
+    second = DeskpetApp("demo", sampling=Sampling.greedy())
+    try:
+        restored = []
+        second.relay.on_conversation_reset.connect(lambda rid, conv: restored.append(conv))
+        with qtbot.waitSignal(second.relay.on_conversation_reset, timeout=ANSWER_TIMEOUT):
+            second.start()
+        # THEN the pet is where it was, with the chosen persona and modes
+        assert second.pet.pos() == where
+        assert second.persona == "neko" and second.pet.theme.id == "neko"
+        assert action(second, "persona-neko").isChecked()
+        assert action(second, "thinking-mode").isChecked()
+        assert action(second, "do-not-disturb").isChecked()
+        # and the saved conversation went back to the model
+        assert "deskpet" in restored
+        assert History(app_home / "history.sqlite3").turns("deskpet") == saved_turns
+        second.set_persona("deskpet")
+        second.open_chat()
+        assert ask(qtbot, second, FRANCE) in ("stop", "length")
+        assert second.bubble.answer_text.strip()
+    finally:
+        second.shutdown()
+    assert not second.worker.alive
+
+
+def test_quit_from_the_menu_shuts_the_worker_down(qtbot, qapp, app_home, monkeypatch):
+    app = DeskpetApp("demo")
+    quits = []
+    monkeypatch.setattr("deskpet.app.QCoreApplication.quit", lambda: quits.append(True))
+    app.start()
+    with qtbot.waitSignal(app.on_shutdown):
+        action(app, "quit").trigger()
+    assert quits == [True] and not app.worker.alive
+    assert qapp.quitOnLastWindowClosed() is False
+
+
+def test_without_a_display_deskpet_says_so_in_one_line(capsys, monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert run_app(argparse.Namespace(demo=False, model=None)) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "no display" in err and "deskpet chat" in err
