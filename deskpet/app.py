@@ -145,6 +145,9 @@ class DeskpetApp(QObject):
         self.tray.on_dnd_toggled.connect(lambda on: self._save_setting("do_not_disturb", on))
         self.tray.on_show_toggled.connect(self.set_pet_shown)
         self.tray.on_open_chat.connect(self.open_chat)
+        # The menu's actions only fire from windows that carry them.
+        self.pet.addAction(self.tray.chat_action)
+        self.bubble.addAction(self.tray.chat_action)
         self.tray.on_agent_action.connect(self._on_agent_action)
         self.tray.on_quit.connect(self.quit)
 

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QActionGroup, QIcon
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from deskpet.ui.theme import DEFAULT_THEME, assets_dir, themes_dir
+
+OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctrl to Cmd)
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,9 @@ class TrayMenu(QObject):
         self._personas_end.setObjectName("personas-end")
 
         self.chat_action = self._action("open-chat", "Chat…")
+        # Works while any deskpet window is active (the app never steals focus to get it).
+        self.chat_action.setShortcut(QKeySequence(OPEN_CHAT_SHORTCUT))
+        self.chat_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.chat_action.triggered.connect(self.on_open_chat)
         self.menu.addAction(self.chat_action)
         self.show_action = self._action("show-pet", "Show Pet", checkable=True, checked=True)

@@ -57,6 +57,13 @@ def ask(qtbot, app, text):
     return done.args[0]
 
 
+def test_the_chat_shortcut_opens_the_bubble_from_the_pet(qtbot, app_pet):
+    app_pet.bubble.hide()
+    qtbot.keyClick(app_pet.pet, Qt.Key.Key_Space,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(app_pet.bubble.isVisible, timeout=2000)
+
+
 def test_the_answer_streams_into_the_bubble(qtbot, app_pet):
     app = app_pet
     # GIVEN the pet on the desktop and the chat opened from the menu
