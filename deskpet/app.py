@@ -4,20 +4,40 @@
     pet window ──click/double-click/drag──▶ PetMachine ──Display──▶ pet window
     chat bubble ──send/cancel──▶ InferenceWorker ──events (worker thread)──▶ WorkerRelay
     WorkerRelay (GUI thread) ──tokens/finished/failed──▶ bubble, PetMachine, history
+    BridgeServer, RolloutTailer (their threads) ──AgentEvent──▶ BridgeRelay (GUI thread)
+    BridgeRelay ──▶ SessionTracker ──Mood──▶ PetMachine; bell (sound, tray line, notification)
+                └─▶ Narrator ──Narrate (when no chat runs)──▶ InferenceWorker ──▶ bubble
 
 One conversation per persona: its id is the persona's id. At start every persona's saved
 conversation is given back to the worker (RestoreConversation), so the pet remembers what was
 said before a restart. app.py is the only module that knows all the rooms.
+
+One pet per user: the bridge socket is bound first thing in `start()`, and a live pet already
+answering on it makes `start()` raise PetAlreadyRunning before anything is shown.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QRect, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from deskpet.bridge import events as ev
+from deskpet.bridge import installers
+from deskpet.bridge.codex_rollout import RolloutTailer
+from deskpet.bridge.events import AgentEvent
+from deskpet.bridge.narrator import (
+    DEFAULT_STYLE,
+    NarrationRequest,
+    Narrator,
+    agent_name,
+)
+from deskpet.bridge.server import BridgeError, BridgeServer, PetAlreadyRunning
+from deskpet.bridge.sessions import PERMISSION, WAITING, WORKING, Mood, SessionTracker
 from deskpet.history import History
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.generate import Sampling
@@ -26,15 +46,31 @@ from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
+from deskpet.ui.bridge_relay import BridgeRelay
 from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import WorkerRelay
+from deskpet.ui.theme import assets_dir
 from deskpet.ui.tray import PersonaSource, TrayMenu, theme_personas
 
 log = logging.getLogger(__name__)
 
 TICK_MS = 100  # the pet machine's clock; the sprite has its own frame timer
+BRIDGE_TICK_MS = 1000  # session watchdogs and the narration queue
 SHUTDOWN_SECONDS = 3.0
+NARRATION_TOKENS = 60
+BELL_GAP = 3.0  # seconds: a burst of requests (parallel sessions) rings once
+ROLLOUT_POLL_SECONDS = 1.0
+
+
+def bell_sound():
+    return assets_dir() / "sounds" / "bell.wav"
+
+
+def speaker(agent: str, project: str) -> str:
+    """ "Claude · myproject": who an agent line is about."""
+    name = agent_name(agent)
+    return f"{name} · {project}" if project else name
 
 
 class DeskpetApp(QObject):
@@ -55,15 +91,27 @@ class DeskpetApp(QObject):
         persona: the current persona id (also the conversation id).
         model_source: what the worker loads ("demo" for the built-in demo model).
         model_info: the loaded model's info once ready, else None.
+        bridge_relay: the BridgeRelay bringing agent events onto the GUI thread.
+        bridge: the BridgeServer listening for agent hooks (None when it could not listen
+            or `bridge=False`).
+        rollouts: the RolloutTailer following Codex's session files (None likewise).
+        sessions: the SessionTracker folding agent sessions into one mood.
+        narrator: the Narrator turning finished agent turns into narration requests.
+        mood: the agent Mood the pet was last told.
+        attention: "Claude · myproject needs you" while an agent waits for the owner, else "".
 
     Signals:
         on_turn_saved(str): a question and its answer were written to the history (persona id).
         on_persona_changed(str): the persona (and the pet's theme) changed.
+        on_bell(str): an agent needs the owner (the attention line); sent in DND too.
+        on_narrated(str): a narration line was shown in the bubble.
         on_shutdown(): the app has shut down.
     """
 
     on_turn_saved = Signal(str)
     on_persona_changed = Signal(str)
+    on_bell = Signal(str)
+    on_narrated = Signal(str)
     on_shutdown = Signal()
 
     def __init__(
@@ -76,6 +124,8 @@ class DeskpetApp(QObject):
         max_tokens: int | None = None,
         personas: PersonaSource = theme_personas,
         platform: DefaultPlatform | None = None,
+        bridge: bool = True,
+        narration_style: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("deskpet-app")
@@ -99,6 +149,19 @@ class DeskpetApp(QObject):
         self._question = ""
         self._started = False
         self._closed = False
+        self._clock = time.monotonic
+        self._want_bridge = bridge
+        self._narration_style = narration_style or (lambda: DEFAULT_STYLE)
+        self._status = "deskpet"  # the tray's status line when no agent needs the owner
+        self._notices: list[tuple[str, str]] = []
+        self._mood_key: tuple[str, str, str] | None = None
+        self._last_bell: float | None = None
+        self._narration: NarrationRequest | None = None
+        self._narration_id: int | None = None
+        self.mood = Mood()
+        self.attention = ""
+        self.bridge: BridgeServer | None = None
+        self.rollouts: RolloutTailer | None = None
 
         ids = [persona_id for persona_id, _ in self._persona_list()]
         wanted = self.settings.get("persona")
@@ -108,7 +171,11 @@ class DeskpetApp(QObject):
         self.worker = InferenceWorker(
             self.relay.post, context_window=self.settings.get("context_window")
         )
-        self.machine = PetMachine()
+        self.machine = PetMachine(clock=self._clock)
+        self.bridge_relay = BridgeRelay(self)
+        self.sessions = SessionTracker(clock=self._clock)
+        self.narrator = Narrator(style=lambda: self._narration_style(),
+                                 enabled=self._narration_wanted, clock=self._clock)
         self.pet = PetWindow(settings=self.settings, theme_id=self.persona,
                              platform=self._platform)
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
@@ -118,6 +185,10 @@ class DeskpetApp(QObject):
         self._tick.setObjectName("pet-clock")
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.machine.tick)
+        self._bridge_tick = QTimer(self)
+        self._bridge_tick.setObjectName("bridge-clock")
+        self._bridge_tick.setInterval(BRIDGE_TICK_MS)
+        self._bridge_tick.timeout.connect(self._on_bridge_tick)
         self._wire()
 
     # -- wiring --------------------------------------------------------------------------------
@@ -125,7 +196,7 @@ class DeskpetApp(QObject):
     def _wire(self) -> None:
         self.machine.add_listener(self.pet.set_display)
 
-        self.pet.on_clicked.connect(self.machine.click)
+        self.pet.on_clicked.connect(self._on_clicked)
         self.pet.on_double_clicked.connect(self._on_double_clicked)
         self.pet.on_drag_started.connect(self.machine.drag_start)
         self.pet.on_drag_finished.connect(self._on_drag_finished)
@@ -139,6 +210,7 @@ class DeskpetApp(QObject):
         self.relay.on_token.connect(self._on_token)
         self.relay.on_finished.connect(self._on_finished)
         self.relay.on_failed.connect(self._on_failed)
+        self.bridge_relay.on_agent_event.connect(self._on_agent_event)
 
         self.tray.on_persona_chosen.connect(self.set_persona)
         self.tray.on_thinking_toggled.connect(lambda on: self._save_setting("thinking_default", on))
@@ -160,9 +232,12 @@ class DeskpetApp(QObject):
     # -- lifetime ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Show the pet and the tray icon, load the model, give back saved conversations."""
+        """Listen for agents, show the pet and the tray icon, load the model, give back saved
+        conversations. Raises PetAlreadyRunning, showing nothing, if another pet runs."""
         if self._started:
             return
+        if self._want_bridge:
+            self._start_bridge()
         self._started = True
         self.tray.set_persona(self.persona)
         self.tray.set_thinking(self.settings.get("thinking_default"))
@@ -173,6 +248,7 @@ class DeskpetApp(QObject):
         self.machine.tick()
         self.pet.set_display(self.machine.display)
         self._tick.start()
+        self._bridge_tick.start()
 
         self.worker.start()
         self._load_request = self.worker.load(self.model_source)
@@ -185,6 +261,25 @@ class DeskpetApp(QObject):
             self.tray.notify("deskpet", self.history.notice)
         for warning in self.settings.warnings:
             self.tray.notify("deskpet settings", warning)
+        for title, text in self._notices:
+            self.tray.notify(title, text)
+
+    def _start_bridge(self) -> None:
+        server = BridgeServer(self.bridge_relay.post)
+        try:
+            server.start()
+        except PetAlreadyRunning:
+            raise
+        except BridgeError as exc:  # the pet still works; agents just cannot reach it
+            log.warning("agent bridge off: %s", exc)
+            self._notices.append(("deskpet cannot hear your agents", str(exc)))
+        else:
+            self.bridge = server
+        lines = installers.repair()  # never raises
+        if lines:
+            self._notices.append(("deskpet agents", "\n".join(lines)))
+        self.rollouts = RolloutTailer(self.bridge_relay.post)
+        self.rollouts.start(ROLLOUT_POLL_SECONDS)
 
     def shutdown(self) -> None:
         """Stop the model (ending any answer), close the windows. Safe to call twice."""
@@ -192,6 +287,11 @@ class DeskpetApp(QObject):
             return
         self._closed = True
         self._tick.stop()
+        self._bridge_tick.stop()
+        if self.bridge is not None:
+            self.bridge.stop()
+        if self.rollouts is not None:
+            self.rollouts.stop()
         if self._started and not self.worker.shutdown(SHUTDOWN_SECONDS):
             log.warning("the inference thread did not stop within %.0f s", SHUTDOWN_SECONDS)
         self.bubble.close()
@@ -253,6 +353,9 @@ class DeskpetApp(QObject):
             self.machine.chat_token(thinking=event.channel == "reasoning")
 
     def _on_finished(self, event: Finished) -> None:
+        if not self._closed and event.request_id == self._narration_id:
+            self._on_narration_finished(event)
+            return
         if self._closed or event.request_id != self._request:
             return
         self._request = None
@@ -272,14 +375,17 @@ class DeskpetApp(QObject):
     def _on_failed(self, request_id: int, message: str) -> None:
         if self._closed:
             return
-        if request_id == self._request:
+        if request_id == self._narration_id:
+            self._narration, self._narration_id = None, None
+            log.warning("narration failed: %s", message)
+        elif request_id == self._request:
             self._request = None
             self.bubble.show_error(message)
             self.machine.chat_error()
         elif request_id == self._load_request:
             self.machine.model_ready()  # no longer waking up...
             self.machine.chat_error()  # ...but unwell
-            self.tray.set_status("The model could not be loaded")
+            self._set_status("The model could not be loaded")
             self.open_chat()
             self.bubble.show_error(f"could not load the model: {message}")
         else:
@@ -291,7 +397,7 @@ class DeskpetApp(QObject):
         if self._closed:
             return
         self.machine.model_loading()
-        self.tray.set_status(message)
+        self._set_status(message)
 
     def _on_model_ready(self, info: dict) -> None:
         if self._closed:
@@ -299,9 +405,23 @@ class DeskpetApp(QObject):
         self.model_info = info
         self.machine.model_ready()
         name = "the demo model" if self.model_source == DEMO else info.get("name", "the model")
-        self.tray.set_status(f"Awake with {name}")
+        self._set_status(f"Awake with {name}")
+        self._narrate_next()
+
+    def _set_status(self, text: str) -> None:
+        """The tray's status line; a waiting agent's line takes its place until answered."""
+        self._status = text
+        if not self.attention:
+            self.tray.set_status(text)
 
     # -- the pet -------------------------------------------------------------------------------
+
+    def _on_clicked(self) -> None:
+        attention = self.attention
+        if self.machine.click() is Intent.ACKNOWLEDGED and attention:
+            # The owner answered the bell: say what rang, in case they missed the tray line.
+            line = attention + (f": {self.mood.message}" if self.mood.message else "")
+            self.bubble.show_narration(line, self._pet_rect(), self._screen_rect())
 
     def _on_double_clicked(self) -> None:
         if self.machine.double_click() is Intent.OPEN_CHAT:
@@ -358,3 +478,95 @@ class DeskpetApp(QObject):
         except Exception as exc:
             text = friendly_error(str(exc))
         self.tray.notify("deskpet agents", text)
+
+    # -- the agents ----------------------------------------------------------------------------
+
+    def _on_agent_event(self, event: AgentEvent) -> None:
+        if self._closed:
+            return
+        folded = self.sessions.feed(event)
+        if folded is None:  # a duplicate from another channel, or nothing new
+            return
+        self.narrator.offer(folded)
+        mood = self.sessions.mood()
+        # A new bell or a finished turn of the session in charge shows again even when the
+        # mood looks the same (a second permission request, a second finished turn).
+        renewed = mood.session == folded.session and folded.kind in (
+            ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER, ev.TURN_COMPLETE)
+        self._show_mood(mood, renewed)
+        if folded.kind in (ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER):
+            self._ring(folded)
+        self._narrate_next()
+
+    def _on_bridge_tick(self) -> None:
+        """Once a second: the session watchdogs (hung, finished, forgotten) and narration."""
+        if self._closed:
+            return
+        self._show_mood(self.sessions.mood())
+        self._narrate_next()
+
+    def _show_mood(self, mood: Mood, renewed: bool = False) -> None:
+        key = (mood.state, mood.variant, mood.session)
+        if key == self._mood_key and not renewed:
+            return  # unchanged: never re-ring a bell the owner has already clicked away
+        self._mood_key = key
+        self.mood = mood
+        self.machine.set_mood(mood.state, mood.variant if mood.state == WORKING else "")
+        if mood.state in (PERMISSION, WAITING):
+            self.attention = f"{speaker(mood.agent, mood.project)} needs you"
+            self.tray.set_status(self.attention)
+            self.tray.icon.setToolTip(self.attention)
+        elif self.attention:
+            self.attention = ""
+            self.tray.set_status(self._status)
+            self.tray.icon.setToolTip("deskpet")
+
+    def _ring(self, event: AgentEvent) -> None:
+        """An agent needs the owner: the bell animation is on; add sound and notification
+        unless do-not-disturb is on."""
+        line = f"{speaker(event.agent, event.project or self.mood.project)} needs you"
+        self.on_bell.emit(line)
+        if self.settings.do_not_disturb():
+            return
+        now = self._clock()
+        if self._last_bell is None or now - self._last_bell >= BELL_GAP:
+            self._last_bell = now
+            try:
+                self._platform.play_sound(bell_sound())
+            except Exception as exc:  # a missing sound device is not worth a crash
+                log.warning("could not ring the bell: %s", exc)
+        if not self.pet.isVisible():
+            self.tray.notify(line, event.message or "Waiting for you to answer.")
+
+    def _narration_wanted(self) -> bool:
+        return bool(self.settings.get("narration")) and not self.settings.do_not_disturb()
+
+    def _narrate_next(self) -> None:
+        """Ask the model for the next narration if it is free and the owner is not chatting."""
+        if self._closed or not self._started or self.model_info is None:
+            return
+        if self._narration_id is not None or self._request is not None:
+            return
+        if self.bubble.answering or self.bubble.input.text() or not self.pet.isVisible():
+            return
+        request = self.narrator.next_request()
+        if request is None:
+            return
+        self._narration = request
+        # Narration speaks with the base model; the worker switches any adapter off for it.
+        self._narration_id = self.worker.narrate(
+            request.prompt,
+            system_prompt=request.system_prompt,
+            max_tokens=NARRATION_TOKENS,
+            sampling=self._sampling_now(),
+        )
+
+    def _on_narration_finished(self, event: Finished) -> None:
+        request, self._narration, self._narration_id = self._narration, None, None
+        if request is None or event.reason not in ("stop", "length"):
+            return  # preempted by the owner's chat or cancelled: that news has passed
+        line = request.line(event.text)
+        if not line or not self._narration_wanted():
+            return
+        self.bubble.show_narration(line, self._pet_rect(), self._screen_rect())
+        self.on_narrated.emit(line)

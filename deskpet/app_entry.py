@@ -1,7 +1,8 @@
 """`deskpet` with no sub-command: the pet on the desktop (deskpet.app.DeskpetApp).
 
 Without a display to draw on (Linux with neither X11 nor Wayland, and no offscreen Qt platform
-asked for) it says so in one line and points at the terminal chat instead.
+asked for) it says so in one line and points at the terminal chat instead. With a pet already
+running for this user it says that and exits with status 1: one pet per user.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def run_app(args) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .app import DeskpetApp
+    from .bridge.server import PetAlreadyRunning
     from .settings import Settings, SettingsFileError
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
@@ -46,6 +48,14 @@ def run_app(args) -> int:
         return 1
     model = getattr(args, "model", None) or ("demo" if getattr(args, "demo", False) else None)
     app = DeskpetApp(model, settings=settings)
+    try:
+        app.start()
+    except PetAlreadyRunning:
+        # One pet per user: the first one keeps its socket, its model and its windows.
+        app.shutdown()
+        print("deskpet is already running (look for its icon in the menu bar).",
+              file=sys.stderr)
+        return 1
     qapp.aboutToQuit.connect(app.shutdown)
     # Ctrl-C in the terminal quits like the menu's Quit. Python runs signal handlers only
     # between bytecodes, so an idle timer hands it control now and then during exec().
@@ -54,7 +64,6 @@ def run_app(args) -> int:
     wake.setObjectName("sigint-wake")
     wake.timeout.connect(lambda: None)
     wake.start(250)
-    app.start()
     try:
         return qapp.exec()
     finally:

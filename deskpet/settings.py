@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,19 @@ BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 
 
+def in_quiet_hours(schedule: str, now: datetime) -> bool:
+    """Whether `now` falls in a "HH:MM-HH:MM" range (start included, end not; it may cross
+    midnight). "" or a malformed schedule means no quiet hours."""
+    if not re.fullmatch(DND_SCHEDULE_PATTERN, schedule) or not schedule:
+        return False
+    start, end = (int(h) * 60 + int(m) for h, m in
+                  (part.split(":") for part in schedule.split("-")))
+    minute = now.hour * 60 + now.minute
+    if start <= end:
+        return start <= minute < end
+    return minute >= start or minute < end
+
+
 def settings_path() -> Path:
     return paths.data_dir() / FILE_NAME
 
@@ -271,6 +285,12 @@ class Settings:
 
     def __getitem__(self, key: str) -> Any:
         return self.get(key)
+
+    def do_not_disturb(self, now: datetime | None = None) -> bool:
+        """Do-not-disturb is on: switched on, or inside the quiet hours (`dnd_schedule`)."""
+        if self._values["do_not_disturb"]:
+            return True
+        return in_quiet_hours(self._values["dnd_schedule"], now or datetime.now())
 
     def as_dict(self) -> dict[str, Any]:
         """Every declared setting with its current value."""

@@ -3,11 +3,16 @@
 Without native click-through, a press on a transparent pixel still reaches the pet window; the
 window rejects it itself (PetWindow hit-tests the sprite's alpha), so it never pokes the pet,
 but the click does not reach the window below either.
+
+Sounds: Qt Essentials has no audio playback (QtMultimedia is not in PySide6-Essentials), so
+`play_sound` here only asks for the system's alert beep (`QApplication.beep()`), which many
+Linux desktops ignore. The Mac plays the real file (macos.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QWidget
@@ -35,3 +40,7 @@ class DefaultPlatform:
 
     def detach_pet_window(self, window: QWidget) -> None:
         """When the pet window hides or closes: stop anything attach started."""
+
+    def play_sound(self, path: Path) -> None:
+        """Play a short sound file once, without waiting (here: the system beep)."""
+        QApplication.beep()

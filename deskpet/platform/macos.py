@@ -1,5 +1,5 @@
 """macOS window tricks through pyobjc: no Dock icon, above full-screen apps, on every Space,
-and clicks on transparent pixels passing through to the window below.
+clicks on transparent pixels passing through to the window below, and the bell (NSSound).
 
 Imported only on macOS (`get_platform`), never on Linux: it needs pyobjc-framework-Cocoa.
 Nothing here runs in the Linux test suite; the lines marked "verify on a Mac" are the ones
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ctypes
 import logging
+from pathlib import Path
 
 import objc
 from AppKit import (
     NSApplication,
     NSApplicationActivationPolicyAccessory,
     NSEvent,
+    NSSound,
     NSStatusWindowLevel,
     NSWindowCollectionBehaviorCanJoinAllSpaces,
     NSWindowCollectionBehaviorFullScreenAuxiliary,
@@ -100,6 +102,19 @@ class MacPlatform(DefaultPlatform):
 
     def __init__(self) -> None:
         self._click_through: dict[int, _ClickThrough] = {}
+        self._sound = None  # the playing NSSound: it stops if it is freed mid-play
+
+    def play_sound(self, path: Path) -> None:
+        # Verify on a Mac: the bell is heard once, and a second ring restarts it.
+        # byReference: read from the file, not copied into memory first.
+        if self._sound is not None:
+            self._sound.stop()
+        sound = NSSound.alloc().initWithContentsOfFile_byReference_(str(path), True)
+        if sound is None:
+            log.warning("cannot play %s", path)
+            return
+        self._sound = sound
+        sound.play()
 
     def prepare_app(self, app: QApplication) -> None:
         # No Dock icon and no menu bar of our own when run from source; the packaged app says

@@ -87,6 +87,7 @@ class ChatBubble(QWidget):
         side: "left" or "right": where the bubble opened relative to the pet.
         answering: True from `begin_answer` until the answer is complete on screen.
         render_count: how many times the answer was rendered (one per frame at most).
+        narration: the last agent narration shown (`show_narration`).
         answer_view, reasoning_view: the QTextBrowsers (selectable, copyable).
         input: the QLineEdit the owner types in.
         thinking_toggle: the small "Thinking…" button that shows or hides the reasoning.
@@ -118,6 +119,8 @@ class ChatBubble(QWidget):
 
         self.side = "right"
         self.answering = False
+        self.narration = ""
+        self._narrating = False  # the answer view holds a narration, not a chat answer
         self.render_count = 0
         self._fade_seconds = fade_seconds
         self._pending = {ANSWER: "", REASONING: ""}
@@ -286,6 +289,7 @@ class ChatBubble(QWidget):
         self._pending = {ANSWER: "", REASONING: ""}
         self._shown = {ANSWER: "", REASONING: ""}
         self._finish_reason = None
+        self._narrating = False
         self.answering = True
         self.question.setText(question)
         self.question.setVisible(bool(question))
@@ -339,6 +343,35 @@ class ChatBubble(QWidget):
     def show_note(self, text: str) -> None:
         """A dim line below the answer (loading progress, a notice)."""
         self._set_status(text, _DIM_INK)
+
+    def show_narration(self, text: str, pet: QRect | None = None,
+                       screen: QRect | None = None) -> None:
+        """Say one line about an agent ("Claude · myproject: ...") without taking focus.
+
+        A chat in view (an answer being written or read, words being typed) keeps its place:
+        the line goes under it, dim, like a note. Otherwise the bubble shows just the line.
+        """
+        self.narration = text
+        chat = self.answering or self.input.text() or (self.answer_text and not self._narrating)
+        if self.isVisible() and chat:
+            self.show_note(text)
+            return
+        self.clear()
+        self._narrating = True
+        self.question.hide()
+        self.status.hide()
+        self._shown[ANSWER] = text
+        self._render_answer()
+        self._fade.stop()
+        self.setWindowOpacity(1.0)
+        if pet is not None:
+            self.place_beside(pet, screen)
+        # The owner is working in another app: appear, but never steal the keyboard.
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        self.show()
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
+        self._fit()
+        self._schedule_fade()
 
     def cancel(self) -> None:
         if self.answering:

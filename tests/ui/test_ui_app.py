@@ -29,6 +29,11 @@ def app_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("deskpet-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DESKPET_HOME", str(home))
+        # The app repairs agent hooks and follows Codex's files at start: never the real ones.
+        (home / "h").mkdir()
+        mp.setenv("HOME", str(home / "h"))
+        for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
+            mp.delenv(name, raising=False)
         (home / "settings.yaml").write_text("max_tokens: 24\nbubble_fade_seconds: 0\n")
         yield home
 
