@@ -82,3 +82,21 @@ def test_report_prints_targets_and_json(result):
     assert "PASS" in table or "MISS" in table
     data = bench.to_json_text(result)
     assert '"checks"' in data and '"ratios"' in data
+
+
+def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "deskpet.cli", "bench", "--ui", "--seconds", "1.5", "--json",
+         "--model", str(demo_gguf)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for phase in ("idle", "generating"):
+        assert result[phase]["frames"] > 3
+        assert 10 < result[phase]["fps60_p50_ms"] < 100
+    assert result["ratio_p99"] > 0
