@@ -22,8 +22,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QRect, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QCoreApplication, QObject, QRect, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from deskpet.bridge import events as ev
@@ -221,6 +221,7 @@ class DeskpetApp(QObject):
         self.pet.addAction(self.tray.chat_action)
         self.bubble.addAction(self.tray.chat_action)
         self.tray.on_agent_action.connect(self._on_agent_action)
+        self.tray.on_open_settings.connect(self.open_settings)
         self.tray.on_quit.connect(self.quit)
 
     def _persona_list(self) -> list[tuple[str, str]]:
@@ -459,6 +460,15 @@ class DeskpetApp(QObject):
         self.machine.chat_done()
         self._save_setting("persona", persona)
         self.on_persona_changed.emit(persona)
+
+    def open_settings(self) -> None:
+        """Open settings.yaml in the owner's editor (created with every default, commented)."""
+        try:
+            path = self.settings.ensure_file()
+        except OSError as exc:
+            self.tray.notify("deskpet could not create its settings file", str(exc))
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def _save_setting(self, key: str, value) -> None:
         try:

@@ -339,6 +339,21 @@ class Settings:
         self._take(doc)
         return data != current
 
+    def ensure_file(self) -> Path:
+        """Create settings.yaml, if absent, listing every setting commented out with its
+        default and help, so an owner opening it sees what can be set. An existing file is
+        never touched."""
+        if read_bytes(self.path) is None:
+            lines = [_HEADER.rstrip("\n")]
+            for setting in SETTINGS:
+                if setting.visible:
+                    default = yaml.safe_dump({setting.key: setting.default},
+                                             default_flow_style=True).strip().strip("{}")
+                    lines.append(f"# {default}    # {setting.help}")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.path, ("\n".join(lines) + "\n").encode("utf-8"))
+        return self.path
+
     def _setting(self, key: str) -> Setting:
         try:
             return BY_KEY[key]

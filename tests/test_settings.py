@@ -334,3 +334,18 @@ def test_dict_values_are_copies(home: Path) -> None:
     positions["main"] = [1, 2]
     assert settings.get("pet_positions") == {}
     assert DEFAULTS["pet_positions"] == {}
+
+
+def test_ensure_file_writes_commented_defaults_once(tmp_path):
+    from deskpet.settings import SETTINGS, Settings
+
+    path = tmp_path / "settings.yaml"
+    settings = Settings(path)
+    assert settings.ensure_file() == path
+    text = path.read_text()
+    assert all(line.startswith("#") for line in text.splitlines())
+    assert "# temperature: 0.6" in text
+    assert Settings(path).as_dict() == {s.key: s.default for s in SETTINGS}
+    path.write_text("temperature: 0.3\n")
+    Settings(path).ensure_file()
+    assert path.read_text() == "temperature: 0.3\n"

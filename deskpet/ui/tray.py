@@ -73,6 +73,7 @@ class TrayMenu(QObject):
         on_show_toggled(bool): show (True) or hide the pet.
         on_open_chat(): open the chat bubble.
         on_agent_action(str, str): ("install" or "uninstall", agent id).
+        on_open_settings(): show the owner's settings.
         on_quit(): quit deskpet.
     """
 
@@ -82,6 +83,7 @@ class TrayMenu(QObject):
     on_show_toggled = Signal(bool)
     on_open_chat = Signal()
     on_agent_action = Signal(str, str)
+    on_open_settings = Signal()
     on_quit = Signal()
 
     def __init__(
@@ -135,6 +137,10 @@ class TrayMenu(QObject):
         self.agents_menu.menuAction().setObjectName("agents")
         self.agents_menu.aboutToShow.connect(self.rebuild_agents)
         self.menu.addMenu(self.agents_menu)
+        # Until the settings window lands (issue "First launch"), this opens settings.yaml.
+        self.settings_action = self._action("settings", "Settings…")
+        self.settings_action.triggered.connect(self.on_open_settings)
+        self.menu.addAction(self.settings_action)
         self.menu.addSeparator().setObjectName("quit-top")
         self.quit_action = self._action("quit", "Quit deskpet")
         self.quit_action.triggered.connect(self.on_quit)

@@ -131,6 +131,30 @@ def test_menu_switches_persona_thinking_and_dnd(qtbot, app_pet, app_home):
     assert app.pet.isVisible()
 
 
+def test_settings_action_opens_the_settings_file_untouched(qtbot, app_pet, app_home):
+    from PySide6.QtCore import QObject, QUrl, Slot
+    from PySide6.QtGui import QDesktopServices
+
+    class Opener(QObject):  # stands in for the owner's editor (no desktop here)
+        def __init__(self):
+            super().__init__()
+            self.opened = []
+
+        @Slot(QUrl)
+        def open(self, url):
+            self.opened.append(url.toLocalFile())
+
+    opener = Opener()
+    before = (app_home / "settings.yaml").read_bytes()
+    QDesktopServices.setUrlHandler("file", opener, "open")
+    try:
+        action(app_pet, "settings").trigger()
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert opener.opened == [str(app_home / "settings.yaml")]
+    assert (app_home / "settings.yaml").read_bytes() == before
+
+
 def test_agents_menu_connects_an_agent(app_pet, tmp_path, monkeypatch):
     app = app_pet
     monkeypatch.setenv("HOME", str(tmp_path))
