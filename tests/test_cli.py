@@ -44,3 +44,16 @@ def test_model_commands_report_bad_input_in_one_line(demo_gguf, tmp_path):
     done = deskpet("model", "convert", str(demo_gguf), str(tmp_path / "dst"))
     assert done.returncode == 1 and "already exists and is not empty" in done.stderr
     assert sorted(os.listdir(tmp_path / "dst")) == ["keep.txt"]
+
+
+def test_agents_status_describes_a_machine_without_agents(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "deskpet"))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    done = deskpet("agents", "status")
+    assert done.returncode == 0, done.stderr
+    for agent in ("claude", "codex", "cursor"):
+        assert f"{agent}: not found on this computer" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # status changes nothing

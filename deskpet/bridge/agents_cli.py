@@ -1,6 +1,6 @@
 """`deskpet agents status|install|uninstall [claude|codex|cursor|all]`.
 
-The lead wires it in with `agents_cli.register(subparsers)`; the parser's default `func` runs
+The lead wires it in with `agents_cli.register(subparsers)`; the parser's default `run` runs
 the command and returns the exit code (0 when every file could be read and written).
 """
 
@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("action", choices=("status", "install", "uninstall"), nargs="?",
                         default="status")
     parser.add_argument("agent", choices=(*installers.AGENTS, "all"), nargs="?", default="all")
-    parser.set_defaults(func=run)
+    parser.set_defaults(run=run)
     return parser
 
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deskpet")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["agents", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
+    return args.run(args)
 
 
 if __name__ == "__main__":

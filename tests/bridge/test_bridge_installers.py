@@ -241,11 +241,11 @@ def test_agents_cli(home, capsys):
     parser = argparse.ArgumentParser()
     agents_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["agents", "install", "cursor"])
-    assert args.func(args) == 0
+    assert args.run(args) == 0
     assert "cursor: updated ~/.cursor/hooks.json" in capsys.readouterr().out
     args = parser.parse_args(["agents", "status", "cursor"])
-    assert args.func(args) == 0
+    assert args.run(args) == 0
     assert "cursor: hooks installed in ~/.cursor/hooks.json" in capsys.readouterr().out
     (home / ".cursor" / "hooks.json").write_text("nope")
-    assert args.func(args) == 1
+    assert args.run(args) == 1
     assert "cannot read" in capsys.readouterr().out
