@@ -49,7 +49,7 @@ def _optional_commands():
     """Sub-commands that live beside the rooms they belong to."""
     from importlib import import_module
 
-    for module in ("deskpet.inference.bench", "deskpet.bridge.agents_cli"):
+    for module in ("deskpet.inference.bench", "deskpet.bridge.agents_cli", "deskpet.personas.cli"):
         try:
             yield import_module(module).register
         except ModuleNotFoundError as e:

@@ -6,7 +6,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 
 find_python() {
-    for candidate in python3.13 python3.12 python3.11 python3; do
+    local candidates="python3.13 python3.12 python3.11 python3"
+    # On Linux the test extra pins torch==2.13.0, whose CPU build is at hand for 3.11 only.
+    [ "$(uname -s)" = "Linux" ] && candidates="python3.11 python3.12 python3.13 python3"
+    for candidate in $candidates; do
         if command -v "$candidate" >/dev/null 2>&1 &&
             "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
             command -v "$candidate"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs deskpet and its test tools into .venv (first time only), lints, runs the whole suite.
+# Installs deskpet, its test tools and the torch/peft reference extra into .venv (first time
+# only), lints, runs the whole suite.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k chat).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
-bootstrap_venv "test"
+bootstrap_venv "test,train"
 cd "$ROOT"
 "$VENV/bin/ruff" check deskpet tests
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"

@@ -6,6 +6,11 @@ housekeeping all happen here. Requests wait in a priority queue: the owner's cha
 narration before warm-up; a waiting chat preempts a running narration; cancel is checked
 between tokens and between prefill chunks; a failing request becomes an error event and the
 worker serves the next one.
+
+Persona adapters (LoRA) stay resident in an AdapterBank beside the loaded model; LoadAdapter and
+SwitchAdapter run between generations. An adapter changes every KV value, so cached
+system-prompt prefixes are keyed by the active adapter too, and a conversation whose cache was
+built under another adapter is re-read once. Narration always runs on the base model.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import mlx.core as mx
 from .chat import ChatTemplate, ContextFullError, Conversation
 from .generate import Sampling, TokenEvent, generate, prefill
 from .load import LoadedModel, ModelLoadError, load
+from .lora import AdapterBank, AdapterError
 from .model import KVCache, make_cache
 
 # Lower runs first.
@@ -81,6 +87,26 @@ class RestoreConversation:
     conversation: str
     system_prompt: str | None
     turns: list[tuple[str, str]] = field(default_factory=list)
+    priority = PRIORITY_CHAT
+
+
+@dataclass
+class LoadAdapter:
+    """Make an adapter (a PEFT or mlx-lm folder, or a Hugging Face repo id) resident under
+    `name`. Loading a name already resident from the same path does nothing (cached=True)
+    unless `reload`. Same priority as chats, so it runs in order with them."""
+
+    name: str
+    path: str | Path
+    reload: bool = False
+    priority = PRIORITY_CHAT
+
+
+@dataclass
+class SwitchAdapter:
+    """Activate a resident adapter, or the base model with None. Chats after it use it."""
+
+    name: str | None
     priority = PRIORITY_CHAT
 
 
@@ -146,6 +172,25 @@ class ConversationReset:
     conversation: str
 
 
+@dataclass
+class AdapterLoaded:
+    request_id: int
+    name: str
+    source: str
+    nbytes: int  # memory the resident adapter holds
+    ms: float
+    rank: int = 0
+    scale: float = 0.0
+    cached: bool = False  # already resident: nothing was read
+
+
+@dataclass
+class AdapterSwitched:
+    request_id: int
+    name: str | None  # None: the base model
+    ms: float
+
+
 # Plain on purpose: the 135M demo model answers facts reliably only with a plain assistant prompt.
 DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant named deskpet."
 
@@ -162,14 +207,17 @@ class InferenceWorker:
         on_event: Callable[[object], None] | None = None,
         *,
         context_window: int = 4096,
-        prefill_chunk: int = 512,
+        prefill_chunk: int | None = None,
         cache_limit_bytes: int = 256 * 1024**2,
         prefix_cache_entries: int = 8,
     ):
         self.events: queue.Queue = queue.Queue()
         self._emit = on_event or self.events.put
         self.context_window = context_window
-        self.prefill_chunk = prefill_chunk
+        # Cancel waits for the running prefill chunk. MLX's CPU backend prefills barely faster
+        # than it decodes (~10 tok/s for the demo here), so big chunks buy nothing there and a
+        # 512-token chunk would hold a cancel for a minute; on a GPU big chunks are the speed.
+        self.prefill_chunk = prefill_chunk or (64 if mx.default_device() == mx.cpu else 512)
         self.cache_limit_bytes = cache_limit_bytes
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._last_id = 0
@@ -184,7 +232,9 @@ class InferenceWorker:
         self._lm: LoadedModel | None = None
         self._template: ChatTemplate | None = None
         self._conversations: dict[str, tuple[Conversation, list[KVCache]]] = {}
-        self._prefixes: OrderedDict[tuple[int, ...], list[KVCache]] = OrderedDict()
+        self._conv_adapter: dict[str, str | None] = {}  # adapter key each conversation's KV used
+        self._prefixes: OrderedDict[tuple, list[KVCache]] = OrderedDict()
+        self._bank: AdapterBank | None = None
         self._prefix_entries = prefix_cache_entries
 
     # --- any thread ---------------------------------------------------------------------
@@ -269,6 +319,7 @@ class InferenceWorker:
                 mx.clear_cache()
         self._conversations.clear()
         self._prefixes.clear()
+        self._bank = None
         self._lm = None
         mx.clear_cache()
         # Without this, MLX's per-thread stream outlives the thread and aborts the process at exit.
@@ -290,6 +341,10 @@ class InferenceWorker:
             self._restore(request_id, request)
         elif isinstance(request, Warmup):
             self._warmup(request_id)
+        elif isinstance(request, LoadAdapter):
+            self._load_adapter(request_id, request)
+        elif isinstance(request, SwitchAdapter):
+            self._switch_adapter(request_id, request)
         else:
             raise TypeError(f"unknown request {type(request).__name__}")
 
@@ -308,8 +363,11 @@ class InferenceWorker:
             self._emit(Failed(request_id, str(e)))
             return
         # Swap only after a successful load: a bad file leaves the old model working.
+        # Adapters belong to one base: a new model starts with none resident.
         self._lm, self._template = lm, template
+        self._bank = AdapterBank(lm.model, dtype=lm.dtype)
         self._conversations.clear()
+        self._conv_adapter.clear()
         self._prefixes.clear()
         mx.clear_cache()
         self._emit(ModelReady(request_id, self.model_info(time.perf_counter() - started)))
@@ -327,7 +385,43 @@ class InferenceWorker:
             "context_window": min(self.context_window, lm.args.max_position_embeddings),
             "thinking": self._template.think_start_id is not None,
             "load_seconds": round(load_seconds, 3),
+            "adapters": self._bank.memory() if self._bank else {},
+            "active_adapter": self._bank.active if self._bank else None,
         }
+
+    def _load_adapter(self, request_id: int, req: LoadAdapter) -> None:
+        self._require_model()
+        bank = self._bank
+        resident = bank.adapters.get(req.name)
+        if resident is not None and not req.reload and resident.source == str(req.path):
+            self._emit(AdapterLoaded(request_id, req.name, resident.source, resident.nbytes, 0.0,
+                                     resident.rank, resident.scale, cached=True))
+            return
+        started = time.perf_counter()
+        try:
+            adapter = bank.load(req.name, req.path)
+        except AdapterError as e:
+            self._emit(Failed(request_id, str(e)))
+            return
+        adapter.source = str(req.path)
+        # A reloaded adapter has a new key; drop caches of its old version.
+        self._prefixes = OrderedDict(
+            (k, v) for k, v in self._prefixes.items() if not _same_adapter(k[0], req.name))
+        ms = (time.perf_counter() - started) * 1000
+        self._emit(AdapterLoaded(request_id, req.name, adapter.source, adapter.nbytes, ms,
+                                 adapter.rank, adapter.scale))
+
+    def _switch_adapter(self, request_id: int, req: SwitchAdapter) -> None:
+        self._require_model()
+        try:
+            ms = self._bank.switch(req.name)
+        except AdapterError as e:
+            self._emit(Failed(request_id, str(e)))
+            return
+        self._emit(AdapterSwitched(request_id, req.name, ms))
+
+    def _adapter_key(self) -> str | None:
+        return self._bank.active_key if self._bank else None
 
     def _require_model(self) -> tuple[LoadedModel, ChatTemplate]:
         if self._lm is None:
@@ -338,8 +432,9 @@ class InferenceWorker:
         return min(self.context_window, self._lm.args.max_position_embeddings)
 
     def _prefix_cache(self, conv: Conversation) -> list[KVCache]:
-        """A fresh cache holding the conversation's system prompt, prefilled once per prompt."""
-        key = tuple(conv.system_tokens)
+        """A fresh cache holding the conversation's system prompt, prefilled once per prompt
+        and adapter (the adapter changes the KV values)."""
+        key = (self._adapter_key(), tuple(conv.system_tokens))
         if key in self._prefixes:
             self._prefixes.move_to_end(key)
         else:
@@ -354,6 +449,13 @@ class InferenceWorker:
         if conv_id not in self._conversations:
             conv = Conversation.start(self._template, system_prompt or DEFAULT_SYSTEM_PROMPT)
             self._conversations[conv_id] = (conv, self._prefix_cache(conv))
+            self._conv_adapter[conv_id] = self._adapter_key()
+        elif self._conv_adapter.get(conv_id) != self._adapter_key():
+            # Its KV was computed under another adapter: restart from this adapter's cached
+            # system prompt; the next chat re-reads the transcript once.
+            conv, _ = self._conversations[conv_id]
+            self._conversations[conv_id] = (conv, self._prefix_cache(conv))
+            self._conv_adapter[conv_id] = self._adapter_key()
         return self._conversations[conv_id]
 
     def _restore(self, request_id: int, req: RestoreConversation) -> None:
@@ -407,7 +509,17 @@ class InferenceWorker:
         self._emit(Finished(request_id, req.conversation, reason, text, reasoning, stats))
 
     def _narrate(self, request_id: int, req: Narrate) -> None:
-        lm, template = self._require_model()
+        self._require_model()
+        # Narration speaks with the base model: switch the adapter off and back (pointer flips).
+        active = self._bank.active
+        self._bank.switch(None)
+        try:
+            self._narrate_base(request_id, req)
+        finally:
+            self._bank.switch(active)
+
+    def _narrate_base(self, request_id: int, req: Narrate) -> None:
+        template = self._template
         conv = Conversation.start(template, req.system_prompt)
         cache = self._prefix_cache(conv)
         turn = template.user_turn_tokens(req.system_prompt, req.prompt, think=False)
@@ -481,6 +593,10 @@ class InferenceWorker:
                           should_cancel=lambda: self._chat_waiting() or self._is_cancelled(request_id)):
             pass
         self._emit(WarmedUp(request_id, time.perf_counter() - started))
+
+
+def _same_adapter(key: str | None, name: str) -> bool:
+    return key is not None and key.rsplit("#", 1)[0] == name
 
 
 def _one_line(error: BaseException) -> str:

@@ -1,0 +1,500 @@
+"""The adapter bank: LoRA adapters resident beside the 4-bit base, one active at a time.
+
+Adapters are never fused into the quantized weights (re-quantizing a fused adapter can erase
+it). Instead each targeted projection is wrapped once in a `LoRALinear` that adds
+`scale * (x @ A.T) @ B.T` of whichever adapter is active; switching is a pointer flip on every
+wrapper (no reload, no recompilation) and "no adapter" runs the base exactly.
+
+Two file formats are read:
+- PEFT: adapter_config.json (peft_type LORA, r, lora_alpha, target_modules, use_rslora) and
+  adapter_model.safetensors with keys `base_model.model.model.layers.N.<proj>.lora_A.weight`
+  [r, in] and `...lora_B.weight` [out, r];
+- mlx-lm: adapter_config.json with lora_parameters (rank, scale) and adapters.safetensors with
+  keys `model.layers.N.<proj>.lora_a` [in, r] and `...lora_b` [r, out].
+Every failure is an AdapterError with one line naming the file, the tensor or the setting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mlx.core as mx
+import mlx.nn as nn
+
+from .load import ModelLoadError, check_safetensors
+from .model import Model, ModelArgs
+
+PEFT_CONFIG = "adapter_config.json"
+PEFT_WEIGHTS = "adapter_model.safetensors"
+MLX_WEIGHTS = "adapters.safetensors"
+
+# Where each projection lives inside a transformer block: deskpet's model has exactly these.
+PROJECTIONS = {
+    "q_proj": "self_attn",
+    "k_proj": "self_attn",
+    "v_proj": "self_attn",
+    "o_proj": "self_attn",
+    "gate_proj": "mlp",
+    "up_proj": "mlp",
+    "down_proj": "mlp",
+}
+
+_PEFT_KEY = re.compile(
+    r"^(?:base_model\.model\.)?model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)\.lora_([AB])(?:\.\w+)?\.weight$"
+)
+_MLX_KEY = re.compile(r"^model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)\.lora_([ab])$")
+_HUB_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class AdapterError(ValueError):
+    """An adapter cannot be used with this model; the message is one line for the owner."""
+
+
+def linear_dims(linear: nn.Module) -> tuple[int, int]:
+    """(in, out) of a Linear or QuantizedLinear (packed words hold 32 / bits values each)."""
+    out_dims, packed = linear.weight.shape
+    if isinstance(linear, nn.QuantizedLinear):
+        return packed * 32 // linear.bits, out_dims
+    return packed, out_dims
+
+
+def projection_dims(args: ModelArgs) -> dict[str, tuple[int, int]]:
+    """(in, out) of each projection, from the config alone (no weights needed)."""
+    attn = args.num_attention_heads * args.head_dim
+    kv = args.num_key_value_heads * args.head_dim
+    h, ffn = args.hidden_size, args.intermediate_size
+    return {
+        "q_proj": (h, attn), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (attn, h),
+        "gate_proj": (h, ffn), "up_proj": (h, ffn), "down_proj": (ffn, h),
+    }
+
+
+class LoRAPair(nn.Module):
+    """One projection's low-rank update: A [r, in], B [out, r] (PEFT's layout) and its scale."""
+
+    def __init__(self, a: mx.array, b: mx.array, scale: float):
+        super().__init__()
+        self.lora_A = a
+        self.lora_B = b
+        self.scale = scale
+
+    def __call__(self, x: mx.array) -> mx.array:
+        # (B, L, in) @ (in, r) @ (r, out): two thin matmuls, never the full (out, in) delta.
+        return self.scale * ((x @ self.lora_A.T) @ self.lora_B.T)
+
+
+class LoRALinear(nn.Module):
+    """A frozen base projection plus the active adapter's update, if any.
+
+    `lora` is a child module only while an adapter is active, so the parameter tree is the
+    base's plus exactly the active adapter (which is what training differentiates).
+    """
+
+    def __init__(self, linear: nn.Module):
+        super().__init__()
+        self.linear = linear
+        self.lora = None
+
+    def __call__(self, x: mx.array) -> mx.array:
+        y = self.linear(x)
+        lora = self.get("lora")
+        if lora is None:
+            return y
+        return y + lora(x).astype(y.dtype)
+
+
+@dataclass
+class Adapter:
+    """One resident adapter: per-module LoRA pairs keyed by module path (model.layers.N.<...>)."""
+
+    name: str
+    source: str
+    rank: int
+    alpha: float
+    scale: float
+    target_modules: list[str]
+    pairs: dict[str, LoRAPair] = field(default_factory=dict)
+    format: str = "peft"
+    base_model: str | None = None
+    serial: int = 0  # bumped on every load, so caches keyed on it never mix two versions
+
+    @property
+    def nbytes(self) -> int:
+        return sum(p.lora_A.nbytes + p.lora_B.nbytes for p in self.pairs.values())
+
+    @property
+    def parameters_count(self) -> int:
+        return sum(p.lora_A.size + p.lora_B.size for p in self.pairs.values())
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}#{self.serial}"
+
+
+@dataclass
+class AdapterSpec:
+    """What an adapter folder holds, read and validated before any tensor meets the model."""
+
+    folder: Path
+    format: str  # "peft" or "mlx"
+    rank: int
+    alpha: float
+    scale: float
+    target_modules: list[str]
+    layers: list[int] | None  # None: every layer
+    base_model: str | None
+    weights_file: Path
+
+
+def resolve_source(source: str | Path) -> Path:
+    """A local adapter folder, or a Hugging Face repo id fetched (once) into the hub cache."""
+    path = Path(source).expanduser()
+    if path.exists():
+        return path
+    text = str(source)
+    if _HUB_REPO.match(text) and not text.startswith((".", "/", "~")):
+        try:
+            from huggingface_hub import snapshot_download
+
+            return Path(snapshot_download(text, allow_patterns=[PEFT_CONFIG, "*.safetensors"]))
+        except Exception as e:
+            raise AdapterError(f"could not fetch the adapter {text} from Hugging Face ({e})") from None
+    raise AdapterError(f"adapter folder {path} does not exist")
+
+
+def read_spec(folder: str | Path) -> AdapterSpec:
+    folder = Path(folder)
+    config_file = folder / PEFT_CONFIG
+    if not folder.is_dir():
+        raise AdapterError(f"adapter folder {folder} does not exist")
+    if not config_file.exists():
+        raise AdapterError(f"{folder} has no {PEFT_CONFIG}: not a PEFT or mlx-lm adapter folder")
+    try:
+        config = json.loads(config_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise AdapterError(f"{config_file} is not valid JSON ({e})") from None
+    if not isinstance(config, dict):
+        raise AdapterError(f"{config_file} must hold a JSON object")
+    if "lora_parameters" in config:
+        return _mlx_spec(folder, config_file, config)
+    return _peft_spec(folder, config_file, config)
+
+
+def _peft_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
+    where = config_file
+    peft_type = str(config.get("peft_type", "LORA")).upper()
+    if peft_type != "LORA":
+        raise AdapterError(f"{where}: peft_type {peft_type} is not supported (deskpet runs LORA adapters)")
+    if config.get("use_dora"):
+        raise AdapterError(f"{where}: use_dora true (DoRA) is not supported; train a plain LoRA adapter")
+    for key, problem in (
+        ("rank_pattern", "per-module ranks"),
+        ("alpha_pattern", "per-module alphas"),
+        ("modules_to_save", "fully trained extra modules"),
+        ("layer_replication", "layer replication"),
+    ):
+        if config.get(key):
+            raise AdapterError(f"{where}: {key} ({problem}) is not supported")
+    if config.get("bias", "none") != "none" or config.get("lora_bias"):
+        raise AdapterError(f"{where}: bias {config.get('bias')!r} is not supported (only 'none')")
+    if config.get("fan_in_fan_out"):
+        raise AdapterError(f"{where}: fan_in_fan_out true is not supported (Llama has no Conv1D)")
+    rank = config.get("r")
+    alpha = config.get("lora_alpha", rank)
+    if not isinstance(rank, int) or rank <= 0:
+        raise AdapterError(f"{where}: r must be a positive integer (got {rank!r})")
+    if not isinstance(alpha, int | float) or isinstance(alpha, bool):
+        raise AdapterError(f"{where}: lora_alpha must be a number (got {alpha!r})")
+    scale = alpha / math.sqrt(rank) if config.get("use_rslora") else alpha / rank
+    targets = _peft_targets(where, config.get("target_modules"))
+    layers = config.get("layers_to_transform")
+    if isinstance(layers, int):
+        layers = [layers]
+    weights = folder / PEFT_WEIGHTS
+    if not weights.exists():
+        if (folder / "adapter_model.bin").exists():
+            raise AdapterError(
+                f"{folder} holds adapter_model.bin (pickle); deskpet reads only {PEFT_WEIGHTS} "
+                "(re-save it with safe_serialization=True)"
+            )
+        raise AdapterError(f"{folder} has no {PEFT_WEIGHTS}")
+    return AdapterSpec(folder, "peft", rank, float(alpha), float(scale), targets, layers,
+                       config.get("base_model_name_or_path"), weights)
+
+
+def _peft_targets(where: Path, targets) -> list[str]:
+    if targets in ("all-linear", "all_linear"):
+        return list(PROJECTIONS)
+    if isinstance(targets, str):
+        # PEFT treats a string as a regular expression over full module names.
+        pattern = re.compile(targets)
+        found = [p for p, block in PROJECTIONS.items() if pattern.fullmatch(f"model.layers.0.{block}.{p}")]
+        if not found:
+            raise AdapterError(f"{where}: target_modules {targets!r} matches no module deskpet's model has")
+        return found
+    if not isinstance(targets, list) or not targets:
+        raise AdapterError(f"{where}: target_modules must be a non-empty list (got {targets!r})")
+    out = []
+    for name in targets:
+        short = str(name).rsplit(".", 1)[-1]
+        if short not in PROJECTIONS:
+            raise AdapterError(
+                f"{where}: target module {name!r} does not exist in deskpet's model "
+                f"(it has {', '.join(PROJECTIONS)})"
+            )
+        out.append(short)
+    return out
+
+
+def _mlx_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
+    where = config_file
+    kind = config.get("fine_tune_type", "lora")
+    if kind == "dora" or config.get("use_dora"):
+        raise AdapterError(f"{where}: fine_tune_type dora (DoRA) is not supported; train a plain LoRA adapter")
+    if kind != "lora":
+        raise AdapterError(f"{where}: fine_tune_type {kind} is not supported (only lora)")
+    params = config.get("lora_parameters") or {}
+    rank, scale = params.get("rank"), params.get("scale")
+    if not isinstance(rank, int) or rank <= 0:
+        raise AdapterError(f"{where}: lora_parameters.rank must be a positive integer (got {rank!r})")
+    if not isinstance(scale, int | float) or isinstance(scale, bool):
+        raise AdapterError(f"{where}: lora_parameters.scale must be a number (got {scale!r})")
+    keys = params.get("keys")
+    targets = sorted({k.rsplit(".", 1)[-1] for k in keys}) if keys else list(PROJECTIONS)
+    for name in targets:
+        if name not in PROJECTIONS:
+            raise AdapterError(f"{where}: target module {name!r} does not exist in deskpet's model")
+    weights = folder / MLX_WEIGHTS
+    if not weights.exists():
+        raise AdapterError(f"{folder} has no {MLX_WEIGHTS}")
+    return AdapterSpec(folder, "mlx", rank, float(scale * rank), float(scale), targets, None,
+                       config.get("model"), weights)
+
+
+def read_adapter(
+    name: str,
+    folder: str | Path,
+    dims: dict[str, tuple[int, int]],
+    num_layers: int,
+    dtype: mx.Dtype = mx.float32,
+) -> Adapter:
+    """Read and check an adapter against a base described by its projection dims and depth."""
+    spec = read_spec(folder)
+    try:
+        check_safetensors(spec.weights_file)
+        raw = mx.load(str(spec.weights_file))
+    except ModelLoadError as e:
+        raise AdapterError(f"{spec.folder.name}: {e}") from None
+    except Exception as e:
+        raise AdapterError(f"{spec.weights_file} could not be read ({e})") from None
+    fname = spec.weights_file.name
+    halves: dict[str, dict[str, mx.array]] = {}
+    layers_seen: set[int] = set()
+    key_re = _PEFT_KEY if spec.format == "peft" else _MLX_KEY
+    for key, value in raw.items():
+        m = key_re.match(key)
+        if m is None:
+            raise AdapterError(f"{fname}: tensor {key} is not a LoRA weight of a Llama projection")
+        layer, block, proj, half = int(m[1]), m[2], m[3], m[4].upper()
+        if proj not in PROJECTIONS or PROJECTIONS[proj] != block:
+            raise AdapterError(f"{fname}: tensor {key} targets {block}.{proj}, which deskpet's model does not have")
+        if layer >= num_layers:
+            raise AdapterError(
+                f"{fname}: tensor {key} is for layer {layer}, but the model has {num_layers} layers "
+                "(the adapter was made for another base model)"
+            )
+        if spec.format == "mlx":
+            value = value.T  # mlx-lm stores A as [in, r] and B as [r, out]
+        layers_seen.add(layer)
+        halves.setdefault(f"model.layers.{layer}.{block}.{proj}", {})[half] = (key, value)
+    if not halves:
+        raise AdapterError(f"{fname} holds no LoRA tensors")
+    if spec.format == "peft" and spec.layers is None and layers_seen != set(range(num_layers)):
+        top = max(layers_seen) + 1
+        raise AdapterError(
+            f"{fname}: the adapter covers {len(layers_seen)} layers (up to layer {top - 1}) but the "
+            f"model has {num_layers} (the adapter was made for another base model)"
+        )
+    pairs = {}
+    for path, parts in sorted(halves.items()):
+        proj = path.rsplit(".", 1)[-1]
+        if set(parts) != {"A", "B"}:
+            missing = ({"A", "B"} - set(parts)).pop()
+            raise AdapterError(f"{fname}: {path} has no lora_{missing} tensor")
+        (a_key, a), (b_key, b) = parts["A"], parts["B"]
+        d_in, d_out = dims[proj]
+        if a.ndim != 2 or a.shape[1] != d_in:
+            raise AdapterError(
+                f"{fname}: tensor {a_key} has shape {tuple(a.shape)} but the model's {proj} takes "
+                f"{d_in} inputs (expected [r, {d_in}]; the adapter was made for another base model)"
+            )
+        if b.ndim != 2 or b.shape[0] != d_out or b.shape[1] != a.shape[0]:
+            raise AdapterError(
+                f"{fname}: tensor {b_key} has shape {tuple(b.shape)} but expected "
+                f"[{d_out}, {a.shape[0]}] for the model's {proj}"
+            )
+        pairs[path] = LoRAPair(a.astype(dtype), b.astype(dtype), spec.scale)
+    return Adapter(
+        name=name,
+        source=str(spec.folder),
+        rank=spec.rank,
+        alpha=spec.alpha,
+        scale=spec.scale,
+        target_modules=sorted({p.rsplit(".", 1)[-1] for p in pairs}, key=list(PROJECTIONS).index),
+        pairs=pairs,
+        format=spec.format,
+        base_model=spec.base_model,
+    )
+
+
+def check_adapter(folder: str | Path, args: ModelArgs) -> Adapter:
+    """Validate an adapter against a base model's config alone (used by `persona import`)."""
+    return read_adapter("check", folder, projection_dims(args), args.num_hidden_layers)
+
+
+class AdapterBank:
+    """Adapters resident beside one loaded model; `switch` picks the active one.
+
+    Attach once per model: the first adapter loaded wraps the seven projections of every layer
+    in a LoRALinear (a no-op while no adapter is active). Owned by the inference thread.
+    """
+
+    def __init__(self, model: Model, dtype: mx.Dtype | None = None):
+        self.model = model
+        self.adapters: dict[str, Adapter] = {}
+        self.active: str | None = None
+        self.dtype = dtype
+        self._serial = 0
+        self._wrappers: dict[str, LoRALinear] = {}
+
+    @property
+    def active_key(self) -> str | None:
+        """Names the adapter and its version: caches of KV values must include it."""
+        return self.adapters[self.active].key if self.active else None
+
+    def _wrap(self) -> None:
+        if self._wrappers:
+            return
+        for i, layer in enumerate(self.model.layers):
+            for proj, block in PROJECTIONS.items():
+                parent = getattr(layer, block)
+                current = getattr(parent, proj)
+                if isinstance(current, LoRALinear):
+                    raise AdapterError("this model already has an adapter bank attached")
+                wrapper = LoRALinear(current)
+                setattr(parent, proj, wrapper)
+                self._wrappers[f"model.layers.{i}.{block}.{proj}"] = wrapper
+
+    def detach(self) -> None:
+        """Put the plain projections back and forget every adapter (the model is as loaded)."""
+        for path, wrapper in self._wrappers.items():
+            _, _, i, block, proj = path.split(".")
+            setattr(getattr(self.model.layers[int(i)], block), proj, wrapper.linear)
+        self._wrappers.clear()
+        self.adapters.clear()
+        self.active = None
+
+    def dims(self) -> dict[str, tuple[int, int]]:
+        layer = self.model.layers[0]
+        out = {}
+        for proj, block in PROJECTIONS.items():
+            module = getattr(getattr(layer, block), proj)
+            out[proj] = linear_dims(module.linear if isinstance(module, LoRALinear) else module)
+        return out
+
+    def _dtype(self) -> mx.Dtype:
+        if self.dtype is not None:
+            return self.dtype
+        return self.model.model.norm.weight.dtype
+
+    def load(self, name: str, folder: str | Path) -> Adapter:
+        """Read, check and keep an adapter (replacing one of the same name). Not activated."""
+        adapter = read_adapter(name, resolve_source(folder), self.dims(), len(self.model.layers),
+                               self._dtype())
+        mx.eval([(p.lora_A, p.lora_B) for p in adapter.pairs.values()])
+        return self.add(adapter)
+
+    def add(self, adapter: Adapter) -> Adapter:
+        self._wrap()
+        self._serial += 1
+        adapter.serial = self._serial
+        was_active = self.active == adapter.name
+        self.adapters[adapter.name] = adapter
+        if was_active:
+            self.switch(adapter.name)
+        return adapter
+
+    def new(self, name: str, rank: int = 8, alpha: float = 16.0,
+            targets: list[str] | None = None, seed: int | None = None) -> Adapter:
+        """A fresh trainable adapter as PEFT initializes one: A uniform(+-1/sqrt(in)), B zero,
+        so it starts as the base exactly."""
+        if seed is not None:
+            mx.random.seed(seed)
+        targets = targets or list(PROJECTIONS)
+        dims = self.dims()
+        pairs = {}
+        for i in range(len(self.model.layers)):
+            for proj in targets:
+                d_in, d_out = dims[proj]
+                bound = 1 / math.sqrt(d_in)
+                a = mx.random.uniform(-bound, bound, (rank, d_in), dtype=mx.float32)
+                pairs[f"model.layers.{i}.{PROJECTIONS[proj]}.{proj}"] = LoRAPair(
+                    a, mx.zeros((d_out, rank), mx.float32), alpha / rank
+                )
+        adapter = Adapter(name, "", rank, alpha, alpha / rank, targets, pairs)
+        return self.add(adapter)
+
+    def remove(self, name: str) -> None:
+        if self.active == name:
+            self.switch(None)
+        self.adapters.pop(name, None)
+
+    def switch(self, name: str | None) -> float:
+        """Make `name` (or no adapter) active. Returns the milliseconds it took."""
+        started = time.perf_counter()
+        if name is not None and name not in self.adapters:
+            raise AdapterError(f"adapter {name!r} is not loaded")
+        pairs = self.adapters[name].pairs if name is not None else {}
+        for path, wrapper in self._wrappers.items():
+            wrapper.lora = pairs.get(path)
+        self.active = name
+        return (time.perf_counter() - started) * 1000
+
+    def memory(self) -> dict[str, int]:
+        """Bytes held by each resident adapter."""
+        return {name: a.nbytes for name, a in self.adapters.items()}
+
+
+def save_peft(adapter: Adapter, folder: str | Path, base_model: str | None = None) -> Path:
+    """Write an adapter as PEFT does: adapter_config.json + adapter_model.safetensors."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = {}
+    for path, pair in adapter.pairs.items():
+        weights[f"base_model.model.{path}.lora_A.weight"] = pair.lora_A.astype(mx.float32)
+        weights[f"base_model.model.{path}.lora_B.weight"] = pair.lora_B.astype(mx.float32)
+    config = {
+        "peft_type": "LORA",
+        "task_type": "CAUSAL_LM",
+        "base_model_name_or_path": base_model or adapter.base_model,
+        "r": adapter.rank,
+        "lora_alpha": adapter.alpha,
+        "lora_dropout": 0.0,
+        "target_modules": list(adapter.target_modules),
+        "bias": "none",
+        "use_rslora": False,
+        "use_dora": False,
+        "fan_in_fan_out": False,
+        "inference_mode": True,
+        "modules_to_save": None,
+    }
+    tmp = folder / ".adapter_model.partial.safetensors"
+    mx.save_safetensors(str(tmp), weights, metadata={"format": "pt"})
+    tmp.replace(folder / PEFT_WEIGHTS)
+    (folder / PEFT_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    return folder

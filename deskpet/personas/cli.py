@@ -1,0 +1,183 @@
+"""`deskpet persona list | show <id> | import <dir> | train <id>`."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+
+def register(sub) -> None:
+    persona = sub.add_parser("persona", help="list, inspect, import and train personas")
+    actions = persona.add_subparsers(dest="persona_command", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="the personas deskpet can switch to")
+    listing.set_defaults(run=_run_list)
+
+    show = actions.add_parser("show", help="everything about one persona")
+    show.add_argument("id")
+    show.add_argument("--lang", default="en", choices=("en", "zh"))
+    show.set_defaults(run=_run_show)
+
+    imp = actions.add_parser("import", help="copy a persona folder into your personas")
+    imp.add_argument("folder", help="a folder holding persona.yaml (and maybe an adapter)")
+    imp.add_argument("--replace", action="store_true", help="replace your persona with that id")
+    _model_choice(imp)
+    imp.set_defaults(run=_run_import)
+
+    train = actions.add_parser("train", help="train the persona's LoRA adapter on its data")
+    train.add_argument("id")
+    train.add_argument("--data", help="training JSONL (default: the persona's train.jsonl)")
+    train.add_argument("--valid", help="held-out JSONL (default: the persona's valid.jsonl)")
+    train.add_argument("--steps", type=int, default=100)
+    train.add_argument("--rank", type=int, default=8)
+    train.add_argument("--alpha", type=float, default=16.0)
+    train.add_argument("--layers", type=int, default=None,
+                       help="adapt only the top N layers (default: all, as OpenBMB's adapters)")
+    train.add_argument("--lr", type=float, default=1e-4, help="learning rate (Adam)")
+    train.add_argument("--batch", type=int, default=4)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", help="where to write the adapter (default: see `persona show`)")
+    _model_choice(train)
+    train.set_defaults(run=_run_train)
+
+
+def _model_choice(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--demo", action="store_true", help="use the small built-in demo model")
+    parser.add_argument("--model", help="a model folder (MLX or Hugging Face) or a .gguf file")
+
+
+def _manager():
+    from .manager import PersonaManager
+
+    return PersonaManager()
+
+
+def _report_problems(manager) -> None:
+    for problem in manager.problems:
+        print(f"deskpet: skipped persona: {problem}", file=sys.stderr)
+
+
+def _run_list(args) -> int:
+    manager = _manager()
+    _report_problems(manager)
+    for p in manager.list():
+        origin = "shipped" if p.shipped else "yours"
+        adapter = "adapter" if p.adapter else "prompt only"
+        print(f"{p.id:<10} {p.name.en} / {p.name.zh}  [{origin}, {adapter}, theme {p.theme}]  "
+              f"{p.description.en}")
+    return 0
+
+
+def _run_show(args) -> int:
+    from .manager import UnknownPersonaError
+
+    manager = _manager()
+    _report_problems(manager)
+    try:
+        p = manager.get(args.id)
+    except UnknownPersonaError as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
+    s = p.sampling
+    rows = {
+        "id": p.id,
+        "name": p.name.get(args.lang),
+        "description": p.description.get(args.lang),
+        "folder": f"{p.folder} ({'shipped' if p.shipped else 'yours'})",
+        "theme": p.theme,
+        "greeting": p.greeting.get(args.lang),
+        "sampling": f"temperature {s.temperature}, top_p {s.top_p}, "
+                    f"repetition_penalty {s.repetition_penalty}",
+        "thinking": "allowed" if p.thinking else "off",
+        "narration": p.narration,
+        "adapter": p.adapter or "none (prompt only)",
+        "training data": ", ".join(str(f.name) for f in (p.train_file(), p.train_file("valid"))
+                                   if f.exists()) or "none",
+        "system prompt": p.system_prompt,
+    }
+    for key, value in rows.items():
+        print(f"{key:>14}: {value}")
+    return 0
+
+
+def _base_args(args):
+    """The base model's config (no weights) to check an adapter against."""
+    from deskpet.cli import _resolve_model, _resolve_source
+    from deskpet.inference.load import read_checkpoint
+    from deskpet.inference.model import ModelArgs
+
+    source = _resolve_source(_resolve_model(args))
+    return ModelArgs.from_dict(read_checkpoint(source).config), Path(source).name
+
+
+def _run_import(args) -> int:
+    from deskpet.inference.load import ModelLoadError
+    from deskpet.inference.lora import AdapterError, check_adapter
+
+    from .persona import PersonaError, load_persona, owner_dir
+
+    folder = Path(args.folder).expanduser()
+    try:
+        persona = load_persona(folder, shipped=False)
+    except PersonaError as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
+    if persona.adapter and persona.adapter_is_local:
+        try:
+            base, name = _base_args(args)
+            adapter = check_adapter(persona.adapter, base)
+        except (AdapterError, ModelLoadError) as e:
+            print(f"deskpet: not imported: {e}", file=sys.stderr)
+            return 1
+        print(f"Adapter fits {name}: r={adapter.rank}, alpha={adapter.alpha:g}, "
+              f"{len(adapter.pairs)} projections, {adapter.nbytes / 1e6:.1f} MB")
+    elif persona.adapter:
+        print(f"Adapter {persona.adapter} will be fetched from Hugging Face on first use")
+    target = owner_dir() / persona.id
+    if target.exists():
+        if not args.replace:
+            print(f"deskpet: you already have a persona {persona.id!r} ({target}); "
+                  "use --replace", file=sys.stderr)
+            return 1
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(folder, target)
+    print(f"Imported {persona.id} into {target}")
+    return 0
+
+
+def _run_train(args) -> int:
+    from deskpet.cli import _resolve_model, _resolve_source
+    from deskpet.inference.load import ModelLoadError, load
+
+    from .manager import UnknownPersonaError
+    from .train import TrainingDataError, read_examples, train
+
+    manager = _manager()
+    try:
+        persona = manager.get(args.id)
+        data = read_examples(args.data or persona.train_file())
+        valid = read_examples(args.valid or persona.train_file("valid"))
+    except (UnknownPersonaError, TrainingDataError) as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
+    try:
+        lm = load(_resolve_source(_resolve_model(args)))
+    except ModelLoadError as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
+    print(f"Training {persona.id} on {lm.source.name}: {len(data)} examples, {args.steps} steps",
+          file=sys.stderr)
+    try:
+        result = train(lm, persona, data, valid, steps=args.steps, rank=args.rank,
+                       alpha=args.alpha, layers=args.layers, learning_rate=args.lr,
+                       batch_size=args.batch, seed=args.seed,
+                       out=Path(args.out) if args.out else None)
+    except TrainingDataError as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
+    print(f"held-out loss {result.valid_loss_before:.4f} -> {result.valid_loss_after:.4f}; "
+          f"adapter ({result.parameters:,} parameters) saved in {result.adapter_dir}")
+    return 0

@@ -1,0 +1,267 @@
+"""Persona files -> Persona objects, validated with messages that name the file and the field.
+
+A persona is a folder `<id>/persona.yaml` (plus, optionally, an adapter folder in PEFT format
+and its training data). Shipped personas live in the top-level `personas/` folder (inside the
+app bundle when frozen); the owner's live in `data_dir()/personas` and override a shipped one
+with the same id. No Qt and no MLX here.
+
+```yaml
+id: neko                        # must match the folder name
+format: 1
+name: {en: Neko, zh: 小喵}
+description: {en: "A playful cat.", zh: "一只爱玩的猫。"}   # or one string
+system_prompt: "You are Neko, ..."
+greeting: {en: "Nya~!", zh: "喵~!"}                      # or one string
+sampling: {temperature: 0.8, top_p: 0.95, repetition_penalty: 1.05}
+thinking: false                 # whether the owner may turn thinking on
+theme: neko                     # one of assets/themes
+narration: "a playful cat"      # how it narrates agent work (the base model speaks)
+adapter: adapter                # optional: a PEFT folder relative to this one, or a HF repo id
+```
+When `adapter` is left out and the folder holds `adapter/adapter_config.json`, that is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import deskpet
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "persona.yaml"
+FORMAT = 1
+DEFAULT_ID = "deskpet"
+ADAPTER_DIR = "adapter"
+THEMES = ("deskpet", "neko", "bolt", "sage")
+LANGUAGES = ("en", "zh")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_HUB_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_SAMPLING_RANGES = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "repetition_penalty": (0.5, 2.0),
+}
+_KNOWN = {"id", "format", "name", "description", "system_prompt", "greeting", "sampling",
+          "thinking", "theme", "narration", "adapter"}
+
+
+class PersonaError(ValueError):
+    """A persona file that cannot be used. str() names the file, the field and the problem."""
+
+    def __init__(self, file: Path, field_name: str | None, problem: str):
+        self.file, self.field, self.problem = Path(file), field_name, problem
+        where = f"{file}: field '{field_name}'" if field_name else str(file)
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string in English and Chinese; `get` falls back to English."""
+
+    en: str
+    zh: str
+
+    def get(self, language: str = "en") -> str:
+        return self.zh if language.startswith("zh") and self.zh else self.en
+
+
+@dataclass(frozen=True)
+class PersonaSampling:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    repetition_penalty: float = 1.05
+
+
+@dataclass(frozen=True)
+class Persona:
+    id: str
+    name: Text
+    description: Text
+    system_prompt: str
+    greeting: Text
+    sampling: PersonaSampling
+    thinking: bool
+    theme: str
+    narration: str
+    folder: Path
+    adapter: str | None = None  # a resolved local folder, or a Hugging Face repo id
+    shipped: bool = True
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def file(self) -> Path:
+        return self.folder / FILE_NAME
+
+    @property
+    def adapter_is_local(self) -> bool:
+        return self.adapter is not None and Path(self.adapter).is_absolute()
+
+    def narration_prompt(self) -> str:
+        """System prompt for narrating agent work in this persona's style (base model, no
+        adapter: small models narrate facts best without one)."""
+        return (f"You narrate what a coding agent did, in one short sentence, "
+                f"in the voice of {self.narration}.")
+
+    def generation_sampling(self):
+        """The persona's defaults as the worker's Sampling (imports the inference room)."""
+        from deskpet.inference.generate import Sampling
+
+        s = self.sampling
+        return Sampling(temperature=s.temperature, top_p=s.top_p,
+                        repetition_penalty=s.repetition_penalty)
+
+    def train_file(self, split: str = "train") -> Path:
+        return self.folder / f"{split}.jsonl"
+
+
+def shipped_dir() -> Path:
+    """The shipped personas: inside the bundle when frozen, else beside the package."""
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        return Path(sys._MEIPASS) / "personas"
+    return Path(deskpet.__file__).resolve().parents[1] / "personas"
+
+
+def owner_dir() -> Path:
+    from deskpet.paths import data_dir
+
+    return data_dir() / "personas"
+
+
+def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
+    """Read and validate one persona folder. Raises PersonaError naming file and field."""
+    folder = Path(folder)
+    file = folder / FILE_NAME
+    if not file.exists():
+        raise PersonaError(file, None, "missing (every persona folder needs a persona.yaml)")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise PersonaError(file, None, f"not valid YAML ({_one_line(e)})") from None
+    if not isinstance(data, dict):
+        raise PersonaError(file, None, "must be a YAML mapping of fields")
+    fmt = data.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise PersonaError(file, "format", f"version {fmt!r} is not known (this deskpet reads {FORMAT})")
+    pid = _string(file, data, "id")
+    if not _ID.match(pid):
+        raise PersonaError(file, "id", f"{pid!r} must be lowercase letters, digits, '-' or '_'")
+    if pid != folder.name:
+        raise PersonaError(file, "id", f"{pid!r} must match the folder name {folder.name!r}")
+    theme = _string(file, data, "theme")
+    if theme not in THEMES:
+        raise PersonaError(file, "theme", f"{theme!r} is not a theme (choose one of {', '.join(THEMES)})")
+    thinking = data.get("thinking", False)
+    if not isinstance(thinking, bool):
+        raise PersonaError(file, "thinking", f"must be true or false (got {thinking!r})")
+    unknown = sorted(set(data) - _KNOWN)
+    if unknown:
+        log.info("%s: ignoring unknown fields %s", file, ", ".join(map(str, unknown)))
+    return Persona(
+        id=pid,
+        name=_text(file, data, "name"),
+        description=_text(file, data, "description"),
+        system_prompt=_string(file, data, "system_prompt"),
+        greeting=_text(file, data, "greeting"),
+        sampling=_sampling(file, data.get("sampling")),
+        thinking=thinking,
+        theme=theme,
+        narration=_string(file, data, "narration", required=False) or "a friendly desk pet",
+        folder=folder.resolve(),
+        adapter=_adapter(file, folder, data.get("adapter")),
+        shipped=shipped,
+        extra={k: data[k] for k in unknown},
+    )
+
+
+def load_all(*folders_and_shipped: tuple[Path, bool]) -> tuple[dict[str, Persona], list[str]]:
+    """Every persona in the given roots, later roots overriding earlier ones by id.
+
+    A broken persona is skipped with its message in the returned problems; the rest load."""
+    personas: dict[str, Persona] = {}
+    problems: list[str] = []
+    for root, shipped in folders_and_shipped:
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            try:
+                persona = load_persona(folder, shipped=shipped)
+            except PersonaError as e:
+                problems.append(str(e))
+                log.warning("skipping persona: %s", e)
+                continue
+            personas[persona.id] = persona
+    return personas, problems
+
+
+def _string(file: Path, data: dict, name: str, required: bool = True) -> str:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise PersonaError(file, name, "is required")
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise PersonaError(file, name, f"must be a non-empty string (got {value!r})")
+    return value.strip()
+
+
+def _text(file: Path, data: dict, name: str) -> Text:
+    value = data.get(name)
+    if isinstance(value, str) and value.strip():
+        return Text(value.strip(), value.strip())
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(LANGUAGES))
+        if unknown:
+            raise PersonaError(file, f"{name}.{unknown[0]}", f"unknown language (use {', '.join(LANGUAGES)})")
+        en, zh = value.get("en"), value.get("zh")
+        if not isinstance(en, str) or not en.strip():
+            raise PersonaError(file, f"{name}.en", "is required (a non-empty string)")
+        if zh is not None and not isinstance(zh, str):
+            raise PersonaError(file, f"{name}.zh", f"must be a string (got {zh!r})")
+        return Text(en.strip(), (zh or en).strip())
+    if value is None:
+        raise PersonaError(file, name, "is required")
+    raise PersonaError(file, name, f"must be a string or a mapping with en and zh (got {value!r})")
+
+
+def _sampling(file: Path, value) -> PersonaSampling:
+    if value is None:
+        return PersonaSampling()
+    if not isinstance(value, dict):
+        raise PersonaError(file, "sampling", "must be a mapping (temperature, top_p, repetition_penalty)")
+    out = {}
+    for key, raw in value.items():
+        if key not in _SAMPLING_RANGES:
+            raise PersonaError(file, f"sampling.{key}", f"unknown (use {', '.join(_SAMPLING_RANGES)})")
+        low, high = _SAMPLING_RANGES[key]
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not low <= raw <= high:
+            raise PersonaError(file, f"sampling.{key}", f"must be a number from {low} to {high} (got {raw!r})")
+        out[key] = float(raw)
+    return PersonaSampling(**out)
+
+
+def _adapter(file: Path, folder: Path, value) -> str | None:
+    if value is None:
+        default = folder / ADAPTER_DIR
+        return str(default.resolve()) if (default / "adapter_config.json").exists() else None
+    if not isinstance(value, str) or not value.strip():
+        raise PersonaError(file, "adapter", f"must be a folder or a Hugging Face repo id (got {value!r})")
+    local = (folder / value).resolve()
+    if local.is_dir():
+        if not (local / "adapter_config.json").exists():
+            raise PersonaError(file, "adapter", f"{local} has no adapter_config.json")
+        return str(local)
+    if _HUB_REPO.match(value) and not value.startswith("."):
+        return value  # fetched from Hugging Face when first used
+    raise PersonaError(file, "adapter", f"folder {local} does not exist (and {value!r} is not a repo id)")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())

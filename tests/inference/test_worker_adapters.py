@@ -1,0 +1,111 @@
+"""The worker with persona adapters on the demo model: load, switch between generations,
+prefix caches per adapter, and narration on the base model."""
+
+from __future__ import annotations
+
+import queue
+import time
+
+import mlx.core as mx
+import pytest
+from lora_files import random_peft
+
+from deskpet.inference.chat import ChatTemplate, Conversation
+from deskpet.inference.generate import Sampling, generate, prefill
+from deskpet.inference.model import make_cache
+from deskpet.inference.worker import (
+    AdapterLoaded,
+    AdapterSwitched,
+    Failed,
+    Finished,
+    InferenceWorker,
+    LoadAdapter,
+    ModelReady,
+    Narrate,
+    SwitchAdapter,
+)
+
+GREEDY = Sampling.greedy()
+SYSTEM = "You are a helpful AI assistant named deskpet."
+QUESTION = "What is the capital of France?"
+
+
+def wait_for(worker, kinds, request=None, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            event = worker.events.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if isinstance(event, kinds) and (request is None or event.request_id == request):
+            return event
+    raise AssertionError(f"no {kinds} within {timeout}s")
+
+
+def base_answer(lm, system: str, text: str, max_tokens: int) -> str:
+    """The base model's greedy answer computed here, exactly as the worker computes it."""
+    template = ChatTemplate(lm.tokenizer)
+    conv = Conversation.start(template, system)
+    cache = make_cache(lm.model)
+    prefill(lm.model, cache, conv.tokens)
+    turn = template.user_turn_tokens(system, text, think=False)
+    out = [ev.text for ev in generate(lm.model, lm.tokenizer, cache, turn, sampling=GREEDY,
+                                      max_tokens=max_tokens, stop_ids=lm.eos_token_ids,
+                                      history=conv.tokens)]
+    mx.eval([c.state for c in cache])
+    return "".join(out)
+
+
+@pytest.fixture(scope="module")
+def adapter_dir(demo_lm, tmp_path_factory):
+    # Strong enough to change greedy answers.
+    return random_peft(tmp_path_factory.mktemp("adapters") / "loud", demo_lm.args, r=8, alpha=16,
+                       seed=7, b_scale=0.3)
+
+
+def chat(worker, conv, text=QUESTION, system=SYSTEM, max_tokens=6):
+    request = worker.chat(conv, text, system_prompt=system, sampling=GREEDY, max_tokens=max_tokens)
+    done = wait_for(worker, (Finished, Failed), request)
+    assert isinstance(done, Finished), done
+    return done.text
+
+
+@pytest.mark.slow
+def test_adapters_switch_between_generations_and_narration_uses_none(demo_gguf, demo_lm, adapter_dir):
+    worker = InferenceWorker().start()
+    try:
+        worker.load(demo_gguf)
+        assert isinstance(wait_for(worker, (ModelReady, Failed)), ModelReady)
+        # GIVEN a resident adapter (loading it again reads nothing)
+        loaded = wait_for(worker, (AdapterLoaded, Failed), worker.submit(LoadAdapter("loud", adapter_dir)))
+        assert isinstance(loaded, AdapterLoaded) and loaded.nbytes > 0 and loaded.scale == 2.0
+        again = wait_for(worker, AdapterLoaded, worker.submit(LoadAdapter("loud", adapter_dir)))
+        assert again.cached
+        # WHEN the adapter is active, a new conversation's prefix is computed under it
+        switched = wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter("loud")))
+        assert switched.name == "loud" and switched.ms < 100
+        loud = chat(worker, "loud-1")
+        # THEN the base model, with the same system prompt, does not reuse that prefix
+        wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter(None)))
+        plain = chat(worker, "plain-1")
+        assert plain == base_answer(demo_lm, SYSTEM, QUESTION, 6)
+        assert "Paris" in plain and loud != plain
+        # Narration with an adapter active runs on the base model and switches back.
+        wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter("loud")))
+        prompt = "Claude edited app.py and ran the tests."
+        narration = worker.submit(Narrate(prompt, max_tokens=5, sampling=GREEDY))
+        told = wait_for(worker, Finished, narration)
+        assert told.text == base_answer(demo_lm, Narrate.system_prompt, prompt, 5).strip()
+        assert chat(worker, "loud-2") == loud
+        # A conversation started under the base model continues under the adapter (re-read).
+        assert chat(worker, "plain-1", "And of Italy?", max_tokens=2)
+        # Unknown names and bad folders fail cleanly; the active adapter stays.
+        failed = wait_for(worker, (Failed, AdapterSwitched), worker.submit(SwitchAdapter("ghost")))
+        assert isinstance(failed, Failed) and "'ghost' is not loaded" in failed.message
+        failed = wait_for(worker, (Failed, AdapterLoaded),
+                          worker.submit(LoadAdapter("bad", adapter_dir.parent / "missing")))
+        assert isinstance(failed, Failed) and "does not exist" in failed.message
+        info = wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter("loud")))
+        assert info.name == "loud"
+    finally:
+        assert worker.shutdown()
