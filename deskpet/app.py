@@ -42,6 +42,7 @@ from deskpet.history import History
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import DEMO, Finished, InferenceWorker, RestoreConversation
+from deskpet.personas.manager import PersonaManager
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.safefile import ParseRefused
@@ -51,7 +52,7 @@ from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import WorkerRelay
 from deskpet.ui.theme import assets_dir
-from deskpet.ui.tray import PersonaSource, TrayMenu, theme_personas
+from deskpet.ui.tray import PersonaSource, TrayMenu
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,8 @@ class DeskpetApp(QObject):
         history: History | None = None,
         sampling: Sampling | None = None,
         max_tokens: int | None = None,
-        personas: PersonaSource = theme_personas,
+        personas: PersonaSource | None = None,
+        manager: PersonaManager | None = None,
         platform: DefaultPlatform | None = None,
         bridge: bool = True,
         narration_style: Callable[[], str] | None = None,
@@ -142,7 +144,6 @@ class DeskpetApp(QObject):
         self.model_source = model or self.settings.get("model") or DEMO
         self._sampling = sampling
         self._max_tokens = max_tokens
-        self._personas = personas
         self.model_info: dict | None = None
         self._load_request: int | None = None
         self._request: int | None = None  # the chat being answered
@@ -151,7 +152,11 @@ class DeskpetApp(QObject):
         self._closed = False
         self._clock = time.monotonic
         self._want_bridge = bridge
-        self._narration_style = narration_style or (lambda: DEFAULT_STYLE)
+        # Personas: a voice (system prompt, sampling, adapter), a look (theme), a greeting.
+        self.personas = manager if manager is not None else PersonaManager(
+            current=self.settings.get("persona"))
+        self._personas = personas or self._manager_personas
+        self._narration_style = narration_style or self._persona_narration
         self._status = "deskpet"  # the tray's status line when no agent needs the owner
         self._notices: list[tuple[str, str]] = []
         self._mood_key: tuple[str, str, str] | None = None
@@ -176,7 +181,7 @@ class DeskpetApp(QObject):
         self.sessions = SessionTracker(clock=self._clock)
         self.narrator = Narrator(style=lambda: self._narration_style(),
                                  enabled=self._narration_wanted, clock=self._clock)
-        self.pet = PetWindow(settings=self.settings, theme_id=self.persona,
+        self.pet = PetWindow(settings=self.settings, theme_id=self._theme(self.persona),
                              platform=self._platform)
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.tray = TrayMenu(personas=self._persona_list, parent=self)
@@ -227,6 +232,38 @@ class DeskpetApp(QObject):
     def _persona_list(self) -> list[tuple[str, str]]:
         return list(self._personas())
 
+    def _manager_personas(self) -> list[tuple[str, str]]:
+        self.personas.reload()  # the menu lists what is on disk each time it opens
+        return [(p.id, p.name.get("en")) for p in self.personas.list()]
+
+    def _persona(self, persona_id: str | None = None):
+        """The Persona object for an id (the current one by default), or None if unknown."""
+        try:
+            return self.personas.get(persona_id or self.persona)
+        except KeyError:
+            return None
+
+    def _theme(self, persona_id: str) -> str:
+        persona = self._persona(persona_id)
+        return persona.theme if persona is not None else persona_id
+
+    def _persona_narration(self) -> str:
+        persona = self._persona()
+        return persona.narration if persona is not None and persona.narration else DEFAULT_STYLE
+
+    def _system_prompt(self, persona_id: str | None = None) -> str | None:
+        persona = self._persona(persona_id)
+        return persona.system_prompt if persona is not None else None
+
+    def _use_persona_voice(self) -> None:
+        """Load (once) and activate the current persona's adapter, or none, between answers."""
+        try:
+            plan = self.personas.switch(self.persona)
+        except KeyError:
+            return
+        for request in plan.requests():
+            self.worker.submit(request)
+
     def _persona_name(self, persona: str) -> str:
         return dict(self._persona_list()).get(persona, persona)
 
@@ -257,7 +294,8 @@ class DeskpetApp(QObject):
         for persona_id in self.history.personas():
             turns = self.history.turns(persona_id)
             if turns:
-                self.worker.submit(RestoreConversation(persona_id, None, turns))
+                self.worker.submit(RestoreConversation(persona_id, self._system_prompt(persona_id),
+                                                       turns))
         if self.history.notice:
             self.tray.notify("deskpet", self.history.notice)
         for warning in self.settings.warnings:
@@ -329,6 +367,7 @@ class DeskpetApp(QObject):
             think=self.settings.get("thinking_default"),
             sampling=self._sampling_now(),
             max_tokens=self._max_tokens or self.settings.get("max_tokens"),
+            system_prompt=self._system_prompt(),
         )
         self.machine.chat_started()
         return self._request
@@ -342,6 +381,9 @@ class DeskpetApp(QObject):
             return self._sampling
         if self.model_source == DEMO:
             return DEMO_SAMPLING
+        persona = self._persona()
+        if persona is not None:
+            return persona.generation_sampling()
         s = self.settings
         return Sampling(temperature=s.get("temperature"), top_p=s.get("top_p"),
                         repetition_penalty=s.get("repetition_penalty"))
@@ -404,6 +446,8 @@ class DeskpetApp(QObject):
         if self._closed:
             return
         self.model_info = info
+        # A freshly loaded model holds no adapters: give the current persona its voice back.
+        self._use_persona_voice()
         self.machine.model_ready()
         name = "the demo model" if self.model_source == DEMO else info.get("name", "the model")
         self._set_status(f"Awake with {name}")
@@ -454,11 +498,17 @@ class DeskpetApp(QObject):
         self._request = None
         self.persona = persona
         self.tray.set_persona(persona)
-        self.pet.set_theme(persona)
+        self.pet.set_theme(self._theme(persona))
+        if self.model_info is not None:
+            self._use_persona_voice()
         self.bubble.clear()
         self.bubble.set_title(self._persona_name(persona))
         self.machine.chat_done()
         self._save_setting("persona", persona)
+        target = self._persona(persona)
+        if target is not None and target.greeting.get("en"):
+            self.bubble.show_narration(target.greeting.get("en"), self._pet_rect(),
+                                       self._screen_rect())
         self.on_persona_changed.emit(persona)
 
     def open_settings(self) -> None:

@@ -116,7 +116,9 @@ def test_menu_switches_persona_thinking_and_dnd(qtbot, app_pet, app_home):
         action(app, "persona-neko").trigger()
     assert changed.args == ["neko"]
     assert app.persona == "neko" and app.pet.theme.id == "neko"
-    assert app.bubble.answer_text == "" and app.bubble.title.text() == "Neko"
+    # The old persona's answer is gone; the new one greets the owner in its own words.
+    assert app.bubble.answer_text == app.personas.get("neko").greeting.get("en")
+    assert app.bubble.title.text() == "Neko"
     with qtbot.waitSignal(app.tray.on_thinking_toggled):
         action(app, "thinking-mode").trigger()
     with qtbot.waitSignal(app.tray.on_dnd_toggled):
@@ -129,6 +131,30 @@ def test_menu_switches_persona_thinking_and_dnd(qtbot, app_pet, app_home):
     assert not app.pet.isVisible()
     action(app, "show-pet").trigger()
     assert app.pet.isVisible()
+
+
+def test_switching_persona_changes_look_voice_and_greeting(qtbot, app_pet):
+    from deskpet.inference.worker import AdapterSwitched, Chat
+
+    app = app_pet
+    switched = []
+    app.relay.on_event.connect(lambda e: switched.append(e) if isinstance(e, AdapterSwitched) else None)
+    sent = []
+    real_submit = app.worker.submit
+    app.worker.submit = lambda request: (sent.append(request), real_submit(request))[1]
+    try:
+        action(app, "persona-bolt").trigger()
+        assert app.pet.theme.id == "bolt"
+        qtbot.waitUntil(lambda: bool(switched), timeout=20_000)
+        assert switched[-1].name is None  # bolt ships no adapter yet: the base model speaks
+        assert app.bubble.answer_text == app.personas.get("bolt").greeting.get("en")
+        app.send("Hi!")
+        chat = [r for r in sent if isinstance(r, Chat)][-1]
+        assert chat.system_prompt == app.personas.get("bolt").system_prompt
+        qtbot.waitUntil(lambda: app._request is None, timeout=ANSWER_TIMEOUT)
+    finally:
+        app.worker.submit = real_submit
+        action(app, "persona-neko").trigger()  # as the restart test below expects
 
 
 def test_settings_action_opens_the_settings_file_untouched(qtbot, app_pet, app_home):
@@ -195,8 +221,8 @@ def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_pet, a
         assert action(second, "persona-neko").isChecked()
         assert action(second, "thinking-mode").isChecked()
         assert action(second, "do-not-disturb").isChecked()
-        # and the saved conversation went back to the model
-        assert "deskpet" in restored
+        # and the saved conversations (one per persona used) went back to the model
+        qtbot.waitUntil(lambda: "deskpet" in restored, timeout=ANSWER_TIMEOUT)
         assert History(app_home / "history.sqlite3").turns("deskpet") == saved_turns
         second.set_persona("deskpet")
         second.open_chat()
