@@ -100,3 +100,21 @@ def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
         assert result[phase]["frames"] > 3
         assert 10 < result[phase]["fps60_p50_ms"] < 100
     assert result["ratio_p99"] > 0
+
+
+def test_adapter_numbers_on_a_tiny_model():
+    from deskpet.inference.bench import adapter_numbers
+    from deskpet.inference.lora import LoRALinear
+
+    model = bench.random_model(TINY, bits=4, group_size=64, seed=5)
+    before = model(mx.array([[1, 2, 3]]))
+    result = adapter_numbers(model, [1, 2, 3, 4], decode_tokens=4, load_seconds=1.0, rounds=1)
+    assert 0 < result["switch_ms_p50"] <= result["switch_ms_max"]
+    assert result["decode_tps_none"] > 0 and result["decode_tps_adapter"] > 0
+    layers = len(model.layers)
+    # r=8 and r=16 on seven projections: rank * (in + out) float32 numbers per projection.
+    assert result["memory_bytes"]["r16"] == 2 * result["memory_bytes"]["r8"]
+    assert result["memory_bytes"]["r8"] > 8 * 4 * 7 * layers
+    # The bank is detached afterwards: the model is exactly as it was.
+    assert not any(isinstance(m, LoRALinear) for m in model.modules())
+    assert mx.array_equal(model(mx.array([[1, 2, 3]])), before)

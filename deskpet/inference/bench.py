@@ -659,6 +659,8 @@ def register(subparsers) -> None:
     p.add_argument("--ui", action="store_true",
                    help="the pet's frame timing offscreen, idle and while the model writes")
     p.add_argument("--seconds", type=float, default=10.0, help="length of each --ui phase")
+    p.add_argument("--adapters", action="store_true",
+                   help="persona adapters: switch latency, decode with an adapter, memory")
     p.set_defaults(run=run)
 
 
@@ -669,6 +671,8 @@ def _progress(msg: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.ui:
         return run_ui(args)
+    if args.adapters:
+        return run_adapters(args)
     from .load import ModelLoadError, load
 
     notes = []
@@ -798,4 +802,108 @@ def run_ui(args: argparse.Namespace) -> int:
           f"and <= {UI_IDLE_RATIO_TARGET:g}x idle ({ratio:.2f}x)  {verdict}")
     print(f"{'sprite frames late p99':24}{idle['late_p99_ms']:>8.1f}ms{busy['late_p99_ms']:>10.1f}ms")
     print(f"{'sprite frames':24}{idle['frames']:>10}{busy['frames']:>12}")
+    return 0
+
+
+# --- persona adapters: `deskpet bench --adapters` ----------------------------------------------
+
+SWITCH_TARGET_MS = 20.0
+SWITCH_VS_RELOAD_TARGET = 50.0  # switching at least this many times faster than reloading
+ADAPTER_DECODE_TARGET = 0.85  # decode with an adapter active / without, at least
+
+
+def adapter_numbers(model: Model, prompt: list[int], decode_tokens: int, load_seconds: float,
+                    rounds: int = 2) -> dict:
+    """Two OpenBMB-shaped adapters (r=8/alpha=16 and r=16/alpha=32 on all seven projections)
+    resident on `model`: switch latency, decode speed with one active against none, memory."""
+    from .generate import Sampling, generate
+    from .lora import AdapterBank
+    from .model import make_cache
+
+    bank = AdapterBank(model)
+    for name, rank, seed in (("r8", 8, 1), ("r16", 16, 2)):
+        adapter = bank.new(name, rank=rank, alpha=2.0 * rank, seed=seed)
+        for pair in adapter.pairs.values():  # a trained adapter's B is not zero
+            pair.lora_B = 0.01 * mx.random.normal(pair.lora_B.shape)
+        mx.eval([(p.lora_A, p.lora_B) for p in adapter.pairs.values()])
+    switches = [bank.switch(name) for _ in range(20) for name in ("r8", "r16", None)]
+
+    def decode_tps() -> float:
+        events = list(generate(model, TokenIdsOnly(), make_cache(model), prompt,
+                               sampling=Sampling.greedy(), max_tokens=decode_tokens))
+        return events[-1].generation_tps
+
+    speeds = {"none": 0.0, "r8": 0.0}
+    for _ in range(rounds):  # alternate so load on the machine hits both alike
+        for name in ("none", "r8"):
+            bank.switch(None if name == "none" else name)
+            speeds[name] = max(speeds[name], decode_tps())
+    bank.switch(None)
+    switch_ms = percentile_of(switches, 50)
+    result = {
+        "switch_ms_p50": switch_ms,
+        "switch_ms_max": max(switches),
+        "reload_s": load_seconds,
+        "switch_vs_reload": load_seconds * 1000 / switch_ms if switch_ms > 0 else float("inf"),
+        "decode_tps_none": speeds["none"],
+        "decode_tps_adapter": speeds["r8"],
+        "decode_ratio": speeds["r8"] / speeds["none"] if speeds["none"] else 0.0,
+        "memory_bytes": bank.memory(),
+    }
+    bank.detach()
+    return result
+
+
+def percentile_of(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))] if ordered else 0.0
+
+
+def run_adapters(args: argparse.Namespace) -> int:
+    from .load import ModelLoadError, load
+
+    started = time.perf_counter()
+    if args.synthetic:
+        model = random_model(SYNTHETIC[args.synthetic], progress=_progress)
+        label = f"synthetic {args.synthetic}"
+        prompt = list(range(100, 116))
+        decode_tokens = 6
+        reload_note = "building the random model"
+    else:
+        try:
+            from .demo import ensure_demo_model
+
+            source = args.model or ensure_demo_model(_progress)
+            lm = load(source)
+        except ModelLoadError as e:
+            print(f"deskpet: {e}", file=sys.stderr)
+            return 1
+        model, label = lm.model, lm.source.name
+        prompt = lm.tokenizer.encode("Tell me about your day.", add_special_tokens=False)
+        decode_tokens = 8 if args.quick else 24
+        reload_note = "loading the model from disk"
+    load_seconds = time.perf_counter() - started
+    _progress(f"{label}: two adapters resident, timing switches and decode")
+    result = adapter_numbers(model, prompt, decode_tokens, load_seconds,
+                             rounds=1 if args.quick else 2)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
+
+    print(f"deskpet bench --adapters: {label}, adapters r=8/alpha=16 and r=16/alpha=32 on all "
+          "seven projections of every layer")
+    print(f"switch (p50 of 60)       {result['switch_ms_p50']:8.3f} ms   <= {SWITCH_TARGET_MS:g} ms"
+          f"  {verdict(result['switch_ms_p50'] <= SWITCH_TARGET_MS)}")
+    print(f"vs reloading             {result['switch_vs_reload']:8.0f}x    >= "
+          f"{SWITCH_VS_RELOAD_TARGET:g}x  {verdict(result['switch_vs_reload'] >= SWITCH_VS_RELOAD_TARGET)}"
+          f"  ({reload_note}: {load_seconds:.2f} s)")
+    print(f"decode, no adapter       {result['decode_tps_none']:8.2f} tok/s")
+    print(f"decode, r=8 adapter      {result['decode_tps_adapter']:8.2f} tok/s  "
+          f"{result['decode_ratio']:.2f}x  >= {ADAPTER_DECODE_TARGET:g}x  "
+          f"{verdict(result['decode_ratio'] >= ADAPTER_DECODE_TARGET)}")
+    for name, nbytes in result["memory_bytes"].items():
+        print(f"memory, adapter {name:<8} {nbytes / 2**20:8.1f} MiB")
     return 0
