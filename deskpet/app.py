@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QRect, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from deskpet.bridge import events as ev
 from deskpet.bridge import installers
@@ -51,6 +51,7 @@ from deskpet.ui.bridge_relay import BridgeRelay
 from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import WorkerRelay
+from deskpet.ui.settings_window import SettingsWindow
 from deskpet.ui.theme import assets_dir
 from deskpet.ui.tray import PersonaSource, TrayMenu
 
@@ -185,6 +186,8 @@ class DeskpetApp(QObject):
                              platform=self._platform)
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.tray = TrayMenu(personas=self._persona_list, parent=self)
+        self.settings_window: SettingsWindow | None = None  # made when first opened
+        self._onboarding: QWidget | None = None
 
         self._tick = QTimer(self)
         self._tick.setObjectName("pet-clock")
@@ -226,7 +229,7 @@ class DeskpetApp(QObject):
         self.pet.addAction(self.tray.chat_action)
         self.bubble.addAction(self.tray.chat_action)
         self.tray.on_agent_action.connect(self._on_agent_action)
-        self.tray.on_open_settings.connect(self.open_settings)
+        self.tray.on_open_settings.connect(self.show_settings)
         self.tray.on_quit.connect(self.quit)
 
     def _persona_list(self) -> list[tuple[str, str]]:
@@ -335,6 +338,9 @@ class DeskpetApp(QObject):
             log.warning("the inference thread did not stop within %.0f s", SHUTDOWN_SECONDS)
         self.bubble.close()
         self.pet.close()
+        for window in (self.settings_window, self._onboarding):
+            if window is not None:
+                window.close()
         self.tray.hide()
         self.history.close()
         self.on_shutdown.emit()
@@ -511,6 +517,56 @@ class DeskpetApp(QObject):
                                        self._screen_rect())
         self.on_persona_changed.emit(persona)
 
+    def show_settings(self) -> SettingsWindow:
+        """Show the settings window (made on first use), in front."""
+        if self.settings_window is None:
+            window = SettingsWindow(self.settings, platform=self._platform,
+                                    choices={"persona": self._persona_list})
+            window.on_setting_changed.connect(self._on_setting_changed)
+            window.on_open_settings_file.connect(self.open_settings)
+            window.on_rerun_onboarding.connect(self.rerun_onboarding)
+            self.settings_window = window
+        self.settings_window.show()
+        self.settings_window.raise_()
+        self.settings_window.activateWindow()
+        return self.settings_window
+
+    def _on_setting_changed(self, key: str, value) -> None:
+        """A change made in the settings window (already saved): apply what can be applied
+        live. Sampling, max_tokens, narration and quiet hours are read from the settings at
+        each use; the model and its context window take effect at the next start."""
+        if key == "thinking_default":
+            self.tray.set_thinking(value)
+        elif key == "do_not_disturb":
+            self.tray.set_dnd(value)
+        elif key == "bubble_fade_seconds":
+            self.bubble.set_fade_seconds(value)
+        elif key == "persona" and value in dict(self._persona_list()):
+            self.set_persona(value)
+
+    def _sync_settings_window(self) -> None:
+        if self.settings_window is not None:
+            self.settings_window.sync()
+            self.settings_window.refresh_agents()
+
+    def rerun_onboarding(self) -> None:
+        """Show the first-launch window again. A chosen model is saved for the next start."""
+        from deskpet.ui.onboarding import OnboardingWindow
+
+        window = OnboardingWindow()
+        window.on_model_chosen.connect(lambda path: self._choose_model(path, window))
+        window.on_demo_chosen.connect(lambda: self._choose_model("", window))
+        # TODO(download): start deskpet.inference.download with a progress bar here.
+        window.on_download_chosen.connect(
+            lambda: self.tray.notify("deskpet", "Downloading models from here is coming soon."))
+        self._onboarding = window
+        window.show()
+
+    def _choose_model(self, path: str, window) -> None:
+        self._save_setting("model", path)
+        window.close()
+        self.tray.notify("deskpet", "The new model is used from the next start of deskpet.")
+
     def open_settings(self) -> None:
         """Open settings.yaml in the owner's editor (created with every default, commented)."""
         try:
@@ -527,6 +583,7 @@ class DeskpetApp(QObject):
         except (ParseRefused, OSError) as exc:
             log.warning("could not save %s: %s", key, exc)
             self.tray.notify("deskpet could not save a setting", str(exc))
+        self._sync_settings_window()
 
     def _on_agent_action(self, action: str, agent: str) -> None:
         from deskpet.bridge import installers
@@ -538,6 +595,7 @@ class DeskpetApp(QObject):
         except Exception as exc:
             text = friendly_error(str(exc))
         self.tray.notify("deskpet agents", text)
+        self._sync_settings_window()
 
     # -- the agents ----------------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help="use the small built-in demo model")
     parser.add_argument("--model", help="a model folder (MLX or Hugging Face) or a .gguf file")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check the model, generation and rendering (no display needed), "
+                             "one line per check; exit 1 naming a failed check")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="chat with the model in the terminal")
@@ -39,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("source", help="a model folder, a .gguf file, or 'demo'")
     convert.add_argument("destination", help="the new MLX folder")
     convert.set_defaults(run=_run_model_convert)
+    from .inference.download_cli import add_download_parser
+
+    add_download_parser(model_sub)
 
     for register in _optional_commands():
         register(sub)
@@ -67,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = getattr(args, "run", None)
     try:
+        if getattr(args, "self_test", False) and run is None:
+            from .self_test import run_self_test
+
+            return run_self_test(args.model)
         if run is None:
             return _run_app(args)
         return run(args) or 0

@@ -143,6 +143,11 @@ SETTINGS: tuple[Setting, ...] = (
         "model", "", str, "Model",
         "Folder or file of the model to chat with; empty runs the demo and onboarding.",
     ),
+    Setting(
+        "hub_endpoint", "", str, "Model hub mirror",
+        "Address of a Hugging Face mirror for model downloads; empty uses the hub itself.",
+        pattern=r"(?:https?://\S+)?",
+    ),
     Setting("persona", "default", str, "Persona", "The persona the pet starts with."),
     Setting(
         "thinking_default", False, bool, "Think before answering",

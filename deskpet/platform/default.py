@@ -31,6 +31,8 @@ class DefaultPlatform:
 
     name = "default"
     click_through = False
+    # Shown beside the "Open at login" setting where it cannot take effect.
+    launch_at_login_note = "macOS only: the setting is kept but does nothing here."
 
     def prepare_app(self, app: QApplication) -> None:
         """Once, after the QApplication exists (e.g. hide the Dock icon)."""
@@ -44,3 +46,7 @@ class DefaultPlatform:
     def play_sound(self, path: Path) -> None:
         """Play a short sound file once, without waiting (here: the system beep)."""
         QApplication.beep()
+
+    def set_launch_at_login(self, on: bool) -> bool:
+        """Register (or unregister) deskpet to open at login; False when it could not."""
+        return False

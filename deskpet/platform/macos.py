@@ -99,6 +99,7 @@ class MacPlatform(DefaultPlatform):
 
     name = "macos"
     click_through = True
+    launch_at_login_note = ""
 
     def __init__(self) -> None:
         self._click_through: dict[int, _ClickThrough] = {}
@@ -153,3 +154,21 @@ class MacPlatform(DefaultPlatform):
         # keep a shadow traced from its first frame despite NoDropShadowWindowHint.
         nswindow.setHidesOnDeactivate_(False)
         nswindow.setHasShadow_(False)
+
+    def set_launch_at_login(self, on: bool) -> bool:
+        # SMAppService (macOS 13+) registers the running .app bundle itself as a login item;
+        # run from source (no bundle) it fails and says why. Verify on a Mac, packaged: the
+        # item appears in System Settings > General > Login Items, and goes when unticked.
+        try:
+            from ServiceManagement import SMAppService  # pyobjc-framework-ServiceManagement
+        except ImportError:
+            log.warning("open at login needs pyobjc-framework-ServiceManagement")
+            return False
+        service = SMAppService.mainAppService()
+        if on:
+            ok, error = service.registerAndReturnError_(None)
+        else:
+            ok, error = service.unregisterAndReturnError_(None)
+        if not ok:
+            log.warning("could not %s the login item: %s", "add" if on else "remove", error)
+        return bool(ok)

@@ -157,9 +157,10 @@ def test_switching_persona_changes_look_voice_and_greeting(qtbot, app_pet):
         action(app, "persona-neko").trigger()  # as the restart test below expects
 
 
-def test_settings_action_opens_the_settings_file_untouched(qtbot, app_pet, app_home):
+def test_settings_action_opens_the_window_and_its_file_button_the_file(qtbot, app_pet, app_home):
     from PySide6.QtCore import QObject, QUrl, Slot
     from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QPushButton
 
     class Opener(QObject):  # stands in for the owner's editor (no desktop here)
         def __init__(self):
@@ -172,13 +173,35 @@ def test_settings_action_opens_the_settings_file_untouched(qtbot, app_pet, app_h
 
     opener = Opener()
     before = (app_home / "settings.yaml").read_bytes()
+    action(app_pet, "settings").trigger()
+    window = app_pet.settings_window
+    assert window is not None and window.isVisible()
     QDesktopServices.setUrlHandler("file", opener, "open")
     try:
-        action(app_pet, "settings").trigger()
+        window.findChild(QPushButton, "edit-settings-file").click()
     finally:
         QDesktopServices.unsetUrlHandler("file")
     assert opener.opened == [str(app_home / "settings.yaml")]
     assert (app_home / "settings.yaml").read_bytes() == before
+    window.close()
+
+
+def test_the_settings_window_and_the_menu_stay_in_step(qtbot, app_pet):
+    app = app_pet
+    window = app.show_settings()
+    thinking = window.editors["thinking_default"]
+    was = app.settings.get("thinking_default")
+    # GIVEN the window open WHEN thinking is ticked there THEN the menu's check mark follows
+    thinking.click()
+    assert action(app, "thinking-mode").isChecked() is (not was)
+    # WHEN do-not-disturb is switched from the menu THEN the window's box follows
+    dnd = action(app, "do-not-disturb")
+    dnd.trigger()
+    assert window.editors["do_not_disturb"].isChecked() is dnd.isChecked()
+    dnd.trigger()
+    thinking.click()
+    assert app.settings.get("thinking_default") is was
+    window.close()
 
 
 def test_agents_menu_connects_an_agent(app_pet, tmp_path, monkeypatch):

@@ -31,7 +31,8 @@ def test_measures_while_work_runs(qapp, ui_home):
         calls.append("started")
         return lambda: (stop.set(), thread.join(), calls.append("stopped"))
 
-    result = measure_smoothness(0.8, start, state="talking")
+    # Long enough that a loaded CI machine still sees several frames (14 expected).
+    result = measure_smoothness(2.0, start, state="talking")
     assert calls == ["started", "stopped"]
     assert result["state"] == "talking"
     assert result["scheduled_ms"] == 140

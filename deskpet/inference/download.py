@@ -1,0 +1,382 @@
+"""Download a model from a Hugging Face-compatible hub: size first, then bytes with progress,
+resume, checksums and cancel.
+
+huggingface-hub answers the questions (which repo resolves, at which commit, which files, their
+sizes and checksums, the file URLs, the mirror endpoint, offline mode); the bytes are streamed
+here through huggingface-hub's own HTTP session. `hf_hub_download` resumes too, but it can be
+neither cancelled between chunks nor asked for aggregated progress, and it writes into the HF
+cache, which would hold a second copy of 600 MB. Streaming ourselves gives all three, and the
+resolve URL still redirects Xet-stored files to a plain HTTPS range-capable CDN.
+
+On disk: `<models_dir>/<repo name>@<short sha>.partial/` while downloading (each file as
+`<name>.incomplete` until its checksum matches), renamed to `<repo name>@<short sha>` once every
+file is verified and the folder loads as a model. A quit or a lost connection keeps the
+`.incomplete` bytes: the next run continues with an HTTP Range request.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import shutil
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import paths
+
+# The official 4-bit MLX build of MiniCPM5-1B; OpenBMB spells it both ways: the first that
+# resolves wins.
+DEFAULT_REPOS = ("openbmb/MiniCPM5-1B-MLX", "openbmb/MiniCPM5-1B-MLX-4bit")
+
+# What load.read_checkpoint needs from an MLX / HF folder; README, images, .gguf etc. stay out.
+NEEDED_FILES = (
+    "config.json",
+    "*.safetensors",
+    "model.safetensors.index.json",
+    "tokenizer.json",
+    "tokenizer.model",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "chat_template.jinja",
+    "chat_template.json",
+    "generation_config.json",
+)
+
+CHUNK_SIZE = 1 << 20
+PARTIAL_SUFFIX = ".partial"
+INCOMPLETE_SUFFIX = ".incomplete"
+ALTERNATIVES = "use a local MLX folder or .gguf file with --model PATH, or the demo model with --demo"
+
+Progress = Callable[[int, int], None]  # (done_bytes, total_bytes), total fixed for a download
+
+
+class DownloadError(Exception):
+    """A download failed; the message is one line meant for the owner."""
+
+
+class HubUnreachable(DownloadError):
+    """No answer from the hub (offline, refused, DNS, timeout)."""
+
+
+class DownloadCancelled(DownloadError):
+    """The cancel event was set; the bytes so far are kept for the next run."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    size: int
+    sha256: str | None = None  # LFS files: the hub's sha256 of the content
+    blob_id: str | None = None  # small files: the git blob sha1
+
+    def verify(self, path: Path) -> None:
+        """Raise DownloadError unless the file matches the hub's checksum."""
+        if path.stat().st_size != self.size:
+            raise DownloadError(
+                f"{self.name} is {path.stat().st_size} bytes, the hub says {self.size}"
+            )
+        if self.sha256:
+            digest, expected = _hash_file(path, hashlib.sha256()), self.sha256
+        elif self.blob_id:
+            digest, expected = _hash_file(path, _git_blob_hasher(self.size)), self.blob_id
+        else:
+            raise DownloadError(f"the hub gave no checksum for {self.name}; not using it")
+        if digest != expected.lower():
+            raise DownloadError(
+                f"{self.name} does not match the hub's checksum (a corrupt download or a bad "
+                "mirror); it was deleted, run again to fetch it anew"
+            )
+
+
+@dataclass(frozen=True)
+class DownloadPlan:
+    """One repo pinned at one commit, and the files deskpet needs from it."""
+
+    repo: str
+    revision: str  # the full commit sha the hub resolved
+    files: tuple[RemoteFile, ...]
+    endpoint: str | None = None  # None: huggingface-hub's (HF_ENDPOINT or huggingface.co)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self.repo.rsplit('/', 1)[-1]}@{self.revision[:8]}"
+
+    def destination(self, models_dir: Path | None = None) -> Path:
+        return (models_dir or paths.models_dir()) / self.folder_name
+
+    def bytes_on_disk(self, models_dir: Path | None = None) -> int:
+        """Bytes already fetched into the .partial folder (finished or not)."""
+        partial = _partial(self.destination(models_dir))
+        done = 0
+        for f in self.files:
+            for candidate in (partial / f.name, partial / (f.name + INCOMPLETE_SUFFIX)):
+                if candidate.exists():
+                    done += min(candidate.stat().st_size, f.size)
+                    break
+        return done
+
+
+def hub_name(endpoint: str | None) -> str:
+    from huggingface_hub import constants
+
+    return (endpoint or constants.ENDPOINT).rstrip("/")
+
+
+def resolve(
+    repos: str | Iterable[str] = DEFAULT_REPOS,
+    revision: str | None = None,
+    endpoint: str | None = None,
+    timeout: float = 15.0,
+) -> DownloadPlan:
+    """Ask the hub for the first repo that resolves: its commit sha and needed files with sizes
+    and checksums. Raises HubUnreachable or DownloadError (one line each)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    candidates = [repos] if isinstance(repos, str) else list(repos)
+    api = HfApi(endpoint=endpoint)
+    missing = []
+    for repo in candidates:
+        try:
+            info = api.model_info(repo, revision=revision, files_metadata=True, timeout=timeout)
+        except HfHubHTTPError as e:
+            status = e.response.status_code if e.response is not None else None
+            if status in (401, 403, 404):
+                missing.append(repo)
+                continue
+            raise DownloadError(f"the hub at {hub_name(endpoint)} refused {repo} ({status})") from None
+        except Exception as e:
+            raise _unreachable(endpoint, e) from None
+        if not info.sha:
+            raise DownloadError(f"the hub at {hub_name(endpoint)} gave no commit for {repo}")
+        files = tuple(_remote_file(s) for s in info.siblings or () if _needed(s.rfilename))
+        if not any(f.name == "config.json" for f in files):
+            raise DownloadError(f"{repo} has no config.json: not a model deskpet can run")
+        files = tuple(_fill_missing(f, repo, info.sha, endpoint, timeout) for f in files)
+        return DownloadPlan(repo, info.sha, files, endpoint)
+    at = f" at revision {revision}" if revision else ""
+    raise DownloadError(f"{' or '.join(missing)}{at} not found on {hub_name(endpoint)}")
+
+
+def check_disk_space(plan: DownloadPlan, models_dir: Path | None = None) -> int:
+    """The bytes still to fetch; raises DownloadError when the disk cannot hold them."""
+    need = plan.total_bytes - plan.bytes_on_disk(models_dir)
+    folder = plan.destination(models_dir).parent
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if need > free:
+        raise DownloadError(
+            f"{plan.repo} needs {format_bytes(need)} more but only {format_bytes(free)} is free "
+            f"on the disk holding {folder}: free some space and run again"
+        )
+    return need
+
+
+def download(
+    plan: DownloadPlan,
+    models_dir: Path | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    retries: int = 3,
+    validate: bool = True,
+) -> Path:
+    """Fetch, verify and validate every file of the plan; return the finished folder.
+
+    `progress(done_bytes, total_bytes)` is called from this thread after every chunk (already
+    fetched bytes count from the start). A set `cancel` raises DownloadCancelled within one
+    chunk. A lost connection is resumed in place up to `retries` times, then DownloadError;
+    the bytes stay for the next call either way."""
+    final = plan.destination(models_dir)
+    if final.exists():
+        return final
+    partial = _partial(final)
+    partial.mkdir(parents=True, exist_ok=True)
+    check_disk_space(plan, models_dir)
+    total = plan.total_bytes
+    done = plan.bytes_on_disk(models_dir)
+    report = progress or (lambda _done, _total: None)
+    report(done, total)
+    for f in plan.files:
+        target = partial / f.name
+        if target.exists():
+            try:
+                f.verify(target)
+                continue
+            except DownloadError:
+                done -= min(target.stat().st_size, f.size)
+                target.unlink()
+        done = _fetch(plan, f, target, done, total, report, cancel, retries)
+    if validate:
+        _validate(partial)
+    partial.rename(final)
+    return final
+
+
+def format_bytes(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _partial(final: Path) -> Path:
+    return final.with_name(final.name + PARTIAL_SUFFIX)
+
+
+def _needed(name: str) -> bool:
+    return "/" not in name and any(fnmatch.fnmatch(name, pattern) for pattern in NEEDED_FILES)
+
+
+def _remote_file(sibling) -> RemoteFile:
+    lfs = sibling.lfs
+    if lfs is not None:
+        return RemoteFile(sibling.rfilename, lfs.size, sha256=lfs.sha256)
+    return RemoteFile(sibling.rfilename, sibling.size if sibling.size is not None else -1,
+                      blob_id=sibling.blob_id)
+
+
+def _fill_missing(f: RemoteFile, repo: str, sha: str, endpoint: str | None, timeout: float) -> RemoteFile:
+    """Mirrors may list files without sizes or checksums: take them from the file's headers
+    (ETag is the sha256 for LFS files and the git blob sha1 for the others)."""
+    if f.size >= 0 and (f.sha256 or f.blob_id):
+        return f
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    try:
+        meta = get_hf_file_metadata(hf_hub_url(repo, f.name, revision=sha, endpoint=endpoint),
+                                    timeout=timeout)
+    except Exception as e:
+        raise _unreachable(endpoint, e) from None
+    etag = (meta.etag or "").lower()
+    size = f.size if f.size >= 0 else (meta.size if meta.size is not None else -1)
+    if size < 0:
+        raise DownloadError(f"the hub gave no size for {f.name}")
+    if f.sha256 or f.blob_id:
+        return RemoteFile(f.name, size, f.sha256, f.blob_id)
+    if len(etag) == 64:
+        return RemoteFile(f.name, size, sha256=etag)
+    return RemoteFile(f.name, size, blob_id=etag if len(etag) == 40 else None)
+
+
+def _fetch(plan, f: RemoteFile, target: Path, done: int, total: int, report: Progress,
+           cancel: threading.Event | None, retries: int) -> int:
+    """Stream one file into target.incomplete (resuming it), verify it, move it to target."""
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.utils import get_session, hf_raise_for_status
+
+    url = hf_hub_url(plan.repo, f.name, revision=plan.revision, endpoint=plan.endpoint)
+    incomplete = target.with_name(target.name + INCOMPLETE_SUFFIX)
+    attempt = 0
+    while True:
+        have = incomplete.stat().st_size if incomplete.exists() else 0
+        if have > f.size:
+            done -= f.size
+            incomplete.unlink()
+            have = 0
+        headers = {"Accept-Encoding": "identity"}
+        if 0 < have:
+            headers["Range"] = f"bytes={have}-"
+        try:
+            with get_session().stream("GET", url, headers=headers, timeout=30.0) as response:
+                if have and response.status_code == 416 and have == f.size:
+                    break  # everything is already here
+                hf_raise_for_status(response)
+                if have and response.status_code != 206:
+                    done -= have  # the server ignored Range: start the file again
+                    have = 0
+                with open(incomplete, "ab" if have else "wb") as out:
+                    # Unchunked: each network read is written at once, so a cut keeps it.
+                    for chunk in response.iter_bytes():
+                        if cancel is not None and cancel.is_set():
+                            raise DownloadCancelled("download stopped; run it again to resume")
+                        out.write(chunk)
+                        done += len(chunk)
+                        report(done, total)
+            if incomplete.stat().st_size < f.size:
+                raise _ShortRead()
+            break
+        except (DownloadError, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            if _is_http_status_error(e) or attempt >= retries:
+                raise _unreachable(plan.endpoint, e, during=f.name) from None
+            attempt += 1
+    try:
+        f.verify(incomplete)
+    except DownloadError:
+        incomplete.unlink()
+        raise
+    incomplete.rename(target)
+    return done
+
+
+class _ShortRead(Exception):
+    """The server closed the body before the advertised size."""
+
+
+def _is_http_status_error(e: Exception) -> bool:
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return isinstance(e, HfHubHTTPError)
+
+
+def _validate(folder: Path) -> None:
+    from .load import ModelLoadError, read_checkpoint
+
+    try:
+        read_checkpoint(folder)
+    except ModelLoadError as e:
+        raise DownloadError(f"the downloaded model does not load: {e}") from None
+
+
+def _unreachable(endpoint: str | None, e: Exception, during: str | None = None) -> DownloadError:
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    hub = hub_name(endpoint)
+    if isinstance(e, OfflineModeIsEnabled):
+        return HubUnreachable(f"offline mode is on (HF_HUB_OFFLINE); {ALTERNATIVES}")
+    if isinstance(e, HfHubHTTPError):
+        status = e.response.status_code if e.response is not None else "?"
+        what = f" {during}" if during else ""
+        return DownloadError(f"the hub at {hub} answered {status} for{what}; {ALTERNATIVES}")
+    if during:
+        return DownloadError(
+            f"the connection to {hub} broke while fetching {during} ({_reason(e)}); "
+            "run again to resume"
+        )
+    return HubUnreachable(f"cannot reach the model hub at {hub} ({_reason(e)}); {ALTERNATIVES}")
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, _ShortRead):
+        return "the file ended early"
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return text or type(e).__name__
+
+
+def _git_blob_hasher(size: int):
+    h = hashlib.sha1()
+    h.update(f"blob {size}\0".encode())
+    return h
+
+
+def _hash_file(path: Path, h) -> str:
+    with open(path, "rb") as fh:
+        while block := fh.read(CHUNK_SIZE):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,470 @@
+"""SettingsWindow: the owner's preferences pane, built from the declared SETTINGS list.
+
+One row per visible setting (checkbox for bool, spin box for numbers, combo for choices, line
+edit for text), grouped into sections, labels on the left and controls on the right, help as a
+tooltip. A change applies at once: it is checked, written to settings.yaml (atomically, through
+Settings) and announced with `on_setting_changed`. A value that does not fit, or a settings
+file that cannot be read, is refused inline and nothing is written.
+
+Below the settings: the agents (connect or disconnect each one's hooks), the data folder, the
+raw settings.yaml, and re-running the first-launch onboarding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskpet import paths
+from deskpet.bridge import installers
+from deskpet.platform import DefaultPlatform
+from deskpet.safefile import ParseRefused
+from deskpet.settings import SETTINGS, Setting, Settings, SettingsFileError, SettingValueError
+from deskpet.ui.tray import AGENT_NAMES
+
+log = logging.getLogger(__name__)
+
+# Sections, in order; a setting not listed here lands in "Other", so a new setting always shows.
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Pet", ("persona", "bubble_fade_seconds", "launch_at_login")),
+    ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule")),
+    ("Model", ("model", "thinking_default", "temperature", "top_p", "repetition_penalty",
+               "max_tokens", "context_window")),
+)
+# The running pet reads these once, at start.
+NEXT_START = frozenset({"model", "context_window"})
+
+ERROR_STYLE = "color: #c0392b;"
+NOTE_STYLE = "color: palette(placeholder-text);"
+FLOAT_DECIMALS = 2
+
+# (value, label) pairs offered for a str setting instead of free text, e.g. the personas.
+ChoiceSource = Callable[[], list[tuple[Any, str]]]
+
+
+def _small(text: str, name: str, style: str = NOTE_STYLE) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(style)
+    font = label.font()
+    font.setPointSizeF(max(font.pointSizeF() - 1.5, 8.0))
+    label.setFont(font)
+    return label
+
+
+class SettingsWindow(QWidget):
+    """The preferences pane (see the module docstring).
+
+    Attributes:
+        settings: the Settings it shows and changes (shared with the app), or None when
+            settings.yaml could not be read at all (every row is then disabled).
+        editors: {setting key: its control}; each control's objectName is "setting-<key>".
+        banner: the red line at the top saying why settings cannot be saved, when they cannot.
+
+    Signals:
+        on_setting_changed(str, object): a setting was changed and saved (key, new value).
+        on_agent_changed(str): an agent's hooks were installed or removed (agent id).
+        on_open_settings_file(): the owner asked for settings.yaml in their editor.
+        on_rerun_onboarding(): the owner asked to see the first-launch window again.
+    """
+
+    on_setting_changed = Signal(str, object)
+    on_agent_changed = Signal(str)
+    on_open_settings_file = Signal()
+    on_rerun_onboarding = Signal()
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        platform: DefaultPlatform | None = None,
+        choices: Mapping[str, ChoiceSource] | None = None,
+        agents: tuple[str, ...] = installers.AGENTS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings-window")
+        self.setWindowTitle("deskpet Settings")
+        self._platform = platform or DefaultPlatform()
+        self._choices = dict(choices or {})
+        self._agents = agents
+        self.editors: dict[str, QWidget] = {}
+        self._errors: dict[str, QLabel] = {}
+        self._agent_boxes: dict[str, QCheckBox] = {}
+        self._agent_lines: dict[str, QLabel] = {}
+        self._labels: list[QLabel] = []
+
+        self.settings = settings
+        load_error = ""
+        if settings is None:
+            try:
+                self.settings = Settings()
+            except SettingsFileError as exc:
+                load_error = str(exc)
+
+        self.banner = _small("", "settings-banner", ERROR_STYLE)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+
+        body = QWidget()
+        body.setObjectName("settings-body")
+        column = QVBoxLayout(body)
+        column.setContentsMargins(20, 16, 20, 16)
+        column.setSpacing(14)
+        column.addWidget(self.banner)
+        for title, keys in self._sections():
+            column.addWidget(self._settings_group(title, keys))
+        column.addWidget(self._agents_group())
+        column.addWidget(self._data_group())
+        column.addStretch(1)
+        # One column of labels across every section, as in a Mac preferences pane.
+        width = max(label.sizeHint().width() for label in self._labels)
+        for label in self._labels:
+            label.setFixedWidth(width)
+
+        scroll = QScrollArea()
+        scroll.setObjectName("settings-scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.resize(580, 720)
+
+        self.sync()
+        self.refresh_agents()
+        if load_error:
+            self._file_refused(load_error)
+
+    # -- building ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _sections() -> list[tuple[str, list[str]]]:
+        visible = [s.key for s in SETTINGS if s.visible]
+        placed = {key for _title, keys in SECTIONS for key in keys}
+        sections = [(title, [k for k in keys if k in visible]) for title, keys in SECTIONS]
+        other = [key for key in visible if key not in placed]
+        if other:
+            sections.append(("Other", other))
+        return [(title, keys) for title, keys in sections if keys]
+
+    def _settings_group(self, title: str, keys: list[str]) -> QGroupBox:
+        by_key = {s.key: s for s in SETTINGS}
+        group = QGroupBox(title)
+        group.setObjectName(f"section-{title.lower().replace(' ', '-')}")
+        form = QFormLayout(group)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setHorizontalSpacing(14)
+        for key in keys:
+            setting = by_key[key]
+            editor = self._editor(setting)
+            editor.setObjectName(f"setting-{key}")
+            note = self._note(setting)
+            editor.setToolTip(f"{setting.help} ({note})" if note else setting.help)
+            self.editors[key] = editor
+            error = _small("", f"setting-error-{key}", ERROR_STYLE)
+            error.hide()
+            self._errors[key] = error
+            cell = QWidget()
+            lines = QVBoxLayout(cell)
+            lines.setContentsMargins(0, 0, 0, 0)
+            lines.setSpacing(2)
+            lines.addWidget(editor)
+            if note:
+                lines.addWidget(_small(note, f"setting-note-{key}"))
+            lines.addWidget(error)
+            label = self._label(setting.label)
+            label.setToolTip(setting.help)
+            label.setBuddy(editor)
+            form.addRow(label, cell)
+        return group
+
+    def _label(self, text: str) -> QLabel:
+        label = QLabel(text + ":")
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._labels.append(label)
+        return label
+
+    def _note(self, setting: Setting) -> str:
+        if setting.key == "launch_at_login":
+            return self._platform.launch_at_login_note
+        if setting.key in NEXT_START:
+            return "Takes effect the next time deskpet starts."
+        if setting.key == "dnd_schedule":
+            return "HH:MM-HH:MM, e.g. 22:00-08:00; empty for none."
+        return ""
+
+    def _editor(self, setting: Setting) -> QWidget:
+        key = setting.key
+        if setting.choices is not None or key in self._choices:
+            combo = QComboBox()
+            combo.currentIndexChanged.connect(lambda _i, k=key: self._apply_combo(k))
+            return combo
+        if setting.type is bool:
+            box = QCheckBox()
+            box.toggled.connect(lambda on, k=key: self.apply(k, on))
+            return box
+        if setting.type in (int, float):
+            spin: QSpinBox | QDoubleSpinBox
+            if setting.type is int:
+                spin = QSpinBox()
+                spin.setRange(int(setting.minimum if setting.minimum is not None else -2**31),
+                              int(setting.maximum if setting.maximum is not None else 2**31 - 1))
+            else:
+                spin = QDoubleSpinBox()
+                spin.setDecimals(FLOAT_DECIMALS)
+                spin.setSingleStep(0.05)
+                spin.setRange(setting.minimum if setting.minimum is not None else -1e9,
+                              setting.maximum if setting.maximum is not None else 1e9)
+            # Arrows apply at once; typed digits apply when the field is left or Return pressed.
+            spin.setKeyboardTracking(False)
+            spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            spin.setMinimumWidth(110)
+            spin.valueChanged.connect(lambda value, k=key: self.apply(k, value))
+            return spin
+        line = QLineEdit()
+        line.setMaximumWidth(320)
+        if setting.default == "" and key == "model":
+            line.setPlaceholderText("the demo model")
+        line.editingFinished.connect(lambda k=key: self._apply_text(k))
+        return line
+
+    def _agents_group(self) -> QGroupBox:
+        group = QGroupBox("Coding agents")
+        group.setObjectName("section-agents")
+        form = QFormLayout(group)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setHorizontalSpacing(14)
+        for agent in self._agents:
+            box = QCheckBox("Connected")
+            box.setObjectName(f"agent-{agent}")
+            box.setToolTip(f"Let {AGENT_NAMES.get(agent, agent)} tell the pet what it is doing "
+                           "(adds deskpet's hooks to its settings; unticking removes them)")
+            box.toggled.connect(lambda on, a=agent: self.set_agent(a, on))
+            line = _small("", f"agent-status-{agent}")
+            cell = QWidget()
+            lines = QVBoxLayout(cell)
+            lines.setContentsMargins(0, 0, 0, 0)
+            lines.setSpacing(2)
+            lines.addWidget(box)
+            lines.addWidget(line)
+            self._agent_boxes[agent] = box
+            self._agent_lines[agent] = line
+            form.addRow(self._label(AGENT_NAMES.get(agent, agent)), cell)
+        return group
+
+    def _data_group(self) -> QGroupBox:
+        group = QGroupBox("Data")
+        group.setObjectName("section-data")
+        column = QVBoxLayout(group)
+        row = QHBoxLayout()
+        buttons = (
+            ("open-data-folder", "Open data folder", self.open_data_folder,
+             f"Settings, conversations and personas live in {paths.data_dir()}"),
+            ("edit-settings-file", "Edit settings.yaml", self.on_open_settings_file.emit,
+             "Open the settings file in your text editor"),
+            ("rerun-onboarding", "Re-run onboarding", self.on_rerun_onboarding.emit,
+             "Show the first-launch window again (model download and checks)"),
+        )
+        for name, text, slot, tip in buttons:
+            button = QPushButton(text)
+            button.setObjectName(name)
+            button.setToolTip(tip)
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _checked=False, s=slot: s())
+            row.addWidget(button)
+        row.addStretch(1)
+        column.addLayout(row)
+        column.addWidget(_small(str(paths.data_dir()), "data-folder-path"))
+        return group
+
+    # -- showing values ------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Show every setting's current value (without re-saving it); check the file again."""
+        for key, editor in self.editors.items():
+            self._show(key, self._value(key))
+            editor.setEnabled(self.settings is not None)
+        if self.settings is not None:
+            try:
+                Settings(self.settings.path)
+            except SettingsFileError as exc:
+                self._file_refused(str(exc))
+            else:
+                self.banner.hide()
+
+    def _value(self, key: str) -> Any:
+        if self.settings is None:
+            return next(s.default for s in SETTINGS if s.key == key)
+        return self.settings.get(key)
+
+    def _show(self, key: str, value: Any) -> None:
+        editor = self.editors[key]
+        blocked = editor.blockSignals(True)
+        try:
+            if isinstance(editor, QComboBox):
+                self._fill_combo(key, editor, value)
+            elif isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+                editor.setValue(value)
+            elif isinstance(editor, QLineEdit):
+                editor.setText(str(value))
+        finally:
+            editor.blockSignals(blocked)
+        self._errors[key].hide()
+
+    def _fill_combo(self, key: str, combo: QComboBox, value: Any) -> None:
+        setting = next(s for s in SETTINGS if s.key == key)
+        if key in self._choices:
+            try:
+                items = list(self._choices[key]())
+            except Exception:  # a broken source must not take the pane down
+                log.exception("cannot list the choices for %s", key)
+                items = []
+        else:
+            items = [(choice, str(choice)) for choice in setting.choices or ()]
+        if value not in [v for v, _label in items]:
+            items.append((value, str(value)))  # what the file holds, even if unknown now
+        combo.clear()
+        for choice, label in items:
+            combo.addItem(label, choice)
+        combo.setCurrentIndex(combo.findData(value))
+
+    def refresh_agents(self) -> None:
+        """Read each agent's hook status afresh and show it."""
+        for agent, box in self._agent_boxes.items():
+            name = AGENT_NAMES.get(agent, agent)
+            try:
+                report = installers.status(agent)
+                installed, detected, ok = report.installed, report.detected, report.ok
+                problem = next((line for line in report.lines if "cannot" in line), "")
+            except Exception as exc:  # an unreadable config shows as such, never raises
+                log.warning("agent status for %s failed: %s", agent, exc)
+                installed, detected, ok, problem = False, False, False, str(exc)
+            if not ok:
+                line = problem.removeprefix(f"{agent}: ") or f"cannot read {name}'s settings"
+            elif installed:
+                line = "Connected: the pet shows what it does."
+            elif detected:
+                line = "Not connected."
+            else:
+                line = "Not found on this computer."
+            blocked = box.blockSignals(True)
+            box.setChecked(installed)
+            box.blockSignals(blocked)
+            box.setEnabled(ok and (detected or installed))
+            self._agent_lines[agent].setText(line)
+            self._agent_lines[agent].setStyleSheet(NOTE_STYLE if ok else ERROR_STYLE)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.sync()
+        self.refresh_agents()
+        super().showEvent(event)
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def apply(self, key: str, value: Any) -> bool:
+        """Check, save and announce one setting. On refusal the control goes back to the value
+        in effect, the reason shows under it, and nothing is written. Returns whether it took."""
+        if self.settings is None:
+            self._show(key, self._value(key))
+            return False
+        old = self.settings.get(key)
+        if value == old:
+            self._errors[key].hide()
+            return True
+        try:
+            self.settings.set(key, value)
+        except SettingValueError as exc:
+            self._refuse(key, str(exc).removeprefix(f"{key}: ").removeprefix(f"{key} "))
+            return False
+        try:
+            self.settings.save()
+        except (ParseRefused, OSError) as exc:
+            self.settings.set(key, old)  # in memory too: the running pet keeps the old value
+            self._show(key, old)
+            self._file_refused(str(exc))
+            self._refuse(key, "Not saved: settings.yaml cannot be written (see above).")
+            return False
+        self._errors[key].hide()
+        self.banner.hide()
+        if key == "launch_at_login":
+            self._platform.set_launch_at_login(bool(value))
+        self.on_setting_changed.emit(key, self.settings.get(key))
+        return True
+
+    def _apply_text(self, key: str) -> None:
+        editor = self.editors[key]
+        assert isinstance(editor, QLineEdit)
+        text = editor.text().strip()
+        if self.settings is not None and text == self.settings.get(key):
+            self._errors[key].hide()
+            return
+        self.apply(key, text)
+
+    def _apply_combo(self, key: str) -> None:
+        editor = self.editors[key]
+        assert isinstance(editor, QComboBox)
+        self.apply(key, editor.currentData())
+
+    def _refuse(self, key: str, reason: str) -> None:
+        """Show why a value was refused, under its control; a text field keeps what was typed
+        so it can be corrected."""
+        if not isinstance(self.editors[key], QLineEdit):
+            self._show(key, self._value(key))
+        error = self._errors[key]
+        error.setText(reason)
+        error.show()
+
+    def _file_refused(self, reason: str) -> None:
+        self.banner.setText(
+            f"Settings cannot be saved: {reason}.\n"
+            "Fix the file with \u201cEdit settings.yaml\u201d below; deskpet leaves it as it is."
+        )
+        self.banner.show()
+
+    def set_agent(self, agent: str, on: bool) -> None:
+        """Install (on) or remove deskpet's hooks for one agent, then show its status."""
+        try:
+            report = installers.install(agent) if on else installers.uninstall(agent)
+            failed = "" if report.ok else "\n".join(report.lines)
+        except Exception as exc:  # shown on the line, never raised into Qt
+            log.warning("could not change %s's hooks: %s", agent, exc)
+            failed = str(exc)
+        self.refresh_agents()
+        if failed:
+            self._agent_lines[agent].setText(failed)
+            self._agent_lines[agent].setStyleSheet(ERROR_STYLE)
+        else:
+            self.on_agent_changed.emit(agent)
+
+    def open_data_folder(self) -> None:
+        folder = paths.data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

@@ -1,0 +1,277 @@
+"""Model download against a real HTTP server on loopback that speaks the part of the hub's API
+huggingface-hub 2.x uses: GET /api/models/{repo}[/revision/{rev}] (?blobs=True for sizes and
+checksums) and HEAD/GET /{repo}/resolve/{rev}/{file} with ETag, X-Repo-Commit and Range."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import mlx.core as mx
+import pytest
+from mlx.utils import tree_flatten
+from tiny import TINY_MINICPM, tiny_model
+
+from deskpet.inference import download as dl
+
+REPO = "openbmb/MiniCPM5-1B-MLX"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+LFS = {"model.safetensors"}
+
+
+@pytest.fixture(scope="module")
+def tiny_repo(tmp_path_factory, demo_lm):
+    """A tiny quantized MiniCPM-shaped model in the official MLX build's layout, plus one file
+    the download must skip."""
+    folder = tmp_path_factory.mktemp("tiny-repo")
+    model = tiny_model(bits=4)
+    mx.save_safetensors(str(folder / "model.safetensors"), dict(tree_flatten(model.parameters())),
+                        metadata={"format": "mlx"})
+    config = dict(TINY_MINICPM, quantization={"group_size": 64, "bits": 4, "mode": "affine"})
+    (folder / "config.json").write_text(json.dumps(config))
+    demo_lm.tokenizer._tokenizer.save_pretrained(folder)
+    (folder / "README.md").write_text("not needed\n")
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+class FakeHub:
+    """The hub on 127.0.0.1. Faults: `drop_once` names are cut halfway on their first GET;
+    `corrupt` names are served with other bytes than their advertised checksum."""
+
+    def __init__(self, files: dict[str, bytes], repos=(REPO,)):
+        self.files = files
+        self.repos = set(repos)
+        self.drop_once: set[str] = set()
+        self.corrupt: set[str] = set()
+        self.bare_info = False  # list files without sizes/checksums, as some mirrors do
+        self.requests: list[tuple[str, str, str | None]] = []
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                hub.handle(self, head=False)
+
+            def do_HEAD(self):
+                hub.handle(self, head=True)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def model_info(self, repo: str) -> dict:
+        siblings = []
+        for name, data in sorted(self.files.items()):
+            if name in LFS:
+                siblings.append({"rfilename": name, "size": len(data), "blobId": "f" * 40,
+                                 "lfs": {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                                         "pointerSize": 134}})
+            else:
+                siblings.append({"rfilename": name, "size": len(data), "blobId": _git_sha1(data)})
+        if self.bare_info:
+            siblings = [{"rfilename": s["rfilename"]} for s in siblings]
+        return {"id": repo, "modelId": repo, "sha": SHA, "private": False, "siblings": siblings}
+
+    def handle(self, h: BaseHTTPRequestHandler, head: bool):
+        path = h.path.split("?", 1)[0]
+        self.requests.append((h.command, path, h.headers.get("Range")))
+        if m := re.fullmatch(r"/api/models/([^/]+/[^/]+)(?:/revision/([^/]+))?", path):
+            if m[1] not in self.repos:
+                return self.send(h, 404, b'{"error":"Repository not found"}',
+                                 {"X-Error-Code": "RepoNotFound"}, head)
+            body = json.dumps(self.model_info(m[1])).encode()
+            return self.send(h, 200, body, {"Content-Type": "application/json"}, head)
+        m = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
+        if not m or m[1] not in self.repos or m[3] not in self.files:
+            return self.send(h, 404, b"not found", {"X-Error-Code": "EntryNotFound"}, head)
+        name, data = m[3], self.files[m[3]]
+        etag = hashlib.sha256(data).hexdigest() if name in LFS else _git_sha1(data)
+        headers = {"ETag": f'"{etag}"', "X-Repo-Commit": SHA, "Accept-Ranges": "bytes"}
+        if name in self.corrupt:
+            data = bytes(b ^ 0xFF for b in data)
+        status, start = 200, 0
+        if rng := re.fullmatch(r"bytes=(\d+)-", h.headers.get("Range") or ""):
+            start = int(rng[1])
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+        body = data[start:]
+        if not head and name in self.drop_once:
+            self.drop_once.discard(name)
+            h.send_response(status)
+            for k, v in headers.items():
+                h.send_header(k, v)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body[: len(body) // 2])
+            h.wfile.flush()
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        return self.send(h, status, body, headers, head)
+
+    @staticmethod
+    def send(h, status, body, headers, head):
+        h.send_response(status)
+        for k, v in headers.items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        if not head:
+            h.wfile.write(body)
+
+
+def _git_sha1(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@pytest.fixture
+def hub(tiny_repo):
+    server = FakeHub(tiny_repo)
+    yield server
+    server.close()
+
+
+def test_full_download_is_verified_renamed_and_loads(hub, tiny_repo, tmp_path):
+    # GIVEN two spellings of the repo, of which only the second exists
+    plan = dl.resolve(("openbmb/does-not-exist", REPO), endpoint=hub.url)
+    assert plan.repo == REPO and plan.revision == SHA
+    assert "README.md" not in {f.name for f in plan.files}
+    assert plan.total_bytes == sum(len(v) for k, v in tiny_repo.items() if k != "README.md")
+    calls = []
+
+    # WHEN it downloads
+    folder = dl.download(plan, models_dir=tmp_path, progress=lambda d, t: calls.append((d, t)))
+
+    # THEN every needed file is there byte for byte, in <repo name>@<short sha>, no .partial left
+    assert folder == tmp_path / f"MiniCPM5-1B-MLX@{SHA[:8]}"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f.name for f in plan.files)
+    for f in plan.files:
+        assert (folder / f.name).read_bytes() == tiny_repo[f.name]
+    assert not (tmp_path / f"{folder.name}.partial").exists()
+    assert calls[-1] == (plan.total_bytes, plan.total_bytes)
+    assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:], strict=False))
+    # the pinned commit is what was fetched
+    assert all(f"/resolve/{SHA}/" in p for m, p, _ in hub.requests if m == "GET" and "resolve" in p)
+
+
+def test_cut_download_resumes_with_range(hub, tiny_repo, tmp_path):
+    plan = dl.resolve(REPO, endpoint=hub.url)
+    name = "model.safetensors"
+    hub.drop_once.add(name)
+
+    # WHEN the connection drops halfway and no retry is allowed
+    with pytest.raises(dl.DownloadError, match="run again to resume"):
+        dl.download(plan, models_dir=tmp_path, retries=0, validate=False)
+    partial = tmp_path / f"{plan.folder_name}.partial"
+    half = (partial / f"{name}.incomplete").stat().st_size
+    assert 0 < half < len(tiny_repo[name])
+    assert not plan.destination(tmp_path).exists()
+
+    # THEN the next run asks only for the rest and the bytes are identical
+    folder = dl.download(plan, models_dir=tmp_path, validate=False)
+    assert (folder / name).read_bytes() == tiny_repo[name]
+    assert ("GET", f"/{REPO}/resolve/{SHA}/{name}", f"bytes={half}-") in hub.requests
+
+
+def test_cut_download_is_retried_in_place(hub, tiny_repo, tmp_path):
+    plan = dl.resolve(REPO, endpoint=hub.url)
+    hub.drop_once.add("tokenizer.json")
+    folder = dl.download(plan, models_dir=tmp_path, validate=False)
+    assert (folder / "tokenizer.json").read_bytes() == tiny_repo["tokenizer.json"]
+    assert any(r == ("GET", f"/{REPO}/resolve/{SHA}/tokenizer.json", r[2]) and r[2]
+               for r in hub.requests)
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "config.json"])
+def test_corrupt_file_is_rejected(hub, tmp_path, name):
+    plan = dl.resolve(REPO, endpoint=hub.url)
+    hub.corrupt.add(name)
+    with pytest.raises(dl.DownloadError, match=f"{re.escape(name)} does not match") as e:
+        dl.download(plan, models_dir=tmp_path, validate=False)
+    assert "\n" not in str(e.value)
+    assert not plan.destination(tmp_path).exists()
+    partial = tmp_path / f"{plan.folder_name}.partial"
+    assert not (partial / name).exists() and not (partial / f"{name}.incomplete").exists()
+
+
+def test_cancel_keeps_bytes_for_later(hub, tiny_repo, tmp_path):
+    plan = dl.resolve(REPO, endpoint=hub.url)
+    stop = threading.Event()
+
+    def progress(done, total):
+        if done > 0:
+            stop.set()
+
+    with pytest.raises(dl.DownloadCancelled):
+        dl.download(plan, models_dir=tmp_path, progress=progress, cancel=stop, validate=False)
+    assert not plan.destination(tmp_path).exists()
+    assert plan.bytes_on_disk(tmp_path) > 0
+    folder = dl.download(plan, models_dir=tmp_path, validate=False)
+    assert all((folder / f.name).read_bytes() == tiny_repo[f.name] for f in plan.files)
+
+
+def test_mirror_without_file_metadata_uses_etags(hub, tiny_repo, tmp_path):
+    hub.bare_info = True
+    plan = dl.resolve(REPO, endpoint=hub.url)
+    by_name = {f.name: f for f in plan.files}
+    assert by_name["model.safetensors"].sha256 == hashlib.sha256(tiny_repo["model.safetensors"]).hexdigest()
+    assert by_name["config.json"].blob_id == _git_sha1(tiny_repo["config.json"])
+    assert plan.total_bytes == sum(len(v) for k, v in tiny_repo.items() if k != "README.md")
+    assert any(m == "HEAD" for m, _, _ in hub.requests)
+    folder = dl.download(plan, models_dir=tmp_path, validate=False)
+    assert (folder / "model.safetensors").read_bytes() == tiny_repo["model.safetensors"]
+
+
+def test_short_disk_is_refused(hub, tmp_path, monkeypatch):
+    plan = dl.resolve(REPO, endpoint=hub.url)
+    monkeypatch.setattr(dl.shutil, "disk_usage", lambda _p: type("U", (), {"free": 10})())
+    with pytest.raises(dl.DownloadError, match="only 10 bytes is free"):
+        dl.check_disk_space(plan, tmp_path)
+
+
+def test_unknown_repo_is_reported(hub):
+    with pytest.raises(dl.DownloadError, match="openbmb/nope not found"):
+        dl.resolve("openbmb/nope", endpoint=hub.url)
+
+
+def _refused_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_unreachable_endpoint_is_one_line_with_alternatives():
+    with pytest.raises(dl.HubUnreachable) as e:
+        dl.resolve(endpoint=_refused_url())
+    message = str(e.value)
+    assert "\n" not in message and "--model" in message and "--demo" in message
+
+
+def test_cli_download_and_unreachable(hub, tiny_repo, tmp_path, monkeypatch, capsys):
+    from deskpet.cli import main
+
+    monkeypatch.setenv("DESKPET_CACHE", str(tmp_path))
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "home"))
+    assert main(["model", "download", "--endpoint", hub.url, "--yes"]) == 0
+    out, err = capsys.readouterr()
+    assert f"MiniCPM5-1B-MLX@{SHA[:8]}" in out and "100.0%" in err
+    assert (tmp_path / "models" / f"MiniCPM5-1B-MLX@{SHA[:8]}" / "config.json").exists()
+
+    assert main(["model", "download", "--endpoint", _refused_url(), "--yes"]) == 1
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and "--model" in err and "--demo" in err
