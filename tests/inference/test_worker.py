@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import queue
 import time
 
 import pytest
+from worker_events import next_event
 
 from deskpet.inference.generate import Sampling, TokenEvent
 from deskpet.inference.worker import (
@@ -19,20 +19,6 @@ from deskpet.inference.worker import (
 )
 
 GREEDY = Sampling.greedy()
-
-
-def next_event(worker, kinds, request=None, timeout=120.0, seen=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            event = worker.events.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        if seen is not None:
-            seen.append(event)
-        if isinstance(event, kinds) and (request is None or event.request_id == request):
-            return event
-    raise AssertionError(f"no {kinds} within {timeout}s")
 
 
 @pytest.fixture(scope="module")

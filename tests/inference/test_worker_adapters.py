@@ -3,12 +3,10 @@ prefix caches per adapter, and narration on the base model."""
 
 from __future__ import annotations
 
-import queue
-import time
-
 import mlx.core as mx
 import pytest
 from lora_files import random_peft
+from worker_events import next_event
 
 from deskpet.inference.chat import ChatTemplate, Conversation
 from deskpet.inference.generate import Sampling, generate, prefill
@@ -25,21 +23,10 @@ from deskpet.inference.worker import (
     SwitchAdapter,
 )
 
+wait_for = next_event
 GREEDY = Sampling.greedy()
 SYSTEM = "You are a helpful AI assistant named deskpet."
 QUESTION = "What is the capital of France?"
-
-
-def wait_for(worker, kinds, request=None, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            event = worker.events.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        if isinstance(event, kinds) and (request is None or event.request_id == request):
-            return event
-    raise AssertionError(f"no {kinds} within {timeout}s")
 
 
 def base_answer(lm, system: str, text: str, max_tokens: int) -> str:
