@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -24,7 +25,8 @@ def test_measures_while_work_runs(qapp, ui_home):
 
         def busy():
             while not stop.is_set():
-                sum(range(2000))  # holds the GIL in slices, like Python-side work does
+                sum(range(2000))  # Python-side work, like the worker's generation loop
+                time.sleep(0.001)  # ... which waits on MLX between tokens, freeing the GIL
 
         thread = threading.Thread(target=busy, name="bench-busy")
         thread.start()
@@ -36,7 +38,7 @@ def test_measures_while_work_runs(qapp, ui_home):
     assert calls == ["started", "stopped"]
     assert result["state"] == "talking"
     assert result["scheduled_ms"] == 140
-    assert result["frames"] >= 3
+    assert result["frames"] >= 3, result
     assert result["interval_p50_ms"] >= 130
     assert 0 <= result["late_p50_ms"] <= result["late_p99_ms"] <= result["late_max_ms"]
     assert result["interval_p99_ms"] < 1000
