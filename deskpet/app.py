@@ -267,8 +267,12 @@ class DeskpetApp(QObject):
         for request in plan.requests():
             self.worker.submit(request)
 
-    def _persona_name(self, persona: str) -> str:
-        return dict(self._persona_list()).get(persona, persona)
+    def _persona_name(self, persona_id: str) -> str:
+        # From the loaded personas: re-reading every persona file is for the menu only.
+        persona = self._persona(persona_id)
+        if persona is not None:
+            return persona.name.get("en")
+        return dict(self._persona_list()).get(persona_id, persona_id)
 
     # -- lifetime ------------------------------------------------------------------------------
 

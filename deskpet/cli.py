@@ -72,6 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run = getattr(args, "run", None)
+    if args.command == "bench" and args.ui:
+        # The one bench that needs Qt: it lives in ui/, so inference/ never imports Qt.
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from .ui.smoothness import run_bench_ui
+
+        run = run_bench_ui
     try:
         if getattr(args, "self_test", False) and run is None:
             from .self_test import run_self_test
