@@ -14,6 +14,9 @@ said before a restart. app.py is the only module that knows all the rooms.
 
 One pet per user: the bridge socket is bound first thing in `start()`, and a live pet already
 answering on it makes `start()` raise PetAlreadyRunning before anything is shown.
+
+No model yet (first launch): the pet sleeps and deskpet.ui.first_run walks the owner through
+onboarding; the model it loads is saved once ready, and the pet greets its owner once warm.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QRect, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from deskpet.bridge import events as ev
 from deskpet.bridge import installers
@@ -49,6 +52,7 @@ from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
 from deskpet.ui.bridge_relay import BridgeRelay
 from deskpet.ui.bubble import ChatBubble, friendly_error
+from deskpet.ui.first_run import FirstRun
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import WorkerRelay
 from deskpet.ui.settings_window import SettingsWindow
@@ -91,7 +95,9 @@ class DeskpetApp(QObject):
         bubble: the ChatBubble.
         tray: the TrayMenu.
         persona: the current persona id (also the conversation id).
-        model_source: what the worker loads ("demo" for the built-in demo model).
+        model_source: what the worker loads ("demo" for the built-in demo model); "" until
+            the owner has chosen one.
+        first_run: the onboarding walk while one is under way, else None.
         model_info: the loaded model's info once ready, else None.
         bridge_relay: the BridgeRelay bringing agent events onto the GUI thread.
         bridge: the BridgeServer listening for agent hooks (None when it could not listen
@@ -107,6 +113,7 @@ class DeskpetApp(QObject):
         on_persona_changed(str): the persona (and the pet's theme) changed.
         on_bell(str): an agent needs the owner (the attention line); sent in DND too.
         on_narrated(str): a narration line was shown in the bubble.
+        on_greeted(str): onboarding ended with the pet greeting its owner (the greeting).
         on_shutdown(): the app has shut down.
     """
 
@@ -114,6 +121,7 @@ class DeskpetApp(QObject):
     on_persona_changed = Signal(str)
     on_bell = Signal(str)
     on_narrated = Signal(str)
+    on_greeted = Signal(str)
     on_shutdown = Signal()
 
     def __init__(
@@ -142,7 +150,7 @@ class DeskpetApp(QObject):
 
         self.settings = settings if settings is not None else Settings()
         self.history = history if history is not None else History()
-        self.model_source = model or self.settings.get("model") or DEMO
+        self.model_source = model or self.settings.get("model") or ""
         self._sampling = sampling
         self._max_tokens = max_tokens
         self.model_info: dict | None = None
@@ -187,7 +195,7 @@ class DeskpetApp(QObject):
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.tray = TrayMenu(personas=self._persona_list, parent=self)
         self.settings_window: SettingsWindow | None = None  # made when first opened
-        self._onboarding: QWidget | None = None
+        self.first_run: FirstRun | None = None
 
         self._tick = QTimer(self)
         self._tick.setObjectName("pet-clock")
@@ -218,6 +226,8 @@ class DeskpetApp(QObject):
         self.relay.on_token.connect(self._on_token)
         self.relay.on_finished.connect(self._on_finished)
         self.relay.on_failed.connect(self._on_failed)
+        self.relay.on_warmed_up.connect(self._on_warmed_up)
+        self.relay.on_model_checked.connect(self._on_model_checked)
         self.bridge_relay.on_agent_event.connect(self._on_agent_event)
 
         self.tray.on_persona_chosen.connect(self.set_persona)
@@ -296,13 +306,11 @@ class DeskpetApp(QObject):
         self._bridge_tick.start()
 
         self.worker.start()
-        self._load_request = self.worker.load(self.model_source)
-        # Queued behind the load (it outranks them), so they find the model loaded.
-        for persona_id in self.history.personas():
-            turns = self.history.turns(persona_id)
-            if turns:
-                self.worker.submit(RestoreConversation(persona_id, self._system_prompt(persona_id),
-                                                       turns))
+        if self.model_source:
+            self.load_model(self.model_source)
+        else:
+            self.machine.no_model()
+            self.start_onboarding()
         if self.history.notice:
             self.tray.notify("deskpet", self.history.notice)
         for warning in self.settings.warnings:
@@ -327,11 +335,25 @@ class DeskpetApp(QObject):
         self.rollouts = RolloutTailer(self.bridge_relay.post)
         self.rollouts.start(ROLLOUT_POLL_SECONDS)
 
+    def load_model(self, source: str) -> None:
+        """Load a model (it replaces the current one only once it has loaded) and give every
+        persona's saved conversation back to it."""
+        self.model_source = source
+        self._load_request = self.worker.load(source)
+        # Queued behind the load (it outranks them), so they find the model loaded.
+        for persona_id in self.history.personas():
+            turns = self.history.turns(persona_id)
+            if turns:
+                self.worker.submit(RestoreConversation(persona_id, self._system_prompt(persona_id),
+                                                       turns))
+
     def shutdown(self) -> None:
         """Stop the model (ending any answer), close the windows. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
+        if self.first_run is not None:
+            self.first_run.close()
         self._tick.stop()
         self._bridge_tick.stop()
         if self.bridge is not None:
@@ -342,9 +364,8 @@ class DeskpetApp(QObject):
             log.warning("the inference thread did not stop within %.0f s", SHUTDOWN_SECONDS)
         self.bubble.close()
         self.pet.close()
-        for window in (self.settings_window, self._onboarding):
-            if window is not None:
-                window.close()
+        if self.settings_window is not None:
+            self.settings_window.close()
         self.tray.hide()
         self.history.close()
         self.on_shutdown.emit()
@@ -360,7 +381,10 @@ class DeskpetApp(QObject):
         return self._request is not None
 
     def open_chat(self) -> None:
-        """Open the bubble beside the pet, ready to type."""
+        """Open the bubble beside the pet, ready to type (or onboarding, before a model)."""
+        if self._waiting_for_a_model():
+            self.first_run.open(resume=False)
+            return
         self.bubble.set_title(self._persona_name(self.persona))
         self.bubble.open(self._pet_rect(), self._screen_rect())
 
@@ -435,6 +459,13 @@ class DeskpetApp(QObject):
             self._request = None
             self.bubble.show_error(message)
             self.machine.chat_error()
+        elif request_id == self._load_request and self.first_run is not None:
+            self.first_run.model_failed(message)  # said in its window, with the other choices
+            if self.model_info is None:
+                self.machine.no_model()
+                self.model_source = ""
+            else:
+                self.machine.model_ready()  # the model from before is still there
         elif request_id == self._load_request:
             self.machine.model_ready()  # no longer waking up...
             self.machine.chat_error()  # ...but unwell
@@ -451,6 +482,8 @@ class DeskpetApp(QObject):
             return
         self.machine.model_loading()
         self._set_status(message)
+        if self.first_run is not None:
+            self.first_run.model_loading(message)
 
     def _on_model_ready(self, info: dict) -> None:
         if self._closed:
@@ -461,7 +494,50 @@ class DeskpetApp(QObject):
         self.machine.model_ready()
         name = "the demo model" if self.model_source == DEMO else info.get("name", "the model")
         self._set_status(f"Awake with {name}")
+        if self.first_run is not None:
+            self.first_run.model_ready()
         self._narrate_next()
+
+    def _on_model_checked(self, _request_id: int, source: str, reason: str) -> None:
+        if not self._closed and self.first_run is not None:
+            self.first_run.window.model_checked(source, reason)
+
+    def _on_warmed_up(self, _seconds: float) -> None:
+        if not self._closed and self.first_run is not None:
+            self.first_run.warmed_up()
+
+    # -- onboarding ----------------------------------------------------------------------------
+
+    def start_onboarding(self) -> FirstRun:
+        """Show onboarding (again, or for the first time); a download deskpet quit in the
+        middle of goes on by itself at the first launch."""
+        if self.first_run is None:
+            first_run = FirstRun(endpoint=self.settings.get("hub_endpoint") or None,
+                                 pet_name=self._persona_name(self.persona),
+                                 checker=self.worker.check, parent=self)
+            first_run.on_load.connect(self.load_model)
+            first_run.on_ready.connect(lambda source: self._save_setting("model", source))
+            first_run.on_done.connect(self._on_onboarding_done)
+            first_run.on_status.connect(self._set_status)
+            self.first_run = first_run
+            first_run.open(resume=self.model_info is None)
+        else:
+            self.first_run.open(resume=False)
+        return self.first_run
+
+    def _waiting_for_a_model(self) -> bool:
+        return self.model_info is None and self.first_run is not None
+
+    def _on_onboarding_done(self, _source: str) -> None:
+        first_run, self.first_run = self.first_run, None
+        if first_run is not None:
+            first_run.deleteLater()
+        persona = self._persona()
+        greeting = (persona.greeting.get("en") if persona is not None else "") or \
+            "Hello! I'm awake. Double-click me to chat."
+        self.bubble.set_title(self._persona_name(self.persona))
+        self.bubble.show_narration(greeting, self._pet_rect(), self._screen_rect())
+        self.on_greeted.emit(greeting)
 
     def _set_status(self, text: str) -> None:
         """The tray's status line; a waiting agent's line takes its place until answered."""
@@ -472,6 +548,10 @@ class DeskpetApp(QObject):
     # -- the pet -------------------------------------------------------------------------------
 
     def _on_clicked(self) -> None:
+        if self._waiting_for_a_model():  # the sleeping pet points the owner to onboarding
+            self.machine.click()
+            self.first_run.open(resume=False)
+            return
         attention = self.attention
         if self.machine.click() is Intent.ACKNOWLEDGED and attention:
             # The owner answered the bell: say what rang, in case they missed the tray line.
@@ -479,7 +559,7 @@ class DeskpetApp(QObject):
             self.bubble.show_narration(line, self._pet_rect(), self._screen_rect())
 
     def _on_double_clicked(self) -> None:
-        if self.machine.double_click() is Intent.OPEN_CHAT:
+        if self.machine.double_click() is Intent.OPEN_CHAT or self._waiting_for_a_model():
             self.open_chat()
 
     def _on_drag_finished(self, _pos) -> None:
@@ -554,22 +634,9 @@ class DeskpetApp(QObject):
             self.settings_window.refresh_agents()
 
     def rerun_onboarding(self) -> None:
-        """Show the first-launch window again. A chosen model is saved for the next start."""
-        from deskpet.ui.onboarding import OnboardingWindow
-
-        window = OnboardingWindow()
-        window.on_model_chosen.connect(lambda path: self._choose_model(path, window))
-        window.on_demo_chosen.connect(lambda: self._choose_model("", window))
-        # TODO(download): start deskpet.inference.download with a progress bar here.
-        window.on_download_chosen.connect(
-            lambda: self.tray.notify("deskpet", "Downloading models from here is coming soon."))
-        self._onboarding = window
-        window.show()
-
-    def _choose_model(self, path: str, window) -> None:
-        self._save_setting("model", path)
-        window.close()
-        self.tray.notify("deskpet", "The new model is used from the next start of deskpet.")
+        """Onboarding again, from Settings: the model chosen there replaces the current one
+        as soon as it has loaded (the current one keeps answering until then)."""
+        self.start_onboarding()
 
     def open_settings(self) -> None:
         """Open settings.yaml in the owner's editor (created with every default, commented)."""
@@ -582,8 +649,7 @@ class DeskpetApp(QObject):
 
     def _save_setting(self, key: str, value) -> None:
         try:
-            self.settings.set(key, value)
-            self.settings.save()
+            self.settings.put(key, value)
         except (ParseRefused, OSError) as exc:
             log.warning("could not save %s: %s", key, exc)
             self.tray.notify("deskpet could not save a setting", str(exc))

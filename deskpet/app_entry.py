@@ -1,4 +1,5 @@
-"""`deskpet` with no sub-command: the pet on the desktop (deskpet.app.DeskpetApp).
+"""`deskpet` with no sub-command: the pet on the desktop (deskpet.app.DeskpetApp); on the
+first launch, onboarding (deskpet.ui.first_run).
 
 Without a display to draw on (Linux with neither X11 nor Wayland, and no offscreen Qt platform
 asked for) it says so in one line and points at the terminal chat instead. With a pet already
@@ -25,13 +26,13 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def run_app(args) -> int:
-    if not has_display():
-        print("deskpet: no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); "
-              "try `deskpet chat` to chat in the terminal.", file=sys.stderr)
-        return 1
+class LaunchError(Exception):
+    """The pet cannot start; the message is the one line to print."""
 
-    from PySide6.QtCore import QTimer
+
+def launch(args):
+    """Build and start the pet (deskpet.app.DeskpetApp) without running the event loop: with
+    no model chosen yet it opens onboarding. Raises LaunchError."""
     from PySide6.QtWidgets import QApplication
 
     from .app import DeskpetApp
@@ -44,8 +45,7 @@ def run_app(args) -> int:
     try:
         settings = Settings()
     except SettingsFileError as exc:
-        print(f"deskpet: {exc}", file=sys.stderr)
-        return 1
+        raise LaunchError(f"deskpet: {exc}") from None
     model = getattr(args, "model", None) or ("demo" if getattr(args, "demo", False) else None)
     app = DeskpetApp(model, settings=settings)
     try:
@@ -53,9 +53,26 @@ def run_app(args) -> int:
     except PetAlreadyRunning:
         # One pet per user: the first one keeps its socket, its model and its windows.
         app.shutdown()
-        print("deskpet is already running (look for its icon in the menu bar).",
-              file=sys.stderr)
+        raise LaunchError("deskpet is already running (look for its icon in the menu bar).")\
+            from None
+    return app
+
+
+def run_app(args) -> int:
+    if not has_display():
+        print("deskpet: no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); "
+              "try `deskpet chat` to chat in the terminal.", file=sys.stderr)
         return 1
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    try:
+        app = launch(args)
+    except LaunchError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    qapp = QApplication.instance()
     qapp.aboutToQuit.connect(app.shutdown)
     # Ctrl-C in the terminal quits like the menu's Quit. Python runs signal handlers only
     # between bytecodes, so an idle timer hands it control now and then during exec().

@@ -320,6 +320,21 @@ class Settings:
             self._values[key] = copy.deepcopy(value)
             self._changed.add(key)
 
+    def put(self, key: str, value: Any) -> bool:
+        """Change one setting and save it at once. If it cannot be saved (the file became
+        unreadable, the disk refused) it is not changed at all, in memory either, and the
+        error is raised; a later save will not write it behind the owner's back."""
+        old = copy.deepcopy(self._values[self._setting(key).key])
+        was_changed = key in self._changed
+        self.set(key, value)
+        try:
+            return self.save()
+        except BaseException:
+            self._values[key] = old
+            if not was_changed:
+                self._changed.discard(key)
+            raise
+
     def save(self) -> bool:
         """Write the changed settings into the file as it is on disk now.
 

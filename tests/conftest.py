@@ -31,3 +31,21 @@ def demo_lm(demo_gguf):
     from deskpet.inference.load import load
 
     return load(demo_gguf)
+
+
+@pytest.fixture(scope="session")
+def tiny_repo(tmp_path_factory, demo_lm):
+    """The files of a tiny MiniCPM-shaped model in the official MLX build's layout."""
+    from fake_hub import tiny_repo_files
+
+    return tiny_repo_files(tmp_path_factory.mktemp("tiny-repo"), demo_lm.tokenizer)
+
+
+@pytest.fixture
+def hub(tiny_repo):
+    """A hub on loopback serving `tiny_repo` (tests/fake_hub.py)."""
+    from fake_hub import FakeHub
+
+    server = FakeHub(tiny_repo)
+    yield server
+    server.close()

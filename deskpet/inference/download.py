@@ -223,6 +223,34 @@ def download(
     return final
 
 
+def local_copies(models_dir: Path | None = None,
+                 repos: Iterable[str] = DEFAULT_REPOS) -> tuple[Path | None, Path | None]:
+    """(finished, partial): the newest finished download of one of `repos` in the models folder
+    and the newest unfinished one, each None when there is none. Lets onboarding use or resume
+    a download without asking the hub first."""
+    folder = models_dir or paths.models_dir()
+    names = tuple(repo.rsplit("/", 1)[-1] + "@" for repo in repos)
+    finished, partial = [], []
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            if not entry.is_dir() or not entry.name.startswith(names):
+                continue
+            if entry.name.endswith(PARTIAL_SUFFIX):
+                partial.append(entry)
+            elif "@" in entry.name and (entry / "config.json").is_file():
+                finished.append(entry)
+
+    def newest(found: list[Path]) -> Path | None:
+        return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+    return newest(finished), newest(partial)
+
+
+def partial_bytes(partial: Path) -> int:
+    """Bytes already in an unfinished download folder."""
+    return sum(f.stat().st_size for f in partial.iterdir() if f.is_file())
+
+
 def format_bytes(n: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":

@@ -28,7 +28,7 @@ import mlx.core as mx
 
 from .chat import ChatTemplate, ContextFullError, Conversation
 from .generate import Sampling, TokenEvent, generate, prefill
-from .load import LoadedModel, ModelLoadError, load
+from .load import LoadedModel, ModelLoadError, load, read_checkpoint
 from .lora import AdapterBank, AdapterError
 from .model import KVCache, make_cache
 
@@ -111,6 +111,15 @@ class SwitchAdapter:
 
 
 @dataclass
+class CheckModel:
+    """Can this folder or .gguf be loaded? Read here because MLX arrays belong on this thread;
+    answered with ModelChecked. The model in use is untouched."""
+
+    source: str
+    priority = PRIORITY_CHAT
+
+
+@dataclass
 class Warmup:
     priority = PRIORITY_WARMUP
 
@@ -158,6 +167,13 @@ class Finished:
 class Failed:
     request_id: int
     message: str
+
+
+@dataclass
+class ModelChecked:
+    request_id: int
+    source: str
+    reason: str  # "" when the model can be loaded, else why not (one line)
 
 
 @dataclass
@@ -255,6 +271,9 @@ class InferenceWorker:
     def load(self, source: str | Path, fp16: bool = False) -> int:
         return self.submit(LoadModel(source, fp16))
 
+    def check(self, source: str | Path) -> int:
+        return self.submit(CheckModel(str(source)))
+
     def chat(self, conversation: str, text: str, **kwargs) -> int:
         return self.submit(Chat(conversation, text, **kwargs))
 
@@ -341,6 +360,8 @@ class InferenceWorker:
             self._restore(request_id, request)
         elif isinstance(request, Warmup):
             self._warmup(request_id)
+        elif isinstance(request, CheckModel):
+            self._emit(ModelChecked(request_id, request.source, check_model(request.source)))
         elif isinstance(request, LoadAdapter):
             self._load_adapter(request_id, request)
         elif isinstance(request, SwitchAdapter):
@@ -593,6 +614,17 @@ class InferenceWorker:
                           should_cancel=lambda: self._chat_waiting() or self._is_cancelled(request_id)):
             pass
         self._emit(WarmedUp(request_id, time.perf_counter() - started))
+
+
+def check_model(source: str | Path) -> str:
+    """"" when deskpet can read the model at `source`, else the loader's reason."""
+    try:
+        read_checkpoint(source)
+    except ModelLoadError as exc:
+        return str(exc)
+    except Exception as exc:  # anything else the loader trips on is still a refusal
+        return f"{Path(source).name}: {_one_line(exc)}"
+    return ""
 
 
 def _same_adapter(key: str | None, name: str) -> bool:

@@ -187,6 +187,12 @@ class PetMachine:
 
     # -- the model -----------------------------------------------------------------------------
 
+    def no_model(self) -> None:
+        """Nothing to think with yet (first launch): asleep until a model starts loading."""
+        now = self._now()
+        self._request(_MODEL, State.SLEEP, "", now)
+        self._update(now)
+
     def model_loading(self) -> None:
         now = self._now()
         self._request(_MODEL, State.WAKING, "", now)

@@ -86,7 +86,7 @@ TABLE: tuple[StateSpec, ...] = (
     ),
     StateSpec(State.YAWN, 10, 0.5, 3.0, State.DOZE, (), "idle, owner away for sleep_after (300 s)"),
     StateSpec(State.DOZE, 10, 0.5, 30.0, State.SLEEP, (), "after yawn"),
-    StateSpec(State.SLEEP, 10, 0.5, None, None, (), "after doze"),
+    StateSpec(State.SLEEP, 10, 0.5, None, None, (), "after doze; or no model chosen yet"),
     StateSpec(State.IDLE, 0, 0.0, None, None, ("idle",), "nothing else to show"),
 )
 

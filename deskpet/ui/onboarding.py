@@ -1,8 +1,9 @@
 """OnboardingWindow: the first-launch window. It looks at the machine, says plainly what it
 found, and offers three ways to get a model: download MiniCPM5-1B (recommended), use a model
 already on this Mac (checked with the loader before it is accepted), or start with the demo.
+Then it shows the download's progress, and the pet waking up while the model warms.
 
-The window only decides; the app does the download and the loading.
+The window only shows and asks; deskpet.ui.first_run drives it, the download and the loading.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 import platform
 import shutil
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +22,15 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from deskpet import paths
+from deskpet.inference.worker import check_model
 
 RECOMMENDED_MODEL = "MiniCPM5-1B"
 RECOMMENDED_BYTES = 608 * 1000**2  # the 4-bit MLX download, about 608 MB
@@ -74,6 +80,20 @@ def _size(n: int) -> str:
     return f"{n / 1000**2:.0f} MB"
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(5, round(seconds / 5) * 5):.0f} s"
+    return f"{round(seconds / 60):.0f} min"
+
+
+def progress_line(done: int, total: int, speed: float | None) -> str:
+    """ "312 MB of 608 MB · 4.2 MB/s · about 1 min left" (speed in bytes a second)."""
+    line = f"{_size(done)} of {_size(total)}"
+    if speed and speed > 0 and done < total:
+        line += f" · {speed / 1000**2:.1f} MB/s · about {_duration((total - done) / speed)} left"
+    return line
+
+
 def describe(facts: MachineFacts) -> list[tuple[bool, str]]:
     """Plain sentences about the machine, each with whether it is good news."""
     lines = []
@@ -103,61 +123,85 @@ def describe(facts: MachineFacts) -> list[tuple[bool, str]]:
     return lines
 
 
-def check_model(path: str | Path) -> str:
-    """"" when deskpet can read the model at `path`, else the loader's reason."""
-    from deskpet.inference.load import ModelLoadError, read_checkpoint
-
-    try:
-        read_checkpoint(path)
-    except ModelLoadError as exc:
-        return str(exc)
-    except Exception as exc:  # anything else the loader trips on is still a refusal
-        return f"{Path(path).name}: {exc}"
-    return ""
-
-
 class OnboardingWindow(QWidget):
-    """The first-launch window (see the module docstring).
+    """The first-launch window (see the module docstring): three pages in one window.
+
+    `page` is "choose" (the machine checks and the three choices), "download" (a progress bar
+    and Stop) or "waking" (the model loads and warms up).
 
     Attributes:
         facts: the MachineFacts shown.
         checks: the label listing what was found.
-        error: the red line under the choices when a local model was refused.
+        error: the red line under the choices (a refused model, a failed download).
+        download_button: the recommended choice; its text says when bytes are already here.
+        progress: the download's progress bar (per mille of the bytes).
+        progress_text: "312 MB of 608 MB · 4.2 MB/s · about 1 min left".
+        waking_text: what the model is doing while the pet wakes.
 
     Signals:
-        on_download_chosen(): download the recommended model.
+        on_download_chosen(): download the recommended model (or resume, or use the copy here).
         on_model_chosen(str): use this local model (folder or .gguf), already checked.
         on_demo_chosen(): start with the built-in demo model.
+        on_download_stopped(): Stop was pressed during the download.
+        on_model_checked(str, str): a local model was checked: its path and "" or the reason
+            it was refused.
+
+    A local model is checked by `checker(path)`, which must call `model_checked(path,
+    reason)` when done. The app's checker asks the inference worker (reading a large model
+    takes seconds, and MLX arrays belong on that thread); the default reads it right here.
     """
 
     on_download_chosen = Signal()
     on_model_chosen = Signal(str)
     on_demo_chosen = Signal()
+    on_download_stopped = Signal()
+    on_model_checked = Signal(str, str)
 
-    def __init__(self, facts: MachineFacts | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, facts: MachineFacts | None = None,
+                 checker: Callable[[str], None] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("onboarding-window")
         self.setWindowTitle("Welcome to deskpet")
         self.facts = facts or gather_facts()
+        self._checker = checker or (lambda path: self.model_checked(path, check_model(path)))
+        self._speed_from: tuple[float, int] | None = None
+        self._checking = ""
 
-        title = QLabel("Welcome to deskpet")
-        title.setObjectName("onboarding-title")
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._choose_page())
+        self.pages.addWidget(self._download_page())
+        self.pages.addWidget(self._waking_page())
+
+        column = QVBoxLayout(self)
+        column.setContentsMargins(28, 24, 28, 24)
+        column.addWidget(self.pages)
+        self.resize(540, 400)
+
+    # -- the pages -------------------------------------------------------------------------------
+
+    def _title(self, text: str, name: str) -> QLabel:
+        title = QLabel(text)
+        title.setObjectName(name)
         font = title.font()
         font.setPointSizeF(font.pointSizeF() + 5)
         font.setBold(True)
         title.setFont(font)
+        return title
 
+    def _choose_page(self) -> QWidget:
+        page = QWidget(objectName="page-choose")
         self.checks = QLabel(self._checks_html())
         self.checks.setObjectName("onboarding-checks")
         self.checks.setWordWrap(True)
         self.checks.setTextFormat(Qt.TextFormat.RichText)
 
         ask = QLabel("Your pet needs a language model to talk. Choose one:")
-        self.download_button = QPushButton(
-            f"Download {RECOMMENDED_MODEL} (recommended, about {_size(RECOMMENDED_BYTES)})")
+        self.download_button = QPushButton()
         self.download_button.setObjectName("download-model")
         self.download_button.setDefault(self.facts.apple_silicon)
         self.download_button.clicked.connect(self.on_download_chosen)
+        self.set_download_offer()
         folder_button = QPushButton("Use a model folder on this computer…")
         folder_button.setObjectName("choose-model-folder")
         folder_button.clicked.connect(self._pick_folder)
@@ -167,6 +211,7 @@ class OnboardingWindow(QWidget):
         demo_button = QPushButton("Start with the demo model (small, not very clever)")
         demo_button.setObjectName("use-demo")
         demo_button.clicked.connect(self.on_demo_chosen)
+        self._choices = [self.download_button, folder_button, file_button, demo_button]
 
         self.error = QLabel("")
         self.error.setObjectName("onboarding-error")
@@ -174,10 +219,10 @@ class OnboardingWindow(QWidget):
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.hide()
 
-        column = QVBoxLayout(self)
-        column.setContentsMargins(28, 24, 28, 24)
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(12)
-        column.addWidget(title)
+        column.addWidget(self._title("Welcome to deskpet", "onboarding-title"))
         column.addWidget(self.checks)
         column.addSpacing(6)
         column.addWidget(ask)
@@ -189,7 +234,118 @@ class OnboardingWindow(QWidget):
         column.addWidget(demo_button)
         column.addWidget(self.error)
         column.addStretch(1)
-        self.resize(520, 380)
+        return page
+
+    def _download_page(self) -> QWidget:
+        page = QWidget(objectName="page-download")
+        self.download_title = self._title(f"Downloading {RECOMMENDED_MODEL}", "download-title")
+        self.progress = QProgressBar(objectName="download-progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress_text = QLabel("Asking the model hub…", objectName="download-status")
+        note = QLabel("You can close this window: the download goes on, and if deskpet quits it "
+                      "picks up where it stopped next time.")
+        note.setWordWrap(True)
+        note.setStyleSheet(NOTE_STYLE)
+        stop = QPushButton("Stop", objectName="stop-download")
+        stop.clicked.connect(self.on_download_stopped)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(stop)
+
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(12)
+        column.addWidget(self.download_title)
+        column.addSpacing(8)
+        column.addWidget(self.progress)
+        column.addWidget(self.progress_text)
+        column.addStretch(1)
+        column.addWidget(note)
+        column.addLayout(buttons)
+        return page
+
+    def _waking_page(self) -> QWidget:
+        page = QWidget(objectName="page-waking")
+        self.waking_title = self._title("Your pet is waking up…", "waking-title")
+        bar = QProgressBar(objectName="waking-progress")
+        bar.setRange(0, 0)  # busy: loading has no byte count
+        bar.setTextVisible(False)
+        self.waking_text = QLabel("", objectName="waking-status")
+        self.waking_text.setWordWrap(True)
+        hint = QLabel("Your pet lives on the desktop: drag it anywhere, double-click it to chat. "
+                      "deskpet's menu is in the menu bar.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet(NOTE_STYLE)
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(12)
+        column.addWidget(self.waking_title)
+        column.addSpacing(8)
+        column.addWidget(bar)
+        column.addWidget(self.waking_text)
+        column.addStretch(1)
+        column.addWidget(hint)
+        return page
+
+    @property
+    def page(self) -> str:
+        return ("choose", "download", "waking")[self.pages.currentIndex()]
+
+    # -- what the flow shows ---------------------------------------------------------------------
+
+    def set_download_offer(self, have: int = 0, total: int = 0, downloaded: bool = False) -> None:
+        """Word the recommended choice for what is already on disk."""
+        if downloaded:
+            text = f"Use {RECOMMENDED_MODEL} (already downloaded, recommended)"
+        elif have:
+            of = f" of {_size(total)}" if total else ""
+            text = f"Resume the download of {RECOMMENDED_MODEL} ({_size(have)}{of} already here)"
+        else:
+            text = f"Download {RECOMMENDED_MODEL} (recommended, about {_size(RECOMMENDED_BYTES)})"
+        self.download_button.setText(text)
+
+    def show_choices(self, error: str = "") -> None:
+        """Back to the three choices, with a reason in red when something went wrong."""
+        self.pages.setCurrentIndex(0)
+        self.setWindowTitle("Welcome to deskpet")
+        self._set_error(error)
+
+    def show_download(self, done: int = 0, total: int = 0) -> None:
+        self.pages.setCurrentIndex(1)
+        self.setWindowTitle(f"Downloading {RECOMMENDED_MODEL}")
+        self._speed_from = None
+        if total:
+            self.set_progress(done, total)
+        else:
+            self.progress.setValue(0)
+            self.progress_text.setText("Asking the model hub…")
+
+    def set_progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self._speed_from is None:
+            self._speed_from = (now, done)  # bytes from an earlier try do not count as speed
+        started, first = self._speed_from
+        elapsed = now - started
+        speed = (done - first) / elapsed if elapsed >= 1.0 else None
+        self.progress.setValue(int(1000 * done / total) if total else 0)
+        self.progress_text.setText(progress_line(done, total, speed))
+
+    def show_waking(self, text: str, title: str = "") -> None:
+        self.pages.setCurrentIndex(2)
+        self.setWindowTitle("Almost there")
+        if title:
+            self.waking_title.setText(title)
+        self.waking_text.setText(text)
+
+    def set_waking_text(self, text: str) -> None:
+        self.waking_text.setText(text)
+
+    def _set_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    # -- local models ----------------------------------------------------------------------------
 
     def _checks_html(self) -> str:
         rows = "<br>".join(
@@ -201,16 +357,31 @@ class OnboardingWindow(QWidget):
     def checks_text(self) -> str:
         return "\n".join(text for _good, text in describe(self.facts))
 
-    def choose_local_model(self, path: str | Path) -> bool:
-        """Accept a local model only if the loader can read it; else show why, inline."""
-        reason = check_model(path)
-        if reason:
-            self.error.setText(f"deskpet cannot use this model: {reason}")
-            self.error.show()
-            return False
-        self.error.hide()
-        self.on_model_chosen.emit(str(Path(path).expanduser()))
-        return True
+    def choose_local_model(self, path: str | Path) -> None:
+        """Accept a local model (on_model_chosen) only once the loader can read it; meanwhile
+        the choices wait, and a refusal shows why, inline."""
+        if self._checking:
+            return
+        name = Path(path).expanduser()
+        self._checking = str(name)
+        for button in self._choices:
+            button.setEnabled(False)
+        self.error.setStyleSheet(NOTE_STYLE)
+        self._set_error(f"Checking {name.name}…")
+        self._checker(str(name))
+
+    def model_checked(self, path: str, reason: str) -> None:
+        """The checker's answer for `path`: "" (accepted) or why it was refused."""
+        if path != self._checking:
+            return
+        self._checking = ""
+        for button in self._choices:
+            button.setEnabled(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self._set_error(f"deskpet cannot use this model: {reason}" if reason else "")
+        self.on_model_checked.emit(path, reason)
+        if not reason:
+            self.on_model_chosen.emit(path)
 
     def _pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")

@@ -14,6 +14,7 @@ from deskpet.inference.worker import (
     ConversationReset,
     Failed,
     Finished,
+    ModelChecked,
     ModelLoading,
     ModelReady,
     Token,
@@ -32,6 +33,8 @@ class WorkerRelay(QObject):
         on_finished(object): the `Finished` event of a chat or narration.
         on_failed(int, str): request id and a one-line message.
         on_warmed_up(float): seconds the warm-up took.
+        on_model_checked(int, str, str): request id, the model checked, and "" or why it
+            cannot be loaded.
         on_conversation_reset(int, str): request id and conversation id (reset or restored).
         on_event(object): every event, after its typed signal.
     """
@@ -42,6 +45,7 @@ class WorkerRelay(QObject):
     on_finished = Signal(object)
     on_failed = Signal(int, str)
     on_warmed_up = Signal(float)
+    on_model_checked = Signal(int, str, str)
     on_conversation_reset = Signal(int, str)
     on_event = Signal(object)
 
@@ -71,6 +75,8 @@ class WorkerRelay(QObject):
             self.on_model_ready.emit(event.info)
         elif isinstance(event, WarmedUp):
             self.on_warmed_up.emit(event.seconds)
+        elif isinstance(event, ModelChecked):
+            self.on_model_checked.emit(event.request_id, event.source, event.reason)
         elif isinstance(event, ConversationReset):
             self.on_conversation_reset.emit(event.request_id, event.conversation)
         self.on_event.emit(event)

@@ -400,14 +400,11 @@ class SettingsWindow(QWidget):
             self._errors[key].hide()
             return True
         try:
-            self.settings.set(key, value)
+            self.settings.put(key, value)  # refused or unsaved: unchanged, in memory too
         except SettingValueError as exc:
             self._refuse(key, str(exc).removeprefix(f"{key}: ").removeprefix(f"{key} "))
             return False
-        try:
-            self.settings.save()
         except (ParseRefused, OSError) as exc:
-            self.settings.set(key, old)  # in memory too: the running pet keeps the old value
             self._show(key, old)
             self._file_refused(str(exc))
             self._refuse(key, "Not saved: settings.yaml cannot be written (see above).")

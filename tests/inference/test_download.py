@@ -1,148 +1,17 @@
 """Model download against a real HTTP server on loopback that speaks the part of the hub's API
-huggingface-hub 2.x uses: GET /api/models/{repo}[/revision/{rev}] (?blobs=True for sizes and
-checksums) and HEAD/GET /{repo}/resolve/{rev}/{file} with ETag, X-Repo-Commit and Range."""
+huggingface-hub calls (tests/fake_hub.py), serving a tiny model the loader reads for real."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import mlx.core as mx
 import pytest
-from mlx.utils import tree_flatten
-from tiny import TINY_MINICPM, tiny_model
+from fake_hub import REPO, SHA, git_sha1
 
 from deskpet.inference import download as dl
-
-REPO = "openbmb/MiniCPM5-1B-MLX"
-SHA = "0123456789abcdef0123456789abcdef01234567"
-LFS = {"model.safetensors"}
-
-
-@pytest.fixture(scope="module")
-def tiny_repo(tmp_path_factory, demo_lm):
-    """A tiny quantized MiniCPM-shaped model in the official MLX build's layout, plus one file
-    the download must skip."""
-    folder = tmp_path_factory.mktemp("tiny-repo")
-    model = tiny_model(bits=4)
-    mx.save_safetensors(str(folder / "model.safetensors"), dict(tree_flatten(model.parameters())),
-                        metadata={"format": "mlx"})
-    config = dict(TINY_MINICPM, quantization={"group_size": 64, "bits": 4, "mode": "affine"})
-    (folder / "config.json").write_text(json.dumps(config))
-    demo_lm.tokenizer._tokenizer.save_pretrained(folder)
-    (folder / "README.md").write_text("not needed\n")
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-
-
-class FakeHub:
-    """The hub on 127.0.0.1. Faults: `drop_once` names are cut halfway on their first GET;
-    `corrupt` names are served with other bytes than their advertised checksum."""
-
-    def __init__(self, files: dict[str, bytes], repos=(REPO,)):
-        self.files = files
-        self.repos = set(repos)
-        self.drop_once: set[str] = set()
-        self.corrupt: set[str] = set()
-        self.bare_info = False  # list files without sizes/checksums, as some mirrors do
-        self.requests: list[tuple[str, str, str | None]] = []
-        hub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                hub.handle(self, head=False)
-
-            def do_HEAD(self):
-                hub.handle(self, head=True)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def model_info(self, repo: str) -> dict:
-        siblings = []
-        for name, data in sorted(self.files.items()):
-            if name in LFS:
-                siblings.append({"rfilename": name, "size": len(data), "blobId": "f" * 40,
-                                 "lfs": {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                                         "pointerSize": 134}})
-            else:
-                siblings.append({"rfilename": name, "size": len(data), "blobId": _git_sha1(data)})
-        if self.bare_info:
-            siblings = [{"rfilename": s["rfilename"]} for s in siblings]
-        return {"id": repo, "modelId": repo, "sha": SHA, "private": False, "siblings": siblings}
-
-    def handle(self, h: BaseHTTPRequestHandler, head: bool):
-        path = h.path.split("?", 1)[0]
-        self.requests.append((h.command, path, h.headers.get("Range")))
-        if m := re.fullmatch(r"/api/models/([^/]+/[^/]+)(?:/revision/([^/]+))?", path):
-            if m[1] not in self.repos:
-                return self.send(h, 404, b'{"error":"Repository not found"}',
-                                 {"X-Error-Code": "RepoNotFound"}, head)
-            body = json.dumps(self.model_info(m[1])).encode()
-            return self.send(h, 200, body, {"Content-Type": "application/json"}, head)
-        m = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
-        if not m or m[1] not in self.repos or m[3] not in self.files:
-            return self.send(h, 404, b"not found", {"X-Error-Code": "EntryNotFound"}, head)
-        name, data = m[3], self.files[m[3]]
-        etag = hashlib.sha256(data).hexdigest() if name in LFS else _git_sha1(data)
-        headers = {"ETag": f'"{etag}"', "X-Repo-Commit": SHA, "Accept-Ranges": "bytes"}
-        if name in self.corrupt:
-            data = bytes(b ^ 0xFF for b in data)
-        status, start = 200, 0
-        if rng := re.fullmatch(r"bytes=(\d+)-", h.headers.get("Range") or ""):
-            start = int(rng[1])
-            status = 206
-            headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
-        body = data[start:]
-        if not head and name in self.drop_once:
-            self.drop_once.discard(name)
-            h.send_response(status)
-            for k, v in headers.items():
-                h.send_header(k, v)
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            h.wfile.write(body[: len(body) // 2])
-            h.wfile.flush()
-            h.close_connection = True
-            h.connection.shutdown(socket.SHUT_RDWR)
-            return
-        return self.send(h, status, body, headers, head)
-
-    @staticmethod
-    def send(h, status, body, headers, head):
-        h.send_response(status)
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        if not head:
-            h.wfile.write(body)
-
-
-def _git_sha1(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-@pytest.fixture
-def hub(tiny_repo):
-    server = FakeHub(tiny_repo)
-    yield server
-    server.close()
 
 
 def test_full_download_is_verified_renamed_and_loads(hub, tiny_repo, tmp_path):
@@ -229,7 +98,7 @@ def test_mirror_without_file_metadata_uses_etags(hub, tiny_repo, tmp_path):
     plan = dl.resolve(REPO, endpoint=hub.url)
     by_name = {f.name: f for f in plan.files}
     assert by_name["model.safetensors"].sha256 == hashlib.sha256(tiny_repo["model.safetensors"]).hexdigest()
-    assert by_name["config.json"].blob_id == _git_sha1(tiny_repo["config.json"])
+    assert by_name["config.json"].blob_id == git_sha1(tiny_repo["config.json"])
     assert plan.total_bytes == sum(len(v) for k, v in tiny_repo.items() if k != "README.md")
     assert any(m == "HEAD" for m, _, _ in hub.requests)
     folder = dl.download(plan, models_dir=tmp_path, validate=False)

@@ -153,9 +153,6 @@ def test_cli_list_and_show(home, capsys):
 
 
 def test_cli_import_checks_the_adapter_against_the_base(home, tmp_path, capsys):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "inference"))
     from lora_files import random_peft
     from tiny import TINY_MINICPM
 

@@ -396,6 +396,20 @@ def test_model_loading_is_waking(pet: Pet) -> None:
     assert pet.state is S.IDLE
 
 
+def test_without_a_model_the_pet_sleeps_until_one_loads(pet: Pet) -> None:
+    pet.machine.no_model()
+    assert pet.state is S.SLEEP
+    pet.machine.owner_activity()  # a hovering owner does not wake a pet with nothing to say
+    assert pet.at(60) is S.SLEEP
+    pet.machine.click()
+    assert pet.state is S.POKED
+    assert pet.at(70) is S.SLEEP
+    pet.machine.model_loading()
+    assert pet.at(71) is S.WAKING
+    pet.machine.model_ready()
+    assert pet.at(80) is S.IDLE
+
+
 # -- plumbing --------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
 from deskpet.settings import SETTINGS, Settings
@@ -109,6 +110,14 @@ def test_a_file_broken_while_open_refuses_the_change(qtbot, window, ui_home):
     assert window.settings.get("narration") is True
     assert window.banner.isVisible() and str(path) in window.banner.text()
     assert window.findChild(QLabel, "setting-error-narration").isVisible()
+
+    # WHEN the owner mends the file by hand and then changes another setting
+    path.write_bytes(b"narration: false\n")
+    assert window.apply("bubble_fade_seconds", 4)
+    # THEN only that one is written: nothing deskpet failed to save earlier overwrites the
+    # owner's own edit
+    saved = yaml.safe_load(path.read_text())
+    assert saved == {"narration": False, "bubble_fade_seconds": 4}
 
 
 def test_the_agent_toggle_installs_claudes_hooks(qtbot, window, home):

@@ -1,0 +1,220 @@
+"""The first launch, end to end and offscreen: `deskpet` with nothing configured opens
+onboarding, and the owner's choice ends with a warm model and a greeting pet.
+
+Real pieces throughout: the launch path `deskpet` runs (app_entry.launch, minus the event
+loop that pytest-qt provides), the real worker loading the real demo model, a real hub on
+loopback (tests/fake_hub.py) serving a tiny model over HTTP with Range, real files in a
+temporary HOME. Only the hub's address is not the real one: this machine has no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+from fake_hub import REPO, SHA
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from deskpet.app_entry import launch
+from deskpet.pet import State
+from deskpet.ui import first_run as fr
+
+LOAD_TIMEOUT = 120_000
+ANSWER_TIMEOUT = 90_000
+
+
+@pytest.fixture
+def fresh_home(tmp_path, monkeypatch):
+    """A computer deskpet has never run on: empty data and model folders, a HOME of its own.
+    Only the demo model's download is shared with the rest of the suite (PyPI is far)."""
+    from deskpet import paths
+
+    shared_demo = paths.cache_dir() / "demo"
+    home = tmp_path / "data"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "demo").symlink_to(shared_demo, target_is_directory=True)
+    monkeypatch.setenv("DESKPET_HOME", str(home))
+    monkeypatch.setenv("DESKPET_CACHE", str(cache))
+    (tmp_path / "h").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "h"))
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME", "HF_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def settings_file(home: Path) -> dict:
+    path = home / "settings.yaml"
+    return yaml.safe_load(path.read_text()) or {} if path.exists() else {}
+
+
+def start_pet(qtbot):
+    """What `deskpet` does with no arguments, up to the event loop."""
+    return launch(argparse.Namespace(model=None, demo=False))
+
+
+def click(window, name: str) -> None:
+    button = window.findChild(QPushButton, name)
+    assert button is not None and button.isVisible() and button.isEnabled(), name
+    button.click()
+
+
+def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_home):
+    # GIVEN a computer deskpet has never run on
+    app = start_pet(qtbot)
+    try:
+        # THEN onboarding opens by itself, says what it found, and the pet sleeps meanwhile
+        first_run = app.first_run
+        assert first_run is not None
+        window = first_run.window
+        qtbot.waitExposed(window)
+        assert window.page == "choose"
+        assert "Not an Apple Silicon Mac" in window.checks.text()
+        assert app.machine.state is State.SLEEP
+        assert app.model_info is None
+
+        # WHEN the owner double-clicks the pet before choosing, onboarding comes forward
+        window.hide()
+        qtbot.mouseDClick(app.pet, Qt.MouseButton.LeftButton, pos=app.pet.rect().center())
+        assert window.isVisible() and not app.bubble.isVisible()
+
+        # WHEN they start with the demo model
+        with qtbot.waitSignal(app.on_greeted, timeout=LOAD_TIMEOUT) as greeted:
+            click(window, "use-demo")
+            assert window.page == "waking"
+            qtbot.waitUntil(lambda: app.machine.state is State.WAKING, timeout=10_000)
+        # THEN the model is warm, saved for next time, and the pet greets its owner
+        assert not window.isVisible() and app.first_run is None
+        assert settings_file(fresh_home)["model"] == "demo"
+        assert greeted.args[0] == app.personas.get(app.persona).greeting.get("en")
+        assert app.bubble.isVisible() and app.bubble.narration == greeted.args[0]
+        assert app.machine.state is not State.SLEEP
+
+        # AND the pet chats
+        app.open_chat()
+        qtbot.keyClicks(app.bubble.input, "What is the capital of France?")
+        with qtbot.waitSignal(app.bubble.on_answer_complete, timeout=ANSWER_TIMEOUT) as done:
+            qtbot.keyClick(app.bubble.input, Qt.Key.Key_Return)
+        assert done.args[0].strip()
+    finally:
+        app.shutdown()
+
+    # WHEN deskpet starts again, there is no onboarding: the saved model loads
+    again = start_pet(qtbot)
+    try:
+        assert again.first_run is None
+        qtbot.waitUntil(lambda: again.model_info is not None, timeout=LOAD_TIMEOUT)
+    finally:
+        again.shutdown()
+
+
+def test_a_download_cut_by_quitting_resumes_at_the_next_launch(qtbot, fresh_home, hub, tiny_repo):
+    # GIVEN a hub (a mirror set in Settings) whose connection stalls halfway through the weights
+    fresh_home.mkdir(exist_ok=True)
+    (fresh_home / "settings.yaml").write_text(f"hub_endpoint: {hub.url}\n")
+    hub.stall.add("model.safetensors")
+    app = start_pet(qtbot)
+    window = app.first_run.window
+    try:
+        # WHEN the owner chooses the recommended download
+        click(window, "download-model")
+        assert window.page == "download"
+        # THEN the bytes come in with progress, and the tray says so too
+        models = fresh_home.parent / "cache" / "models"
+        partial = models / f"MiniCPM5-1B-MLX@{SHA[:8]}.partial"
+        weights = partial / "model.safetensors.incomplete"
+        half = len(tiny_repo["model.safetensors"]) // 2
+        qtbot.waitUntil(lambda: weights.exists() and weights.stat().st_size == half,
+                        timeout=30_000)
+        qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=10_000)
+        assert " of " in window.progress_text.text()
+        assert app.tray.status_action.text().startswith("Downloading MiniCPM5-1B")
+        download = app.first_run.download
+    finally:
+        # WHEN deskpet quits in the middle of it
+        app.shutdown()
+    hub.release.set()
+    assert download.wait(10)
+
+    # THEN nothing claims a model yet, the bytes stay, and the step is remembered
+    assert "model" not in settings_file(fresh_home) or not settings_file(fresh_home)["model"]
+    assert weights.stat().st_size == half
+    assert json.loads((fresh_home / "onboarding.json").read_text()) == {"step": "downloading"}
+
+    # WHEN deskpet starts again
+    hub.stall.clear()
+    again = start_pet(qtbot)
+    try:
+        # THEN the download goes on by itself from where it stopped, and ends greeting
+        assert again.first_run.window.page == "download"
+        with qtbot.waitSignal(again.on_greeted, timeout=LOAD_TIMEOUT):
+            pass
+        assert ("GET", f"/{REPO}/resolve/{SHA}/model.safetensors", f"bytes={half}-") \
+            in hub.requests
+        folder = models / f"MiniCPM5-1B-MLX@{SHA[:8]}"
+        assert settings_file(fresh_home)["model"] == str(folder)
+        assert (folder / "model.safetensors").read_bytes() == tiny_repo["model.safetensors"]
+        assert not partial.exists() and not (fresh_home / "onboarding.json").exists()
+        assert again.model_info["name"] == folder.name
+    finally:
+        again.shutdown()
+
+
+def _refused_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_an_unreachable_hub_says_so_and_leaves_the_other_choices(qtbot, fresh_home):
+    fresh_home.mkdir(exist_ok=True)
+    (fresh_home / "settings.yaml").write_text(f"hub_endpoint: {_refused_url()}\n")
+    app = start_pet(qtbot)
+    try:
+        window = app.first_run.window
+        click(window, "download-model")
+        qtbot.waitUntil(lambda: window.page == "choose", timeout=60_000)
+        assert window.error.isVisible()
+        assert "cannot reach the model hub" in window.error.text()
+        assert "choose another model above" in window.error.text()
+        assert app.machine.state is State.SLEEP
+        assert not (fresh_home / "onboarding.json").exists()
+        for name in ("download-model", "choose-model-folder", "choose-model-file", "use-demo"):
+            assert window.findChild(QPushButton, name).isEnabled()
+    finally:
+        app.shutdown()
+
+
+def test_a_model_that_fails_to_load_goes_back_to_the_choices(qtbot, fresh_home, tmp_path):
+    app = start_pet(qtbot)
+    try:
+        # GIVEN a model that vanished between the check and the load
+        first_run = app.first_run
+        first_run.use(str(tmp_path / "gone"))
+        assert first_run.window.page == "waking"
+        # THEN the owner is back at the choices with the reason, and nothing is saved
+        qtbot.waitUntil(lambda: first_run.window.page == "choose", timeout=60_000)
+        assert "could not load that model" in first_run.window.error.text()
+        qtbot.waitUntil(lambda: app.machine.state is State.SLEEP, timeout=10_000)
+        assert "model" not in settings_file(fresh_home)
+        assert first_run.step == fr.CHOOSE
+    finally:
+        app.shutdown()
+
+
+@pytest.mark.parametrize("cli, window", [
+    ("cannot reach the model hub at https://hf.co (refused); " + fr.dl.ALTERNATIVES,
+     "cannot reach the model hub at https://hf.co (refused). Try again later, or choose "
+     "another model above."),
+    ("the connection to https://hf.co broke while fetching model.safetensors (reset); "
+     "run again to resume",
+     "the connection to https://hf.co broke while fetching model.safetensors (reset). Resume "
+     "it above: the bytes already here are kept."),
+])
+def test_download_errors_are_worded_for_the_window(cli, window):
+    assert fr.for_window(cli) == window
