@@ -67,6 +67,7 @@ def run_self_test(model: str | None = None) -> int:
     run.check("demo model", lambda: _check_model(run, model))
     run.check("generate", lambda: _check_generate(run), needs=("mlx", "demo model"))
     run.check("render", _check_render)
+    run.check("windows", _check_windows)
     if run.failed:
         print(f"self-test FAILED: {', '.join(run.failed)}", flush=True)
         return 1
@@ -181,6 +182,34 @@ def _check_render() -> str:
         raise CheckFailed(f"the pet window painted {window_opaque:.1%} opaque pixels")
     return (f"theme {theme.id} from {assets_dir()}, {QApplication.platformName()} platform, "
             f"{window_opaque:.0%} of the pet window opaque")
+
+
+def _check_windows() -> str:
+    """Onboarding and Settings build and paint: a missing module or data file in a bundle
+    (huggingface-hub for the download, say) shows here rather than on an owner's first run."""
+    from PySide6.QtWidgets import QApplication
+
+    from deskpet.inference.download import hub_name
+    from deskpet.settings import Settings
+    from deskpet.ui.first_run import FirstRun
+    from deskpet.ui.settings_window import SettingsWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    hub = hub_name(None)  # imports huggingface-hub, as the download does
+    with tempfile.TemporaryDirectory(prefix="deskpet-self-test-") as tmp:
+        first_run = FirstRun()
+        settings = SettingsWindow(Settings(Path(tmp) / "settings.yaml"))
+        try:
+            sizes = [w.grab().size() for w in (first_run.window, settings)]
+        finally:
+            for window in (first_run.window, settings):
+                window.close()
+                window.deleteLater()
+            first_run.deleteLater()
+            app.processEvents()
+    if any(size.isEmpty() for size in sizes):
+        raise CheckFailed("the onboarding or settings window painted nothing")
+    return f"onboarding and settings windows painted; downloads from {hub}"
 
 
 def _opaque_fraction(image) -> float:

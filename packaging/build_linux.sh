@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Linux one-folder bundle from packaging/deskpet.spec and runs its self-test.
+# Builds the Linux one-folder bundle from packaging/deskpet.spec, smoke-checks its deskpet-hook
+# and runs the app's self-test.
 #
-#   packaging/build_linux.sh            # -> dist/deskpet/deskpet
+#   packaging/build_linux.sh            # -> dist/deskpet/deskpet, dist/deskpet/deskpet-hook
 #
 # Not part of CI (a few minutes on two cores): it checks that the spec collects everything the
 # frozen app needs (data files, hidden imports, libmlx) before anyone builds it on a Mac.
@@ -52,12 +53,22 @@ else
         fail=1
     fi
 fi
+# The agents' shim must sit beside deskpet: installers.hook_argv() looks for it there.
+if [[ ! -x "$BUNDLE/deskpet-hook" ]]; then
+    echo "missing: deskpet-hook beside deskpet" >&2
+    fail=1
+fi
 if [[ -d "$INTERNAL/torch" ]]; then
     echo "torch was bundled: it is excluded in the spec, something pulled it in" >&2
     fail=1
 fi
 [[ $fail -eq 0 ]] || exit 1
-echo "bundle size: $(du -sh "$BUNDLE" | cut -f1)"
+echo "bundle size: $(du -sh "$BUNDLE" | cut -f1), of which deskpet-hook $(du -h "$BUNDLE/deskpet-hook" | cut -f1)"
+
+echo "== dist/deskpet/deskpet-hook with recorded agent events"
+# Exit 0, the exact reply each agent expects, nothing on stderr, a fast median, and one event
+# delivered to a listening socket; in a throwaway home, so no running pet is disturbed.
+"$PY" packaging/check_hook.py "$BUNDLE/deskpet-hook"
 
 echo "== dist/deskpet/deskpet --self-test"
 # The real cache (not a temporary one): the demo model is reused, not fetched again.

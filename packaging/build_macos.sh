@@ -11,7 +11,8 @@
 #   DESKPET_NOTARY_PROFILE   a `xcrun notarytool store-credentials` keychain profile: notarize
 #                            and staple the .dmg; unset (or unsigned): skipped
 #   DESKPET_SKIP_SELF_TEST=1 skip running the built app's --self-test (it needs the network
-#                            once, to fetch the demo model into the cache)
+#                            once, to fetch the demo model into the cache); the deskpet-hook
+#                            smoke check still runs
 #
 # Outputs: dist/Deskpet.app, dist/Deskpet-<version>.dmg. Work files: build/macos/.
 #
@@ -88,6 +89,16 @@ say "checking the bundle"
 /usr/libexec/PlistBuddy -c "Print :LSUIElement" "$APP/Contents/Info.plist" | grep -qi true \
     || die "Info.plist: LSUIElement is not true"
 /usr/libexec/PlistBuddy -c "Print :LSMinimumSystemVersion" "$APP/Contents/Info.plist"
+# The spec sets LSBackgroundOnly false on purpose (deskpet-hook's console flag would turn it on;
+# a background-only app shows no pet) and the app must start deskpet, not the shim.
+if /usr/libexec/PlistBuddy -c "Print :LSBackgroundOnly" "$APP/Contents/Info.plist" 2>/dev/null \
+        | grep -qi true; then
+    die "Info.plist: LSBackgroundOnly is true (the pet would have no window)"
+fi
+EXECUTABLE="$(/usr/libexec/PlistBuddy -c "Print :CFBundleExecutable" "$APP/Contents/Info.plist")"
+[[ "$EXECUTABLE" == deskpet ]] || die "Info.plist: CFBundleExecutable is $EXECUTABLE, not deskpet"
+# The agents' shim, beside the app's executable: installers.hook_argv() looks for it there.
+[[ -x "$APP/Contents/MacOS/deskpet-hook" ]] || die "Contents/MacOS/deskpet-hook is missing"
 
 # MLX loads its Metal kernels from "mlx.metallib" in the folder of the libmlx.dylib it loaded
 # (dladdr). PyInstaller keeps binaries in Contents/Frameworks and data in Contents/Resources,
@@ -129,6 +140,9 @@ if [[ -n "${DESKPET_SIGN_IDENTITY:-}" ]]; then
     sign() { codesign --force --timestamp --options runtime --sign "$DESKPET_SIGN_IDENTITY" "$@"; }
     # Inside out: every nested Mach-O, then nested frameworks, then the app with entitlements.
     # Symlinks are skipped (their targets are signed); the main executable goes last.
+    # Contents/MacOS/deskpet-hook is signed in the loop, hardened runtime without entitlements:
+    # it loads only libpython and stdlib extensions, all signed here with the same identity.
+    # CHECK ON A MAC: step 6 runs it signed; if it fails there, sign it like deskpet below.
     while IFS= read -r -d '' file; do
         [[ "$file" == "$APP/Contents/MacOS/deskpet" ]] && continue
         if file -b "$file" | grep -q 'Mach-O'; then
@@ -151,6 +165,12 @@ else
 fi
 
 # --- 6. the built app checks itself -----------------------------------------------------------
+# The shim first (no network needed, so never skipped), signed as it will ship: recorded agent
+# events on stdin in a throwaway home, exit 0, the exact replies, a fast median, and one event
+# delivered to a listening socket.
+say "Deskpet.app/Contents/MacOS/deskpet-hook with recorded agent events"
+"$PY" "$ROOT/packaging/check_hook.py" "$APP/Contents/MacOS/deskpet-hook" \
+    || die "the bundled deskpet-hook failed its smoke check"
 if [[ "${DESKPET_SKIP_SELF_TEST:-}" != 1 ]]; then
     say "Deskpet.app/Contents/MacOS/deskpet --self-test"
     SELFTEST_HOME="$(mktemp -d)"

@@ -16,7 +16,7 @@ def self_test(*args, home):
 def test_self_test_passes_with_one_line_per_check(demo_gguf, tmp_path):
     done = self_test(home=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    for check in ("mlx", "personas", "demo model", "generate", "render"):
+    for check in ("mlx", "personas", "demo model", "generate", "render", "windows"):
         assert f"ok    {check}: " in done.stdout, done.stdout
     assert done.stdout.rstrip().endswith("self-test passed")
 
