@@ -151,6 +151,7 @@ class DeskpetApp(QObject):
         self.settings = settings if settings is not None else Settings()
         self.history = history if history is not None else History()
         self.model_source = model or self.settings.get("model") or ""
+        self._loading_source = ""
         self._sampling = sampling
         self._max_tokens = max_tokens
         self.model_info: dict | None = None
@@ -338,7 +339,7 @@ class DeskpetApp(QObject):
     def load_model(self, source: str) -> None:
         """Load a model (it replaces the current one only once it has loaded) and give every
         persona's saved conversation back to it."""
-        self.model_source = source
+        self._loading_source = source  # model_source once it has loaded
         self._load_request = self.worker.load(source)
         # Queued behind the load (it outranks them), so they find the model loaded.
         for persona_id in self.history.personas():
@@ -463,7 +464,6 @@ class DeskpetApp(QObject):
             self.first_run.model_failed(message)  # said in its window, with the other choices
             if self.model_info is None:
                 self.machine.no_model()
-                self.model_source = ""
             else:
                 self.machine.model_ready()  # the model from before is still there
         elif request_id == self._load_request:
@@ -489,6 +489,7 @@ class DeskpetApp(QObject):
         if self._closed:
             return
         self.model_info = info
+        self.model_source = self._loading_source or self.model_source
         # A freshly loaded model holds no adapters: give the current persona its voice back.
         self._use_persona_voice()
         self.machine.model_ready()

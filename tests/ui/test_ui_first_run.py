@@ -101,6 +101,18 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
         with qtbot.waitSignal(app.bubble.on_answer_complete, timeout=ANSWER_TIMEOUT) as done:
             qtbot.keyClick(app.bubble.input, Qt.Key.Key_Return)
         assert done.args[0].strip()
+
+        # WHEN the owner re-runs onboarding from Settings and picks a model that cannot load
+        app.show_settings().findChild(QPushButton, "rerun-onboarding").click()
+        window = app.first_run.window
+        assert window.isVisible() and window.page == "choose"
+        app.first_run.use(str(fresh_home / "nowhere"))
+        qtbot.waitUntil(lambda: window.page == "choose", timeout=30_000)
+        # THEN the owner is told, and the pet keeps the model it had
+        assert "could not load that model" in window.error.text()
+        assert app.model_source == "demo" and settings_file(fresh_home)["model"] == "demo"
+        app.open_chat()
+        assert app.bubble.isVisible()  # chatting still works: no onboarding in the way
     finally:
         app.shutdown()
 
@@ -218,3 +230,30 @@ def test_a_model_that_fails_to_load_goes_back_to_the_choices(qtbot, fresh_home, 
 ])
 def test_download_errors_are_worded_for_the_window(cli, window):
     assert fr.for_window(cli) == window
+
+
+def test_stop_keeps_the_bytes_and_offers_to_resume(qtbot, fresh_home, hub, tiny_repo):
+    fresh_home.mkdir(exist_ok=True)
+    (fresh_home / "settings.yaml").write_text(f"hub_endpoint: {hub.url}\n")
+    hub.stall.add("model.safetensors")
+    app = start_pet(qtbot)
+    try:
+        window = app.first_run.window
+        click(window, "download-model")
+        weights = (fresh_home.parent / "cache" / "models" / f"MiniCPM5-1B-MLX@{SHA[:8]}.partial"
+                   / "model.safetensors.incomplete")
+        half = len(tiny_repo["model.safetensors"]) // 2
+        qtbot.waitUntil(lambda: weights.exists() and weights.stat().st_size == half,
+                        timeout=30_000)
+        # WHEN the owner presses Stop (the stalled connection then delivers its next bytes)
+        click(window, "stop-download")
+        hub.release.set()
+        qtbot.waitUntil(lambda: window.page == "choose", timeout=30_000)
+        # THEN back at the choices, nothing lost, nothing to resume by itself next time
+        assert window.error.isHidden()
+        assert window.download_button.text().startswith("Resume the download of MiniCPM5-1B")
+        assert weights.stat().st_size == half
+        assert not (fresh_home / "onboarding.json").exists()
+        assert app.machine.state is State.SLEEP
+    finally:
+        app.shutdown()
