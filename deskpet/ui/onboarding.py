@@ -237,56 +237,54 @@ class OnboardingWindow(QWidget):
         return page
 
     def _download_page(self) -> QWidget:
-        page = QWidget(objectName="page-download")
         self.download_title = self._title(f"Downloading {RECOMMENDED_MODEL}", "download-title")
         self.progress = QProgressBar(objectName="download-progress")
         self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
         self.progress_text = QLabel("Asking the model hub…", objectName="download-status")
-        note = QLabel("You can close this window: the download goes on, and if deskpet quits it "
-                      "picks up where it stopped next time.")
-        note.setWordWrap(True)
-        note.setStyleSheet(NOTE_STYLE)
         stop = QPushButton("Stop", objectName="stop-download")
         stop.clicked.connect(self.on_download_stopped)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(stop)
-
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(12)
-        column.addWidget(self.download_title)
-        column.addSpacing(8)
-        column.addWidget(self.progress)
-        column.addWidget(self.progress_text)
-        column.addStretch(1)
-        column.addWidget(note)
+        page, column = self._progress_page(
+            "page-download", self.download_title, self.progress, self.progress_text,
+            "You can close this window: the download goes on, and if deskpet quits it picks up "
+            "where it stopped next time.")
         column.addLayout(buttons)
         return page
 
     def _waking_page(self) -> QWidget:
-        page = QWidget(objectName="page-waking")
         self.waking_title = self._title("Your pet is waking up…", "waking-title")
         bar = QProgressBar(objectName="waking-progress")
         bar.setRange(0, 0)  # busy: loading has no byte count
-        bar.setTextVisible(False)
         self.waking_text = QLabel("", objectName="waking-status")
-        self.waking_text.setWordWrap(True)
-        hint = QLabel("Your pet lives on the desktop: drag it anywhere, double-click it to chat. "
-                      "deskpet's menu is in the menu bar.")
+        page, _column = self._progress_page(
+            "page-waking", self.waking_title, bar, self.waking_text,
+            "Your pet lives on the desktop: drag it anywhere, double-click it to chat. "
+            "deskpet's menu is in the menu bar.")
+        return page
+
+    @staticmethod
+    def _progress_page(name: str, title: QLabel, bar: QProgressBar, status: QLabel,
+                       note: str) -> tuple[QWidget, QVBoxLayout]:
+        """A title, a bar, a status line and a dim note at the bottom; returns the page and
+        its column, for buttons under the note."""
+        page = QWidget(objectName=name)
+        bar.setTextVisible(False)
+        status.setWordWrap(True)
+        hint = QLabel(note)
         hint.setWordWrap(True)
         hint.setStyleSheet(NOTE_STYLE)
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(12)
-        column.addWidget(self.waking_title)
+        column.addWidget(title)
         column.addSpacing(8)
         column.addWidget(bar)
-        column.addWidget(self.waking_text)
+        column.addWidget(status)
         column.addStretch(1)
         column.addWidget(hint)
-        return page
+        return page, column
 
     @property
     def page(self) -> str:
