@@ -311,6 +311,7 @@ class DeskpetApp(QObject):
             self.load_model(self.model_source)
         else:
             self.machine.no_model()
+            self._set_status("Choose a model to wake your pet up")
             self.start_onboarding()
         if self.history.notice:
             self.tray.notify("deskpet", self.history.notice)
@@ -466,12 +467,16 @@ class DeskpetApp(QObject):
                 self.machine.no_model()
             else:
                 self.machine.model_ready()  # the model from before is still there
-        elif request_id == self._load_request:
-            self.machine.model_ready()  # no longer waking up...
-            self.machine.chat_error()  # ...but unwell
+        elif request_id == self._load_request and self.model_info is None:
+            # The saved model is gone (a moved folder, an unplugged disk): onboarding offers
+            # the other choices; the setting stays, for when the model comes back.
+            self.machine.no_model()
             self._set_status("The model could not be loaded")
-            self.open_chat()
-            self.bubble.show_error(f"could not load the model: {message}")
+            self.start_onboarding().window.show_choices(
+                f"deskpet could not load {self.model_source}: {message}")
+        elif request_id == self._load_request:  # the model from before keeps answering
+            self.machine.model_ready()
+            self.tray.notify("deskpet could not load the model", message)
         else:
             log.warning("worker request %d failed: %s", request_id, message)
 

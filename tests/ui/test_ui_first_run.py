@@ -257,3 +257,23 @@ def test_stop_keeps_the_bytes_and_offers_to_resume(qtbot, fresh_home, hub, tiny_
         assert app.machine.state is State.SLEEP
     finally:
         app.shutdown()
+
+
+def test_a_saved_model_that_is_gone_reopens_onboarding_with_the_reason(qtbot, fresh_home, tmp_path):
+    # GIVEN a model folder that was moved away since the last run
+    fresh_home.mkdir(exist_ok=True)
+    gone = tmp_path / "External" / "MiniCPM5-1B-MLX"
+    (fresh_home / "settings.yaml").write_text(f"model: {gone}\n")
+    app = start_pet(qtbot)
+    try:
+        # THEN onboarding opens with the reason and the choices, and the pet sleeps
+        qtbot.waitUntil(lambda: app.first_run is not None and app.first_run.window.isVisible(),
+                        timeout=60_000)
+        window = app.first_run.window
+        assert window.page == "choose"
+        assert f"deskpet could not load {gone}" in window.error.text()
+        qtbot.waitUntil(lambda: app.machine.state is State.SLEEP, timeout=10_000)
+        # AND the setting is kept, for when the disk is back
+        assert settings_file(fresh_home)["model"] == str(gone)
+    finally:
+        app.shutdown()
