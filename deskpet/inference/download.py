@@ -48,6 +48,7 @@ NEEDED_FILES = (
 )
 
 CHUNK_SIZE = 1 << 20
+READ_TIMEOUT = 30.0  # seconds a stalled connection may stay silent before a retry
 PARTIAL_SUFFIX = ".partial"
 INCOMPLETE_SUFFIX = ".incomplete"
 ALTERNATIVES = "use a local MLX folder or .gguf file with --model PATH, or the demo model with --demo"
@@ -320,7 +321,8 @@ def _fetch(plan, f: RemoteFile, target: Path, done: int, total: int, report: Pro
         if 0 < have:
             headers["Range"] = f"bytes={have}-"
         try:
-            with get_session().stream("GET", url, headers=headers, timeout=30.0) as response:
+            with get_session().stream("GET", url, headers=headers,
+                                     timeout=READ_TIMEOUT) as response:
                 if have and response.status_code == 416 and have == f.size:
                     break  # everything is already here
                 hf_raise_for_status(response)
@@ -341,6 +343,8 @@ def _fetch(plan, f: RemoteFile, target: Path, done: int, total: int, report: Pro
         except (DownloadError, KeyboardInterrupt):
             raise
         except Exception as e:
+            if cancel is not None and cancel.is_set():  # a stop during a stalled read
+                raise DownloadCancelled("download stopped; run it again to resume") from None
             if _is_http_status_error(e) or attempt >= retries:
                 raise _unreachable(plan.endpoint, e, during=f.name) from None
             attempt += 1

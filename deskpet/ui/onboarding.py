@@ -241,11 +241,11 @@ class OnboardingWindow(QWidget):
         self.progress = QProgressBar(objectName="download-progress")
         self.progress.setRange(0, 1000)
         self.progress_text = QLabel("Asking the model hub…", objectName="download-status")
-        stop = QPushButton("Stop", objectName="stop-download")
-        stop.clicked.connect(self.on_download_stopped)
+        self.stop_button = QPushButton("Stop", objectName="stop-download")
+        self.stop_button.clicked.connect(self._stop)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        buttons.addWidget(stop)
+        buttons.addWidget(self.stop_button)
         page, column = self._progress_page(
             "page-download", self.download_title, self.progress, self.progress_text,
             "You can close this window: the download goes on, and if deskpet quits it picks up "
@@ -312,6 +312,7 @@ class OnboardingWindow(QWidget):
     def show_download(self, done: int = 0, total: int = 0) -> None:
         self.pages.setCurrentIndex(1)
         self.setWindowTitle(f"Downloading {RECOMMENDED_MODEL}")
+        self.stop_button.setEnabled(True)
         self._speed_from = None
         if total:
             self.set_progress(done, total)
@@ -319,14 +320,22 @@ class OnboardingWindow(QWidget):
             self.progress.setValue(0)
             self.progress_text.setText("Asking the model hub…")
 
+    def _stop(self) -> None:
+        # A stalled connection notices the stop only when its read gives up: say so meanwhile.
+        self.stop_button.setEnabled(False)
+        self.progress_text.setText("Stopping… the bytes already here are kept.")
+        self.on_download_stopped.emit()
+
     def set_progress(self, done: int, total: int) -> None:
+        self.progress.setValue(int(1000 * done / total) if total else 0)
+        if not self.stop_button.isEnabled():
+            return  # stopping: keep saying so
         now = time.monotonic()
         if self._speed_from is None:
             self._speed_from = (now, done)  # bytes from an earlier try do not count as speed
         started, first = self._speed_from
         elapsed = now - started
         speed = (done - first) / elapsed if elapsed >= 1.0 else None
-        self.progress.setValue(int(1000 * done / total) if total else 0)
         self.progress_text.setText(progress_line(done, total, speed))
 
     def show_waking(self, text: str, title: str = "") -> None:

@@ -93,6 +93,27 @@ def test_cancel_keeps_bytes_for_later(hub, tiny_repo, tmp_path):
     assert all((folder / f.name).read_bytes() == tiny_repo[f.name] for f in plan.files)
 
 
+def test_a_stop_during_a_stalled_read_is_not_retried(hub, tiny_repo, tmp_path, monkeypatch):
+    # GIVEN a connection that goes silent halfway through the weights
+    monkeypatch.setattr(dl, "READ_TIMEOUT", 0.5)
+    hub.stall.add("model.safetensors")
+    plan = dl.resolve(REPO, endpoint=hub.url)
+    stop = threading.Event()
+    half = len(tiny_repo["model.safetensors"]) // 2
+    weights = plan.destination(tmp_path).with_name(
+        plan.folder_name + dl.PARTIAL_SUFFIX) / ("model.safetensors" + dl.INCOMPLETE_SUFFIX)
+
+    def progress(_done, _total):
+        if weights.exists() and weights.stat().st_size == half:
+            stop.set()  # the owner presses Stop while nothing more arrives
+
+    # THEN the read that times out ends the download as stopped, instead of trying again
+    with pytest.raises(dl.DownloadCancelled):
+        dl.download(plan, models_dir=tmp_path, progress=progress, cancel=stop, validate=False)
+    gets = [r for r in hub.requests if r[0] == "GET" and r[1].endswith("model.safetensors")]
+    assert len(gets) == 1 and weights.stat().st_size == half
+
+
 def test_mirror_without_file_metadata_uses_etags(hub, tiny_repo, tmp_path):
     hub.bare_info = True
     plan = dl.resolve(REPO, endpoint=hub.url)
