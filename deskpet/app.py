@@ -520,7 +520,8 @@ class DeskpetApp(QObject):
         if self.first_run is None:
             first_run = FirstRun(endpoint=self.settings.get("hub_endpoint") or None,
                                  pet_name=self._persona_name(self.persona),
-                                 checker=self.worker.check, parent=self)
+                                 checker=self.worker.check, platform=self._platform,
+                                 parent=self)
             first_run.on_load.connect(self.load_model)
             first_run.on_ready.connect(lambda source: self._save_setting("model", source))
             first_run.on_done.connect(self._on_onboarding_done)
@@ -616,9 +617,7 @@ class DeskpetApp(QObject):
             window.on_open_settings_file.connect(self.open_settings)
             window.on_rerun_onboarding.connect(self.rerun_onboarding)
             self.settings_window = window
-        self.settings_window.show()
-        self.settings_window.raise_()
-        self.settings_window.activateWindow()
+        self._platform.bring_to_front(self.settings_window)
         return self.settings_window
 
     def _on_setting_changed(self, key: str, value) -> None:

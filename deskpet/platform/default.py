@@ -47,6 +47,12 @@ class DefaultPlatform:
         """Play a short sound file once, without waiting (here: the system beep)."""
         QApplication.beep()
 
+    def bring_to_front(self, window: QWidget) -> None:
+        """Show a window (onboarding, Settings) in front of the other apps' windows."""
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
     def set_launch_at_login(self, on: bool) -> bool:
         """Register (or unregister) deskpet to open at login; False when it could not."""
         return False

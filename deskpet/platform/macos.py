@@ -117,6 +117,13 @@ class MacPlatform(DefaultPlatform):
         self._sound = sound
         sound.play()
 
+    def bring_to_front(self, window: QWidget) -> None:
+        # A menu-bar-only (accessory) app is not made active by showing a window, so onboarding
+        # would open behind the Finder at first launch. Verify on a Mac, packaged and from
+        # source: the window opens in front and takes the keyboard.
+        NSApplication.sharedApplication().activateIgnoringOtherApps_(True)
+        super().bring_to_front(window)
+
     def prepare_app(self, app: QApplication) -> None:
         # No Dock icon and no menu bar of our own when run from source; the packaged app says
         # the same with LSUIElement in Info.plist. Verify on a Mac: no Dock icon appears.

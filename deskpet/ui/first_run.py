@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Signal
 from deskpet import paths
 from deskpet.inference import download as dl
 from deskpet.inference.worker import DEMO
+from deskpet.platform import DefaultPlatform
 from deskpet.safefile import atomic_write_bytes, read_bytes
 from deskpet.ui.model_download import ModelDownload
 from deskpet.ui.onboarding import RECOMMENDED_MODEL, MachineFacts, OnboardingWindow
@@ -96,11 +97,12 @@ class FirstRun(QObject):
 
     def __init__(self, endpoint: str | None = None, facts: MachineFacts | None = None,
                  pet_name: str = "Your pet", checker: Callable[[str], None] | None = None,
-                 parent: QObject | None = None) -> None:
+                 platform: DefaultPlatform | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("first-run")
         self.endpoint = endpoint
         self.pet_name = pet_name
+        self._platform = platform or DefaultPlatform()
         self.window = OnboardingWindow(facts, checker=checker)
         self.download: ModelDownload | None = None
         self.step = CHOOSE
@@ -120,9 +122,7 @@ class FirstRun(QObject):
             self._offer()
             if resume and download_was_running():
                 self.start_download()
-        self.window.show()
-        self.window.raise_()
-        self.window.activateWindow()
+        self._platform.bring_to_front(self.window)
 
     def _offer(self) -> None:
         finished, partial = dl.local_copies()

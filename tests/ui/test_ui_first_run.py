@@ -277,3 +277,22 @@ def test_a_saved_model_that_is_gone_reopens_onboarding_with_the_reason(qtbot, fr
         assert settings_file(fresh_home)["model"] == str(gone)
     finally:
         app.shutdown()
+
+
+def test_onboarding_is_brought_to_the_front(qtbot, fresh_home):
+    # The Mac's version activates the menu-bar-only app first; that part needs a Mac.
+    from deskpet.platform import DefaultPlatform
+
+    class Recording(DefaultPlatform):
+        def __init__(self):
+            self.fronted = []
+
+        def bring_to_front(self, window):
+            self.fronted.append(window.objectName())
+            super().bring_to_front(window)
+
+    platform = Recording()
+    first_run = fr.FirstRun(platform=platform)
+    qtbot.addWidget(first_run.window)
+    first_run.open()
+    assert platform.fronted == ["onboarding-window"] and first_run.window.isVisible()
