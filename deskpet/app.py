@@ -537,7 +537,8 @@ class DeskpetApp(QObject):
 
     def _on_onboarding_done(self, _source: str) -> None:
         first_run, self.first_run = self.first_run, None
-        if first_run is not None:
+        if first_run is not None:  # its window has no parent: free both
+            first_run.window.deleteLater()
             first_run.deleteLater()
         persona = self._persona()
         greeting = (persona.greeting.get("en") if persona is not None else "") or \

@@ -19,6 +19,7 @@ import yaml
 from fake_hub import REPO, SHA
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
+from shiboken6 import isValid
 
 from deskpet.app_entry import launch
 from deskpet.pet import State
@@ -89,7 +90,8 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
             assert window.page == "waking"
             qtbot.waitUntil(lambda: app.machine.state is State.WAKING, timeout=10_000)
         # THEN the model is warm, saved for next time, and the pet greets its owner
-        assert not window.isVisible() and app.first_run is None
+        assert app.first_run is None
+        qtbot.waitUntil(lambda: not isValid(window), timeout=5000)  # closed and freed
         assert settings_file(fresh_home)["model"] == "demo"
         assert greeted.args[0] == app.personas.get(app.persona).greeting.get("en")
         assert app.bubble.isVisible() and app.bubble.narration == greeted.args[0]
