@@ -624,7 +624,8 @@ class DeskpetApp(QObject):
     def _on_setting_changed(self, key: str, value) -> None:
         """A change made in the settings window (already saved): apply what can be applied
         live. Sampling, max_tokens, narration and quiet hours are read from the settings at
-        each use; the model and its context window take effect at the next start."""
+        each use; a new model loads now (the current one answers until it is ready); the
+        context window takes effect at the next start."""
         if key == "thinking_default":
             self.tray.set_thinking(value)
         elif key == "do_not_disturb":
@@ -633,6 +634,8 @@ class DeskpetApp(QObject):
             self.bubble.set_fade_seconds(value)
         elif key == "persona" and value in dict(self._persona_list()):
             self.set_persona(value)
+        elif key == "model" and value and value != self.model_source:
+            self.load_model(value)
 
     def _sync_settings_window(self) -> None:
         if self.settings_window is not None:

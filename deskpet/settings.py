@@ -141,7 +141,7 @@ def _type_name(kind: type) -> str:
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "model", "", str, "Model",
-        "Folder or file of the model to chat with; empty runs the demo and onboarding.",
+        "Folder or .gguf file of the model to chat with; empty: onboarding asks at the next start.",
     ),
     Setting(
         "hub_endpoint", "", str, "Model hub mirror",

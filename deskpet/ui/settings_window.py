@@ -53,7 +53,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "max_tokens", "context_window")),
 )
 # The running pet reads these once, at start.
-NEXT_START = frozenset({"model", "context_window"})
+NEXT_START = frozenset({"context_window"})
 
 ERROR_STYLE = "color: #c0392b;"
 NOTE_STYLE = "color: palette(placeholder-text);"
@@ -213,6 +213,8 @@ class SettingsWindow(QWidget):
     def _note(self, setting: Setting) -> str:
         if setting.key == "launch_at_login":
             return self._platform.launch_at_login_note
+        if setting.key == "model":
+            return "Loads as soon as it changes; \u201cRe-run onboarding\u201d below downloads one."
         if setting.key in NEXT_START:
             return "Takes effect the next time deskpet starts."
         if setting.key == "dnd_schedule":

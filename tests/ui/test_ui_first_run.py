@@ -115,6 +115,15 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
         assert app.model_source == "demo" and settings_file(fresh_home)["model"] == "demo"
         app.open_chat()
         assert app.bubble.isVisible()  # chatting still works: no onboarding in the way
+
+        # WHEN the owner types another model's path into Settings
+        field = app.settings_window.editors["model"]
+        field.setText(str(demo_gguf))
+        field.editingFinished.emit()
+        # THEN it loads at once, replacing the demo
+        qtbot.waitUntil(lambda: app.model_source == str(demo_gguf), timeout=LOAD_TIMEOUT)
+        assert app.model_info["name"] == demo_gguf.name
+        assert settings_file(fresh_home)["model"] == str(demo_gguf)
     finally:
         app.shutdown()
 
