@@ -1,4 +1,4 @@
-"""The `deskpet` command. No argument: the pet. Sub-commands: chat, model, bench, agents, doctor.
+"""The `deskpet` command. No argument: the pet. Sub-commands: chat, model, bench, persona, agents.
 
 Heavy imports (MLX, Qt) happen inside the sub-command that needs them, so `deskpet --help` and
 the error paths answer at once.
