@@ -52,7 +52,7 @@ from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
 from deskpet.ui.bridge_relay import BridgeRelay
 from deskpet.ui.bubble import ChatBubble, friendly_error
-from deskpet.ui.first_run import FirstRun
+from deskpet.ui.first_run import CHOOSE, WAKING, FirstRun
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import WorkerRelay
 from deskpet.ui.settings_window import SettingsWindow
@@ -152,6 +152,7 @@ class DeskpetApp(QObject):
         self.history = history if history is not None else History()
         self.model_source = model or self.settings.get("model") or ""
         self._loading_source = ""
+        self._revert_model: str | None = None  # a Settings model change waiting to load
         self._sampling = sampling
         self._max_tokens = max_tokens
         self.model_info: dict | None = None
@@ -461,28 +462,37 @@ class DeskpetApp(QObject):
             self._request = None
             self.bubble.show_error(message)
             self.machine.chat_error()
-        elif request_id == self._load_request and self.first_run is not None:
-            self.first_run.model_failed(message)  # said in its window, with the other choices
-            if self.model_info is None:
-                self.machine.no_model()
-            else:
-                self.machine.model_ready()  # the model from before is still there
-        elif request_id == self._load_request and self.model_info is None:
-            # The saved model is gone (a moved folder, an unplugged disk): onboarding offers
-            # the other choices; the setting stays, for when the model comes back.
-            self.machine.no_model()
-            self._set_status("The model could not be loaded")
-            self.start_onboarding().window.show_choices(
-                f"deskpet could not load {self.model_source}: {message}")
-        elif request_id == self._load_request:  # the model from before keeps answering
-            self.machine.model_ready()
-            self.tray.notify("deskpet could not load the model", message)
+        elif request_id == self._load_request:
+            self._on_load_failed(message)
         else:
             log.warning("worker request %d failed: %s", request_id, message)
 
     # -- the model -----------------------------------------------------------------------------
 
-    def _on_model_loading(self, message: str) -> None:
+    def _on_load_failed(self, message: str) -> None:
+        source, self._loading_source = self._loading_source, ""
+        revert, self._revert_model = self._revert_model, None
+        if revert is not None:  # typed into Settings and did not load: the old value returns
+            self._save_setting("model", revert)
+        if self.first_run is not None and self.first_run.step == WAKING:
+            self.first_run.model_failed(message)  # said in its window, with the other choices
+            if self.model_info is None:
+                self.machine.no_model()
+            else:
+                self.machine.model_ready()  # the model from before is still there
+        elif self.model_info is None:
+            # The saved model is gone (a moved folder, an unplugged disk): onboarding offers
+            # the other choices; the setting stays, for when the model comes back.
+            self.machine.no_model()
+            self._set_status("The model could not be loaded")
+            first_run = self.start_onboarding(resume=False)
+            if first_run.step == CHOOSE:
+                first_run.window.show_choices(f"deskpet could not load {source}: {message}")
+        else:  # the model from before keeps answering
+            self.machine.model_ready()
+            self.tray.notify("deskpet could not load the model", message)
+
+    def _on_model_loading(self, _request_id: int, message: str) -> None:
         if self._closed:
             return
         self.machine.model_loading()
@@ -490,10 +500,13 @@ class DeskpetApp(QObject):
         if self.first_run is not None:
             self.first_run.model_loading(message)
 
-    def _on_model_ready(self, info: dict) -> None:
+    def _on_model_ready(self, request_id: int, info: dict) -> None:
         if self._closed:
             return
         self.model_info = info
+        if request_id != self._load_request:
+            return  # an earlier load ended first; the one asked for last replaces it soon
+        self._revert_model = None
         self.model_source = self._loading_source or self.model_source
         # A freshly loaded model holds no adapters: give the current persona its voice back.
         self._use_persona_voice()
@@ -508,15 +521,15 @@ class DeskpetApp(QObject):
         if not self._closed and self.first_run is not None:
             self.first_run.window.model_checked(source, reason)
 
-    def _on_warmed_up(self, _seconds: float) -> None:
-        if not self._closed and self.first_run is not None:
+    def _on_warmed_up(self, load_request: int, _seconds: float) -> None:
+        if not self._closed and self.first_run is not None and load_request == self._load_request:
             self.first_run.warmed_up()
 
     # -- onboarding ----------------------------------------------------------------------------
 
-    def start_onboarding(self) -> FirstRun:
+    def start_onboarding(self, resume: bool | None = None) -> FirstRun:
         """Show onboarding (again, or for the first time); a download deskpet quit in the
-        middle of goes on by itself at the first launch."""
+        middle of goes on by itself at the first launch (unless `resume` is False)."""
         if self.first_run is None:
             first_run = FirstRun(endpoint=self.settings.get("hub_endpoint") or None,
                                  pet_name=self._persona_name(self.persona),
@@ -527,7 +540,7 @@ class DeskpetApp(QObject):
             first_run.on_done.connect(self._on_onboarding_done)
             first_run.on_status.connect(self._set_status)
             self.first_run = first_run
-            first_run.open(resume=self.model_info is None)
+            first_run.open(resume=self.model_info is None if resume is None else resume)
         else:
             self.first_run.open(resume=False)
         return self.first_run
@@ -635,6 +648,7 @@ class DeskpetApp(QObject):
         elif key == "persona" and value in dict(self._persona_list()):
             self.set_persona(value)
         elif key == "model" and value and value != self.model_source:
+            self._revert_model = self.model_source
             self.load_model(value)
 
     def _sync_settings_window(self) -> None:

@@ -197,7 +197,7 @@ def _check_windows() -> str:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     hub = hub_name(None)  # imports huggingface-hub, as the download does
     with tempfile.TemporaryDirectory(prefix="deskpet-self-test-") as tmp:
-        first_run = FirstRun()
+        first_run = FirstRun(checker=lambda _path: None)  # painted only, never asked
         settings = SettingsWindow(Settings(Path(tmp) / "settings.yaml"))
         try:
             sizes = [w.grab().size() for w in (first_run.window, settings)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import mlx.core as mx
@@ -70,8 +71,10 @@ def test_every_number_is_measured(result):
         assert numbers.peak_memory_bytes > 0
     assert result.decode_step_s > 0 and result.prefill_chunk_s > 0
     assert result.cancel_idle_s >= 0
-    for latency in (result.cancel_decode_s, result.cancel_prefill_s):
-        assert latency >= 0 or math.isnan(latency)  # a timer may miss its phase on a busy CPU
+    latencies = (result.cancel_decode_s, result.cancel_prefill_s)
+    # A timer may miss its phase on a busy CPU (NaN), but not both, and none is negative.
+    assert any(math.isfinite(latency) for latency in latencies)
+    assert all(latency >= 0 for latency in latencies if math.isfinite(latency))
     assert all(r > 0 for r in result.ratios().values())
     assert result.sizes["rerendered"] == PLAN.history + PLAN.follow_up
 
@@ -79,9 +82,11 @@ def test_every_number_is_measured(result):
 def test_report_prints_targets_and_json(result):
     table = bench.format_table(result)
     assert "decode" in table and "TTFT follow-up" in table and "cancel during prefill" in table
-    assert "PASS" in table or "MISS" in table
-    data = bench.to_json_text(result)
-    assert '"checks"' in data and '"ratios"' in data
+    data = json.loads(bench.to_json_text(result))
+    assert data["checks"] and data["ratios"]
+    for check in data["checks"]:
+        assert isinstance(check["passed"], bool), check["name"]
+        assert ("PASS" if check["passed"] else "MISS") in table
 
 
 def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
@@ -98,7 +103,7 @@ def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     for phase in ("idle", "generating"):
         assert result[phase]["frames"] > 3
-        assert 10 < result[phase]["fps60_p50_ms"] < 100
+        assert math.isfinite(result[phase]["fps60_p50_ms"])  # its size is the bench's job
     assert result["ratio_p99"] > 0
 
 

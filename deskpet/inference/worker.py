@@ -121,6 +121,7 @@ class CheckModel:
 
 @dataclass
 class Warmup:
+    after_load: int = 0  # the LoadModel request it follows
     priority = PRIORITY_WARMUP
 
 
@@ -180,6 +181,7 @@ class ModelChecked:
 class WarmedUp:
     request_id: int
     seconds: float
+    load_request: int = 0  # the LoadModel request whose model is now warm
 
 
 @dataclass
@@ -233,7 +235,7 @@ class InferenceWorker:
         # Cancel waits for the running prefill chunk. MLX's CPU backend prefills barely faster
         # than it decodes (~10 tok/s for the demo here), so big chunks buy nothing there and a
         # 512-token chunk would hold a cancel for a minute; on a GPU big chunks are the speed.
-        self.prefill_chunk = prefill_chunk or (64 if mx.default_device() == mx.cpu else 512)
+        self.prefill_chunk = prefill_chunk  # None: chosen on the worker thread, by device
         self.cache_limit_bytes = cache_limit_bytes
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._last_id = 0
@@ -316,6 +318,8 @@ class InferenceWorker:
 
     def _run(self) -> None:
         mx.set_cache_limit(self.cache_limit_bytes)
+        if self.prefill_chunk is None:  # asked here: MLX is only touched on this thread
+            self.prefill_chunk = 64 if mx.default_device() == mx.cpu else 512
         while True:
             _, request_id, request = self._queue.get()
             if isinstance(request, _Shutdown):
@@ -359,7 +363,7 @@ class InferenceWorker:
         elif isinstance(request, RestoreConversation):
             self._restore(request_id, request)
         elif isinstance(request, Warmup):
-            self._warmup(request_id)
+            self._warmup(request_id, request)
         elif isinstance(request, CheckModel):
             self._emit(ModelChecked(request_id, request.source, check_model(request.source)))
         elif isinstance(request, LoadAdapter):
@@ -392,7 +396,7 @@ class InferenceWorker:
         self._prefixes.clear()
         mx.clear_cache()
         self._emit(ModelReady(request_id, self.model_info(time.perf_counter() - started)))
-        self.submit(Warmup())
+        self.submit(Warmup(after_load=request_id))
 
     def model_info(self, load_seconds: float = 0.0) -> dict:
         lm = self._lm
@@ -603,17 +607,21 @@ class InferenceWorker:
             self._emit(Token(request_id, conv_id, ev))
         return tokens, reason, last, "".join(parts["answer"]), "".join(parts["reasoning"]), stats
 
-    def _warmup(self, request_id: int) -> None:
+    def _warmup(self, request_id: int, request: Warmup) -> None:
         if self._lm is None:
             return
         started = time.perf_counter()
-        cache = make_cache(self._lm.model)
-        # A short prefill and a few decode steps compile kernels and size the buffers.
-        for _ in generate(self._lm.model, self._lm.tokenizer, cache, [0] * 8,
-                          sampling=Sampling.greedy(), max_tokens=3,
-                          should_cancel=lambda: self._chat_waiting() or self._is_cancelled(request_id)):
-            pass
-        self._emit(WarmedUp(request_id, time.perf_counter() - started))
+        try:
+            cache = make_cache(self._lm.model)
+            # A short prefill and a few decode steps compile kernels and size the buffers.
+            for _ in generate(self._lm.model, self._lm.tokenizer, cache, [0] * 8,
+                              sampling=Sampling.greedy(), max_tokens=3,
+                              should_cancel=lambda: self._chat_waiting()
+                              or self._is_cancelled(request_id)):
+                pass
+        except Exception:  # only an optimisation: the first answer pays instead
+            traceback.print_exc()
+        self._emit(WarmedUp(request_id, time.perf_counter() - started, request.after_load))
 
 
 def check_model(source: str | Path) -> str:

@@ -95,8 +95,8 @@ class FirstRun(QObject):
     on_done = Signal(str)
     on_status = Signal(str)
 
-    def __init__(self, endpoint: str | None = None, facts: MachineFacts | None = None,
-                 pet_name: str = "Your pet", checker: Callable[[str], None] | None = None,
+    def __init__(self, checker: Callable[[str], None], endpoint: str | None = None,
+                 facts: MachineFacts | None = None, pet_name: str = "Your pet",
                  platform: DefaultPlatform | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("first-run")
@@ -108,6 +108,7 @@ class FirstRun(QObject):
         self.step = CHOOSE
         self.source = ""
         self._finished_copy: Path | None = None
+        self._closing = False
         self.window.on_download_chosen.connect(self.start_download)
         self.window.on_model_chosen.connect(self.use)
         self.window.on_demo_chosen.connect(lambda: self.use(DEMO))
@@ -136,6 +137,7 @@ class FirstRun(QObject):
 
     def close(self) -> None:
         """deskpet quits: stop the download (its bytes stay, and so does the note to resume)."""
+        self._closing = True  # what the download says from now on changes nothing
         if self.download is not None:
             self.download.cancel()
         self.window.close()
@@ -165,6 +167,9 @@ class FirstRun(QObject):
 
     def use(self, source: str) -> None:
         """Load this model (already checked, or the demo) while the pet wakes."""
+        if self.download is not None and self.download.running and self.step == DOWNLOADING:
+            self.download.cancel()  # another choice wins; the bytes stay for later
+            _remember(None)
         self.source = source
         self.step = WAKING
         what = "the demo model" if source == DEMO else Path(source).name
@@ -174,24 +179,38 @@ class FirstRun(QObject):
 
     # -- the download ----------------------------------------------------------------------------
 
+    def _downloading(self) -> bool:
+        # Only the download the window shows may move the flow: not one stopped for another
+        # choice, nor one cancelled because deskpet is quitting.
+        return self.step == DOWNLOADING and not self._closing
+
     def _on_planned(self, _repo: str, total: int, have: int) -> None:
-        self.window.show_download(have, total)
+        if self._downloading():
+            self.window.show_download(have, total)
 
     def _on_progress(self, done: int, total: int) -> None:
+        if not self._downloading():
+            return
         self.window.set_progress(done, total)
         if total:
             self.on_status.emit(f"Downloading {RECOMMENDED_MODEL}: {100 * done // total}%")
 
     def _on_downloaded(self, folder: str) -> None:
+        if not self._downloading():
+            return
         _remember(None)
         self._finished_copy = Path(folder)
         self.use(folder)
 
     def _on_download_failed(self, message: str) -> None:
+        if not self._downloading():
+            return
         _remember(None)
         self._back_to_choices(f"The download stopped: {for_window(message)}")
 
     def _on_download_stopped(self) -> None:
+        if not self._downloading():
+            return
         _remember(None)
         self._back_to_choices("")
 

@@ -99,13 +99,19 @@ class ModelDownload(QObject):
         if done < total and now - self._last_report < PROGRESS_INTERVAL and step == self._step:
             return
         self._last_report, self._step = now, step
-        self._progress.emit(done, total)
+        self._send("_progress", done, total)
+
+    def _send(self, name: str, *args) -> None:
+        try:
+            getattr(self, name).emit(*args)
+        except RuntimeError:  # deskpet quit and this object is gone: nobody is listening
+            pass
 
     def _run(self) -> None:
         try:
             plan = dl.resolve(self.repos, endpoint=self.endpoint)
             self.repo, self.total = plan.repo, plan.total_bytes
-            self._planned.emit(plan.repo, plan.total_bytes, plan.bytes_on_disk())
+            self._send("_planned", plan.repo, plan.total_bytes, plan.bytes_on_disk())
             if self._cancel.is_set():
                 raise dl.DownloadCancelled("download stopped")
             # Not validated by loading here: MLX arrays belong on the inference thread, and the
@@ -113,11 +119,11 @@ class ModelDownload(QObject):
             folder = dl.download(plan, progress=self._report, cancel=self._cancel,
                                  validate=False)
         except dl.DownloadCancelled:
-            self._cancelled.emit()
+            self._send("_cancelled")
         except dl.DownloadError as exc:
-            self._failed.emit(str(exc))
+            self._send("_failed", str(exc))
         except Exception as exc:  # a bug or an odd disk: said once, never raised into Qt
             log.exception("model download failed")
-            self._failed.emit(f"the download failed: {exc}")
+            self._send("_failed", f"the download failed: {exc}")
         else:
-            self._finished.emit(str(folder))
+            self._send("_finished", str(folder))

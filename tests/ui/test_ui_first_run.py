@@ -24,6 +24,7 @@ from shiboken6 import isValid
 from deskpet.app_entry import launch
 from deskpet.pet import State
 from deskpet.ui import first_run as fr
+from deskpet.ui.onboarding import describe, gather_facts
 
 LOAD_TIMEOUT = 120_000
 ANSWER_TIMEOUT = 90_000
@@ -75,7 +76,7 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
         window = first_run.window
         qtbot.waitExposed(window)
         assert window.page == "choose"
-        assert "Not an Apple Silicon Mac" in window.checks.text()
+        assert window.checks_text == "\n".join(line for _ok, line in describe(gather_facts()))
         assert app.machine.state is State.SLEEP
         assert app.model_info is None
 
@@ -124,6 +125,14 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
         qtbot.waitUntil(lambda: app.model_source == str(demo_gguf), timeout=LOAD_TIMEOUT)
         assert app.model_info["name"] == demo_gguf.name
         assert settings_file(fresh_home)["model"] == str(demo_gguf)
+
+        # WHEN they type a path that does not load
+        field.setText(str(fresh_home / "typo"))
+        field.editingFinished.emit()
+        # THEN the setting goes back to the model that still answers
+        qtbot.waitUntil(lambda: settings_file(fresh_home)["model"] == str(demo_gguf),
+                        timeout=LOAD_TIMEOUT)
+        assert app.model_source == str(demo_gguf) and field.text() == str(demo_gguf)
     finally:
         app.shutdown()
 
@@ -303,7 +312,26 @@ def test_onboarding_is_brought_to_the_front(qtbot, fresh_home):
             super().bring_to_front(window)
 
     platform = Recording()
-    first_run = fr.FirstRun(platform=platform)
+    first_run = fr.FirstRun(checker=lambda _path: None, platform=platform)
     qtbot.addWidget(first_run.window)
     first_run.open()
     assert platform.fronted == ["onboarding-window"] and first_run.window.isVisible()
+
+
+def test_a_gone_model_with_a_remembered_download_shows_the_choices(qtbot, fresh_home, hub,
+                                                                    tmp_path):
+    # GIVEN a saved model that is gone, and a download deskpet quit in the middle of
+    fresh_home.mkdir(exist_ok=True)
+    (fresh_home / "settings.yaml").write_text(
+        f"model: {tmp_path / 'gone'}\nhub_endpoint: {hub.url}\n")
+    (fresh_home / "onboarding.json").write_text('{"step": "downloading"}')
+    app = start_pet(qtbot)
+    try:
+        qtbot.waitUntil(lambda: app.first_run is not None, timeout=60_000)
+        # THEN the owner sees why, with every choice, and nothing starts behind their back
+        window = app.first_run.window
+        assert window.page == "choose" and app.first_run.step == fr.CHOOSE
+        assert "deskpet could not load" in window.error.text()
+        assert app.first_run.download is None
+    finally:
+        app.shutdown()

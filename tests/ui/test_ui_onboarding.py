@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
 
-from deskpet.inference.worker import InferenceWorker
+from deskpet.inference.worker import InferenceWorker, check_model
 from deskpet.ui.onboarding import (
     MachineFacts,
     OnboardingWindow,
@@ -42,7 +42,7 @@ def test_the_facts_of_this_machine_are_gathered():
 
 
 def test_the_window_shows_the_checks_and_the_three_choices(qtbot):
-    window = OnboardingWindow(MAC)
+    window = OnboardingWindow(MAC, checker=lambda _path: None)
     qtbot.addWidget(window)
     assert "Apple Silicon Mac" in window.checks.text()
     button = window.findChild(QPushButton, "download-model")
@@ -54,7 +54,8 @@ def test_the_window_shows_the_checks_and_the_three_choices(qtbot):
 
 
 def test_a_folder_that_is_not_a_model_is_refused_with_the_loaders_reason(qtbot, tmp_path):
-    window = OnboardingWindow(LINUX)
+    # The loader runs right here, on the test's thread: no worker is needed to read a folder.
+    window = OnboardingWindow(LINUX, checker=lambda path: window.model_checked(path, check_model(path)))
     qtbot.addWidget(window)
     window.show()
     with qtbot.assertNotEmitted(window.on_model_chosen):
@@ -91,7 +92,7 @@ def test_the_inference_worker_checks_a_gguf_while_the_window_waits(qtbot, demo_g
 
 
 def test_the_download_page_reports_bytes_speed_and_time_left(qtbot, monkeypatch):
-    window = OnboardingWindow(MAC)
+    window = OnboardingWindow(MAC, checker=lambda _path: None)
     qtbot.addWidget(window)
     clock = iter([100.0, 102.0])
     monkeypatch.setattr("deskpet.ui.onboarding.time.monotonic", lambda: next(clock))
@@ -106,7 +107,7 @@ def test_the_download_page_reports_bytes_speed_and_time_left(qtbot, monkeypatch)
 
 
 def test_the_offer_says_what_is_already_on_disk(qtbot):
-    window = OnboardingWindow(MAC)
+    window = OnboardingWindow(MAC, checker=lambda _path: None)
     qtbot.addWidget(window)
     window.set_download_offer(have=312 * 1000**2)
     assert "Resume the download of MiniCPM5-1B (312 MB already here)" in window.download_button.text()

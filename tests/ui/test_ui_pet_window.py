@@ -6,6 +6,7 @@ import yaml
 from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from deskpet.pet import Display, State
 from deskpet.platform import DefaultPlatform
@@ -284,7 +285,7 @@ def test_screen_signals_after_the_window_is_gone(qtbot, ui_home):
     window = PetWindow()
     window.show()
     window.deleteLater()
-    qtbot.wait(10)  # lets deleteLater run
+    qtbot.waitUntil(lambda: not isValid(window), timeout=5000)
     _screen().geometryChanged.emit(_screen().geometry())  # must not touch the dead window
 
 

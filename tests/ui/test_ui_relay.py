@@ -15,8 +15,10 @@ def test_events_from_a_worker_thread_arrive_on_the_gui_thread(qtbot):
     relay = WorkerRelay()
     gui = QThread.currentThread()
     seen = []
-    relay.on_model_loading.connect(lambda msg: seen.append(("loading", msg, QThread.currentThread())))
-    relay.on_model_ready.connect(lambda info: seen.append(("ready", info, QThread.currentThread())))
+    relay.on_model_loading.connect(
+        lambda _id, msg: seen.append(("loading", msg, QThread.currentThread())))
+    relay.on_model_ready.connect(
+        lambda _id, info: seen.append(("ready", info, QThread.currentThread())))
     relay.on_token.connect(
         lambda rid, conv, ev: seen.append(("token", (rid, conv, ev.text), QThread.currentThread()))
     )
