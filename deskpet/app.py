@@ -41,7 +41,7 @@ from deskpet.bridge.narrator import (
 )
 from deskpet.bridge.server import BridgeError, BridgeServer, PetAlreadyRunning
 from deskpet.bridge.sessions import PERMISSION, WAITING, WORKING, Mood, SessionTracker
-from deskpet.history import History
+from deskpet.history import History, HistoryError
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import DEMO, Finished, InferenceWorker, RestoreConversation
@@ -149,7 +149,8 @@ class DeskpetApp(QObject):
         self._platform.prepare_app(qapp)
 
         self.settings = settings if settings is not None else Settings()
-        self.history = history if history is not None else History()
+        self._notices: list[tuple[str, str]] = []
+        self.history = history if history is not None else self._open_history()
         self.model_source = model or self.settings.get("model") or ""
         self._loading_source = ""
         self._revert_model: str | None = None  # a Settings model change waiting to load
@@ -169,7 +170,6 @@ class DeskpetApp(QObject):
         self._personas = personas or self._manager_personas
         self._narration_style = narration_style or self._persona_narration
         self._status = "deskpet"  # the tray's status line when no agent needs the owner
-        self._notices: list[tuple[str, str]] = []
         self._mood_key: tuple[str, str, str] | None = None
         self._last_bell: float | None = None
         self._narration: NarrationRequest | None = None
@@ -243,6 +243,16 @@ class DeskpetApp(QObject):
         self.tray.on_agent_action.connect(self._on_agent_action)
         self.tray.on_open_settings.connect(self.show_settings)
         self.tray.on_quit.connect(self.quit)
+
+    def _open_history(self) -> History:
+        try:
+            return History()
+        except HistoryError as exc:
+            # Locked, unopenable or from a newer deskpet: the file stays untouched and the pet
+            # still chats, remembering this session only.
+            log.warning("%s", exc)
+            self._notices.append(("deskpet cannot save chats this time", str(exc)))
+            return History(":memory:")
 
     def _persona_list(self) -> list[tuple[str, str]]:
         return list(self._personas())

@@ -5,7 +5,9 @@ One table of messages (persona, role, text, reasoning, created) in
 committed. Every write is one transaction: a turn (question and answer) lands whole or not at
 all. A file SQLite cannot read is never deleted: it is moved aside as
 `history.sqlite3.corrupt-YYYYmmdd-HHMMSS` (with its -wal/-shm files), a fresh database takes its
-place, and `History.notice` says what happened so the UI can tell the owner.
+place, and `History.notice` says what happened so the UI can tell the owner. Only real corruption
+moves a file: one that is locked, cannot be opened or was written by a newer deskpet is left as it
+is and History() raises HistoryError (one line for the owner).
 
 No Qt. Not thread-safe: one thread (the GUI's) owns a History.
 """
@@ -28,6 +30,7 @@ USER = "user"
 ASSISTANT = "assistant"
 # How many (question, answer) pairs go back to the model after a restart.
 RESTORE_TURNS = 20
+LOCK_TIMEOUT = 5.0  # seconds to wait for another program's lock before giving up
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -44,6 +47,34 @@ CREATE INDEX IF NOT EXISTS messages_by_persona ON messages (persona, id);
 
 def history_path() -> Path:
     return paths.data_dir() / FILE_NAME
+
+
+class HistoryError(Exception):
+    """The history file cannot be used and must not be moved (locked, unopenable, newer).
+
+    The message is one line for the owner; the file was left as it is.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot use the chat history {path}: {reason}; left it as it is")
+        self.path = path
+        self.reason = reason
+
+
+class _Corrupt(sqlite3.DatabaseError):
+    """The file opened but failed the integrity check."""
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Whether the file itself is damaged, as opposed to locked, unreadable or busy."""
+    if isinstance(exc, _Corrupt):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+, set by SQLite's own errors
+    if code is not None:
+        # The low byte is the primary code (SQLITE_CORRUPT_INDEX etc. extend SQLITE_CORRUPT).
+        return code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+    text = str(exc).lower()
+    return "file is not a database" in text or "malformed" in text
 
 
 @dataclass(frozen=True)
@@ -72,6 +103,9 @@ class History:
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                # Locked or unopenable is not damage: moving a healthy history would lose it.
+                raise HistoryError(self.path, " ".join(str(exc).split())) from exc
             self.moved_to = self._move_aside()
             self.notice = (
                 f"The chat history at {self.path} could not be read ({exc}); it was moved to "
@@ -81,23 +115,27 @@ class History:
             self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+        # Transactions are explicit (isolation_level=None).
+        db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
         try:
             # Reading the header is what fails on a file that is not a database.
             check = db.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {check and check[0]}")
+                raise _Corrupt(f"integrity check failed: {check and check[0]}")
+            # Before anything writes (WAL, tables): a newer deskpet's file is not ours to change.
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    self.path,
+                    f"it was written by a newer deskpet (schema {version}, this one reads up to "
+                    f"{SCHEMA_VERSION}); update deskpet",
+                )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no commit
             with _transaction(db):
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
-                    raise sqlite3.DatabaseError(
-                        f"written by a newer deskpet (schema {version} > {SCHEMA_VERSION})"
-                    )
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             db.close()

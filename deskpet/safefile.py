@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 
 BACKUP_SUFFIX = ".deskpet-backup"
@@ -46,16 +46,16 @@ def atomic_write_bytes(path: Path | str, data: bytes, mode: int | None = None) -
         try:
             mode = os.stat(target).st_mode & 0o7777
         except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            pass  # a new file: the kernel applies the umask to 0o666 when creating the temp
+    # Never os.umask() to learn the default: it is process-wide, and other threads create files.
+    fd, tmp = _create_temp(target, 0o666 if mode is None else 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -69,6 +69,21 @@ def atomic_write_text(
     path: Path | str, text: str, encoding: str = "utf-8", mode: int | None = None
 ) -> Path:
     return atomic_write_bytes(path, text.encode(encoding), mode)
+
+
+def _create_temp(target: Path, mode: int) -> tuple[int, str]:
+    """A new, empty file beside `target` (same folder, so os.replace is atomic), opened for writing.
+
+    Like tempfile.mkstemp, but created with `mode` (less the umask) instead of always 0o600.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(target.parent, f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, mode), tmp
+        except FileExistsError:
+            continue  # another writer's temporary file: pick another name
+    raise FileExistsError(f"no free temporary file name beside {target}")
 
 
 def _fsync_dir(folder: Path) -> None:

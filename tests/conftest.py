@@ -18,6 +18,23 @@ from deskpet import paths  # noqa: E402
 os.environ.setdefault("DESKPET_CACHE", str(paths.cache_dir()))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _away_from_the_owners_files(tmp_path_factory):
+    """No test reads or writes the real owner's files: HOME, deskpet's data folder and the
+    agents' config folders point into a temporary folder for the whole run (tests that need
+    their own move them again). Only the cache above stays real, for the shared demo model."""
+    base = tmp_path_factory.mktemp("owner")
+    mp = pytest.MonkeyPatch()
+    for name, sub in (("HOME", "home"), ("DESKPET_HOME", "data"),
+                      ("XDG_DATA_HOME", "home/.local/share"), ("XDG_CONFIG_HOME", "home/.config")):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+        mp.setenv(name, str(base / sub))
+    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "HF_ENDPOINT"):
+        mp.delenv(name, raising=False)
+    yield base
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def demo_gguf():
     from deskpet.inference.demo import ensure_demo_model

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from deskpet.history import History, history_path
+from deskpet.history import History, HistoryError, history_path
 
 
 @pytest.fixture
@@ -64,4 +64,71 @@ def test_a_corrupt_file_is_moved_aside_byte_identical(home):
     assert history.notice and history.moved_to.name in history.notice
     history.add_turn("deskpet", "Still there?", "Yes.")
     assert history.turns("deskpet") == [("Still there?", "Yes.")]
+    history.close()
+
+
+def test_a_locked_history_is_refused_not_moved_aside(home, monkeypatch):
+    # GIVEN another program holding the file's lock WHEN deskpet opens it THEN it says so and
+    # leaves the (healthy) file in place
+    monkeypatch.setattr("deskpet.history.LOCK_TIMEOUT", 0.1)
+    history = History()
+    history.add_turn("neko", "Hi?", "Meow.")
+    history.close()
+    holder = sqlite3.connect(home / "history.sqlite3", isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(HistoryError, match="locked") as caught:
+            History()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "\n" not in str(caught.value)
+    assert sorted(p.name for p in home.iterdir() if ".corrupt-" in p.name) == []
+    again = History()
+    assert again.turns("neko") == [("Hi?", "Meow.")]
+    again.close()
+
+
+def test_a_history_that_cannot_be_opened_is_not_moved_aside(home):
+    # "unable to open database file" is not corruption: the folder stays where it is.
+    path = home / "history.sqlite3"
+    path.mkdir()
+    (path / "keep").write_text("mine")
+    with pytest.raises(HistoryError, match="unable to open"):
+        History()
+    assert (path / "keep").read_text() == "mine"
+    assert [p.name for p in home.iterdir() if ".corrupt-" in p.name] == []
+
+
+def test_a_newer_schema_is_refused_and_left_byte_identical(home):
+    path = home / "history.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE future (x)")
+    db.execute("PRAGMA user_version=2")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(HistoryError, match="newer deskpet") as caught:
+        History()
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+    assert path.read_bytes() == before
+    assert [p.name for p in home.iterdir() if ".corrupt-" in p.name] == []
+
+
+def test_a_malformed_database_is_moved_aside(home):
+    # A real SQLite file with a wrecked page (SQLITE_CORRUPT, not NOTADB) still goes aside.
+    path = home / "history.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 200)
+    db.commit()
+    db.close()
+    data = bytearray(path.read_bytes())
+    data[4096:8192] = os.urandom(4096)  # page 2 (the first page is the header and schema)
+    path.write_bytes(bytes(data))
+
+    history = History()
+
+    assert history.moved_to is not None and history.moved_to.read_bytes() == bytes(data)
     history.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -248,6 +250,31 @@ def test_write_is_atomic_and_leaves_no_temp_files(home: Path) -> None:
     settings.set("persona", "robot")
     settings.save()
     assert sorted(p.name for p in home.iterdir()) == ["settings.yaml", "settings.yaml.bak"]
+
+
+def test_a_new_file_gets_the_umask_mode_without_touching_the_umask(home: Path) -> None:
+    # The app is multithreaded: a umask changed for a moment would apply to every thread's files.
+    calls = []
+
+    def watch(frame, event, arg):
+        if event == "c_call" and arg is os.umask:
+            calls.append(frame.f_code.co_name)
+
+    old = os.umask(0o027)
+    sys.setprofile(watch)
+    try:
+        settings = Settings()
+        settings.set("persona", "neko")
+        settings.save()
+    finally:
+        sys.setprofile(None)
+        os.umask(old)
+    assert calls == []
+    assert stat.S_IMODE(settings_file(home).stat().st_mode) == 0o640
+    os.chmod(settings_file(home), 0o600)
+    settings.set("persona", "robot")
+    settings.save()
+    assert stat.S_IMODE(settings_file(home).stat().st_mode) == 0o600  # an existing file's mode stays
 
 
 def test_failed_write_keeps_the_old_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

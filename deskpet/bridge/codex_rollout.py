@@ -136,6 +136,10 @@ class RolloutTailer:
 
     Call poll() yourself (tests, a QTimer) or start() a background thread that polls every
     `interval` seconds. Events go to `on_event` (if given) and are returned by poll().
+
+    Attributes:
+        primed: set once the first poll has noted the files already there (their old lines
+            are skipped; files that appear later are read from their start).
     """
 
     def __init__(
@@ -147,6 +151,7 @@ class RolloutTailer:
         self.on_event = on_event
         self._files: dict[Path, _File] = {}
         self._primed = False
+        self.primed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -160,6 +165,7 @@ class RolloutTailer:
                 state = self._files[path] = self._new_file(path, at_end=not self._primed)
             events.extend(self._read(path, state))
         self._primed = True
+        self.primed.set()
         if self.on_event is not None:
             for event in events:
                 self.on_event(event)
@@ -207,8 +213,6 @@ class RolloutTailer:
         state.offset += len(chunk)
         lines = (state.buffer + chunk).split(b"\n")
         state.buffer = lines.pop()  # the part after the last newline is not a line yet
-        if len(state.buffer) > MAX_LINE:
-            state.buffer, state.skipping = b"", True
         events = []
         for raw in lines:
             if state.skipping:  # this newline ends the oversized line
@@ -217,6 +221,10 @@ class RolloutTailer:
             event = self._event(raw, state)
             if event is not None:
                 events.append(event)
+        # Only after the complete lines: set earlier, it would drop the first of them instead.
+        # Still skipping means no newline came: the buffer is more of the oversized line.
+        if state.skipping or len(state.buffer) > MAX_LINE:
+            state.buffer, state.skipping = b"", True
         return events
 
     def _event(self, raw: bytes, state: _File) -> AgentEvent | None:

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import select
+import signal
 import socket
 import sys
 import time
@@ -253,12 +254,14 @@ def parse(data: bytes | str, truncated: bool = False) -> dict | None:
 
 def send(summary: dict, path: str | None = None) -> bool:
     """One NDJSON line to the pet; False (event dropped) when no pet is listening."""
-    line = json.dumps(summary, ensure_ascii=False, separators=(",", ":")) + "\n"
+    # ASCII escapes: a lone surrogate (\ud800 in the JSON, non-UTF-8 argv) cannot be encoded
+    # as UTF-8 but can be escaped; the pet's sanitizer blanks it.
+    line = json.dumps(summary, ensure_ascii=True, separators=(",", ":")) + "\n"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(SEND_TIMEOUT)
         sock.connect(path or socket_path())
-        sock.sendall(line.encode("utf-8"))
+        sock.sendall(line.encode("ascii"))
         return True
     except OSError:
         return False
@@ -300,12 +303,21 @@ def run(argv: list[str]) -> str:
     event = payload.get("hook_event_name")
     reply = reply_for(agent, event if isinstance(event, str) else "")
     if agent != "unknown":
-        send(summarize(agent, payload, channel))
+        try:
+            send(summarize(agent, payload, channel))
+        except Exception:  # a lost event must not cost the agent its reply ("continue": true)
+            pass
     return reply
 
 
 def main(argv: list[str] | None = None) -> int:
     """Always 0: a broken pet must never break the agent."""
+    for name in ("SIGTERM", "SIGHUP"):
+        # An agent that gives up on us (timeout, closed terminal) must still see exit 0.
+        try:
+            signal.signal(getattr(signal, name), lambda *_: os._exit(0))
+        except (AttributeError, OSError, ValueError):  # no such signal, or not the main thread
+            pass
     reply = ""
     try:
         args = sys.argv[1:] if argv is None else argv

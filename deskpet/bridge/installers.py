@@ -272,6 +272,18 @@ CURSOR_SHAPE = _Shape(
 # --- one managed file: load, change, back up, write, restore ----------------------------------
 
 
+class FileChanged(OSError):
+    """The agent kept rewriting the file while deskpet merged into it; nothing was written."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} changed while deskpet was updating it; changed nothing, try again")
+        self.path = path
+
+
+class _Stale(Exception):
+    """The file's bytes are no longer the ones the merge started from."""
+
+
 @dataclass
 class Target:
     """One config file and deskpet's part in it."""
@@ -292,6 +304,27 @@ class Target:
         return raw, self.fmt.parse(raw)
 
     def install(self) -> bool:
+        return self._twice(self._install)
+
+    def uninstall(self) -> bool:
+        return self._twice(self._uninstall)
+
+    def _twice(self, step: Callable[[], bool]) -> bool:
+        # Agents rewrite their own settings (a model switch, a new permission): when the file
+        # changed between our read and our write, merge again into the fresh bytes, once.
+        for _ in range(2):
+            try:
+                return step()
+            except _Stale:
+                continue
+        raise FileChanged(self.path)
+
+    def _check(self, raw: bytes | None) -> None:
+        """Raise _Stale unless the file still holds `raw` (called just before writing)."""
+        if safefile.read_bytes(self.path) != raw:
+            raise _Stale
+
+    def _install(self) -> bool:
         raw, data = self.load()
         before = copy.deepcopy(self.fmt.plain(data))
         had_ours = self.state(data) != ABSENT
@@ -301,10 +334,11 @@ class Target:
         if raw is not None:
             # A backup from an earlier install cycle is stale once the file holds none of ours.
             safefile.backup_once(self.path, refresh=not had_ours)
+        self._check(raw)
         safefile.atomic_write_bytes(self.path, self.fmt.dump(data, raw))
         return True
 
-    def uninstall(self) -> bool:
+    def _uninstall(self) -> bool:
         raw, data = self.load()
         if raw is None:
             return False
@@ -314,6 +348,7 @@ class Target:
         if self.fmt.plain(data) == before:
             return False
         original = safefile.read_bytes(backup)
+        self._check(raw)
         if original is not None and self._same(original, data):
             # Content is back to the owner's original: restore its exact bytes.
             safefile.atomic_write_bytes(self.path, original)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 
-# Cc and the bidi overrides that can make a bubble lie about what it says.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Cc, the bidi overrides that can make a bubble lie about what it says, and lone surrogates
+# ("\ud800" in JSON): they cannot be encoded as UTF-8 for Qt or the model.
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SECRETS = [
     re.compile(r"\b(?:sk|pk|rk)-(?:[A-Za-z0-9_-]+-)?[A-Za-z0-9_-]{16,}"),  # OpenAI, Anthropic

@@ -83,15 +83,15 @@ class BridgeServer:
         os.chmod(folder, 0o700)
         self._clear_stale()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old_umask = os.umask(0o177)  # the socket is born 0600, no window where others connect
         try:
             sock.bind(str(self.path))
+            # No umask around bind(): it is process-wide and other threads create files. The
+            # socket is born with the umask's mode, but inside the 0700 folder nobody else can
+            # reach it before this chmod.
+            os.chmod(self.path, 0o600)
         except OSError as exc:
             sock.close()
             raise BridgeError(f"cannot listen on {self.path}: {exc}") from exc
-        finally:
-            os.umask(old_umask)
-        os.chmod(self.path, 0o600)
         sock.listen(16)
         sock.setblocking(False)
         self._sock = sock

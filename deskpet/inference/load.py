@@ -46,7 +46,6 @@ class Checkpoint:
     tokenizer: Any  # mlx_lm TokenizerWrapper
     format: str  # "mlx", "safetensors" or "gguf"
     source: Path
-    hf_tokenizer_dir: Path | None = None  # where tokenizer files can be copied from
 
 
 @dataclass
@@ -94,7 +93,7 @@ def read_checkpoint(source: str | Path) -> Checkpoint:
     weights = _read_safetensors_dir(path)
     tokenizer = _load_tokenizer_dir(path, config)
     fmt = "mlx" if "quantization" in config else "safetensors"
-    return Checkpoint(config, weights, tokenizer, fmt, path, hf_tokenizer_dir=path)
+    return Checkpoint(config, weights, tokenizer, fmt, path)
 
 
 def load(
@@ -388,8 +387,8 @@ def _read_gguf(path: Path) -> Checkpoint:
         elif ".self_attn.k_proj." in new:
             value = unpermute_rows(value, args.num_key_value_heads)
         weights[new] = value
-    tokenizer, tok_dir = _gguf_tokenizer(meta, config, path)
-    return Checkpoint(config, weights, tokenizer, "gguf", path, hf_tokenizer_dir=tok_dir)
+    tokenizer = _gguf_tokenizer(meta, config, path)
+    return Checkpoint(config, weights, tokenizer, "gguf", path)
 
 
 def _safe_unreadable(path: Path) -> list[tuple[str, str]]:
@@ -443,10 +442,11 @@ def _gguf_tokenizer(meta: dict[str, Any], config: dict[str, Any], path: Path):
         chat_template=meta.get("tokenizer.chat_template"),
         clean_up_tokenization_spaces=False,
     )
-    # Round-trip through a folder so mlx-lm chooses the detokenizer exactly as for HF models.
-    tmp = Path(tempfile.mkdtemp(prefix="deskpet-tok-"))
-    hf.save_pretrained(tmp)
-    return _load_tokenizer_dir(tmp, config), tmp
+    # Round-trip through a folder so mlx-lm chooses the detokenizer exactly as for HF models;
+    # the loaded tokenizer keeps nothing open in it, so it goes at once.
+    with tempfile.TemporaryDirectory(prefix="deskpet-tok-") as tmp:
+        hf.save_pretrained(tmp)
+        return _load_tokenizer_dir(Path(tmp), config)
 
 
 # --- writing an MLX directory --------------------------------------------------------------

@@ -15,6 +15,7 @@ built under another adapter is re-read once. Narration always runs on the base m
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -31,6 +32,8 @@ from .generate import Sampling, TokenEvent, generate, prefill
 from .load import LoadedModel, ModelLoadError, load, read_checkpoint
 from .lora import AdapterBank, AdapterError
 from .model import KVCache, make_cache
+
+log = logging.getLogger(__name__)
 
 # Lower runs first.
 PRIORITY_SHUTDOWN = 0
@@ -230,7 +233,7 @@ class InferenceWorker:
         prefix_cache_entries: int = 8,
     ):
         self.events: queue.Queue = queue.Queue()
-        self._emit = on_event or self.events.put
+        self._on_event = on_event or self.events.put
         self.context_window = context_window
         # Cancel waits for the running prefill chunk. MLX's CPU backend prefills barely faster
         # than it decodes (~10 tok/s for the demo here), so big chunks buy nothing there and a
@@ -309,6 +312,14 @@ class InferenceWorker:
                 or request_id in self._cancelled
                 or request_id < self._cancel_all_before
             )
+
+    def _emit(self, event) -> None:
+        # A listener that raises (a relay already deleted at quit) must not end the thread:
+        # every later request would wait forever.
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("a worker event listener failed on %s", type(event).__name__)
 
     def _chat_waiting(self) -> bool:
         with self._lock:
@@ -441,6 +452,7 @@ class InferenceWorker:
         try:
             ms = self._bank.switch(req.name)
         except AdapterError as e:
+            self._bank.switch(None)  # the base model, never the previous persona's voice
             self._emit(Failed(request_id, str(e)))
             return
         self._emit(AdapterSwitched(request_id, req.name, ms))
@@ -511,17 +523,24 @@ class InferenceWorker:
             self._conversations[req.conversation] = (conv, cache)
         conv.begin_turn(turn)
         offset = cache[0].offset
-        result = self._stream(
-            request_id,
-            req.conversation,
-            cache,
-            conv.tokens[:offset],
-            conv.tokens[offset:],
-            sampling=req.sampling,
-            max_tokens=req.max_tokens,
-            start_in_reasoning=template.starts_in_reasoning(turn),
-            cancelled=lambda: self._is_cancelled(request_id),
-        )
+        try:
+            result = self._stream(
+                request_id,
+                req.conversation,
+                cache,
+                conv.tokens[:offset],
+                conv.tokens[offset:],
+                sampling=req.sampling,
+                max_tokens=req.max_tokens,
+                start_in_reasoning=template.starts_in_reasoning(turn),
+                cancelled=lambda: self._is_cancelled(request_id),
+            )
+        except Exception:
+            # The cache may hold part of a turn the transcript drops: restart the cache from
+            # the system prompt, so the next message re-reads the transcript once.
+            conv.abandon_turn()
+            self._conversations[req.conversation] = (conv, self._prefix_cache(conv))
+            raise
         tokens, reason, last, text, reasoning, stats = result
         if reason == "cancelled" and not tokens:
             length = conv.abandon_turn()

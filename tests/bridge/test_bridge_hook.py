@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import time
@@ -155,3 +156,66 @@ def test_command_head_keeps_programs_not_arguments():
     assert hook.command_head("python3 -c 'print(1)'") == "python3"
     assert hook.command_head("$(curl x)") == ""
     assert hook.command_head(None) == ""
+
+
+def test_lone_surrogates_still_reach_the_pet_and_cursor_gets_its_reply(home):
+    # GIVEN a payload with a lone surrogate ("\ud800" in JSON; non-UTF-8 bytes in Codex's argv)
+    # WHEN the shim runs THEN the event arrives as valid text and Cursor still gets to continue
+    cursor = json.loads((FIXTURES / "cursor_beforeSubmitPrompt.json").read_text())
+    cursor["workspace_roots"] = ["/tmp/caf\ud800e"]
+    notify = (FIXTURES / "codex_notify_agent_turn_complete.json").read_bytes()
+    notify = notify.replace(b"All tests pass.", b"All tests pass \xff\xfe.")
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        proc, _ = run_shim("cursor", json.dumps(cursor).encode())  # ASCII: "\ud800" escaped
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, b'{"continue": true}', b"")
+        event = got.get(timeout=2)
+        assert (event.agent, event.kind) == ("cursor", "prompt")
+        assert event.project.startswith("caf") and event.project.encode("utf-8")
+
+        start = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "deskpet.bridge.hook", "--agent", "codex", notify],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=10,
+        )
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
+        assert time.monotonic() - start < 1.0
+        event = got.get(timeout=2)
+        assert event.kind == "turn_complete" and event.message.startswith("All tests pass")
+        assert event.message.encode("utf-8")
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """Whether the process has a handler for `signum` (Linux /proc: SigCgt is a bit mask)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(mask, 16) >> (signum - 1) & 1)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_signal_ends_the_shim_with_exit_zero(home, signame):
+    # GIVEN the shim waiting on an open stdin (a long deadline, so only the signal can end it)
+    # WHEN the agent sends SIGTERM or SIGHUP THEN it still exits 0
+    signum = getattr(signal, signame)
+    code = ("import functools, sys; from deskpet.bridge import hook; "
+            "hook.read_stdin = functools.partial(hook.read_stdin, deadline=30); sys.exit(hook.main())")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "--agent", "claude"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        ready = time.monotonic() + 5
+        while time.monotonic() < ready and not _catches(proc.pid, signum):
+            if sys.platform != "linux":
+                time.sleep(1.0)  # no /proc: give the shim time to install its handlers
+                break
+            time.sleep(0.01)
+        assert proc.poll() is None  # still waiting on stdin: the signal is what ends it
+        proc.send_signal(signum)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        proc.kill()
+        proc.communicate()

@@ -249,3 +249,49 @@ def test_agents_cli(home, capsys):
     (home / ".cursor" / "hooks.json").write_text("nope")
     assert args.run(args) == 1
     assert "cannot read" in capsys.readouterr().out
+
+
+def test_an_agent_rewriting_its_settings_meanwhile_is_not_overwritten(claude_settings):
+    # GIVEN Claude rewriting settings.json after deskpet read it (the merge is the moment)
+    # WHEN deskpet writes THEN it merges into the new bytes, so the agent's change survives
+    target = installers.targets("claude")[0]
+    real_add, real_remove, rewrites = target.add, target.remove, []
+
+    def agent_rewrites(real, model):
+        def step(data):
+            if not rewrites:  # once: the merge that follows must succeed
+                on_disk = json.loads(claude_settings.read_text())
+                on_disk["model"] = model
+                claude_settings.write_text(json.dumps(on_disk, indent=4))
+                rewrites.append(model)
+            real(data)
+        return step
+
+    target.add = agent_rewrites(real_add, "sonnet")
+    assert target.install() is True
+    data = json.loads(claude_settings.read_text())
+    assert data["model"] == "sonnet" and target.state(data) == installers.INSTALLED
+    assert commands(data, "Stop")[0] == "say fertig"
+
+    rewrites.clear()
+    target.remove = agent_rewrites(real_remove, "haiku")
+    assert target.uninstall() is True
+    data = json.loads(claude_settings.read_text())
+    assert data["model"] == "haiku" and target.state(data) == installers.ABSENT
+
+
+def test_a_file_that_keeps_changing_is_left_to_the_agent(claude_settings):
+    target = installers.targets("claude")[0]
+    real_add, writes = target.add, []
+
+    def agent_rewrites(data):
+        writes.append(f"model-{len(writes)}")
+        claude_settings.write_text(json.dumps({"model": writes[-1]}))
+        real_add(data)
+
+    target.add = agent_rewrites
+    with pytest.raises(installers.FileChanged, match="changed while deskpet"):
+        target.install()
+    assert isinstance(installers.FileChanged(claude_settings), OSError)  # _change reports it
+    assert len(writes) == 2  # merged again once, then gave up
+    assert json.loads(claude_settings.read_text()) == {"model": "model-1"}

@@ -111,10 +111,28 @@ def test_background_thread_delivers_to_callback(tmp_path):
     tailer = RolloutTailer(on_event=got.put, root=tmp_path)
     tailer.start(interval=0.02)
     try:
-        import time
-
-        time.sleep(0.1)  # let the first poll prime the (empty) folder
+        assert tailer.primed.wait(5)  # a file written before the first poll counts as old
         (day_folder(tmp_path) / NAME).write_bytes(SAMPLE.read_bytes().splitlines(keepends=True)[0])
         assert got.get(timeout=2).kind == "session_start"
     finally:
         tailer.stop()
+
+
+def test_the_line_before_an_oversized_one_is_kept(tmp_path, monkeypatch):
+    # GIVEN one write holding a complete line and the start of a line longer than MAX_LINE
+    # WHEN polled THEN the complete line is an event, the long one is skipped, and the next is seen
+    monkeypatch.setattr("deskpet.bridge.codex_rollout.MAX_LINE", 1000)
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    tailer = RolloutTailer(root=tmp_path)
+    tailer.poll()
+    path = day_folder(tmp_path) / NAME
+    with path.open("ab") as f:
+        f.write(lines[0] + b'{"type": "response_item", "payload": "' + b"x" * 2000)
+        f.flush()
+        assert [e.kind for e in tailer.poll()] == ["session_start"]
+        f.write(b"y" * 2000)  # still the oversized line: nothing to show, nothing kept
+        f.flush()
+        assert tailer.poll() == []
+        f.write(b'"}\n' + lines[7])
+        f.flush()
+    assert [e.kind for e in tailer.poll()] == ["prompt"]

@@ -7,6 +7,7 @@ import os
 import queue
 import socket
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,30 @@ def test_socket_and_folder_permissions(home):
         assert stat.S_IMODE(os.stat(server.path.parent).st_mode) == 0o700
         assert stat.S_ISSOCK(os.stat(server.path).st_mode)
     assert not server.path.exists()  # clean stop removes it
+
+
+def test_binding_never_touches_the_process_umask(home):
+    # Other threads create files meanwhile; the socket gets its 0600 from a chmod instead.
+    calls = []
+
+    def watch(frame, event, arg):
+        if event == "c_call" and arg is os.umask:
+            calls.append(frame.f_code.co_name)
+
+    old = os.umask(0)  # the most permissive: only the chmod can make the socket 0600
+    sys.setprofile(watch)
+    try:
+        server = BridgeServer(lambda e: None)
+        server.start()
+    finally:
+        sys.setprofile(None)
+        os.umask(old)
+    try:
+        assert calls == []
+        assert stat.S_IMODE(os.stat(server.path).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(server.path.parent).st_mode) == 0o700
+    finally:
+        server.stop()
 
 
 def test_events_arrive_through_the_shim_send_function(home):

@@ -165,3 +165,15 @@ def test_not_a_model_path(tmp_path, name):
     with pytest.raises(ModelLoadError) as info:
         load(path)
     assert "\n" not in str(info.value)
+
+
+def test_reading_a_gguf_leaves_no_temporary_folder(demo_gguf, tmp_path, monkeypatch):
+    import tempfile
+
+    from deskpet.inference.load import read_checkpoint
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # only this test's temp folders
+    ckpt = read_checkpoint(demo_gguf)
+    assert list(tmp_path.iterdir()) == []
+    ids = ckpt.tokenizer.encode("Paris is lovely.", add_special_tokens=False)
+    assert ckpt.tokenizer.decode(ids) == "Paris is lovely."

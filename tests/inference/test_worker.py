@@ -13,6 +13,7 @@ from deskpet.inference.worker import (
     Failed,
     Finished,
     InferenceWorker,
+    ModelChecked,
     ModelReady,
     ResetConversation,
     Token,
@@ -137,3 +138,26 @@ def test_restored_conversation_continues_like_the_original(worker):
         request = worker.chat(conv, "And of Italy?", sampling=GREEDY, max_tokens=16)
         texts.append(next_event(worker, Finished, request).text)
     assert texts[0] == texts[1] and texts[0]
+
+
+def test_a_listener_that_raises_does_not_end_the_worker(tmp_path):
+    # GIVEN a listener that fails on the first event it gets (a relay deleted at quit)
+    seen = []
+
+    def listener(event):
+        seen.append(event)
+        if len(seen) == 1:
+            raise RuntimeError("Internal C++ object already deleted.")
+
+    worker = InferenceWorker(listener).start()
+    try:
+        worker.check(tmp_path / "nothing")
+        second = worker.check(tmp_path / "still-nothing")
+        # THEN the next request is still answered
+        deadline = time.monotonic() + 30
+        while not any(getattr(e, "request_id", None) == second for e in seen):
+            assert time.monotonic() < deadline and worker.alive
+            time.sleep(0.01)
+        assert isinstance(seen[-1], ModelChecked) and "still-nothing" in seen[-1].source
+    finally:
+        assert worker.shutdown(5)

@@ -86,9 +86,11 @@ def test_adapters_switch_between_generations_and_narration_uses_none(demo_gguf, 
         assert chat(worker, "loud-2") == loud
         # A conversation started under the base model continues under the adapter (re-read).
         assert chat(worker, "plain-1", "And of Italy?", max_tokens=2)
-        # Unknown names and bad folders fail cleanly; the active adapter stays.
+        # Unknown names and bad folders fail cleanly; a failed switch falls back to the base
+        # model, never to the previous persona's voice.
         failed = wait_for(worker, (Failed, AdapterSwitched), worker.submit(SwitchAdapter("ghost")))
         assert isinstance(failed, Failed) and "'ghost' is not loaded" in failed.message
+        assert chat(worker, "after-ghost") == plain
         failed = wait_for(worker, (Failed, AdapterLoaded),
                           worker.submit(LoadAdapter("bad", adapter_dir.parent / "missing")))
         assert isinstance(failed, Failed) and "does not exist" in failed.message

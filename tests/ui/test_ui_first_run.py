@@ -335,3 +335,25 @@ def test_a_gone_model_with_a_remembered_download_shows_the_choices(qtbot, fresh_
         assert app.first_run.download is None
     finally:
         app.shutdown()
+
+
+def test_a_history_from_a_newer_deskpet_is_left_alone_and_the_pet_still_starts(qtbot, fresh_home):
+    import sqlite3
+
+    from deskpet.history import history_path
+
+    # GIVEN a chat history written by a newer deskpet
+    fresh_home.mkdir(exist_ok=True)
+    (fresh_home / "settings.yaml").write_text("model: demo\n")
+    with sqlite3.connect(history_path()) as db:
+        db.execute("PRAGMA user_version=99")
+    before = history_path().read_bytes()
+    app = start_pet(qtbot)
+    try:
+        # THEN the pet starts, says why chats are not saved, and the file is untouched
+        assert ("deskpet cannot save chats this time" in
+                [title for title, _text in app._notices])
+        assert history_path().read_bytes() == before
+    finally:
+        app.shutdown()
+    assert history_path().read_bytes() == before
