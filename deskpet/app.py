@@ -159,7 +159,7 @@ class DeskpetApp(QObject):
         self.model_info: dict | None = None
         self._load_request: int | None = None
         self._request: int | None = None  # the chat being answered
-        self._question = ""
+        self._questions: dict[int, str] = {}  # chat request id -> the owner's words
         self._started = False
         self._closed = False
         self._clock = time.monotonic
@@ -407,7 +407,6 @@ class DeskpetApp(QObject):
             self.worker.cancel(self._request)
         if not self.bubble.answering:  # sent from elsewhere than the bubble's input line
             self.bubble.begin_answer(text)
-        self._question = text
         self._request = self.worker.chat(
             self.persona,
             text,
@@ -416,6 +415,7 @@ class DeskpetApp(QObject):
             max_tokens=self._max_tokens or self.settings.get("max_tokens"),
             system_prompt=self._system_prompt(),
         )
+        self._questions[self._request] = text
         self.machine.chat_started()
         return self._request
 
@@ -446,16 +446,19 @@ class DeskpetApp(QObject):
         if not self._closed and event.request_id == self._narration_id:
             self._on_narration_finished(event)
             return
-        if self._closed or event.request_id != self._request:
+        question = self._questions.pop(event.request_id, None)
+        if self._closed or question is None:
             return
-        self._request = None
-        self.bubble.finish(event.reason)
-        self.machine.chat_done()
-        # The worker keeps whatever was written (even when cancelled) in its transcript;
-        # the history keeps the same, so a restart restores the conversation the model had.
+        if event.request_id == self._request:
+            self._request = None
+            self.bubble.finish(event.reason)
+            self.machine.chat_done()
+        # The worker keeps whatever was written (even when cancelled, or replaced by a newer
+        # message or another persona) in its transcript; the history keeps the same, so a
+        # restart restores the conversation the model had.
         if event.conversation and (event.text or event.reasoning):
             try:
-                self.history.add_turn(event.conversation, self._question, event.text,
+                self.history.add_turn(event.conversation, question, event.text,
                                       event.reasoning)
             except Exception as exc:  # the chat goes on even if the disk does not
                 log.warning("could not save the conversation: %s", exc)
@@ -465,6 +468,7 @@ class DeskpetApp(QObject):
     def _on_failed(self, request_id: int, message: str) -> None:
         if self._closed:
             return
+        self._questions.pop(request_id, None)
         if request_id == self._narration_id:
             self._narration, self._narration_id = None, None
             log.warning("narration failed: %s", message)

@@ -353,15 +353,18 @@ class ChatBubble(QWidget):
         """
         self.narration = text
         chat = self.answering or self.input.text() or (self.answer_text and not self._narrating)
-        if self.isVisible() and chat:
+        # An answer still being written keeps its place even in a closed bubble.
+        if chat and (self.isVisible() or self.answering):
             self.show_note(text)
-            return
-        self.clear()
-        self._narrating = True
-        self.question.hide()
-        self.status.hide()
-        self._shown[ANSWER] = text
-        self._render_answer()
+            if self.isVisible():
+                return
+        else:
+            self.clear()
+            self._narrating = True
+            self.question.hide()
+            self.status.hide()
+            self._shown[ANSWER] = text
+            self._render_answer()
         self._fade.stop()
         self.setWindowOpacity(1.0)
         if pet is not None:

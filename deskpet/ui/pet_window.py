@@ -274,8 +274,7 @@ class PetWindow(QWidget):
         positions.pop(key, None)  # re-insert last: the newest entry is tried first
         positions[key] = [self.x(), self.y()]
         try:
-            self.settings.set(POSITIONS_KEY, positions)
-            self.settings.save()
+            self.settings.put(POSITIONS_KEY, positions)
         except (ParseRefused, OSError) as exc:
             log.warning("cannot save the pet's position: %s", exc)
 

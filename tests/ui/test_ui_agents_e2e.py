@@ -215,3 +215,16 @@ def test_a_narration_never_pushes_a_chat_answer_aside(qtbot):
     bubble.show_narration("Claude · p: It ran the build.")
     assert bubble.answer_text == "Paris."
     assert bubble.status.text() == "Claude · p: It ran the build."
+
+    # GIVEN an answer still being written after the owner closed the bubble with ✕
+    bubble.begin_answer("And of Italy?")
+    bubble.add_token("Rome")
+    bubble.dismiss()
+    # WHEN a narration arrives THEN the answer is kept, the bubble shows again with the note,
+    # and the rest of the answer still lands in it
+    bubble.show_narration("Codex · q: It wrote the docs.")
+    assert bubble.isVisible() and bubble.status.text() == "Codex · q: It wrote the docs."
+    bubble.add_token(" is.")
+    bubble.finish("stop")
+    qtbot.waitUntil(lambda: not bubble.answering, timeout=2000)
+    assert bubble.answer_text == "Rome is."

@@ -110,6 +110,27 @@ def test_esc_stops_the_answer_and_the_next_question_works(qtbot, app_pet):
     assert "Paris" in app.bubble.answer_text
 
 
+def test_an_answer_replaced_by_a_new_message_is_still_saved(qtbot, app_pet):
+    app = app_pet
+    app.settings.set("max_tokens", 200)
+    dragon = "Write a long story about a brave little dragon."
+    try:
+        # GIVEN an answer being written
+        with qtbot.waitSignal(app.relay.on_token, timeout=ANSWER_TIMEOUT):
+            app.send(dragon)
+        # WHEN the owner asks something else before it ends
+        with qtbot.waitSignal(app.on_turn_saved, timeout=ANSWER_TIMEOUT):
+            app.send(FRANCE)
+        # THEN the part the model wrote is saved with its own question, as the model keeps it
+        question, answer = app.history.turns(app.persona)[-1]
+        assert question == dragon and answer.strip()
+    finally:
+        app.settings.set("max_tokens", 24)
+    qtbot.waitUntil(lambda: app.history.turns(app.persona)[-1][0] == FRANCE,
+                    timeout=ANSWER_TIMEOUT)
+    assert not app.answering
+
+
 def test_menu_switches_persona_thinking_and_dnd(qtbot, app_pet, app_home):
     app = app_pet
     with qtbot.waitSignal(app.on_persona_changed) as changed:
