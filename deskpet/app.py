@@ -165,8 +165,9 @@ class DeskpetApp(QObject):
         self._clock = time.monotonic
         self._want_bridge = bridge
         # Personas: a voice (system prompt, sampling, adapter), a look (theme), a greeting.
-        self.personas = manager if manager is not None else PersonaManager(
-            current=self.settings.get("persona"))
+        self.personas = (
+            manager if manager is not None else PersonaManager(current=self.settings.get("persona"))
+        )
         self._personas = personas or self._manager_personas
         self._narration_style = narration_style or self._persona_narration
         self._status = "deskpet"  # the tray's status line when no agent needs the owner
@@ -190,10 +191,12 @@ class DeskpetApp(QObject):
         self.machine = PetMachine(clock=self._clock)
         self.bridge_relay = BridgeRelay(self)
         self.sessions = SessionTracker(clock=self._clock)
-        self.narrator = Narrator(style=lambda: self._narration_style(),
-                                 enabled=self._narration_wanted, clock=self._clock)
-        self.pet = PetWindow(settings=self.settings, theme_id=self._theme(self.persona),
-                             platform=self._platform)
+        self.narrator = Narrator(
+            style=lambda: self._narration_style(), enabled=self._narration_wanted, clock=self._clock
+        )
+        self.pet = PetWindow(
+            settings=self.settings, theme_id=self._theme(self.persona), platform=self._platform
+        )
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.tray = TrayMenu(personas=self._persona_list, parent=self)
         self.settings_window: SettingsWindow | None = None  # made when first opened
@@ -357,8 +360,9 @@ class DeskpetApp(QObject):
         for persona_id in self.history.personas():
             turns = self.history.turns(persona_id)
             if turns:
-                self.worker.submit(RestoreConversation(persona_id, self._system_prompt(persona_id),
-                                                       turns))
+                self.worker.submit(
+                    RestoreConversation(persona_id, self._system_prompt(persona_id), turns)
+                )
 
     def shutdown(self) -> None:
         """Stop the model (ending any answer), close the windows. Safe to call twice."""
@@ -432,8 +436,11 @@ class DeskpetApp(QObject):
         if persona is not None:
             return persona.generation_sampling()
         s = self.settings
-        return Sampling(temperature=s.get("temperature"), top_p=s.get("top_p"),
-                        repetition_penalty=s.get("repetition_penalty"))
+        return Sampling(
+            temperature=s.get("temperature"),
+            top_p=s.get("top_p"),
+            repetition_penalty=s.get("repetition_penalty"),
+        )
 
     def _on_token(self, request_id: int, _conversation, event) -> None:
         if self._closed or request_id != self._request:
@@ -458,8 +465,7 @@ class DeskpetApp(QObject):
         # restart restores the conversation the model had.
         if event.conversation and (event.text or event.reasoning):
             try:
-                self.history.add_turn(event.conversation, question, event.text,
-                                      event.reasoning)
+                self.history.add_turn(event.conversation, question, event.text, event.reasoning)
             except Exception as exc:  # the chat goes on even if the disk does not
                 log.warning("could not save the conversation: %s", exc)
                 return
@@ -545,10 +551,13 @@ class DeskpetApp(QObject):
         """Show onboarding (again, or for the first time); a download deskpet quit in the
         middle of goes on by itself at the first launch (unless `resume` is False)."""
         if self.first_run is None:
-            first_run = FirstRun(endpoint=self.settings.get("hub_endpoint") or None,
-                                 pet_name=self._persona_name(self.persona),
-                                 checker=self.worker.check, platform=self._platform,
-                                 parent=self)
+            first_run = FirstRun(
+                endpoint=self.settings.get("hub_endpoint") or None,
+                pet_name=self._persona_name(self.persona),
+                checker=self.worker.check,
+                platform=self._platform,
+                parent=self,
+            )
             first_run.on_load.connect(self.load_model)
             first_run.on_ready.connect(lambda source: self._save_setting("model", source))
             first_run.on_done.connect(self._on_onboarding_done)
@@ -568,8 +577,9 @@ class DeskpetApp(QObject):
             first_run.window.deleteLater()
             first_run.deleteLater()
         persona = self._persona()
-        greeting = (persona.greeting.get("en") if persona is not None else "") or \
-            "Hello! I'm awake. Double-click me to chat."
+        greeting = (
+            persona.greeting.get("en") if persona is not None else ""
+        ) or "Hello! I'm awake. Double-click me to chat."
         self.bubble.set_title(self._persona_name(self.persona))
         self.bubble.show_narration(greeting, self._pet_rect(), self._screen_rect())
         self.on_greeted.emit(greeting)
@@ -632,15 +642,17 @@ class DeskpetApp(QObject):
         self._save_setting("persona", persona)
         target = self._persona(persona)
         if target is not None and target.greeting.get("en"):
-            self.bubble.show_narration(target.greeting.get("en"), self._pet_rect(),
-                                       self._screen_rect())
+            self.bubble.show_narration(
+                target.greeting.get("en"), self._pet_rect(), self._screen_rect()
+            )
         self.on_persona_changed.emit(persona)
 
     def show_settings(self) -> SettingsWindow:
         """Show the settings window (made on first use), in front."""
         if self.settings_window is None:
-            window = SettingsWindow(self.settings, platform=self._platform,
-                                    choices={"persona": self._persona_list})
+            window = SettingsWindow(
+                self.settings, platform=self._platform, choices={"persona": self._persona_list}
+            )
             window.on_setting_changed.connect(self._on_setting_changed)
             window.on_open_settings_file.connect(self.open_settings)
             window.on_rerun_onboarding.connect(self.rerun_onboarding)
@@ -696,8 +708,9 @@ class DeskpetApp(QObject):
         from deskpet.bridge import installers
 
         try:
-            report = installers.install(agent) if action == "install" else \
-                installers.uninstall(agent)
+            report = (
+                installers.install(agent) if action == "install" else installers.uninstall(agent)
+            )
             text = "\n".join(report.lines)
         except Exception as exc:
             text = friendly_error(str(exc))
@@ -717,7 +730,10 @@ class DeskpetApp(QObject):
         # A new bell or a finished turn of the session in charge shows again even when the
         # mood looks the same (a second permission request, a second finished turn).
         renewed = mood.session == folded.session and folded.kind in (
-            ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER, ev.TURN_COMPLETE)
+            ev.PERMISSION_REQUEST,
+            ev.WAITING_FOR_OWNER,
+            ev.TURN_COMPLETE,
+        )
         self._show_mood(mood, renewed)
         if folded.kind in (ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER):
             self._ring(folded)

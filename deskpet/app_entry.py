@@ -53,15 +53,19 @@ def launch(args):
     except PetAlreadyRunning:
         # One pet per user: the first one keeps its socket, its model and its windows.
         app.shutdown()
-        raise LaunchError("deskpet is already running (look for its icon in the menu bar).")\
-            from None
+        raise LaunchError(
+            "deskpet is already running (look for its icon in the menu bar)."
+        ) from None
     return app
 
 
 def run_app(args) -> int:
     if not has_display():
-        print("deskpet: no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); "
-              "try `deskpet chat` to chat in the terminal.", file=sys.stderr)
+        print(
+            "deskpet: no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); "
+            "try `deskpet chat` to chat in the terminal.",
+            file=sys.stderr,
+        )
         return 1
 
     from PySide6.QtCore import QTimer

@@ -17,9 +17,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help="use the small built-in demo model")
     parser.add_argument("--model", help="a model folder (MLX or Hugging Face) or a .gguf file")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check the model, generation and rendering (no display needed), "
-                             "one line per check; exit 1 naming a failed check")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check the model, generation and rendering (no display needed), "
+        "one line per check; exit 1 naming a failed check",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="chat with the model in the terminal")
@@ -29,8 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--max-tokens", type=int, default=512)
     chat.add_argument("--temperature", type=float, default=None)
     chat.add_argument("--seed", type=int, default=None)
-    chat.add_argument("--fp16", action="store_true",
-                      help="recast bf16 weights to fp16 (faster on M1/M2, which emulate bf16)")
+    chat.add_argument(
+        "--fp16",
+        action="store_true",
+        help="recast bf16 weights to fp16 (faster on M1/M2, which emulate bf16)",
+    )
     chat.set_defaults(run=_run_chat)
 
     model = sub.add_parser("model", help="inspect and convert models")

@@ -105,7 +105,9 @@ def backup_path(path: Path | str, suffix: str = BACKUP_SUFFIX) -> Path:
     return path.with_name(path.name + suffix)
 
 
-def backup_once(path: Path | str, suffix: str = BACKUP_SUFFIX, refresh: bool = False) -> Path | None:
+def backup_once(
+    path: Path | str, suffix: str = BACKUP_SUFFIX, refresh: bool = False
+) -> Path | None:
     """Copy `path` to `<path><suffix>` unless that backup exists (or `refresh` says the old
     backup is stale). Returns the backup path, or None when there is nothing to back up."""
     path = Path(path)

@@ -59,8 +59,11 @@ def run_self_test(model: str | None = None) -> int:
     """Run every check; 0 when all pass, else 1 (the failing checks are named)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     frozen = getattr(sys, "_MEIPASS", None)
-    print(f"deskpet self-test: Python {sys.version.split()[0]} on {sys.platform}"
-          + (f", frozen at {frozen}" if frozen else ""), flush=True)
+    print(
+        f"deskpet self-test: Python {sys.version.split()[0]} on {sys.platform}"
+        + (f", frozen at {frozen}" if frozen else ""),
+        flush=True,
+    )
     run = _Run()
     run.check("mlx", _check_mlx)
     run.check("personas", _check_personas)
@@ -107,8 +110,11 @@ def _check_model(run: _Run, model: str | None) -> str:
 
         path = ensure_demo_model(lambda msg: print(f"      {msg}", flush=True))
     run.values["model path"] = path
-    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() \
+    size = (
+        sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        if path.is_dir()
         else path.stat().st_size
+    )
     return f"{path} ({size / 1e6:.0f} MB)"
 
 
@@ -144,8 +150,9 @@ def _check_generate(run: _Run) -> str:
             raise CheckFailed(f"no text generated (finish reason {event.reason})")
         stats = event.stats or {}
         speed = stats.get("generation_tps") or stats.get("gen_tps")
-        return (f"{tokens} tokens {event.text.strip()!r}"
-                + (f", {speed:.1f} tok/s" if isinstance(speed, int | float) else ""))
+        return f"{tokens} tokens {event.text.strip()!r}" + (
+            f", {speed:.1f} tok/s" if isinstance(speed, int | float) else ""
+        )
     finally:
         worker.cancel()
         worker.shutdown(timeout=10.0)
@@ -180,8 +187,10 @@ def _check_render() -> str:
     window_opaque = _opaque_fraction(image.convertToFormat(QImage.Format.Format_ARGB32))
     if window_opaque < 0.02:
         raise CheckFailed(f"the pet window painted {window_opaque:.1%} opaque pixels")
-    return (f"theme {theme.id} from {assets_dir()}, {QApplication.platformName()} platform, "
-            f"{window_opaque:.0%} of the pet window opaque")
+    return (
+        f"theme {theme.id} from {assets_dir()}, {QApplication.platformName()} platform, "
+        f"{window_opaque:.0%} of the pet window opaque"
+    )
 
 
 def _check_windows() -> str:

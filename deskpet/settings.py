@@ -216,8 +216,9 @@ def in_quiet_hours(schedule: str, now: datetime) -> bool:
     midnight). "" or a malformed schedule means no quiet hours."""
     if not re.fullmatch(DND_SCHEDULE_PATTERN, schedule) or not schedule:
         return False
-    start, end = (int(h) * 60 + int(m) for h, m in
-                  (part.split(":") for part in schedule.split("-")))
+    start, end = (
+        int(h) * 60 + int(m) for h, m in (part.split(":") for part in schedule.split("-"))
+    )
     minute = now.hour * 60 + now.minute
     if start <= end:
         return start <= minute < end
@@ -367,8 +368,11 @@ class Settings:
             lines = [_HEADER.rstrip("\n")]
             for setting in SETTINGS:
                 if setting.visible:
-                    default = yaml.safe_dump({setting.key: setting.default},
-                                             default_flow_style=True).strip().strip("{}")
+                    default = (
+                        yaml.safe_dump({setting.key: setting.default}, default_flow_style=True)
+                        .strip()
+                        .strip("{}")
+                    )
                     lines.append(f"# {default}    # {setting.help}")
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(self.path, ("\n".join(lines) + "\n").encode("utf-8"))

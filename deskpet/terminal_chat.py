@@ -68,15 +68,23 @@ def run_terminal_chat(args, model_source: str) -> int:
                         system = rest.strip() or None
                     worker.submit(ResetConversation(CONVERSATION, system))
                     _wait(worker, (ConversationReset, Failed))
-                    print("New conversation." if command == "/reset" else "System prompt set.",
-                          file=sys.stderr)
+                    print(
+                        "New conversation." if command == "/reset" else "System prompt set.",
+                        file=sys.stderr,
+                    )
                 elif command in ("/quit", "/exit"):
                     break
                 else:
                     print(HELP, file=sys.stderr)
                 continue
-            request = worker.chat(CONVERSATION, text, think=think, sampling=sampling,
-                                  max_tokens=args.max_tokens, system_prompt=system)
+            request = worker.chat(
+                CONVERSATION,
+                text,
+                think=think,
+                sampling=sampling,
+                max_tokens=args.max_tokens,
+                system_prompt=system,
+            )
             _stream_answer(worker, request, screen)
         return 0
     finally:

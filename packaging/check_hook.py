@@ -35,12 +35,18 @@ ROUNDS = 3
 MEDIAN_LIMIT = 0.5
 
 
-def run(hook: Path, home: str, agent: str,
-        fixture: str) -> tuple[subprocess.CompletedProcess, float]:
+def run(
+    hook: Path, home: str, agent: str, fixture: str
+) -> tuple[subprocess.CompletedProcess, float]:
     env = dict(os.environ, HOME=home, DESKPET_HOME=home)
     start = time.perf_counter()
-    proc = subprocess.run([str(hook), "--agent", agent], input=(FIXTURES / fixture).read_bytes(),
-                          capture_output=True, env=env, timeout=10)
+    proc = subprocess.run(
+        [str(hook), "--agent", agent],
+        input=(FIXTURES / fixture).read_bytes(),
+        capture_output=True,
+        env=env,
+        timeout=10,
+    )
     return proc, time.perf_counter() - start
 
 
@@ -63,8 +69,10 @@ def main(argv: list[str]) -> int:
                 out = proc.stdout.decode(errors="replace")
                 err = proc.stderr.decode(errors="replace")
                 if proc.returncode != 0 or out != expected or err:
-                    failures.append(f"{agent} {fixture}: exit {proc.returncode}, "
-                                    f"stdout {out!r} (want {expected!r}), stderr {err[-500:]!r}")
+                    failures.append(
+                        f"{agent} {fixture}: exit {proc.returncode}, "
+                        f"stdout {out!r} (want {expected!r}), stderr {err[-500:]!r}"
+                    )
 
         # With a pet listening: the event must arrive as one summary line.
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -81,16 +89,20 @@ def main(argv: list[str]) -> int:
             line = {"error": repr(exc)}
         finally:
             listener.close()
-        want = {"agent": "claude",
-                "event": json.loads((FIXTURES / fixture).read_text())["hook_event_name"]}
+        want = {
+            "agent": "claude",
+            "event": json.loads((FIXTURES / fixture).read_text())["hook_event_name"],
+        }
         delivered = proc.returncode == 0 and {k: line.get(k) for k in want} == want
         if not delivered:
             failures.append(f"listener got {line!r}, want {want!r} (exit {proc.returncode})")
 
     median = statistics.median(times)
-    print(f"deskpet-hook: {len(times)} runs without a pet, first {times[0]:.3f} s, "
-          f"median {median:.3f} s, slowest {max(times):.3f} s; "
-          f"{'one event delivered to' if delivered else 'nothing reached'} a listener")
+    print(
+        f"deskpet-hook: {len(times)} runs without a pet, first {times[0]:.3f} s, "
+        f"median {median:.3f} s, slowest {max(times):.3f} s; "
+        f"{'one event delivered to' if delivered else 'nothing reached'} a listener"
+    )
     if median > MEDIAN_LIMIT:
         failures.append(f"median run {median:.3f} s is over {MEDIAN_LIMIT} s")
     for failure in failures:

@@ -25,8 +25,12 @@ def _away_from_the_owners_files(tmp_path_factory):
     their own move them again). Only the cache above stays real, for the shared demo model."""
     base = tmp_path_factory.mktemp("owner")
     mp = pytest.MonkeyPatch()
-    for name, sub in (("HOME", "home"), ("DESKPET_HOME", "data"),
-                      ("XDG_DATA_HOME", "home/.local/share"), ("XDG_CONFIG_HOME", "home/.config")):
+    for name, sub in (
+        ("HOME", "home"),
+        ("DESKPET_HOME", "data"),
+        ("XDG_DATA_HOME", "home/.local/share"),
+        ("XDG_CONFIG_HOME", "home/.config"),
+    ):
         (base / sub).mkdir(parents=True, exist_ok=True)
         mp.setenv(name, str(base / sub))
     for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "HF_ENDPOINT"):
@@ -53,7 +57,7 @@ def demo_lm(demo_gguf):
 @pytest.fixture(scope="session")
 def tiny_repo(tmp_path_factory, demo_lm):
     """The files of a tiny MiniCPM-shaped model in the official MLX build's layout."""
-    from fake_hub import tiny_repo_files
+    from helpers.fake_hub import tiny_repo_files
 
     return tiny_repo_files(tmp_path_factory.mktemp("tiny-repo"), demo_lm.tokenizer)
 
@@ -61,7 +65,7 @@ def tiny_repo(tmp_path_factory, demo_lm):
 @pytest.fixture
 def hub(tiny_repo):
     """A hub on loopback serving `tiny_repo` (tests/fake_hub.py)."""
-    from fake_hub import FakeHub
+    from helpers.fake_hub import FakeHub
 
     server = FakeHub(tiny_repo)
     yield server

@@ -26,8 +26,15 @@ TINY = {
     "rms_norm_eps": 1e-6,
     "tie_word_embeddings": False,
 }
-PLAN = bench.Plan(decode_tokens=8, long_prompt=64, history=48, prefill_chunk=16, rounds=2,
-                  chat_prompt=16, follow_up=8)
+PLAN = bench.Plan(
+    decode_tokens=8,
+    long_prompt=64,
+    history=48,
+    prefill_chunk=16,
+    rounds=2,
+    chat_prompt=16,
+    follow_up=8,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +49,9 @@ def result(tiny_model):
 
 
 def test_random_model_is_4bit_g64(tiny_model):
-    quantized = [m for m in tiny_model.modules() if isinstance(m, nn.QuantizedLinear | nn.QuantizedEmbedding)]
+    quantized = [
+        m for m in tiny_model.modules() if isinstance(m, nn.QuantizedLinear | nn.QuantizedEmbedding)
+    ]
     # 7 linears per block, the embedding and the untied lm_head.
     assert len(quantized) == 2 * 7 + 2
     assert {(m.bits, m.group_size) for m in quantized} == {(4, 64)}
@@ -95,9 +104,21 @@ def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "deskpet.cli", "bench", "--ui", "--seconds", "1.5", "--json",
-         "--model", str(demo_gguf)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "deskpet.cli",
+            "bench",
+            "--ui",
+            "--seconds",
+            "1.5",
+            "--json",
+            "--model",
+            str(demo_gguf),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -11,15 +11,30 @@ import pytest
 
 def deskpet(*args, stdin="", timeout=300):
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "deskpet.cli", *args], input=stdin, text=True,
-                          capture_output=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "deskpet.cli", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 @pytest.mark.slow
-def test_chat_demo_answers_piped_questions_and_exits_at_end_of_input(demo_gguf, tmp_path, monkeypatch):
+def test_chat_demo_answers_piped_questions_and_exits_at_end_of_input(
+    demo_gguf, tmp_path, monkeypatch
+):
     monkeypatch.setenv("DESKPET_HOME", str(tmp_path))
-    done = deskpet("chat", "--demo", "--seed", "0", "--max-tokens", "40",
-                   stdin="What is the capital of France?\n/reset\n/think\nWhat is 2+2?\n")
+    done = deskpet(
+        "chat",
+        "--demo",
+        "--seed",
+        "0",
+        "--max-tokens",
+        "40",
+        stdin="What is the capital of France?\n/reset\n/think\nWhat is 2+2?\n",
+    )
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert len(lines) == 2, done.stdout

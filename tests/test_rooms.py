@@ -1,4 +1,5 @@
-"""The rule that keeps the house livable: inference/, personas/, bridge/ and pet/ never import Qt."""
+"""The rule that keeps the house livable: inference/, personas/, bridge/ and pet/ never
+import Qt."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ print(",".join(bad))
 
 
 def test_core_rooms_import_neither_qt_nor_ui():
-    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""

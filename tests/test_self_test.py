@@ -9,8 +9,13 @@ import sys
 
 def self_test(*args, home):
     env = dict(os.environ, DESKPET_HOME=str(home), QT_QPA_PLATFORM="offscreen")
-    return subprocess.run([sys.executable, "-m", "deskpet.cli", "--self-test", *args],
-                          text=True, capture_output=True, timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "deskpet.cli", "--self-test", *args],
+        text=True,
+        capture_output=True,
+        timeout=600,
+        env=env,
+    )
 
 
 def test_self_test_passes_with_one_line_per_check(demo_gguf, tmp_path):

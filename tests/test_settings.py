@@ -274,7 +274,9 @@ def test_a_new_file_gets_the_umask_mode_without_touching_the_umask(home: Path) -
     os.chmod(settings_file(home), 0o600)
     settings.set("persona", "robot")
     settings.save()
-    assert stat.S_IMODE(settings_file(home).stat().st_mode) == 0o600  # an existing file's mode stays
+    assert (
+        stat.S_IMODE(settings_file(home).stat().st_mode) == 0o600
+    )  # an existing file's mode stays
 
 
 def test_failed_write_keeps_the_old_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

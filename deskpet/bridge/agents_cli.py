@@ -19,8 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Show, install or remove deskpet's hooks in your coding agents' settings. "
         "Your own hooks are kept; each file is backed up once before deskpet first changes it.",
     )
-    parser.add_argument("action", choices=("status", "install", "uninstall"), nargs="?",
-                        default="status")
+    parser.add_argument(
+        "action", choices=("status", "install", "uninstall"), nargs="?", default="status"
+    )
     parser.add_argument("agent", choices=(*installers.AGENTS, "all"), nargs="?", default="all")
     parser.set_defaults(run=run)
     return parser

@@ -91,7 +91,10 @@ def line_payload(record: dict, state: _File) -> dict | None:
             state.turn = str(body.get("turn_id") or state.turn)
             return {"hook_event_name": "UserPromptSubmit"}
         if sub == "task_complete":
-            return {"hook_event_name": "Stop", "last_assistant_message": body.get("last_agent_message")}
+            return {
+                "hook_event_name": "Stop",
+                "last_assistant_message": body.get("last_agent_message"),
+            }
         if sub == "turn_aborted":
             # The owner pressed Esc: the turn is over, not broken.
             return {"hook_event_name": "Stop", "reason": str(body.get("reason") or "aborted")}

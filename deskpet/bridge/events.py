@@ -31,14 +31,31 @@ COMPACTING = "compacting"
 SESSION_END = "session_end"
 
 KINDS = (
-    SESSION_START, PROMPT, TOOL_START, TOOL_END, TOOL_FAILED, PERMISSION_REQUEST,
-    WAITING_FOR_OWNER, AGENT_MESSAGE, TURN_COMPLETE, TURN_FAILED, SUBAGENT_START,
-    SUBAGENT_STOP, COMPACTING, SESSION_END,
+    SESSION_START,
+    PROMPT,
+    TOOL_START,
+    TOOL_END,
+    TOOL_FAILED,
+    PERMISSION_REQUEST,
+    WAITING_FOR_OWNER,
+    AGENT_MESSAGE,
+    TURN_COMPLETE,
+    TURN_FAILED,
+    SUBAGENT_START,
+    SUBAGENT_STOP,
+    COMPACTING,
+    SESSION_END,
 )
 
 # Tool categories, which the pet shows as working variants.
 SHELL, EDIT, READ, SEARCH, DELEGATE, WEB, OTHER = (
-    "shell", "edit", "read", "search", "delegate", "web", "other",
+    "shell",
+    "edit",
+    "read",
+    "search",
+    "delegate",
+    "web",
+    "other",
 )
 
 _TOOL_CATEGORIES = {
@@ -46,8 +63,7 @@ _TOOL_CATEGORIES = {
     "container.exec unified_exec write_stdin",
     EDIT: "edit write multiedit notebookedit apply_patch write_file replace edit_file "
     "search_replace create_file delete_file str_replace_editor",
-    READ: "read read_file notebookread view_image read_many_files ls list_dir "
-    "list_directory",
+    READ: "read read_file notebookread view_image read_many_files ls list_dir list_directory",
     SEARCH: "grep glob search codebase_search grep_search file_search search_file_content "
     "glob_file_search toolsearch semantic_search",
     DELEGATE: "task agent spawn_agent subagent",

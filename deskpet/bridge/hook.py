@@ -208,8 +208,17 @@ def salvage(data: bytes) -> dict:
     """
     text = data.decode("utf-8", "replace")
     found = {}
-    for key in ("hook_event_name", "session_id", "conversation_id", "cwd", "tool_name",
-                "tool_use_id", "turn_id", "generation_id", "cursor_version"):
+    for key in (
+        "hook_event_name",
+        "session_id",
+        "conversation_id",
+        "cwd",
+        "tool_name",
+        "tool_use_id",
+        "turn_id",
+        "generation_id",
+        "cursor_version",
+    ):
         match = re.search(rf'"{key}"\s*:\s*"((?:[^"\\]|\\.){{0,300}})"', text)
         if match:
             try:

@@ -7,7 +7,8 @@ uninstall leaves the content as it was before, the backup's exact bytes are put 
 file is byte-identical to the owner's original, and a file deskpet created is removed again.
 
 Files:
-    Claude Code  ~/.claude/settings.json   {"hooks": {"Event": [{"hooks": [{"type": "command", ...}]}]}}
+    Claude Code  ~/.claude/settings.json   {"hooks": {"Event": [{"hooks": [{"type": "command",
+                                                                        ...}]}]}}
     Codex        ~/.codex/hooks.json        same shape as Claude's
                  ~/.codex/config.toml       `notify = [...]`, only when the owner has none
     Cursor       ~/.cursor/hooks.json       {"version": 1, "hooks": {"event": [{"command": ...}]}}
@@ -40,17 +41,40 @@ AGENTS = ("claude", "codex", "cursor")
 HOOK_TIMEOUT = 10  # seconds; the shim needs well under one
 
 CLAUDE_EVENTS = (
-    "SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolUseFailure",
-    "PermissionRequest", "Notification", "Stop", "StopFailure", "SubagentStart",
-    "SubagentStop", "PreCompact", "SessionEnd",
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PermissionRequest",
+    "Notification",
+    "Stop",
+    "StopFailure",
+    "SubagentStart",
+    "SubagentStop",
+    "PreCompact",
+    "SessionEnd",
 )
 # Only the events every Codex with hooks knows; the rollout tailer covers the rest.
 CODEX_EVENTS = (
-    "SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse", "Stop",
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PermissionRequest",
+    "PostToolUse",
+    "Stop",
 )
 CURSOR_EVENTS = (
-    "sessionStart", "sessionEnd", "beforeSubmitPrompt", "preToolUse", "postToolUse",
-    "postToolUseFailure", "stop", "subagentStart", "subagentStop", "preCompact",
+    "sessionStart",
+    "sessionEnd",
+    "beforeSubmitPrompt",
+    "preToolUse",
+    "postToolUse",
+    "postToolUseFailure",
+    "stop",
+    "subagentStart",
+    "subagentStop",
+    "preCompact",
     "afterAgentResponse",
 )
 NEVER_REGISTER = ("WorktreeCreate",)
@@ -210,9 +234,7 @@ class _Shape:
     def state(self, path: Path, data: dict, command: str) -> str:
         hooks = _hooks_table(path, data, self.events, create=False) or {}
         want = self.entry(command)
-        found = [
-            e for event in self.events for e in hooks.get(event) or [] if _contains_ours(e)
-        ]
+        found = [e for event in self.events for e in hooks.get(event) or [] if _contains_ours(e)]
         if not found:
             return ABSENT
         complete = all(
@@ -276,7 +298,9 @@ class FileChanged(OSError):
     """The agent kept rewriting the file while deskpet merged into it; nothing was written."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(f"{path} changed while deskpet was updating it; changed nothing, try again")
+        super().__init__(
+            f"{path} changed while deskpet was updating it; changed nothing, try again"
+        )
         self.path = path
 
 
@@ -481,7 +505,9 @@ def status(agent: str) -> Report:
         except ParseRefused as exc:
             report.files[target.path] = "refused"
             report.ok = False
-            report.lines.append(f"{agent}: cannot read {name} ({exc.reason}); deskpet will not touch it")
+            report.lines.append(
+                f"{agent}: cannot read {name} ({exc.reason}); deskpet will not touch it"
+            )
             continue
         report.files[target.path] = state
         report.lines.append(f"{agent}: {_describe(target, state, name)}")
@@ -547,7 +573,7 @@ def uninstall(agent: str) -> Report:
 
 
 def expand(which: str) -> list[str]:
-    """"all" -> every agent; otherwise the one named."""
+    """ "all" -> every agent; otherwise the one named."""
     if which == "all":
         return list(AGENTS)
     if which not in AGENTS:

@@ -71,7 +71,7 @@ class NarrationRequest:
         # Small models like to echo the prompt's field label ("Claude: Created ...").
         for label in (agent_name(self.agent), "Agent", self.speaker):
             if sentence.lower().startswith(label.lower() + ":"):
-                sentence = sentence[len(label) + 1:].strip()
+                sentence = sentence[len(label) + 1 :].strip()
         return f"{self.speaker}: {sentence}" if sentence else ""
 
 

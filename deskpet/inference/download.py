@@ -51,7 +51,9 @@ CHUNK_SIZE = 1 << 20
 READ_TIMEOUT = 30.0  # seconds a stalled connection may stay silent before a retry
 PARTIAL_SUFFIX = ".partial"
 INCOMPLETE_SUFFIX = ".incomplete"
-ALTERNATIVES = "use a local MLX folder or .gguf file with --model PATH, or the demo model with --demo"
+ALTERNATIVES = (
+    "use a local MLX folder or .gguf file with --model PATH, or the demo model with --demo"
+)
 
 Progress = Callable[[int, int], None]  # (done_bytes, total_bytes), total fixed for a download
 
@@ -154,7 +156,9 @@ def resolve(
             if status in (401, 403, 404):
                 missing.append(repo)
                 continue
-            raise DownloadError(f"the hub at {hub_name(endpoint)} refused {repo} ({status})") from None
+            raise DownloadError(
+                f"the hub at {hub_name(endpoint)} refused {repo} ({status})"
+            ) from None
         except Exception as e:
             raise _unreachable(endpoint, e) from None
         if not info.sha:
@@ -224,8 +228,9 @@ def download(
     return final
 
 
-def local_copies(models_dir: Path | None = None,
-                 repos: Iterable[str] = DEFAULT_REPOS) -> tuple[Path | None, Path | None]:
+def local_copies(
+    models_dir: Path | None = None, repos: Iterable[str] = DEFAULT_REPOS
+) -> tuple[Path | None, Path | None]:
     """(finished, partial): the newest finished download of one of `repos` in the models folder
     and the newest unfinished one, each None when there is none. Lets onboarding use or resume
     a download without asking the hub first."""
@@ -275,11 +280,14 @@ def _remote_file(sibling) -> RemoteFile:
     lfs = sibling.lfs
     if lfs is not None:
         return RemoteFile(sibling.rfilename, lfs.size, sha256=lfs.sha256)
-    return RemoteFile(sibling.rfilename, sibling.size if sibling.size is not None else -1,
-                      blob_id=sibling.blob_id)
+    return RemoteFile(
+        sibling.rfilename, sibling.size if sibling.size is not None else -1, blob_id=sibling.blob_id
+    )
 
 
-def _fill_missing(f: RemoteFile, repo: str, sha: str, endpoint: str | None, timeout: float) -> RemoteFile:
+def _fill_missing(
+    f: RemoteFile, repo: str, sha: str, endpoint: str | None, timeout: float
+) -> RemoteFile:
     """Mirrors may list files without sizes or checksums: take them from the file's headers
     (ETag is the sha256 for LFS files and the git blob sha1 for the others)."""
     if f.size >= 0 and (f.sha256 or f.blob_id):
@@ -287,8 +295,9 @@ def _fill_missing(f: RemoteFile, repo: str, sha: str, endpoint: str | None, time
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
     try:
-        meta = get_hf_file_metadata(hf_hub_url(repo, f.name, revision=sha, endpoint=endpoint),
-                                    timeout=timeout)
+        meta = get_hf_file_metadata(
+            hf_hub_url(repo, f.name, revision=sha, endpoint=endpoint), timeout=timeout
+        )
     except Exception as e:
         raise _unreachable(endpoint, e) from None
     etag = (meta.etag or "").lower()
@@ -302,8 +311,16 @@ def _fill_missing(f: RemoteFile, repo: str, sha: str, endpoint: str | None, time
     return RemoteFile(f.name, size, blob_id=etag if len(etag) == 40 else None)
 
 
-def _fetch(plan, f: RemoteFile, target: Path, done: int, total: int, report: Progress,
-           cancel: threading.Event | None, retries: int) -> int:
+def _fetch(
+    plan,
+    f: RemoteFile,
+    target: Path,
+    done: int,
+    total: int,
+    report: Progress,
+    cancel: threading.Event | None,
+    retries: int,
+) -> int:
     """Stream one file into target.incomplete (resuming it), verify it, move it to target."""
     from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import get_session, hf_raise_for_status
@@ -321,8 +338,9 @@ def _fetch(plan, f: RemoteFile, target: Path, done: int, total: int, report: Pro
         if 0 < have:
             headers["Range"] = f"bytes={have}-"
         try:
-            with get_session().stream("GET", url, headers=headers,
-                                     timeout=READ_TIMEOUT) as response:
+            with get_session().stream(
+                "GET", url, headers=headers, timeout=READ_TIMEOUT
+            ) as response:
                 if have and response.status_code == 416 and have == f.size:
                     break  # everything is already here
                 hf_raise_for_status(response)

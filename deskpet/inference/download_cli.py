@@ -13,10 +13,18 @@ def add_download_parser(model_subparsers) -> None:
     p = model_subparsers.add_parser(
         "download", help="download a model from the hub (default: MiniCPM5-1B, 4-bit MLX)"
     )
-    p.add_argument("repo", nargs="?", default=None,
-                   help="a hub repo (default: openbmb/MiniCPM5-1B-MLX, or its -4bit spelling)")
-    p.add_argument("--revision", help="a branch, tag or commit (default: main, pinned to its commit)")
-    p.add_argument("--endpoint", help="a hub mirror (default: the hub_endpoint setting, then HF_ENDPOINT)")
+    p.add_argument(
+        "repo",
+        nargs="?",
+        default=None,
+        help="a hub repo (default: openbmb/MiniCPM5-1B-MLX, or its -4bit spelling)",
+    )
+    p.add_argument(
+        "--revision", help="a branch, tag or commit (default: main, pinned to its commit)"
+    )
+    p.add_argument(
+        "--endpoint", help="a hub mirror (default: the hub_endpoint setting, then HF_ENDPOINT)"
+    )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before downloading")
     p.set_defaults(run=run_download)
 
@@ -39,10 +47,13 @@ def run_download(args: argparse.Namespace) -> int:
             print(f"Already downloaded: {final}")
             return 0
         need = check_disk_space(plan)
-        print(f"{plan.repo} @ {plan.revision[:8]}: {len(plan.files)} files, "
-              f"{format_bytes(plan.total_bytes)}"
-              + (f" ({format_bytes(need)} left to fetch)" if need < plan.total_bytes else "")
-              + f" -> {final}", file=sys.stderr)
+        print(
+            f"{plan.repo} @ {plan.revision[:8]}: {len(plan.files)} files, "
+            f"{format_bytes(plan.total_bytes)}"
+            + (f" ({format_bytes(need)} left to fetch)" if need < plan.total_bytes else "")
+            + f" -> {final}",
+            file=sys.stderr,
+        )
         if not args.yes and not _confirm("Download it?"):
             print("Not downloaded.", file=sys.stderr)
             return 1
@@ -107,8 +118,10 @@ class ProgressBar:
         frac = done / total if total else 1.0
         filled = int(self.width * frac)
         speed = (done - self._first) / max(now - self._start, 1e-6)
-        line = (f"\r[{'#' * filled}{'.' * (self.width - filled)}] {frac:6.1%} "
-                f"{format_bytes(done)} / {format_bytes(total)}  {format_bytes(int(speed))}/s ")
+        line = (
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {frac:6.1%} "
+            f"{format_bytes(done)} / {format_bytes(total)}  {format_bytes(int(speed))}/s "
+        )
         with self._lock:
             self.stream.write(line)
             self.stream.flush()

@@ -104,7 +104,9 @@ def generate(
         temp=sampling.temperature, top_p=sampling.top_p, min_p=sampling.min_p, top_k=sampling.top_k
     )
     processors = make_logits_processors(
-        repetition_penalty=sampling.repetition_penalty if sampling.repetition_penalty != 1.0 else None
+        repetition_penalty=sampling.repetition_penalty
+        if sampling.repetition_penalty != 1.0
+        else None
     ) + list(logits_processors)
     stop = set(stop_ids)
     think_start, think_end = think_ids

@@ -39,9 +39,9 @@ def model_info(source: str | Path) -> dict[str, str]:
         "vocabulary": f"{args.vocab_size:,}",
         "context": f"{args.max_position_embeddings:,} tokens, rope theta {args.rope_theta:g}",
         "lm_head": "tied to the embedding" if args.tie_word_embeddings else "separate",
-        "quantization": ckpt.config.get("quantization") and lm.quantization or (
-            f"{lm.quantization} (on load)" if ckpt.format == "safetensors" else lm.quantization
-        ),
+        "quantization": ckpt.config.get("quantization")
+        and lm.quantization
+        or (f"{lm.quantization} (on load)" if ckpt.format == "safetensors" else lm.quantization),
         "parameters": f"{lm.model.parameter_count():,}",
         "size on disk": f"{disk_size(ckpt.source) / 1e6:,.1f} MB",
         "bos": name(tok.bos_token_id),

@@ -130,7 +130,9 @@ def build(
     if not any(isinstance(m, nn.QuantizedLinear) for m in model.modules()) and bits:
         # Unquantized checkpoint: quantize on load (from the compute dtype, so scales are as
         # precise as they will be used) so it fits and runs like the MLX build.
-        nn.quantize(model, group_size=group_size, bits=bits, class_predicate=_quantizable(group_size))
+        nn.quantize(
+            model, group_size=group_size, bits=bits, class_predicate=_quantizable(group_size)
+        )
     mx.eval(model.parameters())
     eos = list(dict.fromkeys(args.eos_token_id + sorted(ckpt.tokenizer.eos_token_ids)))
     return LoadedModel(
@@ -200,7 +202,9 @@ def _check_shapes(model: Model, weights: dict[str, mx.array], name: str) -> None
     expected = dict(tree_flatten(model.parameters()))
     for key, value in sorted(weights.items()):
         if key not in expected:
-            raise ModelLoadError(f"{name}: unexpected tensor {key} (is the config right for these weights?)")
+            raise ModelLoadError(
+                f"{name}: unexpected tensor {key} (is the config right for these weights?)"
+            )
         if tuple(value.shape) != tuple(expected[key].shape):
             raise ModelLoadError(
                 f"{name}: tensor {key} has shape {tuple(value.shape)} but the config expects "
@@ -259,7 +263,9 @@ def _load_tokenizer_dir(path: Path, config: dict[str, Any]):
     from mlx_lm.tokenizer_utils import load as load_tokenizer
 
     if not any((path / f).exists() for f in ("tokenizer.json", "tokenizer.model")):
-        raise ModelLoadError(f"{path} has no tokenizer (expected tokenizer.json or tokenizer.model)")
+        raise ModelLoadError(
+            f"{path} has no tokenizer (expected tokenizer.json or tokenizer.model)"
+        )
     eos = config.get("eos_token_id")
     try:
         return load_tokenizer(path, eos_token_ids=[eos] if isinstance(eos, int) else eos)
@@ -305,7 +311,9 @@ def _gguf_scalar(value):
 def _gguf_config(meta: dict[str, Any], weights: dict[str, mx.array]) -> dict[str, Any]:
     arch = meta.get("general.architecture")
     if arch != "llama":
-        raise UnsupportedModelError(f"this GGUF is a {arch} model; deskpet runs Llama-architecture models")
+        raise UnsupportedModelError(
+            f"this GGUF is a {arch} model; deskpet runs Llama-architecture models"
+        )
 
     def get(key, default=None):
         return _gguf_scalar(meta.get(f"llama.{key}", default))
@@ -313,7 +321,11 @@ def _gguf_config(meta: dict[str, Any], weights: dict[str, mx.array]) -> dict[str
     hidden = get("embedding_length")
     heads = get("attention.head_count")
     tokens = meta.get("tokenizer.ggml.tokens") or []
-    eos = [_gguf_scalar(meta[k]) for k in ("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id") if k in meta]
+    eos = [
+        _gguf_scalar(meta[k])
+        for k in ("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id")
+        if k in meta
+    ]
     return {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
@@ -418,7 +430,9 @@ def _gguf_tokenizer(meta: dict[str, Any], config: dict[str, Any], path: Path):
         "tokenizer_type": meta.get("tokenizer.ggml.model"),
         "pre_tokenizer_type": meta.get("tokenizer.ggml.pre"),
         "tokens": tokens,
-        "token_type": _gguf_scalar(meta["tokenizer.ggml.token_type"]) if "tokenizer.ggml.token_type" in meta else None,
+        "token_type": _gguf_scalar(meta["tokenizer.ggml.token_type"])
+        if "tokenizer.ggml.token_type" in meta
+        else None,
     }
     if "tokenizer.ggml.merges" in meta:
         spec["merges"] = meta["tokenizer.ggml.merges"]
@@ -460,7 +474,9 @@ def save_mlx(ckpt: Checkpoint, destination: str | Path) -> Path:
     if dst.exists() and any(dst.iterdir()):
         raise ModelLoadError(f"{dst} already exists and is not empty")
     dst.mkdir(parents=True, exist_ok=True)
-    config = {k: v for k, v in ckpt.config.items() if k not in ("quantization", "quantization_config")}
+    config = {
+        k: v for k, v in ckpt.config.items() if k not in ("quantization", "quantization_config")
+    }
     quant = _quantization_config(loaded.model)
     if quant:
         config["quantization"] = quant

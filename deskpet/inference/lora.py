@@ -69,8 +69,13 @@ def projection_dims(args: ModelArgs) -> dict[str, tuple[int, int]]:
     kv = args.num_key_value_heads * args.head_dim
     h, ffn = args.hidden_size, args.intermediate_size
     return {
-        "q_proj": (h, attn), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (attn, h),
-        "gate_proj": (h, ffn), "up_proj": (h, ffn), "down_proj": (ffn, h),
+        "q_proj": (h, attn),
+        "k_proj": (h, kv),
+        "v_proj": (h, kv),
+        "o_proj": (attn, h),
+        "gate_proj": (h, ffn),
+        "up_proj": (h, ffn),
+        "down_proj": (ffn, h),
     }
 
 
@@ -163,7 +168,9 @@ def resolve_source(source: str | Path) -> Path:
 
             return Path(snapshot_download(text, allow_patterns=[PEFT_CONFIG, "*.safetensors"]))
         except Exception as e:
-            raise AdapterError(f"could not fetch the adapter {text} from Hugging Face ({e})") from None
+            raise AdapterError(
+                f"could not fetch the adapter {text} from Hugging Face ({e})"
+            ) from None
     raise AdapterError(f"adapter folder {path} does not exist")
 
 
@@ -189,9 +196,13 @@ def _peft_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
     where = config_file
     peft_type = str(config.get("peft_type", "LORA")).upper()
     if peft_type != "LORA":
-        raise AdapterError(f"{where}: peft_type {peft_type} is not supported (deskpet runs LORA adapters)")
+        raise AdapterError(
+            f"{where}: peft_type {peft_type} is not supported (deskpet runs LORA adapters)"
+        )
     if config.get("use_dora"):
-        raise AdapterError(f"{where}: use_dora true (DoRA) is not supported; train a plain LoRA adapter")
+        raise AdapterError(
+            f"{where}: use_dora true (DoRA) is not supported; train a plain LoRA adapter"
+        )
     for key, problem in (
         ("rank_pattern", "per-module ranks"),
         ("alpha_pattern", "per-module alphas"),
@@ -223,8 +234,17 @@ def _peft_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
                 "(re-save it with safe_serialization=True)"
             )
         raise AdapterError(f"{folder} has no {PEFT_WEIGHTS}")
-    return AdapterSpec(folder, "peft", rank, float(alpha), float(scale), targets, layers,
-                       config.get("base_model_name_or_path"), weights)
+    return AdapterSpec(
+        folder,
+        "peft",
+        rank,
+        float(alpha),
+        float(scale),
+        targets,
+        layers,
+        config.get("base_model_name_or_path"),
+        weights,
+    )
 
 
 def _peft_targets(where: Path, targets) -> list[str]:
@@ -233,9 +253,15 @@ def _peft_targets(where: Path, targets) -> list[str]:
     if isinstance(targets, str):
         # PEFT treats a string as a regular expression over full module names.
         pattern = re.compile(targets)
-        found = [p for p, block in PROJECTIONS.items() if pattern.fullmatch(f"model.layers.0.{block}.{p}")]
+        found = [
+            p
+            for p, block in PROJECTIONS.items()
+            if pattern.fullmatch(f"model.layers.0.{block}.{p}")
+        ]
         if not found:
-            raise AdapterError(f"{where}: target_modules {targets!r} matches no module deskpet's model has")
+            raise AdapterError(
+                f"{where}: target_modules {targets!r} matches no module deskpet's model has"
+            )
         return found
     if not isinstance(targets, list) or not targets:
         raise AdapterError(f"{where}: target_modules must be a non-empty list (got {targets!r})")
@@ -255,13 +281,17 @@ def _mlx_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
     where = config_file
     kind = config.get("fine_tune_type", "lora")
     if kind == "dora" or config.get("use_dora"):
-        raise AdapterError(f"{where}: fine_tune_type dora (DoRA) is not supported; train a plain LoRA adapter")
+        raise AdapterError(
+            f"{where}: fine_tune_type dora (DoRA) is not supported; train a plain LoRA adapter"
+        )
     if kind != "lora":
         raise AdapterError(f"{where}: fine_tune_type {kind} is not supported (only lora)")
     params = config.get("lora_parameters") or {}
     rank, scale = params.get("rank"), params.get("scale")
     if not isinstance(rank, int) or rank <= 0:
-        raise AdapterError(f"{where}: lora_parameters.rank must be a positive integer (got {rank!r})")
+        raise AdapterError(
+            f"{where}: lora_parameters.rank must be a positive integer (got {rank!r})"
+        )
     if not isinstance(scale, int | float) or isinstance(scale, bool):
         raise AdapterError(f"{where}: lora_parameters.scale must be a number (got {scale!r})")
     keys = params.get("keys")
@@ -272,8 +302,17 @@ def _mlx_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
     weights = folder / MLX_WEIGHTS
     if not weights.exists():
         raise AdapterError(f"{folder} has no {MLX_WEIGHTS}")
-    return AdapterSpec(folder, "mlx", rank, float(scale * rank), float(scale), targets, None,
-                       config.get("model"), weights)
+    return AdapterSpec(
+        folder,
+        "mlx",
+        rank,
+        float(scale * rank),
+        float(scale),
+        targets,
+        None,
+        config.get("model"),
+        weights,
+    )
 
 
 def read_adapter(
@@ -302,11 +341,13 @@ def read_adapter(
             raise AdapterError(f"{fname}: tensor {key} is not a LoRA weight of a Llama projection")
         layer, block, proj, half = int(m[1]), m[2], m[3], m[4].upper()
         if proj not in PROJECTIONS or PROJECTIONS[proj] != block:
-            raise AdapterError(f"{fname}: tensor {key} targets {block}.{proj}, which deskpet's model does not have")
+            raise AdapterError(
+                f"{fname}: tensor {key} targets {block}.{proj}, which deskpet's model does not have"
+            )
         if layer >= num_layers:
             raise AdapterError(
-                f"{fname}: tensor {key} is for layer {layer}, but the model has {num_layers} layers "
-                "(the adapter was made for another base model)"
+                f"{fname}: tensor {key} is for layer {layer}, but the model has {num_layers} "
+                "layers (the adapter was made for another base model)"
             )
         if spec.format == "mlx":
             value = value.T  # mlx-lm stores A as [in, r] and B as [r, out]
@@ -317,8 +358,8 @@ def read_adapter(
     if spec.format == "peft" and spec.layers is None and layers_seen != set(range(num_layers)):
         top = max(layers_seen) + 1
         raise AdapterError(
-            f"{fname}: the adapter covers {len(layers_seen)} layers (up to layer {top - 1}) but the "
-            f"model has {num_layers} (the adapter was made for another base model)"
+            f"{fname}: the adapter covers {len(layers_seen)} layers (up to layer {top - 1}) but "
+            f"the model has {num_layers} (the adapter was made for another base model)"
         )
     pairs = {}
     for path, parts in sorted(halves.items()):
@@ -414,8 +455,9 @@ class AdapterBank:
 
     def load(self, name: str, folder: str | Path) -> Adapter:
         """Read, check and keep an adapter (replacing one of the same name). Not activated."""
-        adapter = read_adapter(name, resolve_source(folder), self.dims(), len(self.model.layers),
-                               self._dtype())
+        adapter = read_adapter(
+            name, resolve_source(folder), self.dims(), len(self.model.layers), self._dtype()
+        )
         mx.eval([(p.lora_A, p.lora_B) for p in adapter.pairs.values()])
         return self.add(adapter)
 
@@ -429,8 +471,14 @@ class AdapterBank:
             self.switch(adapter.name)
         return adapter
 
-    def new(self, name: str, rank: int = 8, alpha: float = 16.0,
-            targets: list[str] | None = None, seed: int | None = None) -> Adapter:
+    def new(
+        self,
+        name: str,
+        rank: int = 8,
+        alpha: float = 16.0,
+        targets: list[str] | None = None,
+        seed: int | None = None,
+    ) -> Adapter:
         """A fresh trainable adapter as PEFT initializes one: A uniform(+-1/sqrt(in)), B zero,
         so it starts as the base exactly."""
         if seed is not None:

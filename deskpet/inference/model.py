@@ -52,7 +52,9 @@ class ModelArgs:
     def from_dict(cls, config: dict[str, Any]) -> ModelArgs:
         """Build from a HF config.json dict; unknown keys are ignored, non-Llama is refused."""
         archs = config.get("architectures") or []
-        if config.get("model_type", "llama") != "llama" or (archs and archs[0] not in LLAMA_ARCHITECTURES):
+        if config.get("model_type", "llama") != "llama" or (
+            archs and archs[0] not in LLAMA_ARCHITECTURES
+        ):
             name = archs[0] if archs else config.get("model_type")
             raise UnsupportedModelError(
                 f"this is a {name} model; deskpet runs Llama-architecture models (LlamaForCausalLM)"
@@ -63,7 +65,9 @@ class ModelArgs:
         if "rope_theta" not in config and "rope_theta" in rope_parameters:
             config["rope_theta"] = rope_parameters["rope_theta"]
         scaling = config.get("rope_scaling") or {}
-        rope_type = scaling.get("rope_type", scaling.get("type", "default")) if scaling else "default"
+        rope_type = (
+            scaling.get("rope_type", scaling.get("type", "default")) if scaling else "default"
+        )
         if rope_type not in (None, "default"):
             raise UnsupportedModelError(f"rope_scaling type {rope_type!r} is not supported")
         names = inspect.signature(cls).parameters
@@ -145,8 +149,12 @@ class Attention(nn.Module):
         # (B, heads, L, head_dim). Non-traditional (half-split) RoPE for every format: GGUF q/k
         # rows are un-permuted at load so this one convention holds.
         offset = cache.offset if cache is not None else 0
-        q = mx.fast.rope(q, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset)
-        k = mx.fast.rope(k, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset)
+        q = mx.fast.rope(
+            q, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset
+        )
+        k = mx.fast.rope(
+            k, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset
+        )
         if cache is not None:
             k, v = cache.update_and_fetch(k, v)
         # GQA natively: sdpa broadcasts the kv heads over the query heads.

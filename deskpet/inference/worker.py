@@ -430,8 +430,18 @@ class InferenceWorker:
         bank = self._bank
         resident = bank.adapters.get(req.name)
         if resident is not None and not req.reload and resident.source == str(req.path):
-            self._emit(AdapterLoaded(request_id, req.name, resident.source, resident.nbytes, 0.0,
-                                     resident.rank, resident.scale, cached=True))
+            self._emit(
+                AdapterLoaded(
+                    request_id,
+                    req.name,
+                    resident.source,
+                    resident.nbytes,
+                    0.0,
+                    resident.rank,
+                    resident.scale,
+                    cached=True,
+                )
+            )
             return
         started = time.perf_counter()
         try:
@@ -442,10 +452,20 @@ class InferenceWorker:
         adapter.source = str(req.path)
         # A reloaded adapter has a new key; drop caches of its old version.
         self._prefixes = OrderedDict(
-            (k, v) for k, v in self._prefixes.items() if not _same_adapter(k[0], req.name))
+            (k, v) for k, v in self._prefixes.items() if not _same_adapter(k[0], req.name)
+        )
         ms = (time.perf_counter() - started) * 1000
-        self._emit(AdapterLoaded(request_id, req.name, adapter.source, adapter.nbytes, ms,
-                                 adapter.rank, adapter.scale))
+        self._emit(
+            AdapterLoaded(
+                request_id,
+                req.name,
+                adapter.source,
+                adapter.nbytes,
+                ms,
+                adapter.rank,
+                adapter.scale,
+            )
+        )
 
     def _switch_adapter(self, request_id: int, req: SwitchAdapter) -> None:
         self._require_model()
@@ -591,8 +611,19 @@ class InferenceWorker:
             reason = "preempted"
         self._emit(Finished(request_id, None, reason, text.strip(), reasoning, stats))
 
-    def _stream(self, request_id, conv_id, cache, history, prompt, *, sampling, max_tokens,
-                start_in_reasoning, cancelled):
+    def _stream(
+        self,
+        request_id,
+        conv_id,
+        cache,
+        history,
+        prompt,
+        *,
+        sampling,
+        max_tokens,
+        start_in_reasoning,
+        cancelled,
+    ):
         lm, template = self._lm, self._template
         tokens: list[int] = []
         parts = {"answer": [], "reasoning": []}
@@ -633,10 +664,15 @@ class InferenceWorker:
         try:
             cache = make_cache(self._lm.model)
             # A short prefill and a few decode steps compile kernels and size the buffers.
-            for _ in generate(self._lm.model, self._lm.tokenizer, cache, [0] * 8,
-                              sampling=Sampling.greedy(), max_tokens=3,
-                              should_cancel=lambda: self._chat_waiting()
-                              or self._is_cancelled(request_id)):
+            for _ in generate(
+                self._lm.model,
+                self._lm.tokenizer,
+                cache,
+                [0] * 8,
+                sampling=Sampling.greedy(),
+                max_tokens=3,
+                should_cancel=lambda: self._chat_waiting() or self._is_cancelled(request_id),
+            ):
                 pass
         except Exception:  # only an optimisation: the first answer pays instead
             traceback.print_exc()
@@ -644,7 +680,7 @@ class InferenceWorker:
 
 
 def check_model(source: str | Path) -> str:
-    """"" when deskpet can read the model at `source`, else the loader's reason."""
+    """ "" when deskpet can read the model at `source`, else the loader's reason."""
     try:
         read_checkpoint(source)
     except ModelLoadError as exc:

@@ -3,5 +3,11 @@
 from .manager import PersonaManager, SwitchPlan, UnknownPersonaError
 from .persona import Persona, PersonaError, load_persona
 
-__all__ = ["Persona", "PersonaError", "PersonaManager", "SwitchPlan", "UnknownPersonaError",
-           "load_persona"]
+__all__ = [
+    "Persona",
+    "PersonaError",
+    "PersonaManager",
+    "SwitchPlan",
+    "UnknownPersonaError",
+    "load_persona",
+]

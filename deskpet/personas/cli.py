@@ -33,8 +33,12 @@ def register(sub) -> None:
     train.add_argument("--steps", type=int, default=100)
     train.add_argument("--rank", type=int, default=8)
     train.add_argument("--alpha", type=float, default=16.0)
-    train.add_argument("--layers", type=int, default=None,
-                       help="adapt only the top N layers (default: all, as OpenBMB's adapters)")
+    train.add_argument(
+        "--layers",
+        type=int,
+        default=None,
+        help="adapt only the top N layers (default: all, as OpenBMB's adapters)",
+    )
     train.add_argument("--lr", type=float, default=1e-4, help="learning rate (Adam)")
     train.add_argument("--batch", type=int, default=4)
     train.add_argument("--seed", type=int, default=0)
@@ -65,8 +69,10 @@ def _run_list(args) -> int:
     for p in manager.list():
         origin = "shipped" if p.shipped else "yours"
         adapter = "adapter" if p.adapter else "prompt only"
-        print(f"{p.id:<10} {p.name.en} / {p.name.zh}  [{origin}, {adapter}, theme {p.theme}]  "
-              f"{p.description.en}")
+        print(
+            f"{p.id:<10} {p.name.en} / {p.name.zh}  [{origin}, {adapter}, theme {p.theme}]  "
+            f"{p.description.en}"
+        )
     return 0
 
 
@@ -89,12 +95,14 @@ def _run_show(args) -> int:
         "theme": p.theme,
         "greeting": p.greeting.get(args.lang),
         "sampling": f"temperature {s.temperature}, top_p {s.top_p}, "
-                    f"repetition_penalty {s.repetition_penalty}",
+        f"repetition_penalty {s.repetition_penalty}",
         "thinking": "allowed" if p.thinking else "off",
         "narration": p.narration,
         "adapter": p.adapter or "none (prompt only)",
-        "training data": ", ".join(str(f.name) for f in (p.train_file(), p.train_file("valid"))
-                                   if f.exists()) or "none",
+        "training data": ", ".join(
+            str(f.name) for f in (p.train_file(), p.train_file("valid")) if f.exists()
+        )
+        or "none",
         "system prompt": p.system_prompt,
     }
     for key, value in rows.items():
@@ -131,15 +139,19 @@ def _run_import(args) -> int:
         except (AdapterError, ModelLoadError) as e:
             print(f"deskpet: not imported: {e}", file=sys.stderr)
             return 1
-        print(f"Adapter fits {name}: r={adapter.rank}, alpha={adapter.alpha:g}, "
-              f"{len(adapter.pairs)} projections, {adapter.nbytes / 1e6:.1f} MB")
+        print(
+            f"Adapter fits {name}: r={adapter.rank}, alpha={adapter.alpha:g}, "
+            f"{len(adapter.pairs)} projections, {adapter.nbytes / 1e6:.1f} MB"
+        )
     elif persona.adapter:
         print(f"Adapter {persona.adapter} will be fetched from Hugging Face on first use")
     target = owner_dir() / persona.id
     if target.exists():
         if not args.replace:
-            print(f"deskpet: you already have a persona {persona.id!r} ({target}); "
-                  "use --replace", file=sys.stderr)
+            print(
+                f"deskpet: you already have a persona {persona.id!r} ({target}); use --replace",
+                file=sys.stderr,
+            )
             return 1
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -168,16 +180,30 @@ def _run_train(args) -> int:
     except ModelLoadError as e:
         print(f"deskpet: {e}", file=sys.stderr)
         return 1
-    print(f"Training {persona.id} on {lm.source.name}: {len(data)} examples, {args.steps} steps",
-          file=sys.stderr)
+    print(
+        f"Training {persona.id} on {lm.source.name}: {len(data)} examples, {args.steps} steps",
+        file=sys.stderr,
+    )
     try:
-        result = train(lm, persona, data, valid, steps=args.steps, rank=args.rank,
-                       alpha=args.alpha, layers=args.layers, learning_rate=args.lr,
-                       batch_size=args.batch, seed=args.seed,
-                       out=Path(args.out) if args.out else None)
+        result = train(
+            lm,
+            persona,
+            data,
+            valid,
+            steps=args.steps,
+            rank=args.rank,
+            alpha=args.alpha,
+            layers=args.layers,
+            learning_rate=args.lr,
+            batch_size=args.batch,
+            seed=args.seed,
+            out=Path(args.out) if args.out else None,
+        )
     except TrainingDataError as e:
         print(f"deskpet: {e}", file=sys.stderr)
         return 1
-    print(f"held-out loss {result.valid_loss_before:.4f} -> {result.valid_loss_after:.4f}; "
-          f"adapter ({result.parameters:,} parameters) saved in {result.adapter_dir}")
+    print(
+        f"held-out loss {result.valid_loss_before:.4f} -> {result.valid_loss_after:.4f}; "
+        f"adapter ({result.parameters:,} parameters) saved in {result.adapter_dir}"
+    )
     return 0

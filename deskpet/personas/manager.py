@@ -59,8 +59,9 @@ class SwitchPlan:
 class PersonaManager:
     """The personas (shipped, overridden by the owner's), and which one is current."""
 
-    def __init__(self, shipped: Path | None = None, owner: Path | None = None,
-                 current: str | None = None):
+    def __init__(
+        self, shipped: Path | None = None, owner: Path | None = None, current: str | None = None
+    ):
         self.shipped_root = shipped if shipped is not None else shipped_dir()
         self.owner_root = owner if owner is not None else owner_dir()
         self.personas: dict[str, Persona] = {}

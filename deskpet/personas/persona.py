@@ -49,8 +49,19 @@ _SAMPLING_RANGES = {
     "top_p": (0.0, 1.0),
     "repetition_penalty": (0.5, 2.0),
 }
-_KNOWN = {"id", "format", "name", "description", "system_prompt", "greeting", "sampling",
-          "thinking", "theme", "narration", "adapter"}
+_KNOWN = {
+    "id",
+    "format",
+    "name",
+    "description",
+    "system_prompt",
+    "greeting",
+    "sampling",
+    "thinking",
+    "theme",
+    "narration",
+    "adapter",
+}
 
 
 class PersonaError(ValueError):
@@ -107,16 +118,19 @@ class Persona:
     def narration_prompt(self) -> str:
         """System prompt for narrating agent work in this persona's style (base model, no
         adapter: small models narrate facts best without one)."""
-        return (f"You narrate what a coding agent did, in one short sentence, "
-                f"in the voice of {self.narration}.")
+        return (
+            f"You narrate what a coding agent did, in one short sentence, "
+            f"in the voice of {self.narration}."
+        )
 
     def generation_sampling(self):
         """The persona's defaults as the worker's Sampling (imports the inference room)."""
         from deskpet.inference.generate import Sampling
 
         s = self.sampling
-        return Sampling(temperature=s.temperature, top_p=s.top_p,
-                        repetition_penalty=s.repetition_penalty)
+        return Sampling(
+            temperature=s.temperature, top_p=s.top_p, repetition_penalty=s.repetition_penalty
+        )
 
     def train_file(self, split: str = "train") -> Path:
         return self.folder / f"{split}.jsonl"
@@ -149,7 +163,9 @@ def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
         raise PersonaError(file, None, "must be a YAML mapping of fields")
     fmt = data.get("format", FORMAT)
     if fmt != FORMAT:
-        raise PersonaError(file, "format", f"version {fmt!r} is not known (this deskpet reads {FORMAT})")
+        raise PersonaError(
+            file, "format", f"version {fmt!r} is not known (this deskpet reads {FORMAT})"
+        )
     pid = _string(file, data, "id")
     if not _ID.match(pid):
         raise PersonaError(file, "id", f"{pid!r} must be lowercase letters, digits, '-' or '_'")
@@ -157,7 +173,9 @@ def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
         raise PersonaError(file, "id", f"{pid!r} must match the folder name {folder.name!r}")
     theme = _string(file, data, "theme")
     if theme not in THEMES:
-        raise PersonaError(file, "theme", f"{theme!r} is not a theme (choose one of {', '.join(THEMES)})")
+        raise PersonaError(
+            file, "theme", f"{theme!r} is not a theme (choose one of {', '.join(THEMES)})"
+        )
     thinking = data.get("thinking", False)
     if not isinstance(thinking, bool):
         raise PersonaError(file, "thinking", f"must be true or false (got {thinking!r})")
@@ -190,7 +208,9 @@ def load_all(*folders_and_shipped: tuple[Path, bool]) -> tuple[dict[str, Persona
     for root, shipped in folders_and_shipped:
         if not root.is_dir():
             continue
-        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for folder in sorted(
+            p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ):
             try:
                 persona = load_persona(folder, shipped=shipped)
             except PersonaError as e:
@@ -219,7 +239,9 @@ def _text(file: Path, data: dict, name: str) -> Text:
     if isinstance(value, dict):
         unknown = sorted(set(value) - set(LANGUAGES))
         if unknown:
-            raise PersonaError(file, f"{name}.{unknown[0]}", f"unknown language (use {', '.join(LANGUAGES)})")
+            raise PersonaError(
+                file, f"{name}.{unknown[0]}", f"unknown language (use {', '.join(LANGUAGES)})"
+            )
         en, zh = value.get("en"), value.get("zh")
         if not isinstance(en, str) or not en.strip():
             raise PersonaError(file, f"{name}.en", "is required (a non-empty string)")
@@ -235,14 +257,20 @@ def _sampling(file: Path, value) -> PersonaSampling:
     if value is None:
         return PersonaSampling()
     if not isinstance(value, dict):
-        raise PersonaError(file, "sampling", "must be a mapping (temperature, top_p, repetition_penalty)")
+        raise PersonaError(
+            file, "sampling", "must be a mapping (temperature, top_p, repetition_penalty)"
+        )
     out = {}
     for key, raw in value.items():
         if key not in _SAMPLING_RANGES:
-            raise PersonaError(file, f"sampling.{key}", f"unknown (use {', '.join(_SAMPLING_RANGES)})")
+            raise PersonaError(
+                file, f"sampling.{key}", f"unknown (use {', '.join(_SAMPLING_RANGES)})"
+            )
         low, high = _SAMPLING_RANGES[key]
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not low <= raw <= high:
-            raise PersonaError(file, f"sampling.{key}", f"must be a number from {low} to {high} (got {raw!r})")
+            raise PersonaError(
+                file, f"sampling.{key}", f"must be a number from {low} to {high} (got {raw!r})"
+            )
         out[key] = float(raw)
     return PersonaSampling(**out)
 
@@ -252,7 +280,9 @@ def _adapter(file: Path, folder: Path, value) -> str | None:
         default = folder / ADAPTER_DIR
         return str(default.resolve()) if (default / "adapter_config.json").exists() else None
     if not isinstance(value, str) or not value.strip():
-        raise PersonaError(file, "adapter", f"must be a folder or a Hugging Face repo id (got {value!r})")
+        raise PersonaError(
+            file, "adapter", f"must be a folder or a Hugging Face repo id (got {value!r})"
+        )
     local = (folder / value).resolve()
     if local.is_dir():
         if not (local / "adapter_config.json").exists():
@@ -260,7 +290,9 @@ def _adapter(file: Path, folder: Path, value) -> str | None:
         return str(local)
     if _HUB_REPO.match(value) and not value.startswith("."):
         return value  # fetched from Hugging Face when first used
-    raise PersonaError(file, "adapter", f"folder {local} does not exist (and {value!r} is not a repo id)")
+    raise PersonaError(
+        file, "adapter", f"folder {local} does not exist (and {value!r} is not a repo id)"
+    )
 
 
 def _one_line(error: BaseException) -> str:

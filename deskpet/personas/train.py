@@ -82,7 +82,9 @@ def read_examples(file: str | Path) -> list[list[dict]]:
             if not isinstance(message, dict) or message.get("role") != want:
                 raise TrainingDataError(f"{where}: messages[{i}].role must be '{want}'")
             if not isinstance(message.get("content"), str) or not message["content"].strip():
-                raise TrainingDataError(f"{where}: messages[{i}].content must be a non-empty string")
+                raise TrainingDataError(
+                    f"{where}: messages[{i}].content must be a non-empty string"
+                )
         if len(messages) % 2:
             raise TrainingDataError(f"{where}: must end with an assistant message")
         out.append(messages)
@@ -180,7 +182,9 @@ class _Trainer:
             logits = self.model.model.embed_tokens.as_linear(x)
         else:
             logits = self.model.lm_head(x)
-        return nn.losses.cross_entropy(logits.astype(mx.float32), mx.array(targets), reduction="mean")
+        return nn.losses.cross_entropy(
+            logits.astype(mx.float32), mx.array(targets), reduction="mean"
+        )
 
     def evaluate(self, prepared) -> float:
         mx = self.mx
@@ -233,7 +237,9 @@ def train(
         examples = []
         for messages in data:
             ex = encode(template, system, messages, stops)
-            if len(ex.tokens) + len(template.system_tokens(system)) <= max_tokens and any(ex.loss_mask):
+            if len(ex.tokens) + len(template.system_tokens(system)) <= max_tokens and any(
+                ex.loss_mask
+            ):
                 examples.append(ex)
         if not examples:
             raise TrainingDataError(f"no {name} example fits in {max_tokens} tokens")
@@ -251,8 +257,10 @@ def train(
         pair.unfreeze()
     try:
         trainer = _Trainer(lm, template, system, layers)
-        say(f"{len(train_ex)} training and {len(valid_ex)} held-out examples; "
-            f"adapting the top {layers} of {n_layers} layers")
+        say(
+            f"{len(train_ex)} training and {len(valid_ex)} held-out examples; "
+            f"adapting the top {layers} of {n_layers} layers"
+        )
         # Training inputs are prepared when first drawn: a short run reads only what it uses.
         train_prepared: dict[int, tuple] = {}
 
@@ -297,8 +305,15 @@ def train(
         config["layers_to_transform"] = list(range(n_layers - layers, n_layers))
         config["layers_pattern"] = "layers"
         config_file.write_text(json.dumps(config, indent=2) + "\n")
-    return TrainResult(target, steps, sum(recent) / max(len(recent), 1), before, after,
-                       time.perf_counter() - started, adapter.parameters_count)
+    return TrainResult(
+        target,
+        steps,
+        sum(recent) / max(len(recent), 1),
+        before,
+        after,
+        time.perf_counter() - started,
+        adapter.parameters_count,
+    )
 
 
 def _base_name(lm) -> str:
@@ -312,5 +327,9 @@ def _bar(step: int, total: int, loss: float, seconds: float) -> None:
     width = 24
     done = math.floor(width * step / total)
     bar = "#" * done + "-" * (width - done)
-    print(f"\r[{bar}] step {step}/{total}  loss {loss:.4f}  {seconds:.0f}s", end="",
-          file=sys.stderr, flush=True)
+    print(
+        f"\r[{bar}] step {step}/{total}  loss {loss:.4f}  {seconds:.0f}s",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )

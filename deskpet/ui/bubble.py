@@ -109,7 +109,8 @@ class ChatBubble(QWidget):
         super().__init__(parent)
         self.setObjectName("chat-bubble")
         self.setWindowFlags(
-            Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+            Qt.WindowType.Tool
+            | Qt.WindowType.FramelessWindowHint
             | Qt.WindowType.WindowStaysOnTopHint
         )
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
@@ -344,8 +345,9 @@ class ChatBubble(QWidget):
         """A dim line below the answer (loading progress, a notice)."""
         self._set_status(text, _DIM_INK)
 
-    def show_narration(self, text: str, pet: QRect | None = None,
-                       screen: QRect | None = None) -> None:
+    def show_narration(
+        self, text: str, pet: QRect | None = None, screen: QRect | None = None
+    ) -> None:
         """Say one line about an agent ("Claude · myproject: ...") without taking focus.
 
         A chat in view (an answer being written or read, words being typed) keeps its place:
@@ -458,8 +460,7 @@ class ChatBubble(QWidget):
         if reason == "cancelled":
             self._set_status("Stopped.", _DIM_INK)
         elif reason == "length":
-            self._set_status("(That's as long as my answers get: see “Longest answer”.)",
-                             _DIM_INK)
+            self._set_status("(That's as long as my answers get: see “Longest answer”.)", _DIM_INK)
         self._fit()
         self._schedule_fade()
         self.on_answer_complete.emit(reason)
@@ -480,8 +481,10 @@ class ChatBubble(QWidget):
     # -- size and place ------------------------------------------------------------------------
 
     def _fit(self) -> None:
-        for view, most in ((self.answer_view, MAX_ANSWER_HEIGHT),
-                           (self.reasoning_view, MAX_REASONING_HEIGHT)):
+        for view, most in (
+            (self.answer_view, MAX_ANSWER_HEIGHT),
+            (self.reasoning_view, MAX_REASONING_HEIGHT),
+        ):
             doc = view.document()
             doc.setTextWidth(view.viewport().width() or WIDTH - 2 * (TAIL + 12))
             height = math.ceil(doc.size().height()) + 2 * view.frameWidth() + 4
@@ -584,13 +587,21 @@ class ChatBubble(QWidget):
         path.addRoundedRect(body, RADIUS, RADIUS)
         tail_y = float(self._tail_y)
         if self.side == "right":  # the pet is on the left
-            tip = QPolygonF([QPoint(int(body.left()) + 1, int(tail_y - 9)),
-                             QPoint(1, int(tail_y)),
-                             QPoint(int(body.left()) + 1, int(tail_y + 9))])
+            tip = QPolygonF(
+                [
+                    QPoint(int(body.left()) + 1, int(tail_y - 9)),
+                    QPoint(1, int(tail_y)),
+                    QPoint(int(body.left()) + 1, int(tail_y + 9)),
+                ]
+            )
         else:
-            tip = QPolygonF([QPoint(int(body.right()) - 1, int(tail_y - 9)),
-                             QPoint(self.width() - 1, int(tail_y)),
-                             QPoint(int(body.right()) - 1, int(tail_y + 9))])
+            tip = QPolygonF(
+                [
+                    QPoint(int(body.right()) - 1, int(tail_y - 9)),
+                    QPoint(self.width() - 1, int(tail_y)),
+                    QPoint(int(body.right()) - 1, int(tail_y + 9)),
+                ]
+            )
         tail = QPainterPath()
         tail.addPolygon(tip)
         tail.closeSubpath()
@@ -602,8 +613,11 @@ class ChatBubble(QWidget):
 
 def _set_ink(widget: QWidget, ink: QColor) -> None:
     palette = widget.palette()
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
-                 QPalette.ColorRole.ButtonText):
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
         palette.setColor(role, ink)
     widget.setPalette(palette)
 

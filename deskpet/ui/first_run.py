@@ -61,11 +61,12 @@ def for_window(message: str) -> str:
     """A download error worded for the terminal, reworded for the window's buttons."""
     message = message.removesuffix(f"; {dl.ALTERNATIVES}")
     if message.endswith("; run again to resume"):
-        return message.removesuffix("; run again to resume") + \
-            ". Resume it above: the bytes already here are kept."
+        return (
+            message.removesuffix("; run again to resume")
+            + ". Resume it above: the bytes already here are kept."
+        )
     if message.endswith(", run again to fetch it anew"):
-        return message.removesuffix(", run again to fetch it anew") + \
-            ". Try the download again."
+        return message.removesuffix(", run again to fetch it anew") + ". Try the download again."
     if message.endswith("; free some space and run again"):
         return message.removesuffix(" and run again") + ", then resume it above."
     return message + ". Try again later, or choose another model above."
@@ -95,9 +96,15 @@ class FirstRun(QObject):
     on_done = Signal(str)
     on_status = Signal(str)
 
-    def __init__(self, checker: Callable[[str], None], endpoint: str | None = None,
-                 facts: MachineFacts | None = None, pet_name: str = "Your pet",
-                 platform: DefaultPlatform | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        checker: Callable[[str], None],
+        endpoint: str | None = None,
+        facts: MachineFacts | None = None,
+        pet_name: str = "Your pet",
+        platform: DefaultPlatform | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("first-run")
         self.endpoint = endpoint

@@ -50,8 +50,9 @@ class ModelDownload(QObject):
     _failed = Signal(str)
     _cancelled = Signal()
 
-    def __init__(self, endpoint: str | None = None, repos=dl.DEFAULT_REPOS,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, endpoint: str | None = None, repos=dl.DEFAULT_REPOS, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("model-download")
         self.endpoint = endpoint
@@ -63,11 +64,13 @@ class ModelDownload(QObject):
         self._last_report = 0.0
         self._step = -1
         queued = Qt.ConnectionType.QueuedConnection
-        for private, public in ((self._planned, self.on_planned),
-                                (self._progress, self.on_progress),
-                                (self._finished, self.on_finished),
-                                (self._failed, self.on_failed),
-                                (self._cancelled, self.on_cancelled)):
+        for private, public in (
+            (self._planned, self.on_planned),
+            (self._progress, self.on_progress),
+            (self._finished, self.on_finished),
+            (self._failed, self.on_failed),
+            (self._cancelled, self.on_cancelled),
+        ):
             private.connect(public, queued)
 
     @property
@@ -116,8 +119,7 @@ class ModelDownload(QObject):
                 raise dl.DownloadCancelled("download stopped")
             # Not validated by loading here: MLX arrays belong on the inference thread, and the
             # app loads the folder there next (every file already matched the hub's checksum).
-            folder = dl.download(plan, progress=self._report, cancel=self._cancel,
-                                 validate=False)
+            folder = dl.download(plan, progress=self._report, cancel=self._cancel, validate=False)
         except dl.DownloadCancelled:
             self._send("_cancelled")
         except dl.DownloadError as exc:

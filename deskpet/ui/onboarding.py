@@ -97,28 +97,54 @@ def describe(facts: MachineFacts) -> list[tuple[bool, str]]:
     """Plain sentences about the machine, each with whether it is good news."""
     lines = []
     if facts.apple_silicon:
-        lines.append((True, f"An Apple Silicon Mac with macOS {facts.macos or '(unknown version)'}"
-                            ": models run on its GPU."))
+        lines.append(
+            (
+                True,
+                f"An Apple Silicon Mac with macOS {facts.macos or '(unknown version)'}"
+                ": models run on its GPU.",
+            )
+        )
     else:
         where = f"{facts.system} on {facts.machine}"
-        lines.append((False, f"Not an Apple Silicon Mac ({where}): models run on the processor,"
-                             " slowly. The demo model is the quick way to try deskpet here."))
+        lines.append(
+            (
+                False,
+                f"Not an Apple Silicon Mac ({where}): models run on the processor,"
+                " slowly. The demo model is the quick way to try deskpet here.",
+            )
+        )
     if facts.memory is None:
         lines.append((True, "Could not tell how much memory this computer has."))
     elif facts.memory >= RECOMMENDED_MEMORY:
-        lines.append((True, f"{facts.memory / 1024**3:.0f} GB of memory: plenty for "
-                            f"{RECOMMENDED_MODEL}."))
+        lines.append(
+            (True, f"{facts.memory / 1024**3:.0f} GB of memory: plenty for {RECOMMENDED_MODEL}.")
+        )
     else:
-        lines.append((False, f"Only {facts.memory / 1024**3:.0f} GB of memory: "
-                             f"{RECOMMENDED_MODEL} will work but may slow other apps."))
+        lines.append(
+            (
+                False,
+                f"Only {facts.memory / 1024**3:.0f} GB of memory: "
+                f"{RECOMMENDED_MODEL} will work but may slow other apps.",
+            )
+        )
     if facts.free_disk is None:
         lines.append((True, "Could not tell how much disk space is free."))
     elif facts.free_disk >= 2 * RECOMMENDED_BYTES:
-        lines.append((True, f"{_size(facts.free_disk)} free on disk: enough for the "
-                            f"{_size(RECOMMENDED_BYTES)} download."))
+        lines.append(
+            (
+                True,
+                f"{_size(facts.free_disk)} free on disk: enough for the "
+                f"{_size(RECOMMENDED_BYTES)} download.",
+            )
+        )
     else:
-        lines.append((False, f"Only {_size(facts.free_disk)} free on disk; the download needs "
-                             f"{_size(RECOMMENDED_BYTES)} and room to spare."))
+        lines.append(
+            (
+                False,
+                f"Only {_size(facts.free_disk)} free on disk; the download needs "
+                f"{_size(RECOMMENDED_BYTES)} and room to spare.",
+            )
+        )
     return lines
 
 
@@ -156,8 +182,12 @@ class OnboardingWindow(QWidget):
     on_download_stopped = Signal()
     on_model_checked = Signal(str, str)
 
-    def __init__(self, facts: MachineFacts | None, checker: Callable[[str], None],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        facts: MachineFacts | None,
+        checker: Callable[[str], None],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("onboarding-window")
         self.setWindowTitle("Welcome to deskpet")
@@ -245,9 +275,13 @@ class OnboardingWindow(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.stop_button)
         page, column = self._progress_page(
-            "page-download", self.download_title, self.progress, self.progress_text,
+            "page-download",
+            self.download_title,
+            self.progress,
+            self.progress_text,
             "You can close this window: the download goes on, and if deskpet quits it picks up "
-            "where it stopped next time.")
+            "where it stopped next time.",
+        )
         column.addLayout(buttons)
         return page
 
@@ -257,14 +291,19 @@ class OnboardingWindow(QWidget):
         bar.setRange(0, 0)  # busy: loading has no byte count
         self.waking_text = QLabel("", objectName="waking-status")
         page, _column = self._progress_page(
-            "page-waking", self.waking_title, bar, self.waking_text,
+            "page-waking",
+            self.waking_title,
+            bar,
+            self.waking_text,
             "Your pet lives on the desktop: drag it anywhere, double-click it to chat. "
-            "deskpet's menu is in the menu bar.")
+            "deskpet's menu is in the menu bar.",
+        )
         return page
 
     @staticmethod
-    def _progress_page(name: str, title: QLabel, bar: QProgressBar, status: QLabel,
-                       note: str) -> tuple[QWidget, QVBoxLayout]:
+    def _progress_page(
+        name: str, title: QLabel, bar: QProgressBar, status: QLabel, note: str
+    ) -> tuple[QWidget, QVBoxLayout]:
         """A title, a bar, a status line and a dim note at the bottom; returns the page and
         its column, for buttons under the note."""
         page = QWidget(objectName=name)
@@ -394,7 +433,8 @@ class OnboardingWindow(QWidget):
             self.choose_local_model(folder)
 
     def _pick_file(self) -> None:
-        file, _filter = QFileDialog.getOpenFileName(self, "Choose a model file", "",
-                                                    "GGUF models (*.gguf)")
+        file, _filter = QFileDialog.getOpenFileName(
+            self, "Choose a model file", "", "GGUF models (*.gguf)"
+        )
         if file:
             self.choose_local_model(file)

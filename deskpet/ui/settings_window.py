@@ -49,8 +49,18 @@ log = logging.getLogger(__name__)
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Pet", ("persona", "bubble_fade_seconds", "launch_at_login")),
     ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule")),
-    ("Model", ("model", "thinking_default", "temperature", "top_p", "repetition_penalty",
-               "max_tokens", "context_window")),
+    (
+        "Model",
+        (
+            "model",
+            "thinking_default",
+            "temperature",
+            "top_p",
+            "repetition_penalty",
+            "max_tokens",
+            "context_window",
+        ),
+    ),
 )
 # The running pet reads these once, at start.
 NEXT_START = frozenset({"context_window"})
@@ -235,14 +245,18 @@ class SettingsWindow(QWidget):
             spin: QSpinBox | QDoubleSpinBox
             if setting.type is int:
                 spin = QSpinBox()
-                spin.setRange(int(setting.minimum if setting.minimum is not None else -2**31),
-                              int(setting.maximum if setting.maximum is not None else 2**31 - 1))
+                spin.setRange(
+                    int(setting.minimum if setting.minimum is not None else -(2**31)),
+                    int(setting.maximum if setting.maximum is not None else 2**31 - 1),
+                )
             else:
                 spin = QDoubleSpinBox()
                 spin.setDecimals(FLOAT_DECIMALS)
                 spin.setSingleStep(0.05)
-                spin.setRange(setting.minimum if setting.minimum is not None else -1e9,
-                              setting.maximum if setting.maximum is not None else 1e9)
+                spin.setRange(
+                    setting.minimum if setting.minimum is not None else -1e9,
+                    setting.maximum if setting.maximum is not None else 1e9,
+                )
             # Arrows apply at once; typed digits apply when the field is left or Return pressed.
             spin.setKeyboardTracking(False)
             spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -265,8 +279,10 @@ class SettingsWindow(QWidget):
         for agent in self._agents:
             box = QCheckBox("Connected")
             box.setObjectName(f"agent-{agent}")
-            box.setToolTip(f"Let {AGENT_NAMES.get(agent, agent)} tell the pet what it is doing "
-                           "(adds deskpet's hooks to its settings; unticking removes them)")
+            box.setToolTip(
+                f"Let {AGENT_NAMES.get(agent, agent)} tell the pet what it is doing "
+                "(adds deskpet's hooks to its settings; unticking removes them)"
+            )
             box.toggled.connect(lambda on, a=agent: self.set_agent(a, on))
             line = _small("", f"agent-status-{agent}")
             cell = QWidget()
@@ -286,12 +302,24 @@ class SettingsWindow(QWidget):
         column = QVBoxLayout(group)
         row = QHBoxLayout()
         buttons = (
-            ("open-data-folder", "Open data folder", self.open_data_folder,
-             f"Settings, conversations and personas live in {paths.data_dir()}"),
-            ("edit-settings-file", "Edit settings.yaml", self.on_open_settings_file.emit,
-             "Open the settings file in your text editor"),
-            ("rerun-onboarding", "Re-run onboarding", self.on_rerun_onboarding.emit,
-             "Show the first-launch window again (model download and checks)"),
+            (
+                "open-data-folder",
+                "Open data folder",
+                self.open_data_folder,
+                f"Settings, conversations and personas live in {paths.data_dir()}",
+            ),
+            (
+                "edit-settings-file",
+                "Edit settings.yaml",
+                self.on_open_settings_file.emit,
+                "Open the settings file in your text editor",
+            ),
+            (
+                "rerun-onboarding",
+                "Re-run onboarding",
+                self.on_rerun_onboarding.emit,
+                "Show the first-launch window again (model download and checks)",
+            ),
         )
         for name, text, slot, tip in buttons:
             button = QPushButton(text)

@@ -152,8 +152,15 @@ class TrayMenu(QObject):
         self.icon.setContextMenu(self.menu)
         self.rebuild_personas()
 
-    def _action(self, name: str, text: str, *, checkable: bool = False, checked: bool = False,
-                enabled: bool = True) -> QAction:
+    def _action(
+        self,
+        name: str,
+        text: str,
+        *,
+        checkable: bool = False,
+        checked: bool = False,
+        enabled: bool = True,
+    ) -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)
         action.setCheckable(checkable)
@@ -214,8 +221,9 @@ class TrayMenu(QObject):
             log.exception("cannot list personas")
             personas = []
         for persona_id, name in personas:
-            action = self._action(f"persona-{persona_id}", name, checkable=True,
-                                  checked=persona_id == self.persona)
+            action = self._action(
+                f"persona-{persona_id}", name, checkable=True, checked=persona_id == self.persona
+            )
             action.setData(persona_id)
             action.triggered.connect(lambda _checked=False, p=persona_id: self._choose(p))
             self._persona_group.addAction(action)

@@ -23,9 +23,19 @@ GOLDEN = {
     "claude_posttoolusefailure_bash.json": ("tool_failed", "shell", "git log", "Exit code 128", ""),
     "claude_permissionrequest_bash.json": ("permission_request", "shell", "ls", "", ""),
     "claude_notification_permission.json": (
-        "permission_request", None, None, "permission_prompt", "Claude needs your permission"),
+        "permission_request",
+        None,
+        None,
+        "permission_prompt",
+        "Claude needs your permission",
+    ),
     "claude_notification_idle.json": (
-        "waiting_for_owner", None, None, "idle_prompt", "Claude is waiting for your input"),
+        "waiting_for_owner",
+        None,
+        None,
+        "idle_prompt",
+        "Claude is waiting for your input",
+    ),
     "claude_stop.json": ("turn_complete", None, None, "", "Created `netlify.toml`. Pins publish"),
     "claude_stopfailure.json": ("turn_failed", None, None, "rate_limit", "API Error: Rate limit"),
     "claude_subagentstart.json": ("subagent_start", "delegate", "builder", "", ""),
@@ -41,7 +51,12 @@ GOLDEN = {
     "codex_hook_sessionend.json": ("session_end", None, None, "other", ""),
     "codex_notify_agent_turn_complete.json": ("turn_complete", None, None, "", "All tests pass."),
     "codex_notify_official_wire_shape.json": (
-        "turn_complete", None, None, "", "Rename complete and verified `cargo build` succeeds."),
+        "turn_complete",
+        None,
+        None,
+        "",
+        "Rename complete and verified `cargo build` succeeds.",
+    ),
     "cursor_sessionStart.json": ("session_start", None, None, "", ""),
     "cursor_beforeSubmitPrompt.json": ("prompt", None, None, "", ""),
     "cursor_beforeSubmitPrompt_v3.json": ("prompt", None, None, "", ""),
@@ -55,7 +70,12 @@ GOLDEN = {
     "cursor_sessionEnd_userclose.json": ("session_end", None, None, "user_close", ""),
     "gemini_beforetool_shell.json": ("tool_start", "shell", "echo", "", ""),
     "gemini_notification_toolpermission.json": (
-        "permission_request", "shell", "rm", "ToolPermission", "Tool Confirm Shell Command"),
+        "permission_request",
+        "shell",
+        "rm",
+        "ToolPermission",
+        "Tool Confirm Shell Command",
+    ),
     "gemini_afteragent.json": ("turn_complete", None, None, "", "hello-from-tma"),
 }
 PROJECTS = {
@@ -117,9 +137,20 @@ def test_prompts_outputs_and_emails_never_leave_the_shim():
     for path in FIXTURES.glob("*.json"):
         payload = json.loads(path.read_text())
         line = json.dumps(hook.summarize(path.name.split("_")[0], payload))
-        for secret in ("create a README", "Reply with exactly", "uname -a", "grafana app",
-                       "user@example.com", "claude-reflect.svg", "publish = ", "No such file",
-                       "fatal:", "transcript", "hello-from-tma\\n", "figma"):
+        for secret in (
+            "create a README",
+            "Reply with exactly",
+            "uname -a",
+            "grafana app",
+            "user@example.com",
+            "claude-reflect.svg",
+            "publish = ",
+            "No such file",
+            "fatal:",
+            "transcript",
+            "hello-from-tma\\n",
+            "figma",
+        ):
             assert secret not in line, (path.name, secret)
 
 
@@ -128,7 +159,10 @@ def test_cursor_replay_of_claude_hooks_is_cursor():
     payload["hook_event_name"] = "PreToolUse"  # as Cursor replays ~/.claude/settings.json
     event = events.from_payload("claude", payload)
     assert (event.agent, event.kind, event.tool.id) == (
-        "cursor", "tool_start", "fc8581b3-2f76-44e8-a8de-51f4d1d2929d")
+        "cursor",
+        "tool_start",
+        "fc8581b3-2f76-44e8-a8de-51f4d1d2929d",
+    )
 
 
 def test_cursor_stop_with_error_status_is_a_failed_turn():
@@ -140,8 +174,14 @@ def test_cursor_stop_with_error_status_is_a_failed_turn():
 @pytest.mark.parametrize(
     "wire",
     [
-        None, [], "text", {}, {"agent": "claude"}, {"agent": "claude", "event": "Nope"},
-        {"agent": "nobody", "event": "Stop"}, {"agent": "claude", "event": "Notification"},
+        None,
+        [],
+        "text",
+        {},
+        {"agent": "claude"},
+        {"agent": "claude", "event": "Nope"},
+        {"agent": "nobody", "event": "Stop"},
+        {"agent": "claude", "event": "Notification"},
         {"agent": "claude", "event": "Notification", "ntype": "auth_success"},
         {"agent": "cursor", "event": "afterAgentThought"},
     ],
@@ -157,13 +197,17 @@ def test_missing_fields_are_tolerated():
 
 
 def test_every_field_is_cleaned_as_untrusted_text():
-    event = normalize({
-        "agent": "claude", "event": "Stop", "session": "abc\x1b[31m;rm -rf /",
-        "cwd": "/Users/me/secret project/\x07app",
-        "message": "done \x1b[2J with key sk-ant-api03-abcdefghijklmnopqrstuvwxyz and "
-                   "ghp_abcdefghijklmnopqrstuvwxyz0123 mail me@corp.com see /Users/me/x/notes.md\u202e",
-        "ts": "not a number",
-    })
+    event = normalize(
+        {
+            "agent": "claude",
+            "event": "Stop",
+            "session": "abc\x1b[31m;rm -rf /",
+            "cwd": "/Users/me/secret project/\x07app",
+            "message": "done \x1b[2J with key sk-ant-api03-abcdefghijklmnopqrstuvwxyz and "
+            "ghp_abcdefghijklmnopqrstuvwxyz0123 mail me@corp.com see /Users/me/x/notes.md\u202e",
+            "ts": "not a number",
+        }
+    )
     assert event.session == "abc31mrm-rf"
     assert event.project == "app"
     assert "sk-ant" not in event.message and "ghp_" not in event.message

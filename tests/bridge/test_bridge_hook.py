@@ -27,7 +27,9 @@ def expected_stdout(name: str) -> str:
     return "{}" if name.startswith(("cursor", "gemini")) else ""
 
 
-def run_shim(agent: str, stdin: bytes | None, *extra: str) -> tuple[subprocess.CompletedProcess, float]:
+def run_shim(
+    agent: str, stdin: bytes | None, *extra: str
+) -> tuple[subprocess.CompletedProcess, float]:
     start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "deskpet.bridge.hook", "--agent", agent, *extra],
@@ -73,7 +75,9 @@ def test_stdin_that_never_closes(home):
     start = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "deskpet.bridge.hook", "--agent", "cursor"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         proc.stdin.write(b'{"hook_event_name": "stop"')
@@ -92,7 +96,9 @@ def test_bad_arguments_still_exit_zero(home):
     for args in ([], ["--agent"], ["--agent", "nobody"], ["--bogus", "{not json"]):
         proc = subprocess.run(
             [sys.executable, "-m", "deskpet.bridge.hook", *args],
-            input=b"{}", capture_output=True, timeout=10,
+            input=b"{}",
+            capture_output=True,
+            timeout=10,
         )
         assert (proc.returncode, proc.stdout) == (0, b""), args
 
@@ -110,7 +116,11 @@ def test_every_fixture_reaches_a_real_listener(home):
             payload = json.loads((FIXTURES / name).read_text())
             want = events.from_payload(agent, payload, "notify" if "notify" in name else "hook")
             assert (event.agent, event.kind, event.session, event.tool) == (
-                want.agent, want.kind, want.session, want.tool), name
+                want.agent,
+                want.kind,
+                want.session,
+                want.tool,
+            ), name
             assert event.source == ("notify" if "notify" in name else "hook")
     assert got.empty()
 
@@ -129,10 +139,15 @@ def test_truncated_huge_payload_still_yields_the_event(home):
 def test_shim_imports_only_the_standard_library():
     # Compared with a bare interpreter: importing the shim may add stdlib modules and itself.
     code = "import json, sys; {} print(json.dumps([m for m in sys.modules if m[0] != '_']))"
-    before = subprocess.run([sys.executable, "-c", code.format("")],
-                            capture_output=True, text=True, timeout=10)
-    after = subprocess.run([sys.executable, "-c", code.format("import deskpet.bridge.hook;")],
-                           capture_output=True, text=True, timeout=10)
+    before = subprocess.run(
+        [sys.executable, "-c", code.format("")], capture_output=True, text=True, timeout=10
+    )
+    after = subprocess.run(
+        [sys.executable, "-c", code.format("import deskpet.bridge.hook;")],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     added = set(json.loads(after.stdout)) - set(json.loads(before.stdout))
     assert {"deskpet", "deskpet.bridge", "deskpet.bridge.hook"} <= added
     foreign = {m for m in added if m.split(".")[0] not in sys.stdlib_module_names}
@@ -176,7 +191,9 @@ def test_lone_surrogates_still_reach_the_pet_and_cursor_gets_its_reply(home):
         start = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-m", "deskpet.bridge.hook", "--agent", "codex", notify],
-            stdin=subprocess.DEVNULL, capture_output=True, timeout=10,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=10,
         )
         assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
         assert time.monotonic() - start < 1.0
@@ -200,11 +217,15 @@ def test_a_signal_ends_the_shim_with_exit_zero(home, signame):
     # GIVEN the shim waiting on an open stdin (a long deadline, so only the signal can end it)
     # WHEN the agent sends SIGTERM or SIGHUP THEN it still exits 0
     signum = getattr(signal, signame)
-    code = ("import functools, sys; from deskpet.bridge import hook; "
-            "hook.read_stdin = functools.partial(hook.read_stdin, deadline=30); sys.exit(hook.main())")
+    code = (
+        "import functools, sys; from deskpet.bridge import hook; "
+        "hook.read_stdin = functools.partial(hook.read_stdin, deadline=30); sys.exit(hook.main())"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "--agent", "claude"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         ready = time.monotonic() + 5

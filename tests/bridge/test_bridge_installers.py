@@ -18,14 +18,15 @@ from deskpet.bridge import agents_cli, installers
 from deskpet.bridge.server import BridgeServer
 
 OWNER_CLAUDE = (
-    '{\n'
+    "{\n"
     '    "model":   "opus",\n'
     '    "statusLine": {"type": "command", "command": "echo \\u00e9t\\u00e9 🐱"},\n'
     '    "hooks": {\n'
     '        "Stop": [ {"hooks": [{"type": "command", "command": "say fertig"}]} ],\n'
-    '        "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "~/guard.sh"}]}]\n'
-    '    }\n'
-    '}'
+    '        "PreToolUse": [{"matcher": "Bash",\n'
+    '                        "hooks": [{"type": "command", "command": "~/guard.sh"}]}]\n'
+    "    }\n"
+    "}"
 ).encode()
 
 OWNER_TOML = b"""# Codex config, hand-written
@@ -92,7 +93,10 @@ def test_file_deskpet_created_is_removed_again(home):
 def test_cursor_owner_entries_survive(home):
     path = home / ".cursor" / "hooks.json"
     path.parent.mkdir()
-    original = b'{"version": 1, "hooks": {"stop": [{"command": "./audit.sh"}], "afterFileEdit": [{"command": "fmt"}]}}\n'
+    original = (
+        b'{"version": 1, "hooks": {"stop": [{"command": "./audit.sh"}], '
+        b'"afterFileEdit": [{"command": "fmt"}]}}\n'
+    )
     path.write_bytes(original)
     installers.install("cursor")
     data = json.loads(path.read_text())
@@ -217,8 +221,9 @@ def test_installed_command_runs_and_reaches_the_pet(home, claude_settings):
     got: queue.Queue = queue.Queue()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     with BridgeServer(got.put):
-        proc = subprocess.run(["/bin/sh", "-c", command], input=payload, capture_output=True,
-                              timeout=10, env=env)
+        proc = subprocess.run(
+            ["/bin/sh", "-c", command], input=payload, capture_output=True, timeout=10, env=env
+        )
         event = got.get(timeout=2)
     assert (proc.returncode, proc.stdout) == (0, b"")
     assert event.kind == "turn_complete" and event.agent == "claude"
@@ -265,6 +270,7 @@ def test_an_agent_rewriting_its_settings_meanwhile_is_not_overwritten(claude_set
                 claude_settings.write_text(json.dumps(on_disk, indent=4))
                 rewrites.append(model)
             real(data)
+
         return step
 
     target.add = agent_rewrites(real_add, "sonnet")

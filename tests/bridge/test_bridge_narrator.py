@@ -35,14 +35,24 @@ class Clock:
 
 
 def tool(session: str, name: str, summary: str = "", agent: str = "claude") -> AgentEvent:
-    return AgentEvent(agent, "hook", ev.TOOL_START, session=session,
-                      tool=Tool(name, ev.tool_category(name), summary))
+    return AgentEvent(
+        agent,
+        "hook",
+        ev.TOOL_START,
+        session=session,
+        tool=Tool(name, ev.tool_category(name), summary),
+    )
 
 
-def done(session: str, message: str = "All tests pass now.", project: str = "myproject",
-         agent: str = "claude") -> AgentEvent:
-    return AgentEvent(agent, "hook", ev.TURN_COMPLETE, session=session, project=project,
-                      message=message)
+def done(
+    session: str,
+    message: str = "All tests pass now.",
+    project: str = "myproject",
+    agent: str = "claude",
+) -> AgentEvent:
+    return AgentEvent(
+        agent, "hook", ev.TURN_COMPLETE, session=session, project=project, message=message
+    )
 
 
 @pytest.fixture
@@ -60,7 +70,10 @@ def test_a_finished_turn_becomes_one_request_with_its_tools(clock):
     request = narrator.next_request()
     assert isinstance(request, NarrationRequest)
     assert (request.agent, request.project, request.speaker) == (
-        "claude", "myproject", "Claude · myproject")
+        "claude",
+        "myproject",
+        "Claude · myproject",
+    )
     assert "What it did: edited netlify.toml, ran git status" in request.prompt
     assert "other.py" not in request.prompt
     assert "All tests pass now." in request.prompt and "one short sentence" in request.prompt
@@ -133,9 +146,11 @@ def test_failed_and_empty_turns_are_not_narrated(clock):
 
 
 def test_nothing_secret_or_code_reaches_the_prompt():
-    message = ("Set token=abcdef123456 in /Users/me/secret/app/.env, see "
-               "[the docs](https://example.com/x) and run ```bash rm -rf build ``` then "
-               "mail bob@example.com with sk-ant-abcdefghijklmnopqrstuvwxyz0123")
+    message = (
+        "Set token=abcdef123456 in /Users/me/secret/app/.env, see "
+        "[the docs](https://example.com/x) and run ```bash rm -rf build ``` then "
+        "mail bob@example.com with sk-ant-abcdefghijklmnopqrstuvwxyz0123"
+    )
     cleaned = clean_message(message)
     for secret in ("abcdef123456", "/Users/me", "https://", "rm -rf", "bob@", "sk-ant", "`"):
         assert secret not in cleaned
@@ -162,12 +177,15 @@ def test_the_real_stop_fixture_through_the_tracker_makes_a_clean_prompt(clock):
     assert "```" not in request.prompt and "netlify deploy" not in request.prompt
 
 
-@pytest.mark.parametrize("text, shown", [
-    ("  Claude fixed the tests. Then it slept.", "Claude fixed the tests."),
-    ('"It edited two files!"\nMore text', "It edited two files!"),
-    ("No end mark here", "No end mark here"),
-    ("v1.2 is out, it said.", "v1.2 is out, it said."),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("  Claude fixed the tests. Then it slept.", "Claude fixed the tests."),
+        ('"It edited two files!"\nMore text', "It edited two files!"),
+        ("No end mark here", "No end mark here"),
+        ("v1.2 is out, it said.", "v1.2 is out, it said."),
+    ],
+)
 def test_first_sentence(text, shown):
     assert first_sentence(text) == shown
 
@@ -177,6 +195,7 @@ def test_the_line_names_the_agent_once(clock):
     narrator.offer(done("s1"))
     request = narrator.next_request()
     assert request.line("Claude: Created netlify.toml. Then more.") == (
-        "Claude · myproject: Created netlify.toml.")
+        "Claude · myproject: Created netlify.toml."
+    )
     assert request.line("It fixed the build!") == "Claude · myproject: It fixed the build!"
     assert request.line("  \n ") == ""

@@ -43,7 +43,9 @@ def test_events_carry_session_turn_project_and_tools(tmp_path):
     assert {e.turn for e in events[1:]} == {"019c8bfe-ed40-7a21-b57f-6447436c5881"}
     start = events[2]
     assert (start.tool.name, start.tool.id) == (
-        "mcp__cloud-associates__search_workflows", "call_OIMY41RetdVChp5U51mMLGOD")
+        "mcp__cloud-associates__search_workflows",
+        "call_OIMY41RetdVChp5U51mMLGOD",
+    )
     end = events[3]
     assert (end.tool.name, end.tool.id) == (start.tool.name, start.tool.id)
     assert events[-1].message.startswith("[REDACTED_LAST_AGENT_MESSAGE")
@@ -85,11 +87,15 @@ def test_existing_content_is_not_replayed_but_appends_are_seen(tmp_path):
 def test_newer_codex_excerpt_and_a_truncated_file(tmp_path):
     tailer = RolloutTailer(root=tmp_path)
     tailer.poll()
-    path = day_folder(tmp_path) / "rollout-2026-07-25T18-02-41-019f99c3-7c57-7963-98e9-f496a7978257.jsonl"
+    path = (
+        day_folder(tmp_path)
+        / "rollout-2026-07-25T18-02-41-019f99c3-7c57-7963-98e9-f496a7978257.jsonl"
+    )
     path.write_bytes((FIXTURES / "codex_rollout_v0145_excerpt.jsonl").read_bytes())
     events = tailer.poll()
     assert [(e.kind, e.session) for e in events] == [
-        ("session_start", "019f99c3-7c57-7963-98e9-f496a7978257")]
+        ("session_start", "019f99c3-7c57-7963-98e9-f496a7978257")
+    ]
     # Replaced by something shorter: read again from the start.
     path.write_bytes(SAMPLE.read_bytes().splitlines(keepends=True)[0])
     assert [e.kind for e in tailer.poll()] == ["session_start"]
@@ -99,8 +105,10 @@ def test_garbage_lines_are_skipped(tmp_path):
     tailer = RolloutTailer(root=tmp_path)
     tailer.poll()
     path = day_folder(tmp_path) / NAME
-    path.write_bytes(b"not json\n[1]\n{\"type\": \"event_msg\", \"payload\": 3}\n\xff\xfe\n"
-                     + SAMPLE.read_bytes().splitlines(keepends=True)[62])
+    path.write_bytes(
+        b'not json\n[1]\n{"type": "event_msg", "payload": 3}\n\xff\xfe\n'
+        + SAMPLE.read_bytes().splitlines(keepends=True)[62]
+    )
     assert [e.kind for e in tailer.poll()] == ["turn_complete"]
 
 

@@ -66,7 +66,11 @@ def test_events_arrive_through_the_shim_send_function(home):
         assert hook.send({"agent": "codex", "event": "Stop", "session": "s1", "message": "ok"})
         event = got.get(timeout=2)
     assert (event.agent, event.kind, event.session, event.message) == (
-        "codex", "turn_complete", "s1", "ok")
+        "codex",
+        "turn_complete",
+        "s1",
+        "ok",
+    )
     assert not hook.send({"agent": "codex", "event": "Stop"})  # pet gone: dropped, no error
 
 
@@ -106,7 +110,7 @@ def test_hostile_input_is_dropped_and_the_server_survives(home):
     got: queue.Queue = queue.Queue()
     with BridgeServer(got.put, max_line=4096) as server:
         send_raw(server.path, b"x" * 100_000 + b"\n" + line(event="Stop", session="after-long"))
-        send_raw(server.path, b"\xff\xfe garbage\n[1,2]\n{\"agent\": 5}\n")
+        send_raw(server.path, b'\xff\xfe garbage\n[1,2]\n{"agent": 5}\n')
         send_raw(server.path, os.urandom(20_000))
         send_raw(server.path, line(event="SessionStart", session="ok", cwd="/Users/me/proj"))
         first, second = got.get(timeout=2), got.get(timeout=2)
@@ -119,8 +123,11 @@ def test_hostile_input_is_dropped_and_the_server_survives(home):
 def test_several_lines_on_one_connection_and_a_last_line_without_newline(home):
     got: queue.Queue = queue.Queue()
     with BridgeServer(got.put) as server:
-        send_raw(server.path, line(event="UserPromptSubmit", session="a") +
-                 line(event="Stop", session="a").rstrip(b"\n"))
+        send_raw(
+            server.path,
+            line(event="UserPromptSubmit", session="a")
+            + line(event="Stop", session="a").rstrip(b"\n"),
+        )
         assert [got.get(timeout=2).kind for _ in range(2)] == ["prompt", "turn_complete"]
 
 

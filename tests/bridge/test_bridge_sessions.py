@@ -37,8 +37,16 @@ def tracker(clock) -> SessionTracker:
 
 def ev(kind, session="s1", agent="claude", tool=None, tool_id="", turn="", message="", **kw):
     t = Tool(tool, events.tool_category(tool), "", tool_id) if tool else None
-    return AgentEvent(agent=agent, source="hook", kind=kind, session=session, turn=turn,
-                      tool=t, message=message, **kw)
+    return AgentEvent(
+        agent=agent,
+        source="hook",
+        kind=kind,
+        session=session,
+        turn=turn,
+        tool=t,
+        message=message,
+        **kw,
+    )
 
 
 def fixture_event(name: str, channel: str = "hook") -> AgentEvent:
@@ -57,7 +65,15 @@ def test_priority_ladder_across_sessions(tracker, clock):
         ("waiting", [ev("waiting_for_owner", "f")]),
         ("permission", [ev("permission_request", "g", tool="Bash")]),
     ]
-    assert sessions.PRIORITY == ("permission", "waiting", "error", "working", "thinking", "done", "idle")
+    assert sessions.PRIORITY == (
+        "permission",
+        "waiting",
+        "error",
+        "working",
+        "thinking",
+        "done",
+        "idle",
+    )
     for state, feed in steps:
         for e in feed:
             clock.advance(1)
@@ -74,13 +90,25 @@ def test_mood_names_agent_project_and_working_variant(tracker):
     tracker.feed(fixture_event("claude_pretooluse_edit_legacy.json"))
     mood = tracker.mood()
     assert (mood.state, mood.agent, mood.project, mood.variant) == (
-        "working", "claude", "vk-2b7f-please-fix", "editing")
+        "working",
+        "claude",
+        "vk-2b7f-please-fix",
+        "editing",
+    )
 
 
-@pytest.mark.parametrize("tool,variant", [
-    ("Bash", "shell"), ("Edit", "editing"), ("Read", "reading"), ("Grep", "searching"),
-    ("Task", "delegating"), ("WebFetch", "searching"), ("mcp__x__y", ""),
-])
+@pytest.mark.parametrize(
+    "tool,variant",
+    [
+        ("Bash", "shell"),
+        ("Edit", "editing"),
+        ("Read", "reading"),
+        ("Grep", "searching"),
+        ("Task", "delegating"),
+        ("WebFetch", "searching"),
+        ("mcp__x__y", ""),
+    ],
+)
 def test_working_variants(tracker, tool, variant):
     tracker.feed(ev("tool_start", tool=tool, tool_id="x"))
     assert (tracker.mood().state, tracker.mood().variant) == ("working", variant)
@@ -127,8 +155,9 @@ def test_cursor_post_tool_use_without_id_closes_the_open_tool(tracker):
 def test_codex_turn_complete_from_three_channels_counts_once(tracker, clock):
     hook_stop = fixture_event("codex_hook_stop.json")
     notify = fixture_event("codex_notify_agent_turn_complete.json", "notify")
-    rollout = AgentEvent("codex", "rollout", "turn_complete", session=hook_stop.session,
-                         turn=hook_stop.turn)
+    rollout = AgentEvent(
+        "codex", "rollout", "turn_complete", session=hook_stop.session, turn=hook_stop.turn
+    )
     assert tracker.feed(hook_stop) is not None
     clock.advance(2)
     assert tracker.feed(notify) is None

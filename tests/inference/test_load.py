@@ -10,9 +10,9 @@ import mlx.core as mx
 import mlx.nn as nn
 import numpy as np
 import pytest
+from helpers.tiny import TINY_MINICPM, reference_model, tiny_model
 from mlx.utils import tree_flatten
 from mlx_lm.utils import quantize_model, save_config, save_model
-from tiny import TINY_MINICPM, reference_model, tiny_model
 
 from deskpet.inference.generate import Sampling, generate
 from deskpet.inference.load import ModelLoadError, load, read_checkpoint, save_mlx, unpermute_rows
@@ -22,8 +22,14 @@ PROMPT = [1, 9690, 198, 2683, 359, 253, 5356, 11173, 30, 2, 198]
 
 
 def greedy(lm, tokens, n=12):
-    events = generate(lm.model, lm.tokenizer, make_cache(lm.model), tokens,
-                      sampling=Sampling.greedy(), max_tokens=n)
+    events = generate(
+        lm.model,
+        lm.tokenizer,
+        make_cache(lm.model),
+        tokens,
+        sampling=Sampling.greedy(),
+        max_tokens=n,
+    )
     return [ev.token for ev in events if ev.finish_reason is None and ev.token is not None]
 
 
@@ -82,8 +88,12 @@ def test_hf_safetensors_dir_is_quantized_on_load(tmp_path, tokenizer_files):
     assert lm.format == "safetensors" and lm.quantization == "4-bit g64"
     # Same as quantizing the bf16 weights ourselves.
     expected = tiny_model()
-    expected.load_weights([(k, v.astype(mx.bfloat16).astype(mx.float32))
-                           for k, v in tree_flatten(expected.parameters())])
+    expected.load_weights(
+        [
+            (k, v.astype(mx.bfloat16).astype(mx.float32))
+            for k, v in tree_flatten(expected.parameters())
+        ]
+    )
     nn.quantize(expected, group_size=64, bits=4)
     tokens = mx.array([[3, 14, 15, 92, 65]])
     assert mx.abs(lm.model(tokens) - expected(tokens)).max().item() < 1e-4
@@ -121,7 +131,9 @@ def test_unsupported_gguf_tensor_type_is_named(tmp_path):
 
 
 def test_non_llama_gguf_is_refused(tmp_path):
-    path = write_gguf(tmp_path / "qwen.gguf", arch="qwen2", tensor_type=gguf.GGMLQuantizationType.Q8_0)
+    path = write_gguf(
+        tmp_path / "qwen.gguf", arch="qwen2", tensor_type=gguf.GGMLQuantizationType.Q8_0
+    )
     with pytest.raises(ModelLoadError, match="qwen2 model; deskpet runs Llama"):
         load(path)
 
@@ -146,14 +158,18 @@ def test_truncated_safetensors_is_reported(tmp_path, tokenizer_files):
     weights = folder / "model.safetensors"
     data = weights.read_bytes()
     weights.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelLoadError, match=r"model\.safetensors is truncated: [\d,]+ of [\d,]+ bytes"):
+    with pytest.raises(
+        ModelLoadError, match=r"model\.safetensors is truncated: [\d,]+ of [\d,]+ bytes"
+    ):
         load(folder)
 
 
 def test_shape_mismatch_names_the_tensor(tmp_path, tokenizer_files):
     config = {**TINY_MINICPM, "intermediate_size": 256}
     folder = write_hf_dir(tmp_path / "shape", tiny_model(), tokenizer_files, config=config)
-    with pytest.raises(ModelLoadError, match=r"tensor model\.layers\.0\.mlp\.\w+_proj\.weight has shape"):
+    with pytest.raises(
+        ModelLoadError, match=r"tensor model\.layers\.0\.mlp\.\w+_proj\.weight has shape"
+    ):
         load(folder)
 
 

@@ -7,9 +7,9 @@ import json
 import mlx.core as mx
 import mlx.nn as nn
 import pytest
-from lora_files import ALL, peft_tensors, random_peft, write_peft
+from helpers.lora_files import ALL, peft_tensors, random_peft, write_peft
+from helpers.tiny import TINY_MINICPM, tiny_model
 from mlx.utils import tree_flatten
-from tiny import TINY_MINICPM, tiny_model
 
 from deskpet.inference.lora import (
     AdapterBank,
@@ -31,8 +31,11 @@ def logits(model):
 
 def base_weights(model) -> dict:
     # Names without the wrapper's ".linear" so before/after compare one to one.
-    return {k.replace(".linear.", "."): v for k, v in tree_flatten(model.parameters())
-            if ".lora." not in k}
+    return {
+        k.replace(".linear.", "."): v
+        for k, v in tree_flatten(model.parameters())
+        if ".lora." not in k
+    }
 
 
 @pytest.fixture
@@ -49,7 +52,9 @@ def test_adapter_output_is_base_plus_scaled_BA_by_hand(model, tmp_path):
     weights = {}
     for path, module in model.named_modules():
         if isinstance(module, nn.QuantizedLinear | nn.QuantizedEmbedding):
-            w = mx.dequantize(module.weight, module.scales, module.biases, module.group_size, module.bits)
+            w = mx.dequantize(
+                module.weight, module.scales, module.biases, module.group_size, module.bits
+            )
             stem = f"base_model.model.{path}"
             if f"{stem}.lora_A.weight" in tensors:
                 w = w + 2.0 * tensors[f"{stem}.lora_B.weight"] @ tensors[f"{stem}.lora_A.weight"]
@@ -108,11 +113,22 @@ def test_rslora_and_mlx_lm_format(model, tmp_path):
     peft = peft_tensors(args, 4, seed=3)
     mlx_dir = tmp_path / "mlx"
     mlx_dir.mkdir()
-    tensors = {k.replace("base_model.model.", "").replace(".lora_A.weight", ".lora_a")
-               .replace(".lora_B.weight", ".lora_b"): v.T for k, v in peft.items()}
+    tensors = {
+        k.replace("base_model.model.", "")
+        .replace(".lora_A.weight", ".lora_a")
+        .replace(".lora_B.weight", ".lora_b"): v.T
+        for k, v in peft.items()
+    }
     mx.save_safetensors(str(mlx_dir / "adapters.safetensors"), tensors)
-    (mlx_dir / "adapter_config.json").write_text(json.dumps(
-        {"fine_tune_type": "lora", "num_layers": 3, "lora_parameters": {"rank": 4, "scale": 2.0, "dropout": 0.0}}))
+    (mlx_dir / "adapter_config.json").write_text(
+        json.dumps(
+            {
+                "fine_tune_type": "lora",
+                "num_layers": 3,
+                "lora_parameters": {"rank": 4, "scale": 2.0, "dropout": 0.0},
+            }
+        )
+    )
     write_peft(tmp_path / "peft", peft, 4, 8)
     bank = AdapterBank(model)
     bank.load("mlx", mlx_dir)
@@ -140,7 +156,10 @@ def test_saved_peft_round_trips(model, tmp_path):
 def test_wrong_layer_count_names_the_tensor(model, tmp_path):
     deeper = ModelArgs.from_dict({**TINY_MINICPM, "num_hidden_layers": 5})
     folder = random_peft(tmp_path / "deep", deeper)
-    with pytest.raises(AdapterError, match=r"layers\.[34]\..*lora_.\.weight is for layer [34], but the model has 3 layers"):
+    with pytest.raises(
+        AdapterError,
+        match=r"layers\.[34]\..*lora_.\.weight is for layer [34], but the model has 3 layers",
+    ):
         AdapterBank(model).load("x", folder)
     shallow = ModelArgs.from_dict({**TINY_MINICPM, "num_hidden_layers": 2})
     with pytest.raises(AdapterError, match="covers 2 layers .* model has 3"):
@@ -149,18 +168,27 @@ def test_wrong_layer_count_names_the_tensor(model, tmp_path):
 
 def test_wrong_shape_names_the_tensor(model, tmp_path):
     wider = ModelArgs.from_dict({**TINY_MINICPM, "hidden_size": 256})
-    folder = write_peft(tmp_path / "w", peft_tensors(wider, 4, targets=["q_proj"]), 4, 8, targets=["q_proj"])
-    with pytest.raises(AdapterError, match=r"tensor base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight has shape \(4, 256\)"):
+    folder = write_peft(
+        tmp_path / "w", peft_tensors(wider, 4, targets=["q_proj"]), 4, 8, targets=["q_proj"]
+    )
+    with pytest.raises(
+        AdapterError,
+        match=r"tensor base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight "
+        r"has shape \(4, 256\)",
+    ):
         AdapterBank(model).load("x", folder)
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ({"use_dora": True}, "use_dora true"),
-    ({"target_modules": ["q_proj", "fc1"]}, "target module 'fc1' does not exist"),
-    ({"peft_type": "IA3"}, "peft_type IA3 is not supported"),
-    ({"bias": "all"}, "bias 'all' is not supported"),
-    ({"modules_to_save": ["lm_head"]}, "modules_to_save"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"use_dora": True}, "use_dora true"),
+        ({"target_modules": ["q_proj", "fc1"]}, "target module 'fc1' does not exist"),
+        ({"peft_type": "IA3"}, "peft_type IA3 is not supported"),
+        ({"bias": "all"}, "bias 'all' is not supported"),
+        ({"modules_to_save": ["lm_head"]}, "modules_to_save"),
+    ],
+)
 def test_unsupported_features_are_refused(model, tmp_path, extra, message):
     folder = random_peft(tmp_path / "x", model.args, **extra)
     with pytest.raises(AdapterError, match=message):

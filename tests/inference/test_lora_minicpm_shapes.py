@@ -5,16 +5,25 @@ from __future__ import annotations
 import mlx.core as mx
 import mlx.nn as nn
 import pytest
-from lora_files import ALL, peft_tensors, write_peft
+from helpers.lora_files import ALL, peft_tensors, write_peft
 
 from deskpet.inference.lora import AdapterBank, AdapterError, LoRALinear, check_adapter
 from deskpet.inference.model import Model, ModelArgs
 
 MINICPM5_1B = {
-    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 1536,
-    "num_hidden_layers": 24, "intermediate_size": 4608, "num_attention_heads": 16,
-    "num_key_value_heads": 2, "head_dim": 128, "vocab_size": 130560, "rope_theta": 5e6,
-    "rms_norm_eps": 1e-6, "tie_word_embeddings": False, "max_position_embeddings": 131072,
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 1536,
+    "num_hidden_layers": 24,
+    "intermediate_size": 4608,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 2,
+    "head_dim": 128,
+    "vocab_size": 130560,
+    "rope_theta": 5e6,
+    "rms_norm_eps": 1e-6,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 131072,
 }
 ARGS = ModelArgs.from_dict(MINICPM5_1B)
 
@@ -60,12 +69,24 @@ def test_openbmb_shapes_load_switch_and_report_memory(base, openbmb_adapters):
 
 def test_config_only_check_for_import(openbmb_adapters):
     assert check_adapter(openbmb_adapters[(16, 32)], ARGS).rank == 16
-    smaller = ModelArgs.from_dict({**MINICPM5_1B, "num_hidden_layers": 30, "hidden_size": 576,
-                                   "intermediate_size": 1536, "num_attention_heads": 9,
-                                   "num_key_value_heads": 3, "head_dim": 64})
+    smaller = ModelArgs.from_dict(
+        {
+            **MINICPM5_1B,
+            "num_hidden_layers": 30,
+            "hidden_size": 576,
+            "intermediate_size": 1536,
+            "num_attention_heads": 9,
+            "num_key_value_heads": 3,
+            "head_dim": 64,
+        }
+    )
     # SmolLM2-135M's shape (the demo model): 30 layers, then the width too.
     with pytest.raises(AdapterError, match="covers 24 layers .* the model has 30"):
         check_adapter(openbmb_adapters[(8, 16)], smaller)
     smaller.num_hidden_layers = 24
-    with pytest.raises(AdapterError, match=r"tensor base_model\.model\.model\.layers\.0\.mlp\.down_proj\.lora_A\.weight has shape \(8, 4608\) but the model's down_proj takes 1536"):
+    with pytest.raises(
+        AdapterError,
+        match=r"tensor base_model\.model\.model\.layers\.0\.mlp\.down_proj\.lora_A\.weight "
+        r"has shape \(8, 4608\) but the model's down_proj takes 1536",
+    ):
         check_adapter(openbmb_adapters[(8, 16)], smaller)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import mlx.core as mx
 import pytest
+from helpers.tiny import TINY_MINICPM, reference_model, tiny_model
 from mlx_lm.models.cache import make_prompt_cache
-from tiny import TINY_MINICPM, reference_model, tiny_model
 
 from deskpet.inference.model import ModelArgs, make_cache
 
@@ -63,7 +63,9 @@ def test_model_args_read_hf_config_variants():
     assert args.rope_theta == 5_000_000.0  # from rope_parameters
     assert args.head_dim == 32 and args.num_key_value_heads == 1
     assert args.eos_token_id == [1, 7]
-    plain = ModelArgs.from_dict({**TINY_MINICPM, "rope_theta": 10.0, "eos_token_id": 3, "unknown_key": 1})
+    plain = ModelArgs.from_dict(
+        {**TINY_MINICPM, "rope_theta": 10.0, "eos_token_id": 3, "unknown_key": 1}
+    )
     assert plain.rope_theta == 10.0 and plain.eos_token_id == [3]
     no_head_dim = {k: v for k, v in TINY_MINICPM.items() if k != "head_dim"}
     assert ModelArgs.from_dict(no_head_dim).head_dim == 128 // 8
@@ -73,7 +75,15 @@ def test_minicpm5_parameter_count_matches_model_card():
     """The reference doc's arithmetic: 1,080,632,832 parameters for MiniCPM5-1B."""
     from deskpet.inference.model import Model
 
-    config = {**TINY_MINICPM, "hidden_size": 1536, "num_hidden_layers": 24, "intermediate_size": 4608,
-              "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 128, "vocab_size": 130560}
+    config = {
+        **TINY_MINICPM,
+        "hidden_size": 1536,
+        "num_hidden_layers": 24,
+        "intermediate_size": 4608,
+        "num_attention_heads": 16,
+        "num_key_value_heads": 2,
+        "head_dim": 128,
+        "vocab_size": 130560,
+    }
     model = Model(ModelArgs.from_dict(config))  # lazily initialized: no memory is touched
     assert model.parameter_count() == 1_080_632_832

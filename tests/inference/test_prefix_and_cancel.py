@@ -14,9 +14,18 @@ def answer(lm, template, conv, cache, text, n=16, cancel_after=None):
     conv.begin_turn(template.user_turn_tokens(SYSTEM, text, think=False))
     offset = cache[0].offset
     produced, reason, last = [], None, None
-    for ev in generate(lm.model, lm.tokenizer, cache, conv.tokens[offset:], history=conv.tokens[:offset],
-                       sampling=Sampling.greedy(), max_tokens=n, stop_ids=lm.eos_token_ids,
-                       prefill_chunk=8, should_cancel=lambda: cancel_after is not None and len(produced) >= cancel_after):
+    for ev in generate(
+        lm.model,
+        lm.tokenizer,
+        cache,
+        conv.tokens[offset:],
+        history=conv.tokens[:offset],
+        sampling=Sampling.greedy(),
+        max_tokens=n,
+        stop_ids=lm.eos_token_ids,
+        prefill_chunk=8,
+        should_cancel=lambda: cancel_after is not None and len(produced) >= cancel_after,
+    ):
         if ev.finish_reason is None and ev.token is not None:
             produced.append(ev.token)
         if ev.finish_reason:
@@ -27,9 +36,19 @@ def answer(lm, template, conv, cache, text, n=16, cancel_after=None):
 
 
 def cold_answer(lm, tokens, n=16):
-    return [ev.token for ev in generate(lm.model, lm.tokenizer, make_cache(lm.model), tokens,
-                                        sampling=Sampling.greedy(), max_tokens=n, stop_ids=lm.eos_token_ids)
-            if ev.finish_reason is None and ev.token is not None]
+    return [
+        ev.token
+        for ev in generate(
+            lm.model,
+            lm.tokenizer,
+            make_cache(lm.model),
+            tokens,
+            sampling=Sampling.greedy(),
+            max_tokens=n,
+            stop_ids=lm.eos_token_ids,
+        )
+        if ev.finish_reason is None and ev.token is not None
+    ]
 
 
 def test_follow_up_turn_reuses_the_cache_and_matches_a_cold_run(demo_lm):
@@ -42,24 +61,31 @@ def test_follow_up_turn_reuses_the_cache_and_matches_a_cold_run(demo_lm):
     # The follow-up prefilled only its own tokens: everything before was already cached.
     assert cached > conv.system_len + 10
     turn_start = conv.turns[-1][0]
-    assert second == cold_answer(demo_lm, conv.tokens[:turn_start] + template.user_turn_tokens(
-        SYSTEM, "And what is it famous for?", think=False))
+    assert second == cold_answer(
+        demo_lm,
+        conv.tokens[:turn_start]
+        + template.user_turn_tokens(SYSTEM, "And what is it famous for?", think=False),
+    )
 
 
 def test_cancelled_answer_leaves_the_conversation_usable(demo_lm):
     template = ChatTemplate(demo_lm.tokenizer)
     conv = Conversation.start(template, SYSTEM)
     cache = make_cache(demo_lm.model)
-    partial, reason = answer(demo_lm, template, conv, cache, "Tell me a long story about a dragon.",
-                             n=64, cancel_after=3)
+    partial, reason = answer(
+        demo_lm, template, conv, cache, "Tell me a long story about a dragon.", n=64, cancel_after=3
+    )
     assert reason == "cancelled" and len(partial) == 3
     # The cache is an exact prefix of the transcript, so the next turn continues correctly.
     assert cache[0].offset <= len(conv.tokens)
     follow, reason = answer(demo_lm, template, conv, cache, "What is the capital of France?")
     assert reason in ("stop", "length") and follow
     turn_start = conv.turns[-1][0]
-    assert follow == cold_answer(demo_lm, conv.tokens[:turn_start] + template.user_turn_tokens(
-        SYSTEM, "What is the capital of France?", think=False))
+    assert follow == cold_answer(
+        demo_lm,
+        conv.tokens[:turn_start]
+        + template.user_turn_tokens(SYSTEM, "What is the capital of France?", think=False),
+    )
 
 
 def test_cancel_during_prefill_stops_between_chunks(demo_lm):
@@ -71,7 +97,15 @@ def test_cancel_during_prefill_stops_between_chunks(demo_lm):
         checks.append(cache[0].offset)
         return len(checks) >= 3
 
-    events = list(generate(demo_lm.model, demo_lm.tokenizer, cache, prompt, prefill_chunk=8,
-                           should_cancel=cancel_on_third_check))
+    events = list(
+        generate(
+            demo_lm.model,
+            demo_lm.tokenizer,
+            cache,
+            prompt,
+            prefill_chunk=8,
+            should_cancel=cancel_on_third_check,
+        )
+    )
     assert [e.finish_reason for e in events] == ["cancelled"]
     assert cache[0].offset == 16  # two chunks of 8 went in, then it stopped

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from worker_events import next_event
+from helpers.worker_events import next_event
 
 from deskpet.inference.generate import Sampling, TokenEvent
 from deskpet.inference.worker import (
@@ -33,7 +33,9 @@ def worker(demo_gguf):
 
 
 def test_answers_the_france_question_with_paris(worker):
-    request = worker.chat("france", "What is the capital of France?", sampling=GREEDY, max_tokens=24)
+    request = worker.chat(
+        "france", "What is the capital of France?", sampling=GREEDY, max_tokens=24
+    )
     seen = []
     done = next_event(worker, Finished, request, seen=seen)
     assert "Paris" in done.text
@@ -44,8 +46,9 @@ def test_answers_the_france_question_with_paris(worker):
 
 
 def test_cancel_mid_answer_then_the_next_question_works(worker):
-    request = worker.chat("cancel", "Write a long story about a brave little dragon.",
-                          sampling=GREEDY, max_tokens=200)
+    request = worker.chat(
+        "cancel", "Write a long story about a brave little dragon.", sampling=GREEDY, max_tokens=200
+    )
     next_event(worker, Token, request)
     worker.cancel(request)
     seen = []
@@ -59,8 +62,9 @@ def test_cancel_mid_answer_then_the_next_question_works(worker):
 
 
 def test_narration_is_preempted_by_the_owners_chat(worker):
-    narration = worker.narrate("Claude edited app.py and ran the tests.", max_tokens=60,
-                               sampling=GREEDY)
+    narration = worker.narrate(
+        "Claude edited app.py and ran the tests.", max_tokens=60, sampling=GREEDY
+    )
     next_event(worker, Token, narration)
     chat = worker.chat("owner", "Hello!", sampling=GREEDY, max_tokens=8)
     seen = []
@@ -87,7 +91,9 @@ def test_worker_survives_bad_requests_and_serves_the_next(worker, tmp_path):
         failed = next_event(worker, (Failed, ModelReady), request)
         assert isinstance(failed, Failed) and "\n" not in failed.message
     # The model loaded before is still in place and answers.
-    request = worker.chat("after-bad", "What is the capital of France?", sampling=GREEDY, max_tokens=24)
+    request = worker.chat(
+        "after-bad", "What is the capital of France?", sampling=GREEDY, max_tokens=24
+    )
     assert "Paris" in next_event(worker, Finished, request).text
 
 
@@ -104,8 +110,9 @@ def test_context_window_overflow_drops_old_turns_and_keeps_answering(demo_gguf):
         worker.load(demo_gguf)
         next_event(worker, ModelReady)
         for i in range(5):
-            request = worker.chat("small", f"Tell me fact number {i} about cats.", sampling=GREEDY,
-                                  max_tokens=24)
+            request = worker.chat(
+                "small", f"Tell me fact number {i} about cats.", sampling=GREEDY, max_tokens=24
+            )
             done = next_event(worker, (Finished, Failed), request)
             assert isinstance(done, Finished) and done.text, done
     finally:
@@ -131,7 +138,9 @@ def test_restored_conversation_continues_like_the_original(worker):
 
     first = worker.chat("orig", "What is the capital of France?", sampling=GREEDY, max_tokens=24)
     answer = next_event(worker, Finished, first).text
-    request = worker.submit(RestoreConversation("copy", None, [("What is the capital of France?", answer)]))
+    request = worker.submit(
+        RestoreConversation("copy", None, [("What is the capital of France?", answer)])
+    )
     next_event(worker, ConversationReset, request)
     texts = []
     for conv in ("orig", "copy"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import mlx.core as mx
 import pytest
-from lora_files import random_peft
-from worker_events import next_event
+from helpers.lora_files import random_peft
+from helpers.worker_events import next_event
 
 from deskpet.inference.chat import ChatTemplate, Conversation
 from deskpet.inference.generate import Sampling, generate, prefill
@@ -36,9 +36,19 @@ def base_answer(lm, system: str, text: str, max_tokens: int) -> str:
     cache = make_cache(lm.model)
     prefill(lm.model, cache, conv.tokens)
     turn = template.user_turn_tokens(system, text, think=False)
-    out = [ev.text for ev in generate(lm.model, lm.tokenizer, cache, turn, sampling=GREEDY,
-                                      max_tokens=max_tokens, stop_ids=lm.eos_token_ids,
-                                      history=conv.tokens)]
+    out = [
+        ev.text
+        for ev in generate(
+            lm.model,
+            lm.tokenizer,
+            cache,
+            turn,
+            sampling=GREEDY,
+            max_tokens=max_tokens,
+            stop_ids=lm.eos_token_ids,
+            history=conv.tokens,
+        )
+    ]
     mx.eval([c.state for c in cache])
     return "".join(out)
 
@@ -46,8 +56,14 @@ def base_answer(lm, system: str, text: str, max_tokens: int) -> str:
 @pytest.fixture(scope="module")
 def adapter_dir(demo_lm, tmp_path_factory):
     # Strong enough to change greedy answers.
-    return random_peft(tmp_path_factory.mktemp("adapters") / "loud", demo_lm.args, r=8, alpha=16,
-                       seed=7, b_scale=0.3)
+    return random_peft(
+        tmp_path_factory.mktemp("adapters") / "loud",
+        demo_lm.args,
+        r=8,
+        alpha=16,
+        seed=7,
+        b_scale=0.3,
+    )
 
 
 def chat(worker, conv, text=QUESTION, system=SYSTEM, max_tokens=6):
@@ -58,13 +74,17 @@ def chat(worker, conv, text=QUESTION, system=SYSTEM, max_tokens=6):
 
 
 @pytest.mark.slow
-def test_adapters_switch_between_generations_and_narration_uses_none(demo_gguf, demo_lm, adapter_dir):
+def test_adapters_switch_between_generations_and_narration_uses_none(
+    demo_gguf, demo_lm, adapter_dir
+):
     worker = InferenceWorker().start()
     try:
         worker.load(demo_gguf)
         assert isinstance(wait_for(worker, (ModelReady, Failed)), ModelReady)
         # GIVEN a resident adapter (loading it again reads nothing)
-        loaded = wait_for(worker, (AdapterLoaded, Failed), worker.submit(LoadAdapter("loud", adapter_dir)))
+        loaded = wait_for(
+            worker, (AdapterLoaded, Failed), worker.submit(LoadAdapter("loud", adapter_dir))
+        )
         assert isinstance(loaded, AdapterLoaded) and loaded.nbytes > 0 and loaded.scale == 2.0
         again = wait_for(worker, AdapterLoaded, worker.submit(LoadAdapter("loud", adapter_dir)))
         assert again.cached
@@ -91,8 +111,11 @@ def test_adapters_switch_between_generations_and_narration_uses_none(demo_gguf, 
         failed = wait_for(worker, (Failed, AdapterSwitched), worker.submit(SwitchAdapter("ghost")))
         assert isinstance(failed, Failed) and "'ghost' is not loaded" in failed.message
         assert chat(worker, "after-ghost") == plain
-        failed = wait_for(worker, (Failed, AdapterLoaded),
-                          worker.submit(LoadAdapter("bad", adapter_dir.parent / "missing")))
+        failed = wait_for(
+            worker,
+            (Failed, AdapterLoaded),
+            worker.submit(LoadAdapter("bad", adapter_dir.parent / "missing")),
+        )
         assert isinstance(failed, Failed) and "does not exist" in failed.message
         info = wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter("loud")))
         assert info.name == "loud"

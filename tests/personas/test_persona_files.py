@@ -63,17 +63,24 @@ def test_shipped_personas_load_with_distinct_voices_and_data():
     assert len(prompts) == 4
 
 
-@pytest.mark.parametrize(("change", "field", "problem"), [
-    ({"theme": "dragon"}, "theme", "'dragon' is not a theme"),
-    ({"sampling": {"temperature": "hot"}}, "sampling.temperature", "must be a number from 0.0 to 2.0"),
-    ({"sampling": {"top_k": 3}}, "sampling.top_k", "unknown"),
-    ({"name": {"zh": "无名"}}, "name.en", "is required"),
-    ({"system_prompt": ""}, "system_prompt", "must be a non-empty string"),
-    ({"thinking": "yes"}, "thinking", "must be true or false"),
-    ({"id": "other"}, "id", "must match the folder name 'owl2'"),
-    ({"adapter": "missing-folder"}, "adapter", "does not exist"),
-    ({"format": 2}, "format", "version 2 is not known"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        ({"theme": "dragon"}, "theme", "'dragon' is not a theme"),
+        (
+            {"sampling": {"temperature": "hot"}},
+            "sampling.temperature",
+            "must be a number from 0.0 to 2.0",
+        ),
+        ({"sampling": {"top_k": 3}}, "sampling.top_k", "unknown"),
+        ({"name": {"zh": "无名"}}, "name.en", "is required"),
+        ({"system_prompt": ""}, "system_prompt", "must be a non-empty string"),
+        ({"thinking": "yes"}, "thinking", "must be true or false"),
+        ({"id": "other"}, "id", "must match the folder name 'owl2'"),
+        ({"adapter": "missing-folder"}, "adapter", "does not exist"),
+        ({"format": 2}, "format", "version 2 is not known"),
+    ],
+)
 def test_a_broken_persona_is_skipped_with_file_field_and_problem(tmp_path, change, field, problem):
     shipped = tmp_path / "shipped"
     write_persona(shipped, GOOD)
@@ -132,10 +139,16 @@ def test_switch_plan_asks_the_worker_to_load_then_switch(tmp_path):
 def test_training_data_errors_name_the_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
-    with pytest.raises(TrainingDataError, match=r"bad\.jsonl:1: must end with an assistant message"):
+    with pytest.raises(
+        TrainingDataError, match=r"bad\.jsonl:1: must end with an assistant message"
+    ):
         read_examples(bad)
-    bad.write_text('{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}\n')
-    with pytest.raises(TrainingDataError, match=r"bad\.jsonl:1: messages\[1\]\.role must be 'assistant'"):
+    bad.write_text(
+        '{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}\n'
+    )
+    with pytest.raises(
+        TrainingDataError, match=r"bad\.jsonl:1: messages\[1\]\.role must be 'assistant'"
+    ):
         read_examples(bad)
     bad.write_text("\n{not json\n")
     with pytest.raises(TrainingDataError, match=r"bad\.jsonl:2: not valid JSON"):
@@ -153,8 +166,8 @@ def test_cli_list_and_show(home, capsys):
 
 
 def test_cli_import_checks_the_adapter_against_the_base(home, tmp_path, capsys):
-    from lora_files import random_peft
-    from tiny import TINY_MINICPM
+    from helpers.lora_files import random_peft
+    from helpers.tiny import TINY_MINICPM
 
     from deskpet.inference.model import ModelArgs
 
@@ -184,7 +197,9 @@ def test_shipped_folder_and_direct_load(tmp_path):
     assert caught.value.field == "description.fr" and caught.value.file == folder / "persona.yaml"
 
 
-def test_cli_train_refuses_unknown_persona_and_bad_data_before_loading_a_model(home, tmp_path, capsys):
+def test_cli_train_refuses_unknown_persona_and_bad_data_before_loading_a_model(
+    home, tmp_path, capsys
+):
     assert main(["persona", "train", "nope"]) == 1
     assert "no persona 'nope'" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"

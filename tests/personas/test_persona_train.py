@@ -18,7 +18,9 @@ from deskpet.personas.train import encode, read_examples, train
 
 def shortest(examples, n, tokenizer):
     """The n examples with the fewest tokens: this CPU reads about ten tokens a second."""
-    return sorted(examples, key=lambda m: len(tokenizer.encode(json.dumps(m, ensure_ascii=False))))[:n]
+    return sorted(examples, key=lambda m: len(tokenizer.encode(json.dumps(m, ensure_ascii=False))))[
+        :n
+    ]
 
 
 def test_rendering_matches_the_workers_transcript(demo_lm):
@@ -29,7 +31,7 @@ def test_rendering_matches_the_workers_transcript(demo_lm):
     turn = template.user_turn_tokens(system, "Hi", think=False)
     answer = template.encode("Nya~ hi!")
     assert ex.tokens[: len(turn)] == turn and not any(ex.loss_mask[: len(turn)])
-    assert ex.tokens[len(turn): len(turn) + len(answer)] == answer
+    assert ex.tokens[len(turn) : len(turn) + len(answer)] == answer
     # Learned: the answer and the stop token; not what the transcript appends after it.
     stop_at = len(turn) + len(answer)
     assert ex.tokens[stop_at] in demo_lm.eos_token_ids and ex.loss_mask[stop_at]
@@ -40,13 +42,25 @@ def test_rendering_matches_the_workers_transcript(demo_lm):
 def test_a_few_steps_lower_the_held_out_loss(demo_lm, tmp_path):
     # The persona's own data; a one-line system prompt because this CPU reads about ten tokens a
     # second (the full prompt is rendered the same way, see the test above).
-    persona = dataclasses.replace(PersonaManager().get("neko"), system_prompt="You are Neko, a playful cat.")
+    persona = dataclasses.replace(
+        PersonaManager().get("neko"), system_prompt="You are Neko, a playful cat."
+    )
     data = shortest(read_examples(persona.train_file()), 6, demo_lm.tokenizer)
     valid = shortest(read_examples(persona.train_file("valid")), 2, demo_lm.tokenizer)
     before_params = dict(tree_flatten(demo_lm.model.parameters()))
     lines = []
-    result = train(demo_lm, persona, data, valid, steps=6, layers=2, learning_rate=1.5e-3,
-                   batch_size=2, out=tmp_path / "adapter", progress=lines.append)
+    result = train(
+        demo_lm,
+        persona,
+        data,
+        valid,
+        steps=6,
+        layers=2,
+        learning_rate=1.5e-3,
+        batch_size=2,
+        out=tmp_path / "adapter",
+        progress=lines.append,
+    )
     assert result.valid_loss_after < result.valid_loss_before - 0.2, result
     assert any("held-out loss before" in line for line in lines)
     # The model is left as loaded: no wrappers, the same weights.

@@ -119,8 +119,7 @@ def test_a_permission_request_rings_the_bell(qtbot, agents_pet, caplog):
         assert app.attention == "Claude · myproject needs you"
         assert app.tray.status_action.text() == app.attention
         assert app.tray.icon.toolTip() == app.attention
-        assert any(line.startswith("Claude · myproject needs you: ")
-                   for line in tray_log(caplog))
+        assert any(line.startswith("Claude · myproject needs you: ") for line in tray_log(caplog))
     finally:
         app.set_pet_shown(True)
 
@@ -178,7 +177,7 @@ def test_a_finished_turn_makes_the_pet_happy_and_narrates(qtbot, agents_pet):
     line = narrated.args[0]
     prefix = "Claude · myproject: "
     assert line.startswith(prefix) and len(line) > len(prefix) + 2
-    assert not line[len(prefix):].startswith("Claude:")
+    assert not line[len(prefix) :].startswith("Claude:")
     assert "\n" not in line and "```" not in line
     assert app.bubble.isVisible() and app.bubble.narration == line
     assert app.bubble.answer_text == line

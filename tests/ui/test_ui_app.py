@@ -64,8 +64,11 @@ def ask(qtbot, app, text):
 
 def test_the_chat_shortcut_opens_the_bubble_from_the_pet(qtbot, app_pet):
     app_pet.bubble.hide()
-    qtbot.keyClick(app_pet.pet, Qt.Key.Key_Space,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        app_pet.pet,
+        Qt.Key.Key_Space,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     qtbot.waitUntil(app_pet.bubble.isVisible, timeout=2000)
 
 
@@ -126,8 +129,7 @@ def test_an_answer_replaced_by_a_new_message_is_still_saved(qtbot, app_pet):
         assert question == dragon and answer.strip()
     finally:
         app.settings.set("max_tokens", 24)
-    qtbot.waitUntil(lambda: app.history.turns(app.persona)[-1][0] == FRANCE,
-                    timeout=ANSWER_TIMEOUT)
+    qtbot.waitUntil(lambda: app.history.turns(app.persona)[-1][0] == FRANCE, timeout=ANSWER_TIMEOUT)
     assert not app.answering
 
 
@@ -159,7 +161,9 @@ def test_switching_persona_changes_look_voice_and_greeting(qtbot, app_pet):
 
     app = app_pet
     switched = []
-    app.relay.on_event.connect(lambda e: switched.append(e) if isinstance(e, AdapterSwitched) else None)
+    app.relay.on_event.connect(
+        lambda e: switched.append(e) if isinstance(e, AdapterSwitched) else None
+    )
     sent = []
     real_submit = app.worker.submit
     app.worker.submit = lambda request: (sent.append(request), real_submit(request))[1]

@@ -156,8 +156,10 @@ def test_every_child_has_an_object_name(bubble):
     from PySide6.QtWidgets import QWidget
 
     unnamed = [
-        child for child in bubble.findChildren(QObject)
-        if isinstance(child, QWidget | QAction) and not child.objectName()
+        child
+        for child in bubble.findChildren(QObject)
+        if isinstance(child, QWidget | QAction)
+        and not child.objectName()
         and child.parent() is bubble
     ]
     assert unnamed == []

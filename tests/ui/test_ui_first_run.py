@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fake_hub import REPO, SHA
+from helpers.fake_hub import REPO, SHA
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 from shiboken6 import isValid
@@ -130,8 +130,9 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
         field.setText(str(fresh_home / "typo"))
         field.editingFinished.emit()
         # THEN the setting goes back to the model that still answers
-        qtbot.waitUntil(lambda: settings_file(fresh_home)["model"] == str(demo_gguf),
-                        timeout=LOAD_TIMEOUT)
+        qtbot.waitUntil(
+            lambda: settings_file(fresh_home)["model"] == str(demo_gguf), timeout=LOAD_TIMEOUT
+        )
         assert app.model_source == str(demo_gguf) and field.text() == str(demo_gguf)
     finally:
         app.shutdown()
@@ -161,8 +162,7 @@ def test_a_download_cut_by_quitting_resumes_at_the_next_launch(qtbot, fresh_home
         partial = models / f"MiniCPM5-1B-MLX@{SHA[:8]}.partial"
         weights = partial / "model.safetensors.incomplete"
         half = len(tiny_repo["model.safetensors"]) // 2
-        qtbot.waitUntil(lambda: weights.exists() and weights.stat().st_size == half,
-                        timeout=30_000)
+        qtbot.waitUntil(lambda: weights.exists() and weights.stat().st_size == half, timeout=30_000)
         qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=10_000)
         assert " of " in window.progress_text.text()
         assert app.tray.status_action.text().startswith("Downloading MiniCPM5-1B")
@@ -186,8 +186,7 @@ def test_a_download_cut_by_quitting_resumes_at_the_next_launch(qtbot, fresh_home
         assert again.first_run.window.page == "download"
         with qtbot.waitSignal(again.on_greeted, timeout=LOAD_TIMEOUT):
             pass
-        assert ("GET", f"/{REPO}/resolve/{SHA}/model.safetensors", f"bytes={half}-") \
-            in hub.requests
+        assert ("GET", f"/{REPO}/resolve/{SHA}/model.safetensors", f"bytes={half}-") in hub.requests
         folder = models / f"MiniCPM5-1B-MLX@{SHA[:8]}"
         assert settings_file(fresh_home)["model"] == str(folder)
         assert (folder / "model.safetensors").read_bytes() == tiny_repo["model.safetensors"]
@@ -239,15 +238,22 @@ def test_a_model_that_fails_to_load_goes_back_to_the_choices(qtbot, fresh_home, 
         app.shutdown()
 
 
-@pytest.mark.parametrize("cli, window", [
-    ("cannot reach the model hub at https://hf.co (refused); " + fr.dl.ALTERNATIVES,
-     "cannot reach the model hub at https://hf.co (refused). Try again later, or choose "
-     "another model above."),
-    ("the connection to https://hf.co broke while fetching model.safetensors (reset); "
-     "run again to resume",
-     "the connection to https://hf.co broke while fetching model.safetensors (reset). Resume "
-     "it above: the bytes already here are kept."),
-])
+@pytest.mark.parametrize(
+    "cli, window",
+    [
+        (
+            "cannot reach the model hub at https://hf.co (refused); " + fr.dl.ALTERNATIVES,
+            "cannot reach the model hub at https://hf.co (refused). Try again later, or choose "
+            "another model above.",
+        ),
+        (
+            "the connection to https://hf.co broke while fetching model.safetensors (reset); "
+            "run again to resume",
+            "the connection to https://hf.co broke while fetching model.safetensors (reset). "
+            "Resume it above: the bytes already here are kept.",
+        ),
+    ],
+)
 def test_download_errors_are_worded_for_the_window(cli, window):
     assert fr.for_window(cli) == window
 
@@ -260,11 +266,15 @@ def test_stop_keeps_the_bytes_and_offers_to_resume(qtbot, fresh_home, hub, tiny_
     try:
         window = app.first_run.window
         click(window, "download-model")
-        weights = (fresh_home.parent / "cache" / "models" / f"MiniCPM5-1B-MLX@{SHA[:8]}.partial"
-                   / "model.safetensors.incomplete")
+        weights = (
+            fresh_home.parent
+            / "cache"
+            / "models"
+            / f"MiniCPM5-1B-MLX@{SHA[:8]}.partial"
+            / "model.safetensors.incomplete"
+        )
         half = len(tiny_repo["model.safetensors"]) // 2
-        qtbot.waitUntil(lambda: weights.exists() and weights.stat().st_size == half,
-                        timeout=30_000)
+        qtbot.waitUntil(lambda: weights.exists() and weights.stat().st_size == half, timeout=30_000)
         # WHEN the owner presses Stop (the stalled connection then delivers its next bytes)
         click(window, "stop-download")
         hub.release.set()
@@ -287,8 +297,9 @@ def test_a_saved_model_that_is_gone_reopens_onboarding_with_the_reason(qtbot, fr
     app = start_pet(qtbot)
     try:
         # THEN onboarding opens with the reason and the choices, and the pet sleeps
-        qtbot.waitUntil(lambda: app.first_run is not None and app.first_run.window.isVisible(),
-                        timeout=60_000)
+        qtbot.waitUntil(
+            lambda: app.first_run is not None and app.first_run.window.isVisible(), timeout=60_000
+        )
         window = app.first_run.window
         assert window.page == "choose"
         assert f"deskpet could not load {gone}" in window.error.text()
@@ -318,12 +329,14 @@ def test_onboarding_is_brought_to_the_front(qtbot, fresh_home):
     assert platform.fronted == ["onboarding-window"] and first_run.window.isVisible()
 
 
-def test_a_gone_model_with_a_remembered_download_shows_the_choices(qtbot, fresh_home, hub,
-                                                                    tmp_path):
+def test_a_gone_model_with_a_remembered_download_shows_the_choices(
+    qtbot, fresh_home, hub, tmp_path
+):
     # GIVEN a saved model that is gone, and a download deskpet quit in the middle of
     fresh_home.mkdir(exist_ok=True)
     (fresh_home / "settings.yaml").write_text(
-        f"model: {tmp_path / 'gone'}\nhub_endpoint: {hub.url}\n")
+        f"model: {tmp_path / 'gone'}\nhub_endpoint: {hub.url}\n"
+    )
     (fresh_home / "onboarding.json").write_text('{"step": "downloading"}')
     app = start_pet(qtbot)
     try:
@@ -351,8 +364,7 @@ def test_a_history_from_a_newer_deskpet_is_left_alone_and_the_pet_still_starts(q
     app = start_pet(qtbot)
     try:
         # THEN the pet starts, says why chats are not saved, and the file is untouched
-        assert ("deskpet cannot save chats this time" in
-                [title for title, _text in app._notices])
+        assert "deskpet cannot save chats this time" in [title for title, _text in app._notices]
         assert history_path().read_bytes() == before
     finally:
         app.shutdown()

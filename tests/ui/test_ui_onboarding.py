@@ -55,7 +55,9 @@ def test_the_window_shows_the_checks_and_the_three_choices(qtbot):
 
 def test_a_folder_that_is_not_a_model_is_refused_with_the_loaders_reason(qtbot, tmp_path):
     # The loader runs right here, on the test's thread: no worker is needed to read a folder.
-    window = OnboardingWindow(LINUX, checker=lambda path: window.model_checked(path, check_model(path)))
+    window = OnboardingWindow(
+        LINUX, checker=lambda path: window.model_checked(path, check_model(path))
+    )
     qtbot.addWidget(window)
     window.show()
     with qtbot.assertNotEmitted(window.on_model_chosen):
@@ -110,7 +112,9 @@ def test_the_offer_says_what_is_already_on_disk(qtbot):
     window = OnboardingWindow(MAC, checker=lambda _path: None)
     qtbot.addWidget(window)
     window.set_download_offer(have=312 * 1000**2)
-    assert "Resume the download of MiniCPM5-1B (312 MB already here)" in window.download_button.text()
+    assert (
+        "Resume the download of MiniCPM5-1B (312 MB already here)" in window.download_button.text()
+    )
     window.set_download_offer(downloaded=True)
     assert "already downloaded" in window.download_button.text()
 

@@ -16,13 +16,17 @@ def test_events_from_a_worker_thread_arrive_on_the_gui_thread(qtbot):
     gui = QThread.currentThread()
     seen = []
     relay.on_model_loading.connect(
-        lambda _id, msg: seen.append(("loading", msg, QThread.currentThread())))
+        lambda _id, msg: seen.append(("loading", msg, QThread.currentThread()))
+    )
     relay.on_model_ready.connect(
-        lambda _id, info: seen.append(("ready", info, QThread.currentThread())))
+        lambda _id, info: seen.append(("ready", info, QThread.currentThread()))
+    )
     relay.on_token.connect(
         lambda rid, conv, ev: seen.append(("token", (rid, conv, ev.text), QThread.currentThread()))
     )
-    relay.on_finished.connect(lambda ev: seen.append(("finished", ev.text, QThread.currentThread())))
+    relay.on_finished.connect(
+        lambda ev: seen.append(("finished", ev.text, QThread.currentThread()))
+    )
     relay.on_failed.connect(lambda rid, msg: seen.append(("failed", msg, QThread.currentThread())))
 
     def worker_thread():

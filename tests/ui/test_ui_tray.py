@@ -30,7 +30,11 @@ def app_themes(tmp_path):
 
 @pytest.fixture
 def tray(qtbot, app_themes):
-    statuses = {"claude": FakeReport(True), "codex": FakeReport(False), "cursor": FakeReport(False, False)}
+    statuses = {
+        "claude": FakeReport(True),
+        "codex": FakeReport(False),
+        "cursor": FakeReport(False, False),
+    }
     tray = TrayMenu(personas=lambda: theme_personas(app_themes), agent_status=statuses.__getitem__)
     tray.statuses = statuses
     yield tray
@@ -57,8 +61,17 @@ def test_the_shipped_themes_are_the_personas_for_now():
 
 
 def test_every_action_has_an_object_name(tray):
-    for name in ("status", "open-chat", "show-pet", "thinking-mode", "do-not-disturb", "agents",
-                 "quit", "persona-deskpet", "persona-neko"):
+    for name in (
+        "status",
+        "open-chat",
+        "show-pet",
+        "thinking-mode",
+        "do-not-disturb",
+        "agents",
+        "quit",
+        "persona-deskpet",
+        "persona-neko",
+    ):
         find(tray, name)
     assert all(action.objectName() for action in tray.menu.actions())
 

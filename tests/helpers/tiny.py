@@ -28,7 +28,9 @@ TINY_MINICPM = {
 }
 
 
-def tiny_model(config: dict | None = None, bits: int | None = None, group_size: int = 64, seed: int = 0):
+def tiny_model(
+    config: dict | None = None, bits: int | None = None, group_size: int = 64, seed: int = 0
+):
     """A random deskpet Model; with bits, every linear and the embedding quantized (as the
     official MLX build does)."""
     mx.random.seed(seed)

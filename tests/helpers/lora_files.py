@@ -13,7 +13,9 @@ from deskpet.inference.model import ModelArgs
 ALL = list(PROJECTIONS)
 
 
-def peft_tensors(args: ModelArgs, r: int, targets=ALL, layers=None, seed: int = 0, b_scale: float = 0.05):
+def peft_tensors(
+    args: ModelArgs, r: int, targets=ALL, layers=None, seed: int = 0, b_scale: float = 0.05
+):
     """Random PEFT-named A [r, in] and B [out, r] (B non-zero so the adapter does something)."""
     mx.random.seed(seed)
     dims = projection_dims(args)
@@ -29,8 +31,16 @@ def peft_tensors(args: ModelArgs, r: int, targets=ALL, layers=None, seed: int = 
 
 def write_peft(folder: Path, tensors: dict, r: int, alpha: float, targets=ALL, **extra) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    config = {"peft_type": "LORA", "r": r, "lora_alpha": alpha, "target_modules": list(targets),
-              "bias": "none", "use_rslora": False, "use_dora": False, "task_type": "CAUSAL_LM"}
+    config = {
+        "peft_type": "LORA",
+        "r": r,
+        "lora_alpha": alpha,
+        "target_modules": list(targets),
+        "bias": "none",
+        "use_rslora": False,
+        "use_dora": False,
+        "task_type": "CAUSAL_LM",
+    }
     config.update(extra)
     (folder / "adapter_config.json").write_text(json.dumps(config))
     if tensors is not None:
@@ -38,6 +48,13 @@ def write_peft(folder: Path, tensors: dict, r: int, alpha: float, targets=ALL, *
     return folder
 
 
-def random_peft(folder: Path, args: ModelArgs, r: int = 4, alpha: float = 8, seed: int = 0,
-                b_scale: float = 0.05, **extra) -> Path:
+def random_peft(
+    folder: Path,
+    args: ModelArgs,
+    r: int = 4,
+    alpha: float = 8,
+    seed: int = 0,
+    b_scale: float = 0.05,
+    **extra,
+) -> Path:
     return write_peft(folder, peft_tensors(args, r, seed=seed, b_scale=b_scale), r, alpha, **extra)

@@ -26,11 +26,15 @@ def tiny_repo_files(folder: Path, tokenizer) -> dict[str, bytes]:
     files by name. `tokenizer` is a loaded TokenizerWrapper (the demo model's)."""
     import mlx.core as mx
     from mlx.utils import tree_flatten
-    from tiny import TINY_MINICPM, tiny_model
+
+    from helpers.tiny import TINY_MINICPM, tiny_model
 
     model = tiny_model(bits=4)
-    mx.save_safetensors(str(folder / "model.safetensors"), dict(tree_flatten(model.parameters())),
-                        metadata={"format": "mlx"})
+    mx.save_safetensors(
+        str(folder / "model.safetensors"),
+        dict(tree_flatten(model.parameters())),
+        metadata={"format": "mlx"},
+    )
     config = dict(TINY_MINICPM, quantization={"group_size": 64, "bits": 4, "mode": "affine"})
     (folder / "config.json").write_text(json.dumps(config))
     tokenizer._tokenizer.save_pretrained(folder)
@@ -84,9 +88,18 @@ class FakeHub:
         siblings = []
         for name, data in sorted(self.files.items()):
             if name in LFS:
-                siblings.append({"rfilename": name, "size": len(data), "blobId": "f" * 40,
-                                 "lfs": {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                                         "pointerSize": 134}})
+                siblings.append(
+                    {
+                        "rfilename": name,
+                        "size": len(data),
+                        "blobId": "f" * 40,
+                        "lfs": {
+                            "size": len(data),
+                            "sha256": hashlib.sha256(data).hexdigest(),
+                            "pointerSize": 134,
+                        },
+                    }
+                )
             else:
                 siblings.append({"rfilename": name, "size": len(data), "blobId": git_sha1(data)})
         if self.bare_info:
@@ -98,8 +111,13 @@ class FakeHub:
         self.requests.append((h.command, path, h.headers.get("Range")))
         if m := re.fullmatch(r"/api/models/([^/]+/[^/]+)(?:/revision/([^/]+))?", path):
             if m[1] not in self.repos:
-                return self.send(h, 404, b'{"error":"Repository not found"}',
-                                 {"X-Error-Code": "RepoNotFound"}, head)
+                return self.send(
+                    h,
+                    404,
+                    b'{"error":"Repository not found"}',
+                    {"X-Error-Code": "RepoNotFound"},
+                    head,
+                )
             body = json.dumps(self.model_info(m[1])).encode()
             return self.send(h, 200, body, {"Content-Type": "application/json"}, head)
         m = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
@@ -132,7 +150,7 @@ class FakeHub:
                 h.wfile.write(body[: len(body) // 2])
                 h.wfile.flush()
                 self.release.wait(60)
-                h.wfile.write(body[len(body) // 2:])
+                h.wfile.write(body[len(body) // 2 :])
             except OSError:  # the client gave up first
                 h.close_connection = True
             return
