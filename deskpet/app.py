@@ -44,7 +44,8 @@ from deskpet.bridge.sessions import PERMISSION, WAITING, WORKING, Mood, SessionT
 from deskpet.history import History, HistoryError
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.generate import Sampling
-from deskpet.inference.worker import DEMO, Finished, InferenceWorker, RestoreConversation
+from deskpet.inference.source import DEMO
+from deskpet.inference.worker import Finished, InferenceWorker, RestoreConversation
 from deskpet.personas.manager import PersonaManager
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform

@@ -98,31 +98,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _resolve_model(args) -> str:
-    """--model, else the configured model, else the demo model."""
-    if getattr(args, "model", None):
-        return args.model
-    if getattr(args, "demo", False):
-        return "demo"
-    from .settings import Settings, SettingsFileError
-
-    try:
-        configured = Settings().get("model")
-    except SettingsFileError as e:
-        # A broken settings file is the owner's: say so, leave it alone, use the demo model.
-        print(f"deskpet: {e}; using the demo model", file=sys.stderr)
-        configured = None
-    return configured or "demo"
-
-
-def _resolve_source(source: str) -> str:
-    if source == "demo":
-        from .inference.demo import ensure_demo_model
-
-        return str(ensure_demo_model(lambda msg: print(msg, file=sys.stderr)))
-    return source
-
-
 def _run_app(args) -> int:
     from .app_entry import run_app
 
@@ -130,17 +105,19 @@ def _run_app(args) -> int:
 
 
 def _run_chat(args) -> int:
+    from .inference.source import from_args
     from .terminal_chat import run_terminal_chat
 
-    return run_terminal_chat(args, _resolve_model(args))
+    return run_terminal_chat(args, from_args(args))
 
 
 def _run_model_info(args) -> int:
     from .inference.info import model_info
     from .inference.load import ModelLoadError
+    from .inference.source import local_path
 
     try:
-        for key, value in model_info(_resolve_source(args.source)).items():
+        for key, value in model_info(local_path(args.source)).items():
             print(f"{key:>16}: {value}")
     except ModelLoadError as e:
         print(f"deskpet: {e}", file=sys.stderr)
@@ -150,9 +127,10 @@ def _run_model_info(args) -> int:
 
 def _run_model_convert(args) -> int:
     from .inference.load import ModelLoadError, read_checkpoint, save_mlx
+    from .inference.source import local_path
 
     try:
-        dst = save_mlx(read_checkpoint(_resolve_source(args.source)), args.destination)
+        dst = save_mlx(read_checkpoint(local_path(args.source)), args.destination)
     except ModelLoadError as e:
         print(f"deskpet: {e}", file=sys.stderr)
         return 1

@@ -32,6 +32,7 @@ from .generate import Sampling, TokenEvent, generate, prefill
 from .load import LoadedModel, ModelLoadError, load, read_checkpoint
 from .lora import AdapterBank, AdapterError
 from .model import KVCache, make_cache
+from .source import DEMO, local_path
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,6 @@ PRIORITY_LOAD = 1
 PRIORITY_CHAT = 2
 PRIORITY_NARRATE = 5
 PRIORITY_WARMUP = 8
-
-DEMO = "demo"
-
 
 # --- requests ---------------------------------------------------------------------------
 
@@ -387,9 +385,7 @@ class InferenceWorker:
     def _load(self, request_id: int, request: LoadModel) -> None:
         source = request.source
         if str(source) == DEMO:
-            from .demo import ensure_demo_model
-
-            source = ensure_demo_model(lambda msg: self._emit(ModelLoading(request_id, msg)))
+            source = local_path(source, lambda msg: self._emit(ModelLoading(request_id, msg)))
         self._emit(ModelLoading(request_id, f"Loading {Path(source).name}"))
         started = time.perf_counter()
         try:

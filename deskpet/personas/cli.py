@@ -112,11 +112,11 @@ def _run_show(args) -> int:
 
 def _base_args(args):
     """The base model's config (no weights) to check an adapter against."""
-    from deskpet.cli import _resolve_model, _resolve_source
     from deskpet.inference.load import read_checkpoint
     from deskpet.inference.model import ModelArgs
+    from deskpet.inference.source import from_args, local_path
 
-    source = _resolve_source(_resolve_model(args))
+    source = local_path(from_args(args))
     return ModelArgs.from_dict(read_checkpoint(source).config), Path(source).name
 
 
@@ -161,8 +161,8 @@ def _run_import(args) -> int:
 
 
 def _run_train(args) -> int:
-    from deskpet.cli import _resolve_model, _resolve_source
     from deskpet.inference.load import ModelLoadError, load
+    from deskpet.inference.source import from_args, local_path
 
     from .manager import UnknownPersonaError
     from .train import TrainingDataError, read_examples, train
@@ -176,7 +176,7 @@ def _run_train(args) -> int:
         print(f"deskpet: {e}", file=sys.stderr)
         return 1
     try:
-        lm = load(_resolve_source(_resolve_model(args)))
+        lm = load(local_path(from_args(args)))
     except ModelLoadError as e:
         print(f"deskpet: {e}", file=sys.stderr)
         return 1

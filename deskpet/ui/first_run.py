@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 
 from deskpet import paths
 from deskpet.inference import download as dl
-from deskpet.inference.worker import DEMO
+from deskpet.inference.source import DEMO
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import atomic_write_bytes, read_bytes
 from deskpet.ui.model_download import ModelDownload
