@@ -1,10 +1,8 @@
 """Install, uninstall and check deskpet's hooks in each agent's own config files.
 
 The owner's files are theirs: we merge our entries in and never clobber. Our entries are found
-by a marker in their command (hook.MARKERS). A file we cannot parse is refused and left as it
-was. Before deskpet's first change a file is backed up once (`<file>.deskpet-backup`); when
-uninstall leaves the content as it was before, the backup's exact bytes are put back, so the
-file is byte-identical to the owner's original, and a file deskpet created is removed again.
+by a marker in their command (hook.MARKERS). How a file is merged, backed up once, written
+atomically, refused when unparseable and restored byte for byte is deskpet.config_merge's job.
 
 Files:
     Claude Code  ~/.claude/settings.json   {"hooks": {"Event": [{"hooks": [{"type": "command",
@@ -20,8 +18,6 @@ writes Codex's trust hashes itself.
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import re
 import shutil
@@ -29,12 +25,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tomlkit
-import tomlkit.exceptions
 
-from deskpet import safefile
+from deskpet import config_merge
 from deskpet.bridge import hook
+from deskpet.config_merge import JsonFormat, TomlFormat
 from deskpet.safefile import ParseRefused
 
 AGENTS = ("claude", "codex", "cursor")
@@ -126,57 +123,6 @@ def hook_command(agent: str) -> str:
 
 def is_ours(command: object) -> bool:
     return isinstance(command, str) and any(m in command for m in hook.MARKERS)
-
-
-# --- file formats ------------------------------------------------------------------------
-
-
-def _indent_of(raw: bytes | None) -> str | int:
-    match = re.search(rb"\{\s*?\n([ \t]+)\S", raw or b"")
-    if not match:
-        return 2
-    indent = match.group(1).decode()
-    return indent if "\t" in indent else len(indent)
-
-
-class _JsonFile:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def parse(self, raw: bytes) -> dict:
-        if not raw.strip():
-            return {}
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ParseRefused(self.path, f"not valid JSON ({exc})") from exc
-        if not isinstance(data, dict):
-            raise ParseRefused(self.path, "the top level is not a JSON object")
-        return data
-
-    def dump(self, data: dict, original: bytes | None) -> bytes:
-        text = json.dumps(data, indent=_indent_of(original), ensure_ascii=False)
-        return (text + "\n").encode("utf-8")
-
-    def plain(self, data: dict) -> object:
-        return data
-
-
-class _TomlFile:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def parse(self, raw: bytes) -> tomlkit.TOMLDocument:
-        try:
-            return tomlkit.parse(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
-            raise ParseRefused(self.path, f"not valid TOML ({exc})") from exc
-
-    def dump(self, data: tomlkit.TOMLDocument, original: bytes | None) -> bytes:
-        return tomlkit.dumps(data).encode("utf-8")  # comments and layout survive
-
-    def plain(self, data: tomlkit.TOMLDocument) -> object:
-        return data.unwrap()
 
 
 # --- our entries in each shape --------------------------------------------------------------
@@ -291,103 +237,22 @@ CURSOR_SHAPE = _Shape(
 )
 
 
-# --- one managed file: load, change, back up, write, restore ----------------------------------
+# --- one managed file --------------------------------------------------------------------------
 
 
-class FileChanged(OSError):
-    """The agent kept rewriting the file while deskpet merged into it; nothing was written."""
+@dataclass(kw_only=True)
+class Target(config_merge.ConfigMerge):
+    """One agent config file and deskpet's part in it (merged by config_merge.ConfigMerge).
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"{path} changed while deskpet was updating it; changed nothing, try again"
-        )
-        self.path = path
-
-
-class _Stale(Exception):
-    """The file's bytes are no longer the ones the merge started from."""
-
-
-@dataclass
-class Target:
-    """One config file and deskpet's part in it."""
+    Attributes (besides ConfigMerge's):
+        agent: the agent's id.
+        state: INSTALLED, OUTDATED, ABSENT or "foreign", for a parsed document.
+        label: "hooks" or "notify": what deskpet's part is, in words for the owner.
+    """
 
     agent: str
-    path: Path
-    fmt: _JsonFile | _TomlFile
-    state: Callable[[object], str]
-    add: Callable[[object], None]
-    remove: Callable[[object], None]
-    empty: Callable[[object], bool]  # nothing left but what deskpet itself created
+    state: Callable[[Any], str]
     label: str = "hooks"
-
-    def load(self) -> tuple[bytes | None, object]:
-        raw = safefile.read_bytes(self.path)
-        if raw is None:
-            return None, self.fmt.parse(b"")
-        return raw, self.fmt.parse(raw)
-
-    def install(self) -> bool:
-        return self._twice(self._install)
-
-    def uninstall(self) -> bool:
-        return self._twice(self._uninstall)
-
-    def _twice(self, step: Callable[[], bool]) -> bool:
-        # Agents rewrite their own settings (a model switch, a new permission): when the file
-        # changed between our read and our write, merge again into the fresh bytes, once.
-        for _ in range(2):
-            try:
-                return step()
-            except _Stale:
-                continue
-        raise FileChanged(self.path)
-
-    def _check(self, raw: bytes | None) -> None:
-        """Raise _Stale unless the file still holds `raw` (called just before writing)."""
-        if safefile.read_bytes(self.path) != raw:
-            raise _Stale
-
-    def _install(self) -> bool:
-        raw, data = self.load()
-        before = copy.deepcopy(self.fmt.plain(data))
-        had_ours = self.state(data) != ABSENT
-        self.add(data)
-        if self.fmt.plain(data) == before:
-            return False  # already there: install twice = install once
-        if raw is not None:
-            # A backup from an earlier install cycle is stale once the file holds none of ours.
-            safefile.backup_once(self.path, refresh=not had_ours)
-        self._check(raw)
-        safefile.atomic_write_bytes(self.path, self.fmt.dump(data, raw))
-        return True
-
-    def _uninstall(self) -> bool:
-        raw, data = self.load()
-        if raw is None:
-            return False
-        before = copy.deepcopy(self.fmt.plain(data))
-        self.remove(data)
-        backup = safefile.backup_path(self.path)
-        if self.fmt.plain(data) == before:
-            return False
-        original = safefile.read_bytes(backup)
-        self._check(raw)
-        if original is not None and self._same(original, data):
-            # Content is back to the owner's original: restore its exact bytes.
-            safefile.atomic_write_bytes(self.path, original)
-            backup.unlink()
-        elif original is None and self.empty(data):
-            os.unlink(os.path.realpath(self.path))  # deskpet created this file
-        else:
-            safefile.atomic_write_bytes(self.path, self.fmt.dump(data, raw))
-        return True
-
-    def _same(self, original: bytes, data: object) -> bool:
-        try:
-            return self.fmt.plain(self.fmt.parse(original)) == self.fmt.plain(data)
-        except ParseRefused:
-            return False
 
 
 def _json_target(agent: str, path: Path, shape: _Shape) -> Target:
@@ -402,13 +267,17 @@ def _json_target(agent: str, path: Path, shape: _Shape) -> Target:
     def empty(data: dict) -> bool:
         return data in ({}, shape.skeleton)
 
+    def state(data: dict) -> str:
+        return shape.state(path, data, command())
+
     return Target(
         agent=agent,
         path=path,
-        fmt=_JsonFile(path),
-        state=lambda data: shape.state(path, data, command()),
+        fmt=JsonFormat(path),
+        state=state,
         add=add,
         remove=lambda data: shape.remove(path, data),
+        holds_ours=lambda data: state(data) != ABSENT,
         empty=empty,
     )
 
@@ -444,10 +313,11 @@ def targets(agent: str) -> list[Target]:
             Target(
                 agent=agent,
                 path=config,
-                fmt=_TomlFile(config),
+                fmt=TomlFormat(config),
                 state=_notify_state,
                 add=_notify_add,
                 remove=_notify_remove,
+                holds_ours=lambda data: _notify_state(data) != ABSENT,
                 empty=lambda data: not data.unwrap(),
                 label="notify",
             ),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deskpet import safefile
+from deskpet import config_merge, safefile
 from deskpet.bridge import agents_cli, installers
 from deskpet.bridge.server import BridgeServer
 
@@ -296,8 +296,8 @@ def test_a_file_that_keeps_changing_is_left_to_the_agent(claude_settings):
         real_add(data)
 
     target.add = agent_rewrites
-    with pytest.raises(installers.FileChanged, match="changed while deskpet"):
+    with pytest.raises(config_merge.FileChanged, match="changed while deskpet"):
         target.install()
-    assert isinstance(installers.FileChanged(claude_settings), OSError)  # _change reports it
+    assert isinstance(config_merge.FileChanged(claude_settings), OSError)  # _change reports it
     assert len(writes) == 2  # merged again once, then gave up
     assert json.loads(claude_settings.read_text()) == {"model": "model-1"}
