@@ -1,4 +1,4 @@
-"""`deskpet agents status|install|uninstall [claude|codex|cursor|all]`.
+"""`deskpet agents status|install|uninstall [claude|codex|cursor|gemini|all]`.
 
 The lead wires it in with `agents_cli.register(subparsers)`; the parser's default `run` runs
 the command and returns the exit code (0 when every file could be read and written).
@@ -9,22 +9,27 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deskpet.bridge import installers
+from deskpet.bridge import agents, installers
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "agents",
-        help="connect deskpet to Claude Code, Codex and Cursor",
+        help=f"connect deskpet to {_names()}",
         description="Show, install or remove deskpet's hooks in your coding agents' settings. "
         "Your own hooks are kept; each file is backed up once before deskpet first changes it.",
     )
     parser.add_argument(
         "action", choices=("status", "install", "uninstall"), nargs="?", default="status"
     )
-    parser.add_argument("agent", choices=(*installers.AGENTS, "all"), nargs="?", default="all")
+    parser.add_argument("agent", choices=(*agents.ids(), "all"), nargs="?", default="all")
     parser.set_defaults(run=run)
     return parser
+
+
+def _names() -> str:
+    *first, last = [agent.long_name for agent in agents.AGENTS]
+    return f"{', '.join(first)} and {last}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from deskpet.bridge import hook
+from deskpet.bridge.agents import codex
 from deskpet.bridge.events import AgentEvent, normalize
 
 MAX_LINE = 8 << 20  # a function output line can be megabytes; beyond this we skip the line
@@ -29,10 +30,6 @@ _SESSION_IN_NAME = re.compile(
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$"
 )
 _SHELLS = {"bash", "sh", "zsh", "fish"}
-
-
-def codex_home() -> Path:
-    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
 
 
 @dataclass
@@ -150,7 +147,7 @@ class RolloutTailer:
         on_event: Callable[[AgentEvent], None] | None = None,
         root: Path | None = None,
     ) -> None:
-        self.root = Path(root) if root is not None else codex_home() / "sessions"
+        self.root = Path(root) if root is not None else codex.config_dir() / "sessions"
         self.on_event = on_event
         self._files: dict[Path, _File] = {}
         self._primed = False

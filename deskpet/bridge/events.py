@@ -1,10 +1,11 @@
-"""One AgentEvent schema, and one mapping table per agent from its event names to our kinds.
+"""One AgentEvent schema, and the normalizer that makes one from any agent's event.
 
 Input is the summary line `deskpet-hook` sends (see hook.summarize), or a dict built by the
 Codex rollout tailer in the same shape. Every field is treated as untrusted text and cleaned
 here. Events we do not know map to None and are dropped quietly.
 
-The tables below ARE the behaviour: docs/agents.md shows the same mapping for people.
+What each agent's event names mean is declared with the agent (bridge/agents/); those tables
+ARE the behaviour, and docs/agents.md shows the same mapping for people.
 """
 
 from __future__ import annotations
@@ -12,39 +13,23 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from deskpet.bridge import sanitize
-
-# Kinds: what happened, independent of which agent said it.
-SESSION_START = "session_start"
-PROMPT = "prompt"  # the owner sent a prompt; the agent starts thinking
-TOOL_START = "tool_start"
-TOOL_END = "tool_end"
-TOOL_FAILED = "tool_failed"
-PERMISSION_REQUEST = "permission_request"
-WAITING_FOR_OWNER = "waiting_for_owner"
-AGENT_MESSAGE = "agent_message"  # the agent said something (kept for the next narration)
-TURN_COMPLETE = "turn_complete"
-TURN_FAILED = "turn_failed"
-SUBAGENT_START = "subagent_start"
-SUBAGENT_STOP = "subagent_stop"
-COMPACTING = "compacting"
-SESSION_END = "session_end"
-
-KINDS = (
-    SESSION_START,
-    PROMPT,
-    TOOL_START,
-    TOOL_END,
-    TOOL_FAILED,
-    PERMISSION_REQUEST,
-    WAITING_FOR_OWNER,
+from deskpet.bridge import agents, sanitize
+from deskpet.bridge.kinds import (  # noqa: F401 - the kinds are also this module's vocabulary
     AGENT_MESSAGE,
-    TURN_COMPLETE,
-    TURN_FAILED,
+    COMPACTING,
+    KINDS,
+    PERMISSION_REQUEST,
+    PROMPT,
+    SESSION_END,
+    SESSION_START,
     SUBAGENT_START,
     SUBAGENT_STOP,
-    COMPACTING,
-    SESSION_END,
+    TOOL_END,
+    TOOL_FAILED,
+    TOOL_START,
+    TURN_COMPLETE,
+    TURN_FAILED,
+    WAITING_FOR_OWNER,
 )
 
 # Tool categories, which the pet shows as working variants.
@@ -78,69 +63,6 @@ def tool_category(name: str) -> str:
     return TOOL_CATEGORY.get(name.lower(), OTHER)
 
 
-# Agent event name (lower-cased) -> kind. Notifications are decided by their type below.
-_CLAUDE_STYLE = {
-    "sessionstart": SESSION_START,
-    "userpromptsubmit": PROMPT,
-    "pretooluse": TOOL_START,
-    "posttooluse": TOOL_END,
-    "posttoolusefailure": TOOL_FAILED,
-    "permissionrequest": PERMISSION_REQUEST,
-    "stop": TURN_COMPLETE,
-    "stopfailure": TURN_FAILED,
-    "subagentstart": SUBAGENT_START,
-    "subagentstop": SUBAGENT_STOP,
-    "precompact": COMPACTING,
-    "sessionend": SESSION_END,
-}
-CLAUDE_EVENTS = dict(_CLAUDE_STYLE)
-CODEX_EVENTS = {
-    **_CLAUDE_STYLE,
-    # `notify` program (argv JSON) and newer approval notifications.
-    "agent-turn-complete": TURN_COMPLETE,
-    "approval-requested": PERMISSION_REQUEST,
-}
-CURSOR_EVENTS = {
-    # Cursor also replays ~/.claude/settings.json, so Claude's names arrive here too.
-    **_CLAUDE_STYLE,
-    "beforesubmitprompt": PROMPT,
-    "beforeshellexecution": TOOL_START,
-    "aftershellexecution": TOOL_END,
-    "beforemcpexecution": TOOL_START,
-    "aftermcpexecution": TOOL_END,
-    "beforereadfile": TOOL_START,
-    "afterfileedit": TOOL_END,
-    "afteragentresponse": AGENT_MESSAGE,
-}
-GEMINI_EVENTS = {
-    "sessionstart": SESSION_START,
-    "sessionend": SESSION_END,
-    "beforeagent": PROMPT,
-    "afteragent": TURN_COMPLETE,
-    "beforetool": TOOL_START,
-    "aftertool": TOOL_END,
-    "precompress": COMPACTING,
-}
-EVENT_TABLES = {
-    "claude": CLAUDE_EVENTS,
-    "codex": CODEX_EVENTS,
-    "cursor": CURSOR_EVENTS,
-    "gemini": GEMINI_EVENTS,
-}
-# Notification type -> kind; anything else (auth_success, ...) is not worth a mood.
-NOTIFICATIONS = {
-    "permission_prompt": PERMISSION_REQUEST,
-    "toolpermission": PERMISSION_REQUEST,
-    "idle_prompt": WAITING_FOR_OWNER,
-    "elicitation_dialog": WAITING_FOR_OWNER,
-}
-# Cursor's older per-tool events name no tool; the event itself says which.
-_IMPLIED_TOOL = {
-    "beforeshellexecution": "Shell",
-    "aftershellexecution": "Shell",
-    "beforereadfile": "Read",
-    "afterfileedit": "Edit",
-}
 _TOOL_KINDS = (TOOL_START, TOOL_END, TOOL_FAILED, PERMISSION_REQUEST)
 
 
@@ -184,16 +106,11 @@ class AgentEvent:
     received: float = field(default_factory=time.time)
 
 
-def _kind(agent: str, event: str, wire: dict) -> str | None:
-    table = EVENT_TABLES.get(agent)
-    if table is None:
+def _kind(agent_id: str, event: str, wire: dict) -> str | None:
+    agent = agents.find(agent_id)
+    if agent is None:
         return None
-    name = event.lower()
-    if name == "notification":
-        return NOTIFICATIONS.get(str(wire.get("ntype", "")).lower())
-    if agent == "cursor" and name == "stop":
-        return TURN_FAILED if str(wire.get("status", "")).lower() == "error" else TURN_COMPLETE
-    return table.get(name)
+    return agent.kind(event, str(wire.get("ntype", "")), str(wire.get("status", "")))
 
 
 def _number(value: object, default: float) -> float:
@@ -216,7 +133,7 @@ def normalize(wire: object, received: float | None = None) -> AgentEvent | None:
     source = source if source in ("hook", "notify", "rollout") else "hook"
 
     tool = None
-    tool_name = sanitize.clean_name(wire.get("tool")) or _IMPLIED_TOOL.get(event.lower(), "")
+    tool_name = sanitize.clean_name(wire.get("tool")) or agents.get(agent).implied_tool(event)
     if kind in _TOOL_KINDS and (tool_name or wire.get("detail")):
         tool = Tool(
             name=tool_name,

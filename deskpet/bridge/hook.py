@@ -26,7 +26,16 @@ import time
 SOCKET_NAME = "bridge.sock"
 # Any of these in a hook command marks the entry as deskpet's own (installers look for them).
 MARKERS = ("deskpet-hook", "deskpet.bridge.hook")
+# The agents and what each reads on stdout: (the reply to any event, {event: its own reply}).
+# The same facts as bridge/agents/, copied so this shim imports nothing from deskpet; a test
+# keeps the two in step.
 AGENTS = ("claude", "codex", "cursor", "gemini")
+REPLIES: dict[str, tuple[str, dict[str, str]]] = {
+    "claude": ("", {}),
+    "codex": ("", {}),
+    "cursor": ("{}", {"beforeSubmitPrompt": '{"continue": true}'}),
+    "gemini": ("{}", {}),
+}
 
 MAX_STDIN = 1 << 20  # 1 MB: enough for the fields we keep; huge tool output is cut off
 STDIN_DEADLINE = 0.5  # seconds; an agent that never closes stdin must not hang us
@@ -280,11 +289,8 @@ def send(summary: dict, path: str | None = None) -> bool:
 
 def reply_for(agent: str, event: str) -> str:
     """What the agent expects on stdout: Cursor and Gemini want JSON, the others nothing."""
-    if agent == "cursor":
-        return '{"continue": true}' if event == "beforeSubmitPrompt" else "{}"
-    if agent == "gemini":
-        return "{}"
-    return ""
+    reply, by_event = REPLIES.get(agent, ("", {}))
+    return by_event.get(event, reply)
 
 
 def _agent_from(argv: list[str]) -> str:

@@ -1,109 +1,41 @@
 """Install, uninstall and check deskpet's hooks in each agent's own config files.
 
-The owner's files are theirs: we merge our entries in and never clobber. Our entries are found
-by a marker in their command (hook.MARKERS). A file we cannot parse is refused and left as it
-was. Before deskpet's first change a file is backed up once (`<file>.deskpet-backup`); when
-uninstall leaves the content as it was before, the backup's exact bytes are put back, so the
-file is byte-identical to the owner's original, and a file deskpet created is removed again.
-
-Files:
-    Claude Code  ~/.claude/settings.json   {"hooks": {"Event": [{"hooks": [{"type": "command",
-                                                                        ...}]}]}}
-    Codex        ~/.codex/hooks.json        same shape as Claude's
-                 ~/.codex/config.toml       `notify = [...]`, only when the owner has none
-    Cursor       ~/.cursor/hooks.json       {"version": 1, "hooks": {"event": [{"command": ...}]}}
-
-Never registered: Claude's WorktreeCreate (a hook there replaces git's worktree creation), and
-no http hook types. Codex asks its owner to trust new hooks (/hooks in Codex); deskpet never
-writes Codex's trust hashes itself.
+Which files, which events and which entries come from the agent's declaration
+(bridge/agents/); how a file is merged, backed up, written and restored byte for byte comes
+from deskpet.config_merge. What is left here is the shape of hook tables: a JSON "hooks" object
+whose events hold lists of entries, either groups of handlers (Claude Code, Codex, Gemini CLI)
+or flat handlers (Cursor), and Codex's one-program `notify` key in TOML. deskpet's entries are
+found by a marker in their command (hook.MARKERS); the owner's are never touched.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tomlkit
-import tomlkit.exceptions
 
-from deskpet import safefile
-from deskpet.bridge import hook
+from deskpet import config_merge
+from deskpet.bridge import agents, hook
+from deskpet.bridge.agents import Agent, HooksFile, NotifyProgram
+from deskpet.config_merge import JsonFormat, TomlFormat
 from deskpet.safefile import ParseRefused
-
-AGENTS = ("claude", "codex", "cursor")
-HOOK_TIMEOUT = 10  # seconds; the shim needs well under one
-
-CLAUDE_EVENTS = (
-    "SessionStart",
-    "UserPromptSubmit",
-    "PreToolUse",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PermissionRequest",
-    "Notification",
-    "Stop",
-    "StopFailure",
-    "SubagentStart",
-    "SubagentStop",
-    "PreCompact",
-    "SessionEnd",
-)
-# Only the events every Codex with hooks knows; the rollout tailer covers the rest.
-CODEX_EVENTS = (
-    "SessionStart",
-    "UserPromptSubmit",
-    "PreToolUse",
-    "PermissionRequest",
-    "PostToolUse",
-    "Stop",
-)
-CURSOR_EVENTS = (
-    "sessionStart",
-    "sessionEnd",
-    "beforeSubmitPrompt",
-    "preToolUse",
-    "postToolUse",
-    "postToolUseFailure",
-    "stop",
-    "subagentStart",
-    "subagentStop",
-    "preCompact",
-    "afterAgentResponse",
-)
-NEVER_REGISTER = ("WorktreeCreate",)
 
 INSTALLED = "installed"
 OUTDATED = "outdated"  # ours, but with an old command path or missing events
 ABSENT = "absent"
+FOREIGN = "foreign"  # a one-program key (Codex's notify) names the owner's own program
+REFUSED = "refused"  # the file cannot be parsed; deskpet leaves it alone
 
 
-# --- where things are -------------------------------------------------------------------
-
-
-def claude_dir() -> Path:
-    return Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
-
-
-def codex_dir() -> Path:
-    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
-
-
-def cursor_dir() -> Path:
-    return Path.home() / ".cursor"
-
-
-def detect(agent: str) -> bool:
+def detect(agent_id: str) -> bool:
     """Whether the agent looks installed: its config folder or its program exists."""
-    folder = {"claude": claude_dir, "codex": codex_dir, "cursor": cursor_dir}[agent]()
-    programs = {"claude": ["claude"], "codex": ["codex"], "cursor": ["cursor", "cursor-agent"]}
-    return folder.is_dir() or any(shutil.which(p) for p in programs[agent])
+    return agents.get(agent_id).detected()
 
 
 def hook_argv() -> list[str]:
@@ -119,67 +51,16 @@ def _quote(arg: str) -> str:
     return '"' + re.sub(r'(["\\$`])', r"\\\1", arg) + '"'
 
 
-def hook_command(agent: str) -> str:
+def hook_command(agent_id: str) -> str:
     program, *args = hook_argv()  # args are "-m deskpet.bridge.hook" at most: no quoting needed
-    return " ".join([_quote(program), *args, "--agent", agent])
+    return " ".join([_quote(program), *args, "--agent", agent_id])
 
 
 def is_ours(command: object) -> bool:
     return isinstance(command, str) and any(m in command for m in hook.MARKERS)
 
 
-# --- file formats ------------------------------------------------------------------------
-
-
-def _indent_of(raw: bytes | None) -> str | int:
-    match = re.search(rb"\{\s*?\n([ \t]+)\S", raw or b"")
-    if not match:
-        return 2
-    indent = match.group(1).decode()
-    return indent if "\t" in indent else len(indent)
-
-
-class _JsonFile:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def parse(self, raw: bytes) -> dict:
-        if not raw.strip():
-            return {}
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ParseRefused(self.path, f"not valid JSON ({exc})") from exc
-        if not isinstance(data, dict):
-            raise ParseRefused(self.path, "the top level is not a JSON object")
-        return data
-
-    def dump(self, data: dict, original: bytes | None) -> bytes:
-        text = json.dumps(data, indent=_indent_of(original), ensure_ascii=False)
-        return (text + "\n").encode("utf-8")
-
-    def plain(self, data: dict) -> object:
-        return data
-
-
-class _TomlFile:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def parse(self, raw: bytes) -> tomlkit.TOMLDocument:
-        try:
-            return tomlkit.parse(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
-            raise ParseRefused(self.path, f"not valid TOML ({exc})") from exc
-
-    def dump(self, data: tomlkit.TOMLDocument, original: bytes | None) -> bytes:
-        return tomlkit.dumps(data).encode("utf-8")  # comments and layout survive
-
-    def plain(self, data: tomlkit.TOMLDocument) -> object:
-        return data.unwrap()
-
-
-# --- our entries in each shape --------------------------------------------------------------
+# --- hook tables -------------------------------------------------------------------------------
 
 
 def _hooks_table(path: Path, data: dict, events: tuple[str, ...], create: bool) -> dict | None:
@@ -222,52 +103,6 @@ def _strip_flat(handlers: list) -> bool:
     return changed
 
 
-@dataclass
-class _Shape:
-    """How deskpet's entries look in one hooks.json-like file."""
-
-    events: tuple[str, ...]
-    entry: Callable[[str], dict]  # command -> our entry for one event
-    strip: Callable[[list], bool]
-    skeleton: dict  # what an otherwise empty file of ours holds
-
-    def state(self, path: Path, data: dict, command: str) -> str:
-        hooks = _hooks_table(path, data, self.events, create=False) or {}
-        want = self.entry(command)
-        found = [e for event in self.events for e in hooks.get(event) or [] if _contains_ours(e)]
-        if not found:
-            return ABSENT
-        complete = all(
-            [e for e in hooks.get(event) or [] if _contains_ours(e)] == [want]
-            for event in self.events
-        )
-        return INSTALLED if complete else OUTDATED
-
-    def add(self, path: Path, data: dict, command: str) -> None:
-        hooks = _hooks_table(path, data, self.events, create=True)
-        want = self.entry(command)
-        for event in self.events:
-            entries = hooks.setdefault(event, [])
-            if [e for e in entries if _contains_ours(e)] == [want]:
-                continue
-            self.strip(entries)
-            entries.append(want)
-
-    def remove(self, path: Path, data: dict) -> None:
-        hooks = _hooks_table(path, data, (), create=False)
-        if hooks is None:
-            return
-        changed = False
-        for event in list(hooks):
-            entries = hooks[event]
-            if isinstance(entries, list) and self.strip(entries):
-                changed = True
-                if not entries:
-                    del hooks[event]
-        if changed and not hooks:
-            del data["hooks"]
-
-
 def _contains_ours(entry: object) -> bool:
     if not isinstance(entry, dict):
         return False
@@ -279,182 +114,123 @@ def _contains_ours(entry: object) -> bool:
     )
 
 
-def _nested_entry(command: str) -> dict:
-    # No matcher: matches every tool in both Claude and Codex (Codex's matcher is a regex).
-    return {"hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT}]}
+@dataclass(kw_only=True)
+class Target(config_merge.ConfigMerge):
+    """One agent config file and deskpet's part in it (merged by config_merge.ConfigMerge).
 
-
-CLAUDE_SHAPE = _Shape(CLAUDE_EVENTS, _nested_entry, _strip_nested, {})
-CODEX_SHAPE = _Shape(CODEX_EVENTS, _nested_entry, _strip_nested, {})
-CURSOR_SHAPE = _Shape(
-    CURSOR_EVENTS, lambda command: {"command": command}, _strip_flat, {"version": 1}
-)
-
-
-# --- one managed file: load, change, back up, write, restore ----------------------------------
-
-
-class FileChanged(OSError):
-    """The agent kept rewriting the file while deskpet merged into it; nothing was written."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"{path} changed while deskpet was updating it; changed nothing, try again"
-        )
-        self.path = path
-
-
-class _Stale(Exception):
-    """The file's bytes are no longer the ones the merge started from."""
-
-
-@dataclass
-class Target:
-    """One config file and deskpet's part in it."""
+    Attributes (besides ConfigMerge's):
+        agent: the agent's id.
+        state: INSTALLED, OUTDATED, ABSENT or FOREIGN, for a parsed document.
+        label: "hooks" or "notify": what deskpet's part is, in words for the owner.
+    """
 
     agent: str
-    path: Path
-    fmt: _JsonFile | _TomlFile
-    state: Callable[[object], str]
-    add: Callable[[object], None]
-    remove: Callable[[object], None]
-    empty: Callable[[object], bool]  # nothing left but what deskpet itself created
+    state: Callable[[Any], str]
     label: str = "hooks"
 
-    def load(self) -> tuple[bytes | None, object]:
-        raw = safefile.read_bytes(self.path)
-        if raw is None:
-            return None, self.fmt.parse(b"")
-        return raw, self.fmt.parse(raw)
 
-    def install(self) -> bool:
-        return self._twice(self._install)
+def _hooks_target(agent: Agent, spec: HooksFile) -> Target:
+    """One entry per registered event in a JSON "hooks" table, found by its command."""
+    path = spec.path()
+    strip = _strip_nested if spec.nested else _strip_flat
 
-    def uninstall(self) -> bool:
-        return self._twice(self._uninstall)
+    def want() -> dict:
+        return spec.entry(hook_command(agent.id))
 
-    def _twice(self, step: Callable[[], bool]) -> bool:
-        # Agents rewrite their own settings (a model switch, a new permission): when the file
-        # changed between our read and our write, merge again into the fresh bytes, once.
-        for _ in range(2):
-            try:
-                return step()
-            except _Stale:
-                continue
-        raise FileChanged(self.path)
-
-    def _check(self, raw: bytes | None) -> None:
-        """Raise _Stale unless the file still holds `raw` (called just before writing)."""
-        if safefile.read_bytes(self.path) != raw:
-            raise _Stale
-
-    def _install(self) -> bool:
-        raw, data = self.load()
-        before = copy.deepcopy(self.fmt.plain(data))
-        had_ours = self.state(data) != ABSENT
-        self.add(data)
-        if self.fmt.plain(data) == before:
-            return False  # already there: install twice = install once
-        if raw is not None:
-            # A backup from an earlier install cycle is stale once the file holds none of ours.
-            safefile.backup_once(self.path, refresh=not had_ours)
-        self._check(raw)
-        safefile.atomic_write_bytes(self.path, self.fmt.dump(data, raw))
-        return True
-
-    def _uninstall(self) -> bool:
-        raw, data = self.load()
-        if raw is None:
-            return False
-        before = copy.deepcopy(self.fmt.plain(data))
-        self.remove(data)
-        backup = safefile.backup_path(self.path)
-        if self.fmt.plain(data) == before:
-            return False
-        original = safefile.read_bytes(backup)
-        self._check(raw)
-        if original is not None and self._same(original, data):
-            # Content is back to the owner's original: restore its exact bytes.
-            safefile.atomic_write_bytes(self.path, original)
-            backup.unlink()
-        elif original is None and self.empty(data):
-            os.unlink(os.path.realpath(self.path))  # deskpet created this file
-        else:
-            safefile.atomic_write_bytes(self.path, self.fmt.dump(data, raw))
-        return True
-
-    def _same(self, original: bytes, data: object) -> bool:
-        try:
-            return self.fmt.plain(self.fmt.parse(original)) == self.fmt.plain(data)
-        except ParseRefused:
-            return False
-
-
-def _json_target(agent: str, path: Path, shape: _Shape) -> Target:
-    def command() -> str:
-        return hook_command(agent)
+    def state(data: dict) -> str:
+        hooks = _hooks_table(path, data, agent.register, create=False) or {}
+        ours = [
+            [e for e in hooks.get(event) or [] if _contains_ours(e)] for event in agent.register
+        ]
+        if not any(ours):
+            return ABSENT
+        entry = want()
+        return INSTALLED if all(found == [entry] for found in ours) else OUTDATED
 
     def add(data: dict) -> None:
-        if shape is CURSOR_SHAPE:
-            data.setdefault("version", 1)
-        shape.add(path, data, command())
+        for key, value in spec.skeleton.items():
+            data.setdefault(key, value)
+        hooks = _hooks_table(path, data, agent.register, create=True)
+        entry = want()
+        for event in agent.register:
+            entries = hooks.setdefault(event, [])
+            if [e for e in entries if _contains_ours(e)] == [entry]:
+                continue
+            strip(entries)
+            entries.append(entry)
 
-    def empty(data: dict) -> bool:
-        return data in ({}, shape.skeleton)
+    def remove(data: dict) -> None:
+        hooks = _hooks_table(path, data, (), create=False)
+        if hooks is None:
+            return
+        changed = False
+        for event in list(hooks):
+            entries = hooks[event]
+            if isinstance(entries, list) and strip(entries):
+                changed = True
+                if not entries:
+                    del hooks[event]
+        if changed and not hooks:
+            del data["hooks"]
 
     return Target(
-        agent=agent,
+        agent=agent.id,
         path=path,
-        fmt=_JsonFile(path),
-        state=lambda data: shape.state(path, data, command()),
+        fmt=JsonFormat(path),
+        state=state,
         add=add,
-        remove=lambda data: shape.remove(path, data),
-        empty=empty,
+        remove=remove,
+        holds_ours=lambda data: state(data) != ABSENT,
+        empty=lambda data: data in ({}, dict(spec.skeleton)),
     )
 
 
-def _notify_state(data: tomlkit.TOMLDocument) -> str:
-    value = data.get("notify")
-    if value is None:
-        return ABSENT
-    argv = list(value) if isinstance(value, list) else [value]
-    if not any(is_ours(str(a)) for a in argv):
-        return "foreign"
-    return INSTALLED if [str(a) for a in argv] == hook_argv() + ["--agent", "codex"] else OUTDATED
+def _notify_target(agent: Agent, spec: NotifyProgram) -> Target:
+    """A TOML key naming the one program the agent runs (Codex's `notify`)."""
+    path = spec.path()
+
+    def state(data: tomlkit.TOMLDocument) -> str:
+        value = data.get(spec.key)
+        if value is None:
+            return ABSENT
+        argv = list(value) if isinstance(value, list) else [value]
+        if not any(is_ours(str(a)) for a in argv):
+            return FOREIGN
+        return INSTALLED if [str(a) for a in argv] == _notify_argv(agent) else OUTDATED
+
+    def add(data: tomlkit.TOMLDocument) -> None:
+        # The agent runs one such program: if the owner set theirs, it stays.
+        if state(data) in (ABSENT, OUTDATED):
+            data[spec.key] = _notify_argv(agent)
+
+    def remove(data: tomlkit.TOMLDocument) -> None:
+        if state(data) in (INSTALLED, OUTDATED):
+            del data[spec.key]
+
+    return Target(
+        agent=agent.id,
+        path=path,
+        fmt=TomlFormat(path),
+        state=state,
+        add=add,
+        remove=remove,
+        holds_ours=lambda data: state(data) != ABSENT,
+        empty=lambda data: not data.unwrap(),
+        label="notify",
+    )
 
 
-def _notify_add(data: tomlkit.TOMLDocument) -> None:
-    # Codex has one notify program; if the owner set theirs, it stays (rollouts still work).
-    if _notify_state(data) in (ABSENT, OUTDATED):
-        data["notify"] = hook_argv() + ["--agent", "codex"]
+def _notify_argv(agent: Agent) -> list[str]:
+    return hook_argv() + ["--agent", agent.id]
 
 
-def _notify_remove(data: tomlkit.TOMLDocument) -> None:
-    if _notify_state(data) in (INSTALLED, OUTDATED):
-        del data["notify"]
-
-
-def targets(agent: str) -> list[Target]:
-    if agent == "claude":
-        return [_json_target(agent, claude_dir() / "settings.json", CLAUDE_SHAPE)]
-    if agent == "codex":
-        config = codex_dir() / "config.toml"
-        return [
-            _json_target(agent, codex_dir() / "hooks.json", CODEX_SHAPE),
-            Target(
-                agent=agent,
-                path=config,
-                fmt=_TomlFile(config),
-                state=_notify_state,
-                add=_notify_add,
-                remove=_notify_remove,
-                empty=lambda data: not data.unwrap(),
-                label="notify",
-            ),
-        ]
-    if agent == "cursor":
-        return [_json_target(agent, cursor_dir() / "hooks.json", CURSOR_SHAPE)]
-    raise ValueError(f"unknown agent {agent!r}; expected one of {', '.join(AGENTS)}")
+def targets(agent_id: str) -> list[Target]:
+    """The agent's config files, as the installer sees them; ValueError for an unknown agent."""
+    agent = agents.get(agent_id)
+    return [
+        _hooks_target(agent, spec) if isinstance(spec, HooksFile) else _notify_target(agent, spec)
+        for spec in agent.files
+    ]
 
 
 # --- what the CLI and the app call -----------------------------------------------------------
@@ -465,12 +241,14 @@ class Report:
     """The outcome of status/install/uninstall/repair for one agent.
 
     Attributes:
-        agent: "claude", "codex" or "cursor".
+        agent: the agent's id (bridge/agents).
         detected: the agent seems installed on this Mac.
-        files: {path: state} with states INSTALLED, OUTDATED, ABSENT, "foreign" (notify set to
-            another program) or "refused" (could not parse).
+        files: {path: state} with states INSTALLED, OUTDATED, ABSENT, FOREIGN (notify set to
+            another program) or REFUSED (could not parse).
         changed: files this call wrote.
         lines: readable, truthful sentences for the owner.
+        advice: the lines among them worth repeating after an install (what the owner must do
+            next, what deskpet left alone).
     """
 
     agent: str
@@ -478,6 +256,7 @@ class Report:
     files: dict[Path, str] = field(default_factory=dict)
     changed: list[Path] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
     ok: bool = True
 
     @property
@@ -493,31 +272,35 @@ def _home_relative(path: Path) -> str:
         return str(path)
 
 
-def status(agent: str) -> Report:
-    report = Report(agent, detected=detect(agent))
+def status(agent_id: str) -> Report:
+    agent = agents.get(agent_id)
+    report = Report(agent_id, detected=agent.detected())
     if not report.detected:
-        report.lines.append(f"{agent}: not found on this computer")
-    for target in targets(agent):
+        report.lines.append(f"{agent_id}: not found on this computer")
+    hooked = False
+    for target in targets(agent_id):
         name = _home_relative(target.path)
         try:
             _raw, data = target.load()
             state = target.state(data)
         except ParseRefused as exc:
-            report.files[target.path] = "refused"
+            report.files[target.path] = REFUSED
             report.ok = False
             report.lines.append(
-                f"{agent}: cannot read {name} ({exc.reason}); deskpet will not touch it"
+                f"{agent_id}: cannot read {name} ({exc.reason}); deskpet will not touch it"
             )
             continue
         report.files[target.path] = state
-        report.lines.append(f"{agent}: {_describe(target, state, name)}")
-    if agent == "codex" and report.files.get(codex_dir() / "hooks.json") in (INSTALLED, OUTDATED):
-        report.lines.append(
-            "codex: Codex runs new or changed hooks only after you trust them: "
-            "open Codex and type /hooks to review and trust deskpet's hooks"
-        )
-    if agent == "codex":
-        report.lines.append("codex: deskpet also follows Codex's session files, no setup needed")
+        line = f"{agent_id}: {_describe(target, state, name)}"
+        report.lines.append(line)
+        if state == FOREIGN:
+            report.advice.append(line)
+        hooked = hooked or (target.label == "hooks" and state in (INSTALLED, OUTDATED))
+    if hooked:
+        notes = [f"{agent_id}: {note}" for note in agent.installed_notes]
+        report.lines += notes
+        report.advice += notes
+    report.lines += [f"{agent_id}: {note}" for note in agent.notes]
     return report
 
 
@@ -527,7 +310,7 @@ def _describe(target: Target, state: str, name: str) -> str:
             INSTALLED: f"notify in {name} runs deskpet",
             OUTDATED: f"notify in {name} points to an old deskpet (repair will fix it)",
             ABSENT: f"notify in {name} is not set",
-            "foreign": f"notify in {name} runs another program; deskpet leaves it alone",
+            FOREIGN: f"notify in {name} runs another program; deskpet leaves it alone",
         }[state]
     return {
         INSTALLED: f"hooks installed in {name}",
@@ -544,7 +327,7 @@ def _change(agent: str, action: str) -> Report:
             changed = target.install() if action == "install" else target.uninstall()
         except ParseRefused as exc:
             report.ok = False
-            report.files[target.path] = "refused"
+            report.files[target.path] = REFUSED
             report.lines.append(f"{agent}: cannot parse {name} ({exc.reason}); changed nothing")
             continue
         except OSError as exc:
@@ -558,9 +341,9 @@ def _change(agent: str, action: str) -> Report:
             verb = "removed deskpet from" if changed else "nothing of deskpet's in"
         report.lines.append(f"{agent}: {verb} {name}")
     after = status(agent)
-    report.files = {**after.files, **{p: s for p, s in report.files.items() if s == "refused"}}
+    report.files = {**after.files, **{p: s for p, s in report.files.items() if s == REFUSED}}
     if action == "install":
-        report.lines += [line for line in after.lines if "trust" in line or "another" in line]
+        report.lines += after.advice
     return report
 
 
@@ -575,9 +358,11 @@ def uninstall(agent: str) -> Report:
 def expand(which: str) -> list[str]:
     """ "all" -> every agent; otherwise the one named."""
     if which == "all":
-        return list(AGENTS)
-    if which not in AGENTS:
-        raise ValueError(f"unknown agent {which!r}; expected one of {', '.join(AGENTS)} or all")
+        return list(agents.ids())
+    if which not in agents.ids():
+        raise ValueError(
+            f"unknown agent {which!r}; expected one of {', '.join(agents.ids())} or all"
+        )
     return [which]
 
 
@@ -601,7 +386,7 @@ def repair() -> list[str]:
     """At app start: re-point hooks that name an old deskpet path (the app moved). Only touches
     agents that already have deskpet's entries; never raises."""
     lines = []
-    for agent in AGENTS:
+    for agent in agents.ids():
         try:
             report = status(agent)
             if any(state == OUTDATED for state in report.files.values()):

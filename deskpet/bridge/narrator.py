@@ -19,8 +19,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deskpet.bridge import agents, sanitize
 from deskpet.bridge import events as ev
-from deskpet.bridge import sanitize
 from deskpet.bridge.events import AgentEvent
 
 MIN_INTERVAL = 10.0  # seconds between two narrations
@@ -31,8 +31,6 @@ MAX_SESSIONS = 64  # sessions whose tools we remember
 MESSAGE_CHARS = 240
 DEFAULT_STYLE = "a friendly desk pet"
 
-AGENT_NAMES = {"claude": "Claude", "codex": "Codex", "cursor": "Cursor", "gemini": "Gemini"}
-
 _FENCE = re.compile(r"```.*?(```|$)")  # the bridge joins lines, so a block is on one line
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)?")
 _URL = re.compile(r"\b(?:https?|ftp)://\S*|\bwww\.\S+")
@@ -40,7 +38,9 @@ _CODE_TICKS = re.compile(r"`+")
 
 
 def agent_name(agent: str) -> str:
-    return AGENT_NAMES.get(agent, agent.capitalize() or "An agent")
+    """The agent's short name for a sentence ("Claude"); made up from the id if unknown."""
+    found = agents.find(agent)
+    return found.name if found else agent.capitalize() or "An agent"
 
 
 @dataclass(frozen=True)

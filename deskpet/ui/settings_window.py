@@ -38,10 +38,11 @@ from PySide6.QtWidgets import (
 
 from deskpet import paths
 from deskpet.bridge import installers
+from deskpet.bridge.agents import ids as agent_ids
+from deskpet.bridge.agents import long_name
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import SETTINGS, Setting, Settings, SettingsFileError, SettingValueError
-from deskpet.ui.tray import AGENT_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class SettingsWindow(QWidget):
         *,
         platform: DefaultPlatform | None = None,
         choices: Mapping[str, ChoiceSource] | None = None,
-        agents: tuple[str, ...] = installers.AGENTS,
+        agents: tuple[str, ...] = agent_ids(),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -280,7 +281,7 @@ class SettingsWindow(QWidget):
             box = QCheckBox("Connected")
             box.setObjectName(f"agent-{agent}")
             box.setToolTip(
-                f"Let {AGENT_NAMES.get(agent, agent)} tell the pet what it is doing "
+                f"Let {long_name(agent)} tell the pet what it is doing "
                 "(adds deskpet's hooks to its settings; unticking removes them)"
             )
             box.toggled.connect(lambda on, a=agent: self.set_agent(a, on))
@@ -293,7 +294,7 @@ class SettingsWindow(QWidget):
             lines.addWidget(line)
             self._agent_boxes[agent] = box
             self._agent_lines[agent] = line
-            form.addRow(self._label(AGENT_NAMES.get(agent, agent)), cell)
+            form.addRow(self._label(long_name(agent)), cell)
         return group
 
     def _data_group(self) -> QGroupBox:
@@ -389,7 +390,7 @@ class SettingsWindow(QWidget):
     def refresh_agents(self) -> None:
         """Read each agent's hook status afresh and show it."""
         for agent, box in self._agent_boxes.items():
-            name = AGENT_NAMES.get(agent, agent)
+            name = long_name(agent)
             try:
                 report = installers.status(agent)
                 installed, detected, ok = report.installed, report.detected, report.ok

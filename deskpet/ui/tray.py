@@ -16,13 +16,13 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from deskpet.bridge.agents import ids as agent_ids
+from deskpet.bridge.agents import long_name
 from deskpet.ui.theme import DEFAULT_THEME, assets_dir, themes_dir
 
 OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctrl to Cmd)
 
 log = logging.getLogger(__name__)
-
-AGENT_NAMES = {"claude": "Claude Code", "codex": "Codex", "cursor": "Cursor"}
 
 PersonaSource = Callable[[], list[tuple[str, str]]]
 
@@ -90,7 +90,7 @@ class TrayMenu(QObject):
         self,
         personas: PersonaSource = theme_personas,
         agent_status: Callable[[str], object] | None = None,
-        agents: tuple[str, ...] = tuple(AGENT_NAMES),
+        agents: tuple[str, ...] = agent_ids(),
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -240,7 +240,7 @@ class TrayMenu(QObject):
             self.agents_menu.removeAction(action)
             action.setParent(None)
         for agent in self._agents:
-            name = AGENT_NAMES.get(agent, agent)
+            name = long_name(agent)
             try:
                 report = self._agent_status(agent)
                 installed = bool(getattr(report, "installed", False))

@@ -27,8 +27,8 @@ def home(monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("DESKPET_HOME", str(root / "d"))
-    monkeypatch.setenv("PATH", "/nonexistent")  # no real `claude`/`codex` on PATH
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
+    monkeypatch.setenv("PATH", "/nonexistent")  # no real agent programs on PATH
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME", "XDG_DATA_HOME"):
         monkeypatch.delenv(name, raising=False)
     yield home
     shutil.rmtree(root, ignore_errors=True)

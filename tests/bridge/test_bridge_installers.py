@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from deskpet import safefile
-from deskpet.bridge import agents_cli, installers
+from deskpet import config_merge, safefile
+from deskpet.bridge import agents, agents_cli, installers
 from deskpet.bridge.server import BridgeServer
 
 OWNER_CLAUDE = (
@@ -57,7 +57,7 @@ def test_install_merges_keeps_owner_hooks_and_uninstall_restores_bytes(claude_se
     assert data["model"] == "opus" and data["statusLine"]["command"] == "echo été 🐱"
     assert commands(data, "Stop")[0] == "say fertig"
     assert commands(data, "PreToolUse")[0] == "~/guard.sh"
-    for event in installers.CLAUDE_EVENTS:
+    for event in agents.get("claude").register:
         ours = [c for c in commands(data, event) if installers.is_ours(c)]
         assert ours == [installers.hook_command("claude")], event
     assert "WorktreeCreate" not in data["hooks"]
@@ -146,7 +146,7 @@ def test_codex_hooks_and_notify_in_a_commented_toml(home):
     assert "# Codex config, hand-written" in toml and "# keep this" in toml
     assert toml.index("notify =") < toml.index("[projects.")  # a top-level key
     hooks = json.loads((codex / "hooks.json").read_text())
-    assert set(hooks["hooks"]) == set(installers.CODEX_EVENTS)
+    assert set(hooks["hooks"]) == set(agents.get("codex").register)
     assert any("/hooks" in line for line in report.lines)  # tells the owner to trust them
     # The notify line is the only change: in particular no hook trust hashes.
     notify_line = next(line for line in toml.splitlines(keepends=True) if line.startswith("notify"))
@@ -296,8 +296,8 @@ def test_a_file_that_keeps_changing_is_left_to_the_agent(claude_settings):
         real_add(data)
 
     target.add = agent_rewrites
-    with pytest.raises(installers.FileChanged, match="changed while deskpet"):
+    with pytest.raises(config_merge.FileChanged, match="changed while deskpet"):
         target.install()
-    assert isinstance(installers.FileChanged(claude_settings), OSError)  # _change reports it
+    assert isinstance(config_merge.FileChanged(claude_settings), OSError)  # _change reports it
     assert len(writes) == 2  # merged again once, then gave up
     assert json.loads(claude_settings.read_text()) == {"model": "model-1"}

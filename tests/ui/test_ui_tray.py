@@ -34,6 +34,7 @@ def tray(qtbot, app_themes):
         "claude": FakeReport(True),
         "codex": FakeReport(False),
         "cursor": FakeReport(False, False),
+        "gemini": FakeReport(False, False),
     }
     tray = TrayMenu(personas=lambda: theme_personas(app_themes), agent_status=statuses.__getitem__)
     tray.statuses = statuses
@@ -126,6 +127,7 @@ def test_agents_submenu_shows_status_and_install_actions(qtbot, tray):
     texts = [a.text() for a in tray.agents_menu.actions()]
     assert "Claude Code: connected" in texts
     assert "Codex: not connected" in texts and "Cursor: not found" in texts
+    assert "Gemini CLI: not found" in texts
     with qtbot.waitSignal(tray.on_agent_action) as action:
         find(tray, "agent-install-codex").trigger()
     assert action.args == ["install", "codex"]
