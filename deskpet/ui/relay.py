@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from deskpet.inference.worker import (
+from deskpet.inference.protocol import (
     ConversationReset,
     Failed,
     Finished,
@@ -77,7 +77,7 @@ class WorkerRelay(QObject):
         elif isinstance(event, ModelReady):
             self.on_model_ready.emit(event.request_id, event.info)
         elif isinstance(event, WarmedUp):
-            self.on_warmed_up.emit(event.load_request, event.seconds)
+            self.on_warmed_up.emit(event.request_id, event.seconds)
         elif isinstance(event, ModelChecked):
             self.on_model_checked.emit(event.request_id, event.source, event.reason)
         elif isinstance(event, ConversationReset):

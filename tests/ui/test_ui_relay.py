@@ -7,7 +7,7 @@ import threading
 from PySide6.QtCore import QThread
 
 from deskpet.inference.generate import TokenEvent
-from deskpet.inference.worker import Failed, Finished, ModelLoading, ModelReady, Token
+from deskpet.inference.protocol import INTERNAL, Failed, Finished, ModelLoading, ModelReady, Token
 from deskpet.ui.relay import WorkerRelay
 
 
@@ -33,7 +33,7 @@ def test_events_from_a_worker_thread_arrive_on_the_gui_thread(qtbot):
         relay.post(ModelLoading(1, "Loading demo"))
         relay.post(ModelReady(1, {"name": "demo"}))
         relay.post(Token(2, "neko", TokenEvent("Paris", 7)))
-        relay.post(Failed(3, "boom"))
+        relay.post(Failed(3, "boom", INTERNAL))
         relay.post(Finished(2, "neko", "stop", "Paris"))
 
     # GIVEN a thread that is not the GUI thread posting worker events
