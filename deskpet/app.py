@@ -2,10 +2,10 @@
 
     tray menu ──persona/thinking/DND/show/chat/quit──▶ DeskpetApp ──▶ settings.yaml
     pet window ──click/double-click/drag──▶ PetMachine ──Display──▶ pet window
-    chat bubble ──send/cancel──▶ InferenceWorker ──events (worker thread)──▶ WorkerRelay
-    WorkerRelay (GUI thread) ──tokens/finished/failed──▶ bubble, PetMachine, history
-    BridgeServer, RolloutTailer (their threads) ──AgentEvent──▶ BridgeRelay (GUI thread)
-    BridgeRelay ──▶ SessionTracker ──Mood──▶ PetMachine; bell (sound, tray line, notification)
+    chat bubble ──send/cancel──▶ InferenceWorker ──events (worker thread)──▶ Relay
+    Relay (GUI thread) ──tokens/finished/failed──▶ bubble, PetMachine, history
+    BridgeServer, RolloutTailer (their threads) ──AgentEvent──▶ Relay (GUI thread)
+    Relay ──▶ SessionTracker ──Mood──▶ PetMachine; bell (sound, tray line, notification)
                 └─▶ Narrator ──Narrate (when no chat runs)──▶ InferenceWorker ──▶ bubble
 
 One conversation per persona: its id is the persona's id. At start every persona's saved
@@ -44,18 +44,18 @@ from deskpet.bridge.sessions import PERMISSION, WAITING, WORKING, Mood, SessionT
 from deskpet.history import History, HistoryError
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.generate import Sampling
+from deskpet.inference.protocol import Finished, RestoreConversation
 from deskpet.inference.source import DEMO
-from deskpet.inference.worker import Finished, InferenceWorker, RestoreConversation
+from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
-from deskpet.ui.bridge_relay import BridgeRelay
-from deskpet.ui.bubble import ChatBubble, friendly_error
+from deskpet.ui.bubble import ChatBubble
 from deskpet.ui.first_run import CHOOSE, WAKING, FirstRun
 from deskpet.ui.pet_window import PetWindow
-from deskpet.ui.relay import WorkerRelay
+from deskpet.ui.relay import Relay
 from deskpet.ui.settings_window import SettingsWindow
 from deskpet.ui.theme import assets_dir
 from deskpet.ui.tray import PersonaSource, TrayMenu
@@ -90,7 +90,7 @@ class DeskpetApp(QObject):
         settings: the owner's Settings (shared with the pet window for its position).
         history: saved conversations (deskpet.history.History).
         worker: the InferenceWorker; its events arrive through `relay`.
-        relay: the WorkerRelay bringing worker events onto the GUI thread.
+        relay: the Relay bringing worker and agent events onto the GUI thread.
         machine: the PetMachine deciding what the pet shows.
         pet: the PetWindow.
         bubble: the ChatBubble.
@@ -100,7 +100,6 @@ class DeskpetApp(QObject):
             the owner has chosen one.
         first_run: the onboarding walk while one is under way, else None.
         model_info: the loaded model's info once ready, else None.
-        bridge_relay: the BridgeRelay bringing agent events onto the GUI thread.
         bridge: the BridgeServer listening for agent hooks (None when it could not listen
             or `bridge=False`).
         rollouts: the RolloutTailer following Codex's session files (None likewise).
@@ -185,12 +184,11 @@ class DeskpetApp(QObject):
         wanted = self.settings.get("persona")
         self.persona = wanted if wanted in ids else (ids[0] if ids else "deskpet")
 
-        self.relay = WorkerRelay(self)
+        self.relay = Relay(self)
         self.worker = InferenceWorker(
             self.relay.post, context_window=self.settings.get("context_window")
         )
         self.machine = PetMachine(clock=self._clock)
-        self.bridge_relay = BridgeRelay(self)
         self.sessions = SessionTracker(clock=self._clock)
         self.narrator = Narrator(
             style=lambda: self._narration_style(), enabled=self._narration_wanted, clock=self._clock
@@ -234,7 +232,7 @@ class DeskpetApp(QObject):
         self.relay.on_failed.connect(self._on_failed)
         self.relay.on_warmed_up.connect(self._on_warmed_up)
         self.relay.on_model_checked.connect(self._on_model_checked)
-        self.bridge_relay.on_agent_event.connect(self._on_agent_event)
+        self.relay.on_agent_event.connect(self._on_agent_event)
 
         self.tray.on_persona_chosen.connect(self.set_persona)
         self.tray.on_thinking_toggled.connect(lambda on: self._save_setting("thinking_default", on))
@@ -336,7 +334,7 @@ class DeskpetApp(QObject):
             self.tray.notify(title, text)
 
     def _start_bridge(self) -> None:
-        server = BridgeServer(self.bridge_relay.post)
+        server = BridgeServer(self.relay.post)
         try:
             server.start()
         except PetAlreadyRunning:
@@ -349,7 +347,7 @@ class DeskpetApp(QObject):
         lines = installers.repair()  # never raises
         if lines:
             self._notices.append(("deskpet agents", "\n".join(lines)))
-        self.rollouts = RolloutTailer(self.bridge_relay.post)
+        self.rollouts = RolloutTailer(self.relay.post)
         self.rollouts.start(ROLLOUT_POLL_SECONDS)
 
     def load_model(self, source: str) -> None:
@@ -472,7 +470,7 @@ class DeskpetApp(QObject):
                 return
             self.on_turn_saved.emit(event.conversation)
 
-    def _on_failed(self, request_id: int, message: str) -> None:
+    def _on_failed(self, request_id: int, message: str, kind: str) -> None:
         if self._closed:
             return
         self._questions.pop(request_id, None)
@@ -481,7 +479,7 @@ class DeskpetApp(QObject):
             log.warning("narration failed: %s", message)
         elif request_id == self._request:
             self._request = None
-            self.bubble.show_error(message)
+            self.bubble.show_error(message, kind)
             self.machine.chat_error()
         elif request_id == self._load_request:
             self._on_load_failed(message)
@@ -714,7 +712,7 @@ class DeskpetApp(QObject):
             )
             text = "\n".join(report.lines)
         except Exception as exc:
-            text = friendly_error(str(exc))
+            text = str(exc)  # the installer's own words: a refused file, an unknown agent
         self.tray.notify("deskpet agents", text)
         self._sync_settings_window()
 

@@ -119,40 +119,45 @@ def _check_model(run: _Run, model: str | None) -> str:
 
 
 def _check_generate(run: _Run) -> str:
-    import queue
-
-    from deskpet.inference.worker import Failed, Finished, InferenceWorker, ModelReady, Token
+    from deskpet.inference.protocol import Failed, Finished, ModelReady, Token
+    from deskpet.inference.worker import InferenceWorker
 
     path = run.values["model path"]
     worker = InferenceWorker().start()
     deadline = time.monotonic() + GENERATE_TIMEOUT
     try:
-        load_id = worker.load(path)
-        chat_id = worker.chat("self-test", "Say hello in three words.", max_tokens=MAX_TOKENS)
+        load_id = worker.load(path, stream=True)
+        chat_id = worker.chat(
+            "self-test", "Say hello in three words.", max_tokens=MAX_TOKENS, stream=True
+        )
         ready = None
-        tokens = 0
-        while True:
-            try:
-                event = worker.events.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                raise CheckFailed(f"no answer within {GENERATE_TIMEOUT:.0f} s") from None
-            if isinstance(event, Failed) and event.request_id in (load_id, chat_id):
+        for event in worker.events_for(load_id, timeout=GENERATE_TIMEOUT):
+            if isinstance(event, Failed):
                 raise CheckFailed(event.message)
-            if isinstance(event, ModelReady) and event.request_id == load_id:
+            if isinstance(event, ModelReady):
                 ready = event.info
-            elif isinstance(event, Token) and event.request_id == chat_id:
-                tokens += event.event.token is not None
-            elif isinstance(event, Finished) and event.request_id == chat_id:
                 break
         if ready is None:
-            raise CheckFailed("the chat finished before the model was ready")
-        if tokens == 0 or not event.text.strip():
-            raise CheckFailed(f"no text generated (finish reason {event.reason})")
-        stats = event.stats or {}
+            raise CheckFailed("the worker stopped before the model was ready")
+        tokens = 0
+        finished = None
+        for event in worker.events_for(chat_id, timeout=max(0.0, deadline - time.monotonic())):
+            if isinstance(event, Failed):
+                raise CheckFailed(event.message)
+            if isinstance(event, Token):
+                tokens += event.event.token is not None
+            elif isinstance(event, Finished):
+                finished = event
+        if finished is None or tokens == 0 or not finished.text.strip():
+            reason = finished.reason if finished is not None else "none"
+            raise CheckFailed(f"no text generated (finish reason {reason})")
+        stats = finished.stats or {}
         speed = stats.get("generation_tps") or stats.get("gen_tps")
-        return f"{tokens} tokens {event.text.strip()!r}" + (
+        return f"{tokens} tokens {finished.text.strip()!r}" + (
             f", {speed:.1f} tok/s" if isinstance(speed, int | float) else ""
         )
+    except TimeoutError:
+        raise CheckFailed(f"no answer within {GENERATE_TIMEOUT:.0f} s") from None
     finally:
         worker.cancel()
         worker.shutdown(timeout=10.0)

@@ -7,20 +7,11 @@ With piped input it answers each line in turn and exits at the end of input.
 
 from __future__ import annotations
 
-import queue
 import sys
 
 from .inference.generate import Sampling
-from .inference.worker import (
-    ConversationReset,
-    Failed,
-    Finished,
-    InferenceWorker,
-    ModelLoading,
-    ModelReady,
-    ResetConversation,
-    Token,
-)
+from .inference.protocol import Failed, Finished, ModelLoading, ModelReady, ResetConversation, Token
+from .inference.worker import InferenceWorker
 
 CONVERSATION = "terminal"
 HELP = "Commands: /think  /reset  /system TEXT  /help   (Ctrl-C stops an answer, Ctrl-D quits)"
@@ -43,8 +34,8 @@ def run_terminal_chat(args, model_source: str) -> int:
     interactive = sys.stdin.isatty()
     worker = InferenceWorker().start()
     try:
-        worker.load(model_source, fp16=bool(getattr(args, "fp16", False)))
-        if not _wait_for_model(worker):
+        load = worker.load(model_source, fp16=bool(getattr(args, "fp16", False)), stream=True)
+        if not _wait_for_model(worker, load):
             return 1
         think = bool(getattr(args, "think", False))
         system = getattr(args, "system", None)
@@ -66,8 +57,9 @@ def run_terminal_chat(args, model_source: str) -> int:
                 elif command in ("/reset", "/system"):
                     if command == "/system":
                         system = rest.strip() or None
-                    worker.submit(ResetConversation(CONVERSATION, system))
-                    _wait(worker, (ConversationReset, Failed))
+                    reset = worker.submit(ResetConversation(CONVERSATION, system), stream=True)
+                    for _ in worker.events_for(reset):
+                        pass
                     print(
                         "New conversation." if command == "/reset" else "System prompt set.",
                         file=sys.stderr,
@@ -84,6 +76,7 @@ def run_terminal_chat(args, model_source: str) -> int:
                 sampling=sampling,
                 max_tokens=args.max_tokens,
                 system_prompt=system,
+                stream=True,
             )
             _stream_answer(worker, request, screen)
         return 0
@@ -119,51 +112,46 @@ def _piped_line() -> str:
     return line
 
 
-def _wait_for_model(worker: InferenceWorker) -> bool:
-    event = _wait(worker, (ModelReady, Failed), show_progress=True)
-    if isinstance(event, Failed):
-        print(f"deskpet: could not load the model: {event.message}", file=sys.stderr)
-        return False
-    info = event.info
-    print(f"{info['name']} ({info['quantization']}, {info['dtype']}) is ready.", file=sys.stderr)
-    return True
-
-
-def _wait(worker: InferenceWorker, kinds, show_progress: bool = False):
-    while True:
-        try:
-            event = worker.events.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        if show_progress and isinstance(event, ModelLoading):
+def _wait_for_model(worker: InferenceWorker, load: int) -> bool:
+    """Say the load's progress; True once the model is ready (its warm-up goes on meanwhile)."""
+    for event in worker.events_for(load):
+        if isinstance(event, ModelLoading):
             print(event.message, file=sys.stderr)
-        if isinstance(event, kinds):
-            return event
+        elif isinstance(event, Failed):
+            print(f"deskpet: could not load the model: {event.message}", file=sys.stderr)
+            return False
+        elif isinstance(event, ModelReady):
+            info = event.info
+            print(
+                f"{info['name']} ({info['quantization']}, {info['dtype']}) is ready.",
+                file=sys.stderr,
+            )
+            return True
+    return False  # the worker stopped before the model was ready
 
 
 def _stream_answer(worker: InferenceWorker, request: int, screen: _Screen) -> None:
     in_reasoning = False
+    events = worker.events_for(request)
     while True:
         try:
-            event = worker.events.get(timeout=0.05)
-        except queue.Empty:
-            continue
-        except KeyboardInterrupt:
+            event = next(events)
+        except StopIteration:
+            return
+        except KeyboardInterrupt:  # Ctrl-C stops the answer, not the program
             worker.cancel(request)
             continue
-        if isinstance(event, Token) and event.request_id == request:
+        if isinstance(event, Token):
             ev = event.event
             if ev.channel == "reasoning" and not in_reasoning:
                 screen.write("(thinking) ", dim=True)
             in_reasoning = ev.channel == "reasoning"
             screen.write(ev.text, dim=in_reasoning)
-        elif isinstance(event, Finished) and event.request_id == request:
+        elif isinstance(event, Finished):
             if event.reason == "cancelled":
                 screen.write(" [stopped]")
             elif event.reason == "length":
                 screen.write(" [length limit]")
             screen.write("\n")
-            return
-        elif isinstance(event, Failed) and event.request_id == request:
+        elif isinstance(event, Failed):
             screen.write(f"\n(deskpet could not answer: {event.message})\n")
-            return

@@ -51,23 +51,40 @@ CHUNK_SIZE = 1 << 20
 READ_TIMEOUT = 30.0  # seconds a stalled connection may stay silent before a retry
 PARTIAL_SUFFIX = ".partial"
 INCOMPLETE_SUFFIX = ".incomplete"
-ALTERNATIVES = (
-    "use a local MLX folder or .gguf file with --model PATH, or the demo model with --demo"
-)
-
 Progress = Callable[[int, int], None]  # (done_bytes, total_bytes), total fixed for a download
 
 
+# DownloadError.kind: what the owner can do next. The terminal (download_cli.for_terminal) and
+# the onboarding window (ui/first_run.for_window) each word that their own way.
+RESUME = "resume"  # the bytes so far are kept: the same download goes on from them
+FETCH_ANEW = "fetch_anew"  # a file did not match its checksum and was deleted: download again
+DISK_FULL = "disk_full"  # too little free space: free some, then resume
+HUB = "hub"  # the hub cannot be reached or will not serve the files: another model may do
+CANCELLED = "cancelled"  # stopped on request; the bytes so far are kept
+OTHER = "other"
+
+
 class DownloadError(Exception):
-    """A download failed; the message is one line meant for the owner."""
+    """A download failed. The message is one line meant for the owner and says what went
+    wrong, not what to do next: `kind` says that."""
+
+    def __init__(self, message: str, kind: str = OTHER) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class HubUnreachable(DownloadError):
     """No answer from the hub (offline, refused, DNS, timeout)."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message, HUB)
+
 
 class DownloadCancelled(DownloadError):
     """The cancel event was set; the bytes so far are kept for the next run."""
+
+    def __init__(self, message: str = "download stopped") -> None:
+        super().__init__(message, CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -92,7 +109,8 @@ class RemoteFile:
         if digest != expected.lower():
             raise DownloadError(
                 f"{self.name} does not match the hub's checksum (a corrupt download or a bad "
-                "mirror); it was deleted, run again to fetch it anew"
+                "mirror); it was deleted",
+                FETCH_ANEW,
             )
 
 
@@ -183,7 +201,8 @@ def check_disk_space(plan: DownloadPlan, models_dir: Path | None = None) -> int:
     if need > free:
         raise DownloadError(
             f"{plan.repo} needs {format_bytes(need)} more but only {format_bytes(free)} is free "
-            f"on the disk holding {folder}: free some space and run again"
+            f"on the disk holding {folder}: free some space",
+            DISK_FULL,
         )
     return need
 
@@ -351,7 +370,7 @@ def _fetch(
                     # Unchunked: each network read is written at once, so a cut keeps it.
                     for chunk in response.iter_bytes():
                         if cancel is not None and cancel.is_set():
-                            raise DownloadCancelled("download stopped; run it again to resume")
+                            raise DownloadCancelled()
                         out.write(chunk)
                         done += len(chunk)
                         report(done, total)
@@ -362,7 +381,7 @@ def _fetch(
             raise
         except Exception as e:
             if cancel is not None and cancel.is_set():  # a stop during a stalled read
-                raise DownloadCancelled("download stopped; run it again to resume") from None
+                raise DownloadCancelled() from None
             if _is_http_status_error(e) or attempt >= retries:
                 raise _unreachable(plan.endpoint, e, during=f.name) from None
             attempt += 1
@@ -399,17 +418,16 @@ def _unreachable(endpoint: str | None, e: Exception, during: str | None = None) 
 
     hub = hub_name(endpoint)
     if isinstance(e, OfflineModeIsEnabled):
-        return HubUnreachable(f"offline mode is on (HF_HUB_OFFLINE); {ALTERNATIVES}")
+        return HubUnreachable("offline mode is on (HF_HUB_OFFLINE)")
     if isinstance(e, HfHubHTTPError):
         status = e.response.status_code if e.response is not None else "?"
         what = f" {during}" if during else ""
-        return DownloadError(f"the hub at {hub} answered {status} for{what}; {ALTERNATIVES}")
+        return DownloadError(f"the hub at {hub} answered {status} for{what}", HUB)
     if during:
         return DownloadError(
-            f"the connection to {hub} broke while fetching {during} ({_reason(e)}); "
-            "run again to resume"
+            f"the connection to {hub} broke while fetching {during} ({_reason(e)})", RESUME
         )
-    return HubUnreachable(f"cannot reach the model hub at {hub} ({_reason(e)}); {ALTERNATIVES}")
+    return HubUnreachable(f"cannot reach the model hub at {hub} ({_reason(e)})")
 
 
 def _reason(e: Exception) -> str:

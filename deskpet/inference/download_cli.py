@@ -7,6 +7,21 @@ import sys
 import threading
 import time
 
+from . import download as dl
+
+# What else the owner can run when the hub cannot help.
+ALTERNATIVES = (
+    "use a local MLX folder or .gguf file with --model PATH, or the demo model with --demo"
+)
+# What to do next, by DownloadError.kind, appended to the error's line.
+_NEXT_STEP = {
+    dl.RESUME: "; run again to resume",
+    dl.FETCH_ANEW: ", run again to fetch it anew",
+    dl.DISK_FULL: " and run again",
+    dl.HUB: f"; {ALTERNATIVES}",
+    dl.CANCELLED: "; run it again to resume",
+}
+
 
 def add_download_parser(model_subparsers) -> None:
     """Add `download` under the `deskpet model` sub-parsers built in cli.py."""
@@ -63,7 +78,7 @@ def run_download(args: argparse.Namespace) -> int:
         finally:
             bar.close()
     except DownloadError as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        print(f"deskpet: {for_terminal(str(e), e.kind)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\ndeskpet: download stopped; run the same command again to resume", file=sys.stderr)
@@ -71,6 +86,11 @@ def run_download(args: argparse.Namespace) -> int:
     print(f"Downloaded {path}")
     print(f"Use it with: deskpet --model '{path}'")
     return 0
+
+
+def for_terminal(message: str, kind: str) -> str:
+    """A download error's line with what to do next in the terminal (by its kind)."""
+    return message + _NEXT_STEP.get(kind, "")
 
 
 def _endpoint_setting() -> str | None:

@@ -1,16 +1,24 @@
 """InferenceWorker: the one thread that creates and owns every MLX array.
 
 Other threads (the GUI, the terminal chat, the agent bridge) only submit requests and receive
-events, both plain Python values. MLX streams are per thread, so loading, generating and cache
-housekeeping all happen here. Requests wait in a priority queue: the owner's chat before
-narration before warm-up; a waiting chat preempts a running narration; cancel is checked
-between tokens and between prefill chunks; a failing request becomes an error event and the
-worker serves the next one.
+events, both plain values (deskpet.inference.protocol). MLX streams are per thread, so loading,
+generating and cache housekeeping all happen here. Requests wait in a priority queue: the
+owner's chat before narration before warm-up; a waiting chat preempts a running narration;
+cancel is checked between tokens and between prefill chunks; a failing request becomes a
+Failed event and the worker serves the next one. Every request's events end with one Done,
+also when it failed, was cancelled, or was still queued when the worker stopped.
+
+Events reach a listener (`on_event`, called on this thread; the GUI relay hands them on) and,
+for a request submitted with `stream=True`, a stream of its own that `events_for(request_id)`
+reads (the terminal chat, the self-test, tests). The stream exists from submit time, so no
+event is missed, and only requests that ask for one have one, so nothing piles up for events
+nobody reads.
 
 Persona adapters (LoRA) stay resident in an AdapterBank beside the loaded model; LoadAdapter and
 SwitchAdapter run between generations. An adapter changes every KV value, so cached
 system-prompt prefixes are keyed by the active adapter too, and a conversation whose cache was
-built under another adapter is re-read once. Narration always runs on the base model.
+built under another adapter is re-read once (deskpet.inference.conversations). Narration always
+runs on the base model.
 """
 
 from __future__ import annotations
@@ -20,205 +28,80 @@ import queue
 import threading
 import time
 import traceback
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlx.core as mx
 
 from .chat import ChatTemplate, ContextFullError, Conversation
-from .generate import Sampling, TokenEvent, generate, prefill
+from .conversations import ConversationRecord, ConversationStore, PrefixCache
+from .demo import DemoModelError
+from .generate import Sampling, generate
 from .load import LoadedModel, ModelLoadError, load, read_checkpoint
-from .lora import AdapterBank, AdapterError
+from .lora import Adapter, AdapterBank, AdapterError
 from .model import KVCache, make_cache
+from .protocol import (
+    ADAPTER,
+    CONTEXT_FULL,
+    DEFAULT_SYSTEM_PROMPT,
+    INTERNAL,
+    LOAD,
+    NO_MODEL,
+    PRIORITY_SHUTDOWN,
+    AdapterLoaded,
+    AdapterSwitched,
+    Chat,
+    CheckModel,
+    ConversationReset,
+    Done,
+    Failed,
+    Finished,
+    LoadAdapter,
+    LoadModel,
+    ModelChecked,
+    ModelLoading,
+    ModelReady,
+    Narrate,
+    ResetConversation,
+    RestoreConversation,
+    SwitchAdapter,
+    Token,
+    WarmedUp,
+    Warmup,
+)
 from .source import DEMO, local_path
+from .streams import EventStreams, RequestEvents
 
 log = logging.getLogger(__name__)
 
-# Lower runs first.
-PRIORITY_SHUTDOWN = 0
-PRIORITY_LOAD = 1
-PRIORITY_CHAT = 2
-PRIORITY_NARRATE = 5
-PRIORITY_WARMUP = 8
 
-# --- requests ---------------------------------------------------------------------------
-
-
-@dataclass
-class LoadModel:
-    source: str | Path  # a folder, a .gguf, or "demo"
-    fp16: bool = False
-    priority = PRIORITY_LOAD
-
-
-@dataclass
-class Chat:
-    conversation: str
-    text: str
-    think: bool = False
-    sampling: Sampling | None = None
-    max_tokens: int = 512
-    system_prompt: str | None = None  # used when the conversation is new
-    priority = PRIORITY_CHAT
-
-
-@dataclass
-class Narrate:
-    prompt: str
-    system_prompt: str = "You narrate what a coding agent did, in one short sentence."
-    max_tokens: int = 60
-    sampling: Sampling | None = None
-    priority = PRIORITY_NARRATE
-
-
-@dataclass
-class ResetConversation:
-    conversation: str
-    system_prompt: str | None = None
-    priority = PRIORITY_CHAT
-
-
-@dataclass
-class RestoreConversation:
-    """Rebuild a saved conversation (after a restart) from its (user, answer) text pairs.
-    Its history is read again once, by the next chat in it."""
-
-    conversation: str
-    system_prompt: str | None
-    turns: list[tuple[str, str]] = field(default_factory=list)
-    priority = PRIORITY_CHAT
-
-
-@dataclass
-class LoadAdapter:
-    """Make an adapter (a PEFT or mlx-lm folder, or a Hugging Face repo id) resident under
-    `name`. Loading a name already resident from the same path does nothing (cached=True)
-    unless `reload`. Same priority as chats, so it runs in order with them."""
-
-    name: str
-    path: str | Path
-    reload: bool = False
-    priority = PRIORITY_CHAT
-
-
-@dataclass
-class SwitchAdapter:
-    """Activate a resident adapter, or the base model with None. Chats after it use it."""
-
-    name: str | None
-    priority = PRIORITY_CHAT
-
-
-@dataclass
-class CheckModel:
-    """Can this folder or .gguf be loaded? Read here because MLX arrays belong on this thread;
-    answered with ModelChecked. The model in use is untouched."""
-
-    source: str
-    priority = PRIORITY_CHAT
-
-
-@dataclass
-class Warmup:
-    after_load: int = 0  # the LoadModel request it follows
-    priority = PRIORITY_WARMUP
-
-
-@dataclass
 class _Shutdown:
     priority = PRIORITY_SHUTDOWN
 
 
-# --- events -------------------------------------------------------------------------------
+class _NoModel(Exception):
+    """A request that needs a model arrived before one was loaded."""
 
 
 @dataclass
-class ModelLoading:
-    request_id: int
-    message: str
+class Generated:
+    """What one generation produced; the worker tells it as Finished."""
 
-
-@dataclass
-class ModelReady:
-    request_id: int
-    info: dict
-
-
-@dataclass
-class Token:
-    request_id: int
-    conversation: str | None
-    event: TokenEvent
-
-
-@dataclass
-class Finished:
-    """The end of a chat or narration. reason: stop, length, cancelled or preempted."""
-
-    request_id: int
-    conversation: str | None
-    reason: str
-    text: str = ""
-    reasoning: str = ""
-    stats: dict = field(default_factory=dict)
-
-
-@dataclass
-class Failed:
-    request_id: int
-    message: str
-
-
-@dataclass
-class ModelChecked:
-    request_id: int
-    source: str
-    reason: str  # "" when the model can be loaded, else why not (one line)
-
-
-@dataclass
-class WarmedUp:
-    request_id: int
-    seconds: float
-    load_request: int = 0  # the LoadModel request whose model is now warm
-
-
-@dataclass
-class ConversationReset:
-    request_id: int
-    conversation: str
-
-
-@dataclass
-class AdapterLoaded:
-    request_id: int
-    name: str
-    source: str
-    nbytes: int  # memory the resident adapter holds
-    ms: float
-    rank: int = 0
-    scale: float = 0.0
-    cached: bool = False  # already resident: nothing was read
-
-
-@dataclass
-class AdapterSwitched:
-    request_id: int
-    name: str | None  # None: the base model
-    ms: float
-
-
-# Plain on purpose: the 135M demo model answers facts reliably only with a plain assistant prompt.
-DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant named deskpet."
+    tokens: list[int]  # the answer's token ids, without the token that ended it
+    reason: str  # stop, length or cancelled
+    last: int | None  # the token that ended it (a stop token), else None
+    text: str
+    reasoning: str
+    stats: dict
 
 
 class InferenceWorker:
     """Owns the model on its own thread.
 
-    Events go to `on_event` (called on the worker thread: hand them on, do not block), or,
-    without a callback, into `self.events` (a queue.Queue).
+    Every event goes to `on_event` when given (called on the worker thread: hand it on, do not
+    block; an exception there is logged and the worker goes on). A request submitted with
+    `stream=True` also gets its own stream, read with `events_for(request_id)`.
     """
 
     def __init__(
@@ -230,8 +113,7 @@ class InferenceWorker:
         cache_limit_bytes: int = 256 * 1024**2,
         prefix_cache_entries: int = 8,
     ):
-        self.events: queue.Queue = queue.Queue()
-        self._on_event = on_event or self.events.put
+        self._on_event = on_event
         self.context_window = context_window
         # Cancel waits for the running prefill chunk. MLX's CPU backend prefills barely faster
         # than it decodes (~10 tok/s for the demo here), so big chunks buy nothing there and a
@@ -239,22 +121,22 @@ class InferenceWorker:
         self.prefill_chunk = prefill_chunk  # None: chosen on the worker thread, by device
         self.cache_limit_bytes = cache_limit_bytes
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._streams = EventStreams()
+        self._lock = threading.Lock()  # guards everything below up to _stopping
         self._last_id = 0
-        self._lock = threading.Lock()
+        self._order = 0  # queue order among equal priorities
         self._cancelled: set[int] = set()
         self._cancel_all_before = 0  # cancel() without an id cancels every request up to here
         self._waiting_chats = 0
-        self._current: int | None = None
+        self._closed = False  # the thread has ended: requests are no longer queued
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="deskpet-inference", daemon=True)
         # Owned by the worker thread only.
         self._lm: LoadedModel | None = None
         self._template: ChatTemplate | None = None
-        self._conversations: dict[str, tuple[Conversation, list[KVCache]]] = {}
-        self._conv_adapter: dict[str, str | None] = {}  # adapter key each conversation's KV used
-        self._prefixes: OrderedDict[tuple, list[KVCache]] = OrderedDict()
+        self._conversations = ConversationStore()
+        self._prefixes = PrefixCache(prefix_cache_entries)
         self._bank: AdapterBank | None = None
-        self._prefix_entries = prefix_cache_entries
 
     # --- any thread ---------------------------------------------------------------------
 
@@ -262,26 +144,39 @@ class InferenceWorker:
         self._thread.start()
         return self
 
-    def submit(self, request) -> int:
+    def submit(self, request, *, stream: bool = False) -> int:
+        """Queue a request; returns its id. With `stream`, its events are also kept for
+        `events_for` from this moment on (read them: they stay until read)."""
         with self._lock:
             self._last_id += 1
             request_id = self._last_id
-            if isinstance(request, Chat):
-                self._waiting_chats += 1
-        self._queue.put((request.priority, request_id, request))
+            if stream:
+                self._streams.open(request_id)
+            closed = self._closed
+            if not closed:
+                if isinstance(request, Chat):
+                    self._waiting_chats += 1
+                self._put(request, request_id)
+        if closed:  # nobody will serve it; its stream still ends
+            self._emit(Done(request_id))
         return request_id
 
-    def load(self, source: str | Path, fp16: bool = False) -> int:
-        return self.submit(LoadModel(source, fp16))
+    def events_for(self, request_id: int, timeout: float | None = None) -> RequestEvents:
+        """The events of a request submitted with `stream=True`, as an iterator that ends
+        after its Done (yielded last). Read once; `timeout` bounds the wait (RequestEvents)."""
+        return self._streams.reader(request_id, timeout)
 
-    def check(self, source: str | Path) -> int:
-        return self.submit(CheckModel(str(source)))
+    def load(self, source: str | Path, fp16: bool = False, *, stream: bool = False) -> int:
+        return self.submit(LoadModel(source, fp16), stream=stream)
 
-    def chat(self, conversation: str, text: str, **kwargs) -> int:
-        return self.submit(Chat(conversation, text, **kwargs))
+    def check(self, source: str | Path, *, stream: bool = False) -> int:
+        return self.submit(CheckModel(str(source)), stream=stream)
 
-    def narrate(self, prompt: str, **kwargs) -> int:
-        return self.submit(Narrate(prompt, **kwargs))
+    def chat(self, conversation: str, text: str, *, stream: bool = False, **kwargs) -> int:
+        return self.submit(Chat(conversation, text, **kwargs), stream=stream)
+
+    def narrate(self, prompt: str, *, stream: bool = False, **kwargs) -> int:
+        return self.submit(Narrate(prompt, **kwargs), stream=stream)
 
     def cancel(self, request_id: int | None = None) -> None:
         """Cancel one request (queued or running), or with no id every request so far."""
@@ -292,16 +187,25 @@ class InferenceWorker:
                 self._cancelled.add(request_id)
 
     def shutdown(self, timeout: float = 1.0) -> bool:
-        """Stop the running generation, drop queued work, end the thread. True if it ended."""
+        """Stop the running generation, end queued requests unserved (each still gets its
+        Done), end the thread. True if it ended."""
         self._stopping.set()
-        self._queue.put((PRIORITY_SHUTDOWN, 0, _Shutdown()))
+        with self._lock:
+            self._put(_Shutdown(), 0)
         if self._thread.is_alive():
             self._thread.join(timeout)
+        elif self._thread.ident is None:  # never started: no thread will end the queue
+            self._close_queue()
         return not self._thread.is_alive()
 
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    def _put(self, request, request_id: int) -> None:
+        # Called with the lock held: the order number breaks ties between equal priorities.
+        self._order += 1
+        self._queue.put((request.priority, self._order, request_id, request))
 
     def _is_cancelled(self, request_id: int) -> bool:
         with self._lock:
@@ -312,16 +216,32 @@ class InferenceWorker:
             )
 
     def _emit(self, event) -> None:
-        # A listener that raises (a relay already deleted at quit) must not end the thread:
-        # every later request would wait forever.
-        try:
-            self._on_event(event)
-        except Exception:
-            log.exception("a worker event listener failed on %s", type(event).__name__)
+        if self._on_event is not None:
+            # A listener that raises (a relay already deleted at quit) must not end the
+            # thread: every later request would wait forever.
+            try:
+                self._on_event(event)
+            except Exception:
+                log.exception("a worker event listener failed on %s", type(event).__name__)
+        self._streams.put(event)
 
     def _chat_waiting(self) -> bool:
         with self._lock:
             return self._waiting_chats > 0
+
+    def _close_queue(self) -> None:
+        """No more requests will be served: end every one still queued with its Done."""
+        with self._lock:
+            self._closed = True
+            left = []
+            while True:
+                try:
+                    left.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+        for _, _, request_id, request in left:
+            if not isinstance(request, _Shutdown):
+                self._emit(Done(request_id))
 
     # --- the worker thread --------------------------------------------------------------
 
@@ -330,25 +250,18 @@ class InferenceWorker:
         if self.prefill_chunk is None:  # asked here: MLX is only touched on this thread
             self.prefill_chunk = 64 if mx.default_device() == mx.cpu else 512
         while True:
-            _, request_id, request = self._queue.get()
+            _, _, request_id, request = self._queue.get()
             if isinstance(request, _Shutdown):
                 break
             if isinstance(request, Chat):
                 with self._lock:
                     self._waiting_chats -= 1
-            if self._stopping.is_set():
-                continue
-            self._current = request_id
-            try:
-                self._handle(request_id, request)
-            except Exception as e:  # one bad request must not end the worker
-                self._emit(Failed(request_id, _one_line(e)))
-                traceback.print_exc()
-            finally:
-                self._current = None
-                with self._lock:
-                    self._cancelled.discard(request_id)
-                mx.clear_cache()
+            warming = False
+            if not self._stopping.is_set():
+                warming = self._serve(request_id, request)
+            if not warming:  # a load's Done comes after its warm-up
+                self._emit(Done(request_id))
+        self._close_queue()
         self._conversations.clear()
         self._prefixes.clear()
         self._bank = None
@@ -357,53 +270,74 @@ class InferenceWorker:
         # Without this, MLX's per-thread stream outlives the thread and aborts the process at exit.
         mx.clear_streams()
 
-    def _handle(self, request_id: int, request) -> None:
-        if isinstance(request, LoadModel):
-            self._load(request_id, request)
-        elif isinstance(request, Chat):
-            self._chat(request_id, request)
-        elif isinstance(request, Narrate):
-            self._narrate(request_id, request)
-        elif isinstance(request, ResetConversation):
-            self._conversations.pop(request.conversation, None)
-            if request.system_prompt is not None and self._lm is not None:
-                self._conversation(request.conversation, request.system_prompt)
-            self._emit(ConversationReset(request_id, request.conversation))
-        elif isinstance(request, RestoreConversation):
-            self._restore(request_id, request)
-        elif isinstance(request, Warmup):
-            self._warmup(request_id, request)
-        elif isinstance(request, CheckModel):
-            self._emit(ModelChecked(request_id, request.source, check_model(request.source)))
-        elif isinstance(request, LoadAdapter):
-            self._load_adapter(request_id, request)
-        elif isinstance(request, SwitchAdapter):
-            self._switch_adapter(request_id, request)
-        else:
-            raise TypeError(f"unknown request {type(request).__name__}")
+    def _serve(self, request_id: int, request) -> bool:
+        """Handle one request, turning an error into Failed. True when a warm-up was queued
+        to finish it."""
+        try:
+            return self._handle(request_id, request)
+        except _NoModel as e:
+            self._emit(Failed(request_id, str(e), NO_MODEL))
+        except Exception as e:  # one bad request must not end the worker
+            self._emit(Failed(request_id, _one_line(e), INTERNAL))
+            traceback.print_exc()
+        finally:
+            with self._lock:
+                self._cancelled.discard(request_id)
+            mx.clear_cache()
+        return False
 
-    def _load(self, request_id: int, request: LoadModel) -> None:
+    def _handle(self, request_id: int, request) -> bool:
+        match request:
+            case LoadModel():
+                return self._load(request_id, request)
+            case Chat():
+                self._chat(request_id, request)
+            case Narrate():
+                self._narrate(request_id, request)
+            case ResetConversation():
+                self._reset(request_id, request)
+            case RestoreConversation():
+                self._restore(request_id, request)
+            case Warmup():
+                self._warmup(request_id)
+            case CheckModel():
+                self._emit(ModelChecked(request_id, request.source, check_model(request.source)))
+            case LoadAdapter():
+                self._load_adapter(request_id, request)
+            case SwitchAdapter():
+                self._switch_adapter(request_id, request)
+            case _:
+                raise TypeError(f"unknown request {type(request).__name__}")
+        return False
+
+    def _load(self, request_id: int, request: LoadModel) -> bool:
         source = request.source
-        if str(source) == DEMO:
-            source = local_path(source, lambda msg: self._emit(ModelLoading(request_id, msg)))
+        try:
+            if str(source) == DEMO:
+                source = local_path(source, lambda msg: self._emit(ModelLoading(request_id, msg)))
+        except DemoModelError as e:
+            self._emit(Failed(request_id, _one_line(e), LOAD))
+            return False
         self._emit(ModelLoading(request_id, f"Loading {Path(source).name}"))
         started = time.perf_counter()
         try:
             lm = load(source, fp16=request.fp16)
             template = ChatTemplate(lm.tokenizer)
         except ModelLoadError as e:
-            self._emit(Failed(request_id, str(e)))
-            return
+            self._emit(Failed(request_id, str(e), LOAD))
+            return False
         # Swap only after a successful load: a bad file leaves the old model working.
         # Adapters belong to one base: a new model starts with none resident.
         self._lm, self._template = lm, template
         self._bank = AdapterBank(lm.model, dtype=lm.dtype)
         self._conversations.clear()
-        self._conv_adapter.clear()
         self._prefixes.clear()
         mx.clear_cache()
         self._emit(ModelReady(request_id, self.model_info(time.perf_counter() - started)))
-        self.submit(Warmup(after_load=request_id))
+        # The warm-up reports under this load's id; its Done ends the load's stream.
+        with self._lock:
+            self._put(Warmup(), request_id)
+        return True
 
     def model_info(self, load_seconds: float = 0.0) -> dict:
         lm = self._lm
@@ -423,45 +357,20 @@ class InferenceWorker:
 
     def _load_adapter(self, request_id: int, req: LoadAdapter) -> None:
         self._require_model()
-        bank = self._bank
-        resident = bank.adapters.get(req.name)
+        resident = self._bank.adapters.get(req.name)
         if resident is not None and not req.reload and resident.source == str(req.path):
-            self._emit(
-                AdapterLoaded(
-                    request_id,
-                    req.name,
-                    resident.source,
-                    resident.nbytes,
-                    0.0,
-                    resident.rank,
-                    resident.scale,
-                    cached=True,
-                )
-            )
+            self._emit(_loaded(request_id, resident, 0.0, cached=True))
             return
         started = time.perf_counter()
         try:
-            adapter = bank.load(req.name, req.path)
+            adapter = self._bank.load(req.name, req.path)
         except AdapterError as e:
-            self._emit(Failed(request_id, str(e)))
+            self._emit(Failed(request_id, str(e), ADAPTER))
             return
         adapter.source = str(req.path)
         # A reloaded adapter has a new key; drop caches of its old version.
-        self._prefixes = OrderedDict(
-            (k, v) for k, v in self._prefixes.items() if not _same_adapter(k[0], req.name)
-        )
-        ms = (time.perf_counter() - started) * 1000
-        self._emit(
-            AdapterLoaded(
-                request_id,
-                req.name,
-                adapter.source,
-                adapter.nbytes,
-                ms,
-                adapter.rank,
-                adapter.scale,
-            )
-        )
+        self._prefixes.forget_adapter(req.name)
+        self._emit(_loaded(request_id, adapter, (time.perf_counter() - started) * 1000))
 
     def _switch_adapter(self, request_id: int, req: SwitchAdapter) -> None:
         self._require_model()
@@ -469,7 +378,7 @@ class InferenceWorker:
             ms = self._bank.switch(req.name)
         except AdapterError as e:
             self._bank.switch(None)  # the base model, never the previous persona's voice
-            self._emit(Failed(request_id, str(e)))
+            self._emit(Failed(request_id, str(e), ADAPTER))
             return
         self._emit(AdapterSwitched(request_id, req.name, ms))
 
@@ -478,43 +387,41 @@ class InferenceWorker:
 
     def _require_model(self) -> tuple[LoadedModel, ChatTemplate]:
         if self._lm is None:
-            raise ModelLoadError("no model is loaded yet")
+            raise _NoModel("no model is loaded yet")
         return self._lm, self._template
 
     def _window(self) -> int:
         return min(self.context_window, self._lm.args.max_position_embeddings)
 
-    def _prefix_cache(self, conv: Conversation) -> list[KVCache]:
-        """A fresh cache holding the conversation's system prompt, prefilled once per prompt
-        and adapter (the adapter changes the KV values)."""
-        key = (self._adapter_key(), tuple(conv.system_tokens))
-        if key in self._prefixes:
-            self._prefixes.move_to_end(key)
-        else:
-            cache = make_cache(self._lm.model)
-            prefill(self._lm.model, cache, conv.system_tokens, self.prefill_chunk)
-            self._prefixes[key] = cache
-            while len(self._prefixes) > self._prefix_entries:
-                self._prefixes.popitem(last=False)
-        return [c.copy() for c in self._prefixes[key]]
+    def _prefix(self, conv: Conversation) -> list[KVCache]:
+        """A fresh cache holding the conversation's system prompt under the active adapter."""
+        return self._prefixes.fresh(
+            self._lm.model, self._adapter_key(), conv.system_tokens, self.prefill_chunk
+        )
 
-    def _conversation(self, conv_id: str, system_prompt: str | None):
-        if conv_id not in self._conversations:
+    def _open(self, conv_id: str, system_prompt: str | None) -> ConversationRecord:
+        """The conversation `conv_id`, started with `system_prompt` if new, its cache valid
+        under the active adapter."""
+        record = self._conversations.get(conv_id)
+        if record is None:
             conv = Conversation.start(self._template, system_prompt or DEFAULT_SYSTEM_PROMPT)
-            self._conversations[conv_id] = (conv, self._prefix_cache(conv))
-            self._conv_adapter[conv_id] = self._adapter_key()
-        elif self._conv_adapter.get(conv_id) != self._adapter_key():
+            return self._conversations.add(conv_id, conv, self._prefix(conv), self._adapter_key())
+        if record.adapter_key != self._adapter_key():
             # Its KV was computed under another adapter: restart from this adapter's cached
             # system prompt; the next chat re-reads the transcript once.
-            conv, _ = self._conversations[conv_id]
-            self._conversations[conv_id] = (conv, self._prefix_cache(conv))
-            self._conv_adapter[conv_id] = self._adapter_key()
-        return self._conversations[conv_id]
+            record.restart(self._prefix(record.transcript), self._adapter_key())
+        return record
+
+    def _reset(self, request_id: int, req: ResetConversation) -> None:
+        self._conversations.drop(req.conversation)
+        if req.system_prompt is not None and self._lm is not None:
+            self._open(req.conversation, req.system_prompt)
+        self._emit(ConversationReset(request_id, req.conversation))
 
     def _restore(self, request_id: int, req: RestoreConversation) -> None:
         _, template = self._require_model()
-        self._conversations.pop(req.conversation, None)
-        conv, cache = self._conversation(req.conversation, req.system_prompt)
+        self._conversations.drop(req.conversation)
+        conv = self._open(req.conversation, req.system_prompt).transcript
         for user, answer in req.turns:
             conv.begin_turn(template.user_turn_tokens(conv.system_prompt, user, think=False))
             conv.tokens.extend(template.encode(answer))
@@ -522,25 +429,26 @@ class InferenceWorker:
         self._emit(ConversationReset(request_id, req.conversation))
 
     def _chat(self, request_id: int, req: Chat) -> None:
-        lm, template = self._require_model()
+        _, template = self._require_model()
         if self._is_cancelled(request_id):
             self._emit(Finished(request_id, req.conversation, "cancelled"))
             return
-        conv, cache = self._conversation(req.conversation, req.system_prompt)
+        record = self._open(req.conversation, req.system_prompt)
+        conv = record.transcript
         turn = template.user_turn_tokens(conv.system_prompt, req.text, req.think)
         try:
             dropped = conv.make_room(len(turn) + req.max_tokens, self._window())
         except ContextFullError as e:
-            self._emit(Failed(request_id, str(e)))
+            self._emit(Failed(request_id, str(e), CONTEXT_FULL))
             return
         if dropped:
             # Oldest turns left the window: restart from the cached system prompt, re-prefill once.
-            cache = self._prefix_cache(conv)
-            self._conversations[req.conversation] = (conv, cache)
+            record.restart(self._prefix(conv), record.adapter_key)
         conv.begin_turn(turn)
+        cache = record.cache
         offset = cache[0].offset
         try:
-            result = self._stream(
+            out = self._generate(
                 request_id,
                 req.conversation,
                 cache,
@@ -555,18 +463,19 @@ class InferenceWorker:
             # The cache may hold part of a turn the transcript drops: restart the cache from
             # the system prompt, so the next message re-reads the transcript once.
             conv.abandon_turn()
-            self._conversations[req.conversation] = (conv, self._prefix_cache(conv))
+            record.restart(self._prefix(conv), record.adapter_key)
             raise
-        tokens, reason, last, text, reasoning, stats = result
-        if reason == "cancelled" and not tokens:
-            length = conv.abandon_turn()
-            for c in cache:
-                c.trim(c.offset - min(c.offset, length))
+        if out.reason == "cancelled" and not out.tokens:
+            record.abandon_turn()
         else:
             # A stop token was fed to the cache like any other: it belongs to the transcript.
-            conv.tokens.extend(tokens + ([last] if last is not None else []))
-            conv.end_turn(template.closing_tokens(last if reason == "stop" else None))
-        self._emit(Finished(request_id, req.conversation, reason, text, reasoning, stats))
+            answer = out.tokens + ([out.last] if out.last is not None else [])
+            record.close_turn(
+                answer, template.closing_tokens(out.last if out.reason == "stop" else None)
+            )
+        self._emit(
+            Finished(request_id, req.conversation, out.reason, out.text, out.reasoning, out.stats)
+        )
 
     def _narrate(self, request_id: int, req: Narrate) -> None:
         self._require_model()
@@ -581,7 +490,7 @@ class InferenceWorker:
     def _narrate_base(self, request_id: int, req: Narrate) -> None:
         template = self._template
         conv = Conversation.start(template, req.system_prompt)
-        cache = self._prefix_cache(conv)
+        cache = self._prefix(conv)
         turn = template.user_turn_tokens(req.system_prompt, req.prompt, think=False)
         preempted = False
 
@@ -591,7 +500,7 @@ class InferenceWorker:
                 preempted = True
             return preempted or self._is_cancelled(request_id)
 
-        result = self._stream(
+        out = self._generate(
             request_id,
             None,
             cache,
@@ -602,24 +511,24 @@ class InferenceWorker:
             start_in_reasoning=False,
             cancelled=stop,
         )
-        _, reason, _, text, reasoning, stats = result
-        if preempted and reason == "cancelled":
-            reason = "preempted"
-        self._emit(Finished(request_id, None, reason, text.strip(), reasoning, stats))
+        reason = "preempted" if preempted and out.reason == "cancelled" else out.reason
+        self._emit(Finished(request_id, None, reason, out.text.strip(), out.reasoning, out.stats))
 
-    def _stream(
+    def _generate(
         self,
-        request_id,
-        conv_id,
-        cache,
-        history,
-        prompt,
+        request_id: int,
+        conv_id: str | None,
+        cache: list[KVCache],
+        history: list[int],
+        prompt: list[int],
         *,
-        sampling,
-        max_tokens,
-        start_in_reasoning,
-        cancelled,
-    ):
+        sampling: Sampling | None,
+        max_tokens: int,
+        start_in_reasoning: bool,
+        cancelled: Callable[[], bool],
+    ) -> Generated:
+        """Generate after `history` (already in `cache`) and `prompt`, sending each step as a
+        Token event."""
         lm, template = self._lm, self._template
         tokens: list[int] = []
         parts = {"answer": [], "reasoning": []}
@@ -651,9 +560,11 @@ class InferenceWorker:
                     "time_to_first_token": ev.time_to_first_token,
                 }
             self._emit(Token(request_id, conv_id, ev))
-        return tokens, reason, last, "".join(parts["answer"]), "".join(parts["reasoning"]), stats
+        return Generated(
+            tokens, reason, last, "".join(parts["answer"]), "".join(parts["reasoning"]), stats
+        )
 
-    def _warmup(self, request_id: int, request: Warmup) -> None:
+    def _warmup(self, request_id: int) -> None:
         if self._lm is None:
             return
         started = time.perf_counter()
@@ -672,7 +583,7 @@ class InferenceWorker:
                 pass
         except Exception:  # only an optimisation: the first answer pays instead
             traceback.print_exc()
-        self._emit(WarmedUp(request_id, time.perf_counter() - started, request.after_load))
+        self._emit(WarmedUp(request_id, time.perf_counter() - started))
 
 
 def check_model(source: str | Path) -> str:
@@ -686,10 +597,19 @@ def check_model(source: str | Path) -> str:
     return ""
 
 
-def _same_adapter(key: str | None, name: str) -> bool:
-    return key is not None and key.rsplit("#", 1)[0] == name
+def _loaded(request_id: int, adapter: Adapter, ms: float, cached: bool = False) -> AdapterLoaded:
+    return AdapterLoaded(
+        request_id,
+        adapter.name,
+        adapter.source,
+        adapter.nbytes,
+        ms,
+        adapter.rank,
+        adapter.scale,
+        cached,
+    )
 
 
 def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
+    text = str(error).strip().splitlines()[0:1]
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")

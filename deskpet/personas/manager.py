@@ -47,7 +47,7 @@ class SwitchPlan:
     def requests(self) -> list:
         """The worker requests, in order: LoadAdapter (skipped by the worker when already
         resident) then SwitchAdapter. Submit them before the next Chat."""
-        from deskpet.inference.worker import LoadAdapter, SwitchAdapter
+        from deskpet.inference.protocol import LoadAdapter, SwitchAdapter
 
         out = []
         if self.adapter_name is not None:

@@ -45,6 +45,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskpet.inference.protocol import ADAPTER, CONTEXT_FULL, LOAD, NO_MODEL
+
 FRAME_MS = 16  # ~60 fps
 # The typewriter shows at least this many characters per frame (~120 per second, faster than
 # the model writes) and catches up with a burst within about this many frames.
@@ -68,15 +70,17 @@ _FILL = QColor(252, 252, 254, 242)
 _EDGE = QColor(0, 0, 0, 46)
 
 
-def friendly_error(message: str) -> str:
-    """One short line for the owner instead of an exception's wording."""
-    lowered = message.lower()
-    if "no model is loaded" in lowered:
+def friendly_error(message: str, kind: str) -> str:
+    """One short line for the owner, worded by the failure's kind (Failed.kind) and never by
+    the message's text; the message is shown only where it names what to fix."""
+    if kind == NO_MODEL:
         return "I'm not awake yet: my model is still loading. Try again in a moment."
-    if "context" in lowered and ("full" in lowered or "long" in lowered or "fit" in lowered):
+    if kind == CONTEXT_FULL:
         return "That is more than I can keep in mind at once. Could you say it shorter?"
-    if "could not" in lowered or "load" in lowered:
+    if kind == LOAD:
         return f"I couldn't load my brain: {message}"
+    if kind == ADAPTER:
+        return f"I couldn't find my persona's voice: {message}"
     return f"Oops, something went wrong while I was answering ({message})."
 
 
@@ -331,14 +335,15 @@ class ChatBubble(QWidget):
         """Show everything that has arrived now, without the typewriter."""
         self._on_frame(everything=True)
 
-    def show_error(self, message: str) -> None:
-        """Show a friendly line (see `friendly_error`) and end the answer in progress."""
+    def show_error(self, message: str, kind: str) -> None:
+        """Show a friendly line for a failure of `kind` (see `friendly_error`) and end the
+        answer in progress."""
         self.flush()
         self._frame.stop()
         self.answering = False
         self._finish_reason = None
         self.stop_button.hide()
-        self._set_status(friendly_error(message), _ERROR_INK)
+        self._set_status(friendly_error(message, kind), _ERROR_INK)
         self._schedule_fade()
 
     def show_note(self, text: str) -> None:

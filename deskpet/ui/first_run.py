@@ -57,18 +57,14 @@ def _remember(step: str | None) -> None:
         log.warning("could not note the onboarding step: %s", exc)
 
 
-def for_window(message: str) -> str:
-    """A download error worded for the terminal, reworded for the window's buttons."""
-    message = message.removesuffix(f"; {dl.ALTERNATIVES}")
-    if message.endswith("; run again to resume"):
-        return (
-            message.removesuffix("; run again to resume")
-            + ". Resume it above: the bytes already here are kept."
-        )
-    if message.endswith(", run again to fetch it anew"):
-        return message.removesuffix(", run again to fetch it anew") + ". Try the download again."
-    if message.endswith("; free some space and run again"):
-        return message.removesuffix(" and run again") + ", then resume it above."
+def for_window(message: str, kind: str) -> str:
+    """A download error's line with what to do next in this window (by its kind)."""
+    if kind == dl.RESUME:
+        return message + ". Resume it above: the bytes already here are kept."
+    if kind == dl.FETCH_ANEW:
+        return message + ". Try the download again."
+    if kind == dl.DISK_FULL:
+        return message + ", then resume it above."
     return message + ". Try again later, or choose another model above."
 
 
@@ -209,11 +205,11 @@ class FirstRun(QObject):
         self._finished_copy = Path(folder)
         self.use(folder)
 
-    def _on_download_failed(self, message: str) -> None:
+    def _on_download_failed(self, message: str, kind: str) -> None:
         if not self._downloading():
             return
         _remember(None)
-        self._back_to_choices(f"The download stopped: {for_window(message)}")
+        self._back_to_choices(f"The download stopped: {for_window(message, kind)}")
 
     def _on_download_stopped(self) -> None:
         if not self._downloading():

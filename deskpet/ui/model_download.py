@@ -2,7 +2,7 @@
 
 The download only moves bytes (no MLX), so a plain thread does it while the GUI stays live.
 Its callbacks emit private signals that queued connections deliver on the GUI thread, as
-WorkerRelay does for the model. Progress is thinned out to a few updates a second: a fast
+the Relay does for the model. Progress is thinned out to a few updates a second: a fast
 connection reports every network read, far more often than a progress bar can be redrawn.
 """
 
@@ -34,20 +34,21 @@ class ModelDownload(QObject):
             already on disk from an earlier try; sent before any byte moves.
         on_progress(int, int): bytes done and total.
         on_finished(str): the downloaded, verified model folder.
-        on_failed(str): one line saying why (the bytes so far are kept).
+        on_failed(str, str): one line saying why (the bytes so far are kept) and the
+            DownloadError kind (deskpet.inference.download: RESUME, FETCH_ANEW, ...).
         on_cancelled(): `cancel()` took effect (the bytes so far are kept).
     """
 
     on_planned = Signal(str, int, int)
     on_progress = Signal(int, int)
     on_finished = Signal(str)
-    on_failed = Signal(str)
+    on_failed = Signal(str, str)
     on_cancelled = Signal()
 
     _planned = Signal(str, int, int)
     _progress = Signal(int, int)
     _finished = Signal(str)
-    _failed = Signal(str)
+    _failed = Signal(str, str)
     _cancelled = Signal()
 
     def __init__(
@@ -116,16 +117,16 @@ class ModelDownload(QObject):
             self.repo, self.total = plan.repo, plan.total_bytes
             self._send("_planned", plan.repo, plan.total_bytes, plan.bytes_on_disk())
             if self._cancel.is_set():
-                raise dl.DownloadCancelled("download stopped")
+                raise dl.DownloadCancelled()
             # Not validated by loading here: MLX arrays belong on the inference thread, and the
             # app loads the folder there next (every file already matched the hub's checksum).
             folder = dl.download(plan, progress=self._report, cancel=self._cancel, validate=False)
         except dl.DownloadCancelled:
             self._send("_cancelled")
         except dl.DownloadError as exc:
-            self._send("_failed", str(exc))
+            self._send("_failed", str(exc), exc.kind)
         except Exception as exc:  # a bug or an odd disk: said once, never raised into Qt
             log.exception("model download failed")
-            self._send("_failed", f"the download failed: {exc}")
+            self._send("_failed", f"the download failed: {exc}", dl.OTHER)
         else:
             self._send("_finished", str(folder))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import sys
 import threading
 import time
@@ -124,18 +123,16 @@ def run_bench_ui(args) -> int:
 
     Two clocks are read: a 60 fps probe timer on the GUI thread (what any animation at screen
     rate would get) and the sprite player's own frames (their lateness against the theme)."""
-    from deskpet.inference.worker import Failed, Finished, InferenceWorker, ModelReady
+    from deskpet.inference.protocol import Failed, ModelReady
+    from deskpet.inference.worker import InferenceWorker
 
     qapp = QApplication.instance() or QApplication([])  # noqa: F841 (must outlive the phases)
 
     worker = InferenceWorker().start()
-    worker.load(args.model or "demo")
-    while True:
-        event = worker.events.get()
-        if isinstance(event, ModelReady | Failed):
-            break
-    if isinstance(event, Failed):
-        print(f"deskpet: {event.message}", file=sys.stderr)
+    load = worker.load(args.model or "demo", stream=True)
+    ready = next((e for e in worker.events_for(load) if isinstance(e, ModelReady | Failed)), None)
+    if not isinstance(ready, ModelReady):
+        print(f"deskpet: {ready.message if ready else 'the model did not load'}", file=sys.stderr)
         worker.shutdown()
         return 1
 
@@ -160,17 +157,12 @@ def run_bench_ui(args) -> int:
         def keep_talking():
             while not stop.is_set():
                 request = worker.chat(
-                    "bench-ui", "Tell me a long story about a dragon.", max_tokens=256
+                    "bench-ui", "Tell me a long story about a dragon.", max_tokens=256, stream=True
                 )
-                while True:
-                    try:
-                        event = worker.events.get(timeout=0.2)
-                    except queue.Empty:
-                        if stop.is_set():
-                            worker.cancel(request)
-                        continue
-                    if isinstance(event, Finished | Failed) and event.request_id == request:
-                        break
+                if stop.is_set():  # stopped while submitting: stop_talking's cancel came first
+                    worker.cancel(request)
+                for _ in worker.events_for(request):
+                    pass
 
         thread = threading.Thread(target=keep_talking, daemon=True)
         thread.start()

@@ -12,6 +12,7 @@ import pytest
 from helpers.fake_hub import REPO, SHA, git_sha1
 
 from deskpet.inference import download as dl
+from deskpet.inference.download_cli import for_terminal
 
 
 def test_full_download_is_verified_renamed_and_loads(hub, tiny_repo, tmp_path):
@@ -43,8 +44,10 @@ def test_cut_download_resumes_with_range(hub, tiny_repo, tmp_path):
     hub.drop_once.add(name)
 
     # WHEN the connection drops halfway and no retry is allowed
-    with pytest.raises(dl.DownloadError, match="run again to resume"):
+    with pytest.raises(dl.DownloadError) as e:
         dl.download(plan, models_dir=tmp_path, retries=0, validate=False)
+    assert e.value.kind == dl.RESUME
+    assert for_terminal(str(e.value), e.value.kind).endswith("; run again to resume")
     partial = tmp_path / f"{plan.folder_name}.partial"
     half = (partial / f"{name}.incomplete").stat().st_size
     assert 0 < half < len(tiny_repo[name])
@@ -72,7 +75,7 @@ def test_corrupt_file_is_rejected(hub, tmp_path, name):
     hub.corrupt.add(name)
     with pytest.raises(dl.DownloadError, match=f"{re.escape(name)} does not match") as e:
         dl.download(plan, models_dir=tmp_path, validate=False)
-    assert "\n" not in str(e.value)
+    assert "\n" not in str(e.value) and e.value.kind == dl.FETCH_ANEW
     assert not plan.destination(tmp_path).exists()
     partial = tmp_path / f"{plan.folder_name}.partial"
     assert not (partial / name).exists() and not (partial / f"{name}.incomplete").exists()
@@ -134,8 +137,9 @@ def test_mirror_without_file_metadata_uses_etags(hub, tiny_repo, tmp_path):
 def test_short_disk_is_refused(hub, tmp_path, monkeypatch):
     plan = dl.resolve(REPO, endpoint=hub.url)
     monkeypatch.setattr(dl.shutil, "disk_usage", lambda _p: type("U", (), {"free": 10})())
-    with pytest.raises(dl.DownloadError, match="only 10 bytes is free"):
+    with pytest.raises(dl.DownloadError, match="only 10 bytes is free") as e:
         dl.check_disk_space(plan, tmp_path)
+    assert e.value.kind == dl.DISK_FULL
 
 
 def test_unknown_repo_is_reported(hub):
@@ -153,8 +157,9 @@ def _refused_url() -> str:
 def test_unreachable_endpoint_is_one_line_with_alternatives():
     with pytest.raises(dl.HubUnreachable) as e:
         dl.resolve(endpoint=_refused_url())
-    message = str(e.value)
-    assert "\n" not in message and "--model" in message and "--demo" in message
+    assert e.value.kind == dl.HUB
+    line = for_terminal(str(e.value), e.value.kind)
+    assert "\n" not in line and "--model" in line and "--demo" in line
 
 
 def test_cli_download_and_unreachable(hub, tiny_repo, tmp_path, monkeypatch, capsys):

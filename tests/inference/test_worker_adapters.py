@@ -6,24 +6,24 @@ from __future__ import annotations
 import mlx.core as mx
 import pytest
 from helpers.lora_files import random_peft
-from helpers.worker_events import next_event
 
 from deskpet.inference.chat import ChatTemplate, Conversation
 from deskpet.inference.generate import Sampling, generate, prefill
 from deskpet.inference.model import make_cache
-from deskpet.inference.worker import (
+from deskpet.inference.protocol import (
+    ADAPTER,
     AdapterLoaded,
     AdapterSwitched,
+    Done,
     Failed,
     Finished,
-    InferenceWorker,
     LoadAdapter,
     ModelReady,
     Narrate,
     SwitchAdapter,
 )
+from deskpet.inference.worker import InferenceWorker
 
-wait_for = next_event
 GREEDY = Sampling.greedy()
 SYSTEM = "You are a helpful AI assistant named deskpet."
 QUESTION = "What is the capital of France?"
@@ -66,9 +66,22 @@ def adapter_dir(demo_lm, tmp_path_factory):
     )
 
 
+def outcome(worker, request, timeout=300.0):
+    """The event saying how a request submitted with stream=True ended (the one before Done)."""
+    *events, done = worker.events_for(request, timeout=timeout)
+    assert isinstance(done, Done) and events, events
+    return events[-1]
+
+
+def submit(worker, request):
+    return outcome(worker, worker.submit(request, stream=True))
+
+
 def chat(worker, conv, text=QUESTION, system=SYSTEM, max_tokens=6):
-    request = worker.chat(conv, text, system_prompt=system, sampling=GREEDY, max_tokens=max_tokens)
-    done = wait_for(worker, (Finished, Failed), request)
+    request = worker.chat(
+        conv, text, system_prompt=system, sampling=GREEDY, max_tokens=max_tokens, stream=True
+    )
+    done = outcome(worker, request)
     assert isinstance(done, Finished), done
     return done.text
 
@@ -79,45 +92,42 @@ def test_adapters_switch_between_generations_and_narration_uses_none(
 ):
     worker = InferenceWorker().start()
     try:
-        worker.load(demo_gguf)
-        assert isinstance(wait_for(worker, (ModelReady, Failed)), ModelReady)
+        load = worker.load(demo_gguf, stream=True)
+        assert any(isinstance(e, ModelReady) for e in worker.events_for(load, timeout=300.0))
         # GIVEN a resident adapter (loading it again reads nothing)
-        loaded = wait_for(
-            worker, (AdapterLoaded, Failed), worker.submit(LoadAdapter("loud", adapter_dir))
-        )
+        loaded = submit(worker, LoadAdapter("loud", adapter_dir))
         assert isinstance(loaded, AdapterLoaded) and loaded.nbytes > 0 and loaded.scale == 2.0
-        again = wait_for(worker, AdapterLoaded, worker.submit(LoadAdapter("loud", adapter_dir)))
-        assert again.cached
+        again = submit(worker, LoadAdapter("loud", adapter_dir))
+        assert isinstance(again, AdapterLoaded) and again.cached
         # WHEN the adapter is active, a new conversation's prefix is computed under it
-        switched = wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter("loud")))
+        switched = submit(worker, SwitchAdapter("loud"))
+        assert isinstance(switched, AdapterSwitched)
         assert switched.name == "loud" and switched.ms >= 0
         loud = chat(worker, "loud-1")
         # THEN the base model, with the same system prompt, does not reuse that prefix
-        wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter(None)))
+        assert isinstance(submit(worker, SwitchAdapter(None)), AdapterSwitched)
         plain = chat(worker, "plain-1")
         assert plain == base_answer(demo_lm, SYSTEM, QUESTION, 6)
         assert "Paris" in plain and loud != plain
         # Narration with an adapter active runs on the base model and switches back.
-        wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter("loud")))
+        assert isinstance(submit(worker, SwitchAdapter("loud")), AdapterSwitched)
         prompt = "Claude edited app.py and ran the tests."
-        narration = worker.submit(Narrate(prompt, max_tokens=5, sampling=GREEDY))
-        told = wait_for(worker, Finished, narration)
+        told = submit(worker, Narrate(prompt, max_tokens=5, sampling=GREEDY))
+        assert isinstance(told, Finished)
         assert told.text == base_answer(demo_lm, Narrate.system_prompt, prompt, 5).strip()
         assert chat(worker, "loud-2") == loud
         # A conversation started under the base model continues under the adapter (re-read).
         assert chat(worker, "plain-1", "And of Italy?", max_tokens=2)
         # Unknown names and bad folders fail cleanly; a failed switch falls back to the base
         # model, never to the previous persona's voice.
-        failed = wait_for(worker, (Failed, AdapterSwitched), worker.submit(SwitchAdapter("ghost")))
+        failed = submit(worker, SwitchAdapter("ghost"))
         assert isinstance(failed, Failed) and "'ghost' is not loaded" in failed.message
+        assert failed.kind == ADAPTER
         assert chat(worker, "after-ghost") == plain
-        failed = wait_for(
-            worker,
-            (Failed, AdapterLoaded),
-            worker.submit(LoadAdapter("bad", adapter_dir.parent / "missing")),
-        )
+        failed = submit(worker, LoadAdapter("bad", adapter_dir.parent / "missing"))
         assert isinstance(failed, Failed) and "does not exist" in failed.message
-        info = wait_for(worker, AdapterSwitched, worker.submit(SwitchAdapter("loud")))
-        assert info.name == "loud"
+        assert failed.kind == ADAPTER
+        info = submit(worker, SwitchAdapter("loud"))
+        assert isinstance(info, AdapterSwitched) and info.name == "loud"
     finally:
         assert worker.shutdown()

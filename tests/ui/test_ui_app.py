@@ -166,7 +166,7 @@ def test_switching_persona_changes_look_voice_and_greeting(qtbot, app_pet):
     )
     sent = []
     real_submit = app.worker.submit
-    app.worker.submit = lambda request: (sent.append(request), real_submit(request))[1]
+    app.worker.submit = lambda request, **kw: (sent.append(request), real_submit(request, **kw))[1]
     try:
         action(app, "persona-bolt").trigger()
         assert app.pet.theme.id == "bolt"

@@ -7,6 +7,13 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QToolButton
 
+from deskpet.inference.protocol import (
+    CONTEXT_FULL,
+    FAILURE_KINDS,
+    INTERNAL,
+    LOAD,
+    NO_MODEL,
+)
 from deskpet.ui.bubble import ChatBubble, friendly_error
 
 SCREEN = QRect(0, 0, 1440, 900)
@@ -132,10 +139,20 @@ def test_opens_on_the_side_with_room(bubble):
 
 def test_errors_show_as_a_friendly_line(bubble):
     bubble.begin_answer("Hello?")
-    bubble.show_error("ModelLoadError: no model is loaded yet")
+    bubble.show_error("no model is loaded yet", NO_MODEL)
     assert not bubble.answering and bubble.status.isVisible()
-    assert bubble.status.text() == friendly_error("no model is loaded yet")
+    assert bubble.status.text() == friendly_error("no model is loaded yet", NO_MODEL)
     assert "Error" not in bubble.status.text()
+
+
+def test_errors_are_worded_by_their_kind_never_by_their_text():
+    # A message that once read as a load failure only because it says "could not"
+    assert friendly_error("could not parse the reply", INTERNAL).startswith("Oops")
+    assert friendly_error("the cache could not fit", CONTEXT_FULL) == (
+        "That is more than I can keep in mind at once. Could you say it shorter?"
+    )
+    assert friendly_error("bad.gguf is not a model", LOAD).endswith(": bad.gguf is not a model")
+    assert len({friendly_error("x", kind) for kind in FAILURE_KINDS}) == len(FAILURE_KINDS)
 
 
 def test_fades_out_after_a_while_without_use(qtbot):

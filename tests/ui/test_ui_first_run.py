@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QPushButton
 from shiboken6 import isValid
 
 from deskpet.app_entry import launch
+from deskpet.inference.download_cli import ALTERNATIVES, for_terminal
 from deskpet.pet import State
 from deskpet.ui import first_run as fr
 from deskpet.ui.onboarding import describe, gather_facts
@@ -239,23 +240,53 @@ def test_a_model_that_fails_to_load_goes_back_to_the_choices(qtbot, fresh_home, 
 
 
 @pytest.mark.parametrize(
-    "cli, window",
+    "message, kind, cli, window",
     [
         (
-            "cannot reach the model hub at https://hf.co (refused); " + fr.dl.ALTERNATIVES,
+            "cannot reach the model hub at https://hf.co (refused)",
+            fr.dl.HUB,
+            "cannot reach the model hub at https://hf.co (refused); " + ALTERNATIVES,
             "cannot reach the model hub at https://hf.co (refused). Try again later, or choose "
             "another model above.",
         ),
         (
+            "the connection to https://hf.co broke while fetching model.safetensors (reset)",
+            fr.dl.RESUME,
             "the connection to https://hf.co broke while fetching model.safetensors (reset); "
             "run again to resume",
             "the connection to https://hf.co broke while fetching model.safetensors (reset). "
             "Resume it above: the bytes already here are kept.",
         ),
+        (
+            "config.json does not match the hub's checksum (a corrupt download or a bad "
+            "mirror); it was deleted",
+            fr.dl.FETCH_ANEW,
+            "config.json does not match the hub's checksum (a corrupt download or a bad "
+            "mirror); it was deleted, run again to fetch it anew",
+            "config.json does not match the hub's checksum (a corrupt download or a bad "
+            "mirror); it was deleted. Try the download again.",
+        ),
+        (
+            "a/b needs 600.0 MB more but only 10 bytes is free on the disk holding /m: free "
+            "some space",
+            fr.dl.DISK_FULL,
+            "a/b needs 600.0 MB more but only 10 bytes is free on the disk holding /m: free "
+            "some space and run again",
+            "a/b needs 600.0 MB more but only 10 bytes is free on the disk holding /m: free "
+            "some space, then resume it above.",
+        ),
+        (
+            "openbmb/nope not found on https://hf.co",
+            fr.dl.OTHER,
+            "openbmb/nope not found on https://hf.co",
+            "openbmb/nope not found on https://hf.co. Try again later, or choose another "
+            "model above.",
+        ),
     ],
 )
-def test_download_errors_are_worded_for_the_window(cli, window):
-    assert fr.for_window(cli) == window
+def test_download_errors_are_worded_for_the_window(message, kind, cli, window):
+    assert for_terminal(message, kind) == cli
+    assert fr.for_window(message, kind) == window
 
 
 def test_stop_keeps_the_bytes_and_offers_to_resume(qtbot, fresh_home, hub, tiny_repo):

@@ -12,7 +12,7 @@ from deskpet.ui.onboarding import (
     gather_facts,
     progress_line,
 )
-from deskpet.ui.relay import WorkerRelay
+from deskpet.ui.relay import Relay
 
 GB = 1024**3
 MAC = MachineFacts("darwin", "arm64", "14.5", 16 * GB, 200 * 1000**3)
@@ -75,7 +75,7 @@ def test_a_folder_that_is_not_a_model_is_refused_with_the_loaders_reason(qtbot, 
 
 def test_the_inference_worker_checks_a_gguf_while_the_window_waits(qtbot, demo_gguf):
     # GIVEN the window asking the real inference worker, as the app does
-    relay = WorkerRelay()
+    relay = Relay()
     worker = InferenceWorker(relay.post).start()
     window = OnboardingWindow(MAC, checker=worker.check)
     relay.on_model_checked.connect(lambda _id, path, reason: window.model_checked(path, reason))
