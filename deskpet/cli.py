@@ -61,7 +61,11 @@ def _optional_commands():
     """Sub-commands that live beside the rooms they belong to."""
     from importlib import import_module
 
-    for module in ("deskpet.inference.bench", "deskpet.bridge.agents_cli", "deskpet.personas.cli"):
+    for module in (
+        "deskpet.inference.bench_cli",
+        "deskpet.bridge.agents_cli",
+        "deskpet.personas.cli",
+    ):
         try:
             yield import_module(module).register
         except ModuleNotFoundError as e:
@@ -78,14 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run = getattr(args, "run", None)
-    if args.command == "bench" and args.ui:
-        # The one bench that needs Qt: it lives in ui/, so inference/ never imports Qt.
-        import os
-
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from .ui.smoothness import run_bench_ui
-
-        run = run_bench_ui
     try:
         if getattr(args, "self_test", False) and run is None:
             from .self_test import run_self_test

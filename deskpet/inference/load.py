@@ -122,7 +122,7 @@ def build(
         raise ModelLoadError(f"{ckpt.source.name}: {e}") from None
     model = Model(args)
     weights = sanitize(ckpt.weights, args)
-    _quantize_like(model, weights)
+    quantize_like(model, weights)
     _check_shapes(model, weights, ckpt.source.name)
     model.load_weights(list(weights.items()), strict=False)
     target = dtype or compute_dtype(_float_dtype(weights), fp16)
@@ -177,9 +177,9 @@ def _quantizable(group_size: int):
     return predicate
 
 
-def _quantize_like(model: Model, weights: dict[str, mx.array]) -> None:
-    """Turn each layer the checkpoint stores quantized into a quantized layer, with the bits
-    and group size read off its packed shapes (GGUF and mixed-precision MLX dirs vary per layer)."""
+def quantize_like(model: nn.Module, weights: dict[str, mx.array]) -> None:
+    """Turn each layer `weights` stores quantized into a quantized layer, with the bits and
+    group size read off its packed shapes (GGUF and mixed-precision MLX dirs vary per layer)."""
 
     def params(path: str, module: nn.Module):
         scales = weights.get(f"{path}.scales")

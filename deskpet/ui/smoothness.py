@@ -124,12 +124,13 @@ def run_bench_ui(args) -> int:
 
     Two clocks are read: a 60 fps probe timer on the GUI thread (what any animation at screen
     rate would get) and the sprite player's own frames (their lateness against the theme)."""
+    from deskpet.inference.source import from_args
     from deskpet.inference.worker import Failed, Finished, InferenceWorker, ModelReady
 
     qapp = QApplication.instance() or QApplication([])  # noqa: F841 (must outlive the phases)
 
     worker = InferenceWorker().start()
-    worker.load(args.model or "demo")
+    worker.load(from_args(args))
     while True:
         event = worker.events.get()
         if isinstance(event, ModelReady | Failed):
