@@ -15,7 +15,8 @@ from mlx.utils import tree_flatten
 from mlx_lm.utils import quantize_model, save_config, save_model
 
 from deskpet.inference.generate import Sampling, generate
-from deskpet.inference.load import ModelLoadError, load, read_checkpoint, save_mlx, unpermute_rows
+from deskpet.inference.gguf import unpermute_rows
+from deskpet.inference.load import ModelLoadError, load, read_checkpoint, save_mlx
 from deskpet.inference.model import make_cache
 from deskpet.inference.reference import reference_model
 
