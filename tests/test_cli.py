@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -75,16 +76,15 @@ def test_agents_status_describes_a_machine_without_agents(tmp_path, monkeypatch)
 
 
 # What building the parser and the light commands may not import: the model libraries and Qt.
-HEAVY = ("mlx", "mlx_lm", "transformers", "torch", "PySide6")
-IMPORTS_AFTER = """
-import sys
+HEAVY = {"mlx", "mlx_lm", "transformers", "torch", "PySide6"}
+RUN_AND_LIST_IMPORTS = """
+import json, sys
 from deskpet.cli import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as e:
     code = e.code
-heavy = sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[0].split(",")))
-print(f"exit {code}; heavy: {','.join(heavy)}")
+print(json.dumps({"exit": code, "imported": sorted({m.split(".")[0] for m in sys.modules})}))
 """
 
 
@@ -107,13 +107,16 @@ def test_help_and_light_commands_import_no_model_library_or_qt(argv, tmp_path, m
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "deskpet"))
     done = subprocess.run(
-        [sys.executable, "-c", IMPORTS_AFTER.replace("sys.argv[0]", repr(",".join(HEAVY))), *argv],
+        [sys.executable, "-c", RUN_AND_LIST_IMPORTS, *argv],
         text=True,
         capture_output=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "exit 0; heavy: ", done.stdout
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["exit"] == 0, done.stderr
+    assert "deskpet" in result["imported"]
+    assert HEAVY.isdisjoint(result["imported"]), sorted(HEAVY & set(result["imported"]))
 
 
 def test_version_is_the_packages():
