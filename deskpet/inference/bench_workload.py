@@ -68,8 +68,9 @@ class Plan:
 
 
 # MLX's CPU backend (Linux, no GPU) prefills a 4-bit model barely faster than it decodes
-# (~8 tok/s for the 135M demo model on 2 cores, ~1.5 for a 1B model), so the default sizes
-# finish in about five minutes there. --full is the long run, sized for an Apple Silicon Mac.
+# (5-8 tok/s for the 135M demo model on 2 cores, about 1 for a 1B model), so the default sizes
+# finish in about five minutes there. --full is the long run; a chat model's full sizes suit an
+# Apple Silicon Mac.
 CHAT_PLANS = {
     "default": Plan(decode_tokens=16, long_prompt=96, history=192, prefill_chunk=32, rounds=2),
     "full": Plan(decode_tokens=128, long_prompt=1536, history=600, prefill_chunk=512, rounds=3),
@@ -81,7 +82,7 @@ TOKEN_PLANS = {
         history=64,
         prefill_chunk=16,
         rounds=1,
-        chat_prompt=24,
+        chat_prompt=16,
         follow_up=8,
     ),
     "full": Plan(
