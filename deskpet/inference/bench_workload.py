@@ -78,9 +78,9 @@ CHAT_PLANS = {
 TOKEN_PLANS = {
     "default": Plan(
         decode_tokens=6,
-        long_prompt=48,
-        history=64,
-        prefill_chunk=16,
+        long_prompt=36,
+        history=48,
+        prefill_chunk=12,
         rounds=1,
         chat_prompt=16,
         follow_up=8,
