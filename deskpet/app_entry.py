@@ -37,6 +37,7 @@ def launch(args):
 
     from .app import DeskpetApp
     from .bridge.server import PetAlreadyRunning
+    from .inference.source import named
     from .settings import Settings, SettingsFileError
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
@@ -46,7 +47,7 @@ def launch(args):
         settings = Settings()
     except SettingsFileError as exc:
         raise LaunchError(f"deskpet: {exc}") from None
-    model = getattr(args, "model", None) or ("demo" if getattr(args, "demo", False) else None)
+    model = named(getattr(args, "model", None), getattr(args, "demo", False))
     app = DeskpetApp(model, settings=settings)
     try:
         app.start()

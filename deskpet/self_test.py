@@ -56,7 +56,8 @@ class _Run:
 
 
 def run_self_test(model: str | None = None) -> int:
-    """Run every check; 0 when all pass, else 1 (the failing checks are named)."""
+    """Run every check on `model` (a source: a folder, a .gguf or "demo"; None: the one
+    deskpet.inference.source chooses); 0 when all pass, else 1 (the failing checks are named)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     frozen = getattr(sys, "_MEIPASS", None)
     print(
@@ -101,14 +102,12 @@ def _check_personas() -> str:
 
 
 def _check_model(run: _Run, model: str | None) -> str:
-    if model is not None:
-        path = Path(model)
-        if not path.exists():
-            raise CheckFailed(f"{model} does not exist")
-    else:
-        from deskpet.inference.demo import ensure_demo_model
+    from deskpet.inference.source import choose, local_path
 
-        path = ensure_demo_model(lambda msg: print(f"      {msg}", flush=True))
+    source = model or choose()
+    path = local_path(source, lambda msg: print(f"      {msg}", flush=True))
+    if not path.exists():
+        raise CheckFailed(f"{source} does not exist")
     run.values["model path"] = path
     size = (
         sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

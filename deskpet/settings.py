@@ -1,8 +1,9 @@
 """deskpet's settings: one declared list, kept as YAML in the data folder.
 
 `SETTINGS` is the single source of truth: defaults, types, labels and help texts for the
-settings window and the CLI flags all come from it. `Settings` reads and writes
-`paths.data_dir() / "settings.yaml"` with these promises to the owner:
+settings window and the command-line flags (`add_flags`, as in `deskpet chat --temperature`)
+all come from it. `Settings` reads and writes `paths.data_dir() / "settings.yaml"` with these
+promises to the owner:
 
 - missing keys take their defaults, and keys deskpet does not know are kept as they are;
 - a value of the wrong type falls back to its default with a warning in `Settings.warnings`,
@@ -19,11 +20,13 @@ Not thread-safe: the GUI thread owns the settings.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import logging
 import math
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -383,3 +386,49 @@ class Settings:
             return BY_KEY[key]
         except KeyError:
             raise KeyError(f"no setting named {key!r}; known: {', '.join(BY_KEY)}") from None
+
+
+# -- command-line flags ----------------------------------------------------------------------
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def add_flags(parser: argparse.ArgumentParser, keys: Iterable[str]) -> None:
+    """Offer the named settings as command-line flags (`Setting.flag`, read with
+    `Setting.parse`, help from the declaration). A flag left out is None, meaning "the
+    setting's value": `fill_flags` puts that in once the command runs."""
+    for key in keys:
+        setting = BY_KEY[key]
+
+        def read(text: str, setting: Setting = setting) -> Any:
+            try:
+                return setting.parse(text)
+            except SettingValueError as e:
+                raise argparse.ArgumentTypeError(str(e)) from None
+
+        parser.add_argument(
+            setting.flag,
+            dest=key,
+            type=read,
+            default=None,
+            help=f"{setting.help} Default: your {key} setting.".replace("%", "%%"),
+        )
+
+
+def fill_flags(
+    args: argparse.Namespace, keys: Iterable[str], *, say: Callable[[str], None] = _to_stderr
+) -> None:
+    """Give each flag of `add_flags` the command line left out its setting's value. With a
+    settings file deskpet cannot read, `say` tells why and the declared defaults answer."""
+    keys = [key for key in keys if getattr(args, key, None) is None]
+    if not keys:
+        return
+    try:
+        values = Settings().as_dict()
+    except SettingsFileError as e:
+        say(f"deskpet: {e}; using the default {', '.join(keys)}")
+        values = DEFAULTS
+    for key in keys:
+        setattr(args, key, copy.deepcopy(values[key]))

@@ -9,7 +9,9 @@ import mlx.core as mx
 import mlx.nn as nn
 import pytest
 
-from deskpet.inference import bench
+from deskpet.inference import bench_engine, bench_workload
+from deskpet.inference.bench_adapters import adapter_numbers, format_adapters
+from deskpet.inference.reference import reference_model
 
 # GQA 8:1, head_dim (16) != hidden / heads (8), untied lm_head; every dim a multiple of 64.
 TINY = {
@@ -26,7 +28,7 @@ TINY = {
     "rms_norm_eps": 1e-6,
     "tie_word_embeddings": False,
 }
-PLAN = bench.Plan(
+PLAN = bench_workload.Plan(
     decode_tokens=8,
     long_prompt=64,
     history=48,
@@ -39,13 +41,13 @@ PLAN = bench.Plan(
 
 @pytest.fixture(scope="module")
 def tiny_model():
-    return bench.random_model(TINY, bits=4, group_size=64, seed=3)
+    return bench_workload.random_model(TINY, bits=4, group_size=64, seed=3)
 
 
 @pytest.fixture(scope="module")
 def result(tiny_model):
-    workload = bench.token_workload(TINY["vocab_size"], PLAN, seed=1)
-    return bench.measure(tiny_model, workload, PLAN, label="tiny")
+    workload = bench_workload.token_workload(TINY["vocab_size"], PLAN, seed=1)
+    return bench_engine.measure(tiny_model, workload, PLAN, label="tiny")
 
 
 def test_random_model_is_4bit_g64(tiny_model):
@@ -58,7 +60,7 @@ def test_random_model_is_4bit_g64(tiny_model):
 
 
 def test_reference_model_computes_the_same_logits(tiny_model):
-    ref = bench.reference_model(tiny_model)
+    ref = reference_model(tiny_model)
     tokens = mx.array([[5, 17, 99, 3, 250, 42]])
     ours = tiny_model(tokens, last_only=False)
     theirs = ref(tokens)
@@ -89,9 +91,9 @@ def test_every_number_is_measured(result):
 
 
 def test_report_prints_targets_and_json(result):
-    table = bench.format_table(result)
+    table = bench_engine.format_table(result)
     assert "decode" in table and "TTFT follow-up" in table and "cancel during prefill" in table
-    data = json.loads(bench.to_json_text(result))
+    data = json.loads(bench_engine.to_json_text(result))
     assert data["checks"] and data["ratios"]
     for check in data["checks"]:
         assert isinstance(check["passed"], bool), check["name"]
@@ -129,10 +131,9 @@ def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
 
 
 def test_adapter_numbers_on_a_tiny_model():
-    from deskpet.inference.bench import adapter_numbers
     from deskpet.inference.lora import LoRALinear
 
-    model = bench.random_model(TINY, bits=4, group_size=64, seed=5)
+    model = bench_workload.random_model(TINY, bits=4, group_size=64, seed=5)
     before = model(mx.array([[1, 2, 3]]))
     result = adapter_numbers(model, [1, 2, 3, 4], decode_tokens=4, load_seconds=1.0, rounds=1)
     assert 0 < result["switch_ms_p50"] <= result["switch_ms_max"]
@@ -144,3 +145,17 @@ def test_adapter_numbers_on_a_tiny_model():
     # The bank is detached afterwards: the model is exactly as it was.
     assert not any(isinstance(m, LoRALinear) for m in model.modules())
     assert mx.array_equal(model(mx.array([[1, 2, 3]])), before)
+    table = format_adapters(result, "tiny", 1.0, "building the random model")
+    # A verdict for each of the three targets, and a memory line per adapter.
+    assert sum(" PASS" in line or " MISS" in line for line in table.splitlines()) == 3
+    assert "memory, adapter r8" in table and "memory, adapter r16" in table
+
+
+def test_default_sizes_are_the_short_run():
+    for synthetic in (False, True):
+        short = bench_workload.plan_for(synthetic)
+        full = bench_workload.plan_for(synthetic, full=True)
+        for size in ("decode_tokens", "long_prompt", "history", "rounds"):
+            assert getattr(short, size) < getattr(full, size), size
+        # Cancel-during-prefill lands after the first chunk of the long prompt.
+        assert short.long_prompt >= 3 * short.prefill_chunk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -72,3 +73,104 @@ def test_agents_status_describes_a_machine_without_agents(tmp_path, monkeypatch)
     for agent in ("claude", "codex", "cursor"):
         assert f"{agent}: not found on this computer" in done.stdout
     assert list(tmp_path.iterdir()) == []  # status changes nothing
+
+
+# What building the parser and the light commands may not import: the model libraries and Qt.
+HEAVY = {"mlx", "mlx_lm", "transformers", "torch", "PySide6"}
+RUN_AND_LIST_IMPORTS = """
+import json, sys
+from deskpet.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+print(json.dumps({"exit": code, "imported": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["--version"],
+        ["chat", "--help"],
+        ["model", "--help"],
+        ["model", "info", "--help"],
+        ["bench", "--help"],
+        ["persona", "--help"],
+        ["agents", "--help"],
+        ["agents", "status"],
+    ],
+    ids=" ".join,
+)
+def test_help_and_light_commands_import_no_model_library_or_qt(argv, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "deskpet"))
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST_IMPORTS, *argv],
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["exit"] == 0, done.stderr
+    assert "deskpet" in result["imported"]
+    assert HEAVY.isdisjoint(result["imported"]), sorted(HEAVY & set(result["imported"]))
+
+
+def test_version_is_the_packages():
+    import tomllib
+    from pathlib import Path
+
+    from deskpet import __version__
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    version = tomllib.loads(pyproject.read_text())["project"]["version"]
+    done = deskpet("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"deskpet {version}"
+    assert __version__ == version  # the fallback without package metadata
+
+
+def configure_missing_model(home):
+    missing = home / "missing.gguf"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.yaml").write_text(f"model: {missing}\n")
+    return missing
+
+
+@pytest.mark.parametrize(
+    "command", [["chat"], ["bench"], ["persona", "train", "neko"], ["persona", "import", "x"]]
+)
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_model_options_before_or_after_the_command_win_over_the_configured_model(
+    command, where, tmp_path, monkeypatch
+):
+    from deskpet.cli import build_parser
+    from deskpet.inference.source import DEMO, from_args
+
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path))
+    configure_missing_model(tmp_path)
+    for option, chosen in ((["--demo"], DEMO), (["--model", "/models/given"], "/models/given")):
+        argv = option + command if where == "before" else command + option
+        said: list[str] = []
+        assert from_args(build_parser().parse_args(argv), say=said.append) == chosen, argv
+        assert said == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["chat"], ["bench", "--adapters"], ["persona", "train", "neko"], ["--self-test"]],
+    ids=" ".join,
+)
+def test_commands_use_the_configured_model_and_say_so(argv, tmp_path, monkeypatch):
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path))
+    missing = configure_missing_model(tmp_path)
+    done = deskpet(*argv)
+    assert done.returncode == 1
+    said = [line for line in done.stderr.splitlines() if "using your configured model" in line]
+    assert said == [
+        f"deskpet: using your configured model {missing} (--model or --demo for another)"
+    ]
+    assert f"{missing} does not exist" in done.stdout + done.stderr

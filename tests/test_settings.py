@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 import sys
@@ -18,6 +19,8 @@ from deskpet.settings import (
     Settings,
     SettingsFileError,
     SettingValueError,
+    add_flags,
+    fill_flags,
 )
 
 
@@ -378,3 +381,58 @@ def test_ensure_file_writes_commented_defaults_once(tmp_path):
     path.write_text("temperature: 0.3\n")
     Settings(path).ensure_file()
     assert path.read_text() == "temperature: 0.3\n"
+
+
+# -- command-line flags --------------------------------------------------------------------
+
+
+def flags_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deskpet chat")
+    add_flags(parser, ("max_tokens", "temperature"))
+    return parser
+
+
+def test_flags_come_from_the_declarations() -> None:
+    parser = flags_parser()
+    assert vars(parser.parse_args([])) == {"max_tokens": None, "temperature": None}
+    args = parser.parse_args(["--max-tokens", "40", "--temperature", "0"])
+    assert (args.max_tokens, args.temperature) == (40, 0.0)
+    assert type(args.max_tokens) is int and type(args.temperature) is float
+    text = " ".join(parser.format_help().split())
+    for key in ("max_tokens", "temperature"):
+        assert BY_KEY[key].flag in text and BY_KEY[key].help in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--max-tokens", "1.5"], "max_tokens: cannot read '1.5' as a whole number"),
+        (["--max-tokens", "0"], "max_tokens must be at least 1"),
+        (["--temperature", "3"], "temperature must be at most 2.0"),
+    ],
+)
+def test_flags_refuse_what_the_setting_refuses(argv, message, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        flags_parser().parse_args(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_flags_left_out_take_the_owners_settings(home: Path) -> None:
+    write(home, "max_tokens: 99  # short answers\n")
+    args = flags_parser().parse_args(["--temperature", "0.3"])
+    fill_flags(args, ("max_tokens", "temperature"))
+    assert (args.max_tokens, args.temperature) == (99, 0.3)
+    args = flags_parser().parse_args([])
+    fill_flags(args, ("max_tokens",))
+    assert (args.max_tokens, args.temperature) == (99, None)
+
+
+def test_flags_take_the_defaults_when_the_settings_file_is_unreadable(home: Path) -> None:
+    data = write(home, "max_tokens: [unclosed\n")
+    said: list[str] = []
+    args = flags_parser().parse_args([])
+    fill_flags(args, ("max_tokens", "temperature"), say=said.append)
+    assert (args.max_tokens, args.temperature) == (DEFAULTS["max_tokens"], DEFAULTS["temperature"])
+    assert len(said) == 1 and "settings.yaml" in said[0]
+    assert settings_file(home).read_bytes() == data

@@ -23,9 +23,9 @@ _NEXT_STEP = {
 }
 
 
-def add_download_parser(model_subparsers) -> None:
-    """Add `download` under the `deskpet model` sub-parsers built in cli.py."""
-    p = model_subparsers.add_parser(
+def register(model_actions: argparse._SubParsersAction) -> None:
+    """Add `download` to the actions of `deskpet model` (model_cli.py)."""
+    p = model_actions.add_parser(
         "download", help="download a model from the hub (default: MiniCPM5-1B, 4-bit MLX)"
     )
     p.add_argument(

@@ -2,18 +2,17 @@
 
 (a) an MLX quantized directory in mlx-lm's format (config.json with "quantization");
 (b) an unquantized Hugging Face safetensors directory, quantized on load (4-bit, group 64);
-(c) a GGUF file with Q4_0 / Q4_1 / Q8_0 (or F16/F32) tensors.
+(c) a GGUF file with Q4_0 / Q4_1 / Q8_0 (or F16/F32) tensors, read by gguf.py.
 
-Checkpoint quirks are adapted here (GGUF names, llama.cpp's q/k row permutation), so model.py
-stays one plain Llama. Every failure is a ModelLoadError with a one-line message naming the
-problem, because the owner sees it verbatim.
+Checkpoint quirks are adapted in the readers (GGUF names and llama.cpp's q/k row permutation in
+gguf.py), so model.py stays one plain Llama. Every failure is a ModelLoadError with a one-line
+message naming the problem, because the owner sees it verbatim.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,6 @@ from .model import Model, ModelArgs, UnsupportedModelError
 
 DEFAULT_BITS = 4
 DEFAULT_GROUP_SIZE = 64
-
-# GGUF tensor types mx.load keeps quantized (Q*) or reads as plain floats (F*).
-GGUF_READABLE_TYPES = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0"}
-# llama.cpp's general.file_type values for files made only of readable types.
-_GGUF_PLAIN_FILE_TYPES = {0, 1, 2, 3, 7, 32}
 
 
 class ModelLoadError(Exception):
@@ -78,7 +72,9 @@ def read_checkpoint(source: str | Path) -> Checkpoint:
     if path.is_file():
         if path.suffix.lower() != ".gguf":
             raise ModelLoadError(f"{path.name} is not a model: give a model folder or a .gguf file")
-        return _read_gguf(path)
+        from .gguf import read_gguf  # here, not at the top: gguf.py builds on this module
+
+        return read_gguf(path)
     config_file = path / "config.json"
     if not config_file.exists():
         raise ModelLoadError(f"{path} has no config.json: not a Hugging Face or MLX model folder")
@@ -91,7 +87,7 @@ def read_checkpoint(source: str | Path) -> Checkpoint:
     except UnsupportedModelError as e:
         raise ModelLoadError(f"{path.name}: {e}") from None
     weights = _read_safetensors_dir(path)
-    tokenizer = _load_tokenizer_dir(path, config)
+    tokenizer = load_tokenizer_dir(path, config)
     fmt = "mlx" if "quantization" in config else "safetensors"
     return Checkpoint(config, weights, tokenizer, fmt, path)
 
@@ -122,7 +118,7 @@ def build(
         raise ModelLoadError(f"{ckpt.source.name}: {e}") from None
     model = Model(args)
     weights = sanitize(ckpt.weights, args)
-    _quantize_like(model, weights)
+    quantize_like(model, weights)
     _check_shapes(model, weights, ckpt.source.name)
     model.load_weights(list(weights.items()), strict=False)
     target = dtype or compute_dtype(_float_dtype(weights), fp16)
@@ -177,9 +173,9 @@ def _quantizable(group_size: int):
     return predicate
 
 
-def _quantize_like(model: Model, weights: dict[str, mx.array]) -> None:
-    """Turn each layer the checkpoint stores quantized into a quantized layer, with the bits
-    and group size read off its packed shapes (GGUF and mixed-precision MLX dirs vary per layer)."""
+def quantize_like(model: nn.Module, weights: dict[str, mx.array]) -> None:
+    """Turn each layer `weights` stores quantized into a quantized layer, with the bits and
+    group size read off its packed shapes (GGUF and mixed-precision MLX dirs vary per layer)."""
 
     def params(path: str, module: nn.Module):
         scales = weights.get(f"{path}.scales")
@@ -259,7 +255,7 @@ def _read_safetensors_dir(path: Path) -> dict[str, mx.array]:
     return weights
 
 
-def _load_tokenizer_dir(path: Path, config: dict[str, Any]):
+def load_tokenizer_dir(path: Path, config: dict[str, Any]):
     from mlx_lm.tokenizer_utils import load as load_tokenizer
 
     if not any((path / f).exists() for f in ("tokenizer.json", "tokenizer.model")):
@@ -271,196 +267,6 @@ def _load_tokenizer_dir(path: Path, config: dict[str, Any]):
         return load_tokenizer(path, eos_token_ids=[eos] if isinstance(eos, int) else eos)
     except Exception as e:
         raise ModelLoadError(f"the tokenizer in {path} could not be loaded ({e})") from None
-
-
-# --- GGUF ---------------------------------------------------------------------------------
-
-_GGUF_NAMES = {
-    "token_embd": "model.embed_tokens",
-    "output_norm": "model.norm",
-    "output": "lm_head",
-}
-_GGUF_BLOCK_NAMES = {
-    "attn_norm": "input_layernorm",
-    "ffn_norm": "post_attention_layernorm",
-    "attn_q": "self_attn.q_proj",
-    "attn_k": "self_attn.k_proj",
-    "attn_v": "self_attn.v_proj",
-    "attn_output": "self_attn.o_proj",
-    "ffn_gate": "mlp.gate_proj",
-    "ffn_up": "mlp.up_proj",
-    "ffn_down": "mlp.down_proj",
-}
-
-
-def unpermute_rows(w: mx.array, n_heads: int) -> mx.array:
-    """Undo llama.cpp's q/k row permutation (interleaved RoPE -> half-split RoPE).
-
-    llama.cpp reorders each head's rows from (2, head_dim/2) to (head_dim/2, 2). Rows are the
-    output dimension, so this works on packed 4-bit words, scales and biases alike."""
-    rows = w.shape[0]
-    return w.reshape(n_heads, rows // n_heads // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-
-
-def _gguf_scalar(value):
-    if isinstance(value, mx.array):
-        return value.item() if value.size == 1 else value.tolist()
-    return value
-
-
-def _gguf_config(meta: dict[str, Any], weights: dict[str, mx.array]) -> dict[str, Any]:
-    arch = meta.get("general.architecture")
-    if arch != "llama":
-        raise UnsupportedModelError(
-            f"this GGUF is a {arch} model; deskpet runs Llama-architecture models"
-        )
-
-    def get(key, default=None):
-        return _gguf_scalar(meta.get(f"llama.{key}", default))
-
-    hidden = get("embedding_length")
-    heads = get("attention.head_count")
-    tokens = meta.get("tokenizer.ggml.tokens") or []
-    eos = [
-        _gguf_scalar(meta[k])
-        for k in ("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id")
-        if k in meta
-    ]
-    return {
-        "architectures": ["LlamaForCausalLM"],
-        "model_type": "llama",
-        "hidden_size": hidden,
-        "num_hidden_layers": get("block_count"),
-        "intermediate_size": get("feed_forward_length"),
-        "num_attention_heads": heads,
-        "num_key_value_heads": get("attention.head_count_kv", heads),
-        "head_dim": get("attention.key_length", hidden // heads),
-        "vocab_size": get("vocab_size", len(tokens)),
-        "rms_norm_eps": get("attention.layer_norm_rms_epsilon", 1e-6),
-        "rope_theta": get("rope.freq_base", 10000.0),
-        "max_position_embeddings": get("context_length", 4096),
-        "tie_word_embeddings": "output.weight" not in weights,
-        "bos_token_id": _gguf_scalar(meta.get("tokenizer.ggml.bos_token_id")),
-        "eos_token_id": list(dict.fromkeys(eos)),
-    }
-
-
-def _gguf_rename(name: str) -> str:
-    stem, _, suffix = name.rpartition(".")
-    if stem.startswith("blk."):
-        _, layer, part = stem.split(".", 2)
-        if part not in _GGUF_BLOCK_NAMES:
-            raise ModelLoadError(f"GGUF tensor {name} is not part of a Llama block")
-        return f"model.layers.{layer}.{_GGUF_BLOCK_NAMES[part]}.{suffix}"
-    if stem not in _GGUF_NAMES:
-        raise ModelLoadError(f"GGUF tensor {name} is not part of a Llama model")
-    return f"{_GGUF_NAMES[stem]}.{suffix}"
-
-
-def _gguf_unreadable_tensors(path: Path) -> list[tuple[str, str]]:
-    """(tensor name, type name) for tensors MLX cannot keep quantized. Slow (seconds): only
-    called when the file's metadata says it may hold such tensors."""
-    from gguf import GGUFReader
-
-    reader = GGUFReader(str(path))
-    return [
-        (t.name, t.tensor_type.name)
-        for t in reader.tensors
-        if t.tensor_type.name not in GGUF_READABLE_TYPES
-    ]
-
-
-def _read_gguf(path: Path) -> Checkpoint:
-    try:
-        raw, meta = mx.load(str(path), return_metadata=True)
-    except Exception as e:
-        bad = _safe_unreadable(path)
-        if bad:
-            name, kind = bad[0]
-            raise ModelLoadError(_unsupported_gguf_message(name, kind)) from None
-        raise ModelLoadError(f"{path.name} could not be read as GGUF ({e})") from None
-    file_type = _gguf_scalar(meta.get("general.file_type", 0))
-    if file_type not in _GGUF_PLAIN_FILE_TYPES:
-        # K-quants and others are silently widened to fp16 by mx.load: refuse them by name.
-        bad = _safe_unreadable(path)
-        if bad:
-            name, kind = bad[0]
-            raise ModelLoadError(_unsupported_gguf_message(name, kind))
-    try:
-        config = _gguf_config(meta, raw)
-        args = ModelArgs.from_dict(config)
-    except UnsupportedModelError as e:
-        raise ModelLoadError(f"{path.name}: {e}") from None
-    weights = {}
-    for name, value in raw.items():
-        new = _gguf_rename(name)
-        if ".self_attn.q_proj." in new:
-            value = unpermute_rows(value, args.num_attention_heads)
-        elif ".self_attn.k_proj." in new:
-            value = unpermute_rows(value, args.num_key_value_heads)
-        weights[new] = value
-    tokenizer = _gguf_tokenizer(meta, config, path)
-    return Checkpoint(config, weights, tokenizer, "gguf", path)
-
-
-def _safe_unreadable(path: Path) -> list[tuple[str, str]]:
-    try:
-        return _gguf_unreadable_tensors(path)
-    except Exception:
-        return []
-
-
-def _unsupported_gguf_message(name: str, kind: str) -> str:
-    return (
-        f"GGUF tensor {name} is stored as {kind}, which deskpet cannot run; "
-        "use a Q4_0, Q4_1, Q8_0 or F16 GGUF"
-    )
-
-
-def _gguf_tokenizer(meta: dict[str, Any], config: dict[str, Any], path: Path):
-    """Build the tokenizer and chat template from GGUF metadata with transformers' GGUF
-    tokenizer builders (no hand-written BPE), then let mlx-lm pick the streaming detokenizer."""
-    from transformers import PreTrainedTokenizerFast
-    from transformers.integrations.gguf.gguf_tokenizer_mapping import convert_gguf_tokenizer
-
-    tokens = meta.get("tokenizer.ggml.tokens")
-    if not tokens:
-        raise ModelLoadError(f"{path.name} has no tokenizer in its metadata")
-    spec = {
-        "tokenizer_type": meta.get("tokenizer.ggml.model"),
-        "pre_tokenizer_type": meta.get("tokenizer.ggml.pre"),
-        "tokens": tokens,
-        "token_type": _gguf_scalar(meta["tokenizer.ggml.token_type"])
-        if "tokenizer.ggml.token_type" in meta
-        else None,
-    }
-    if "tokenizer.ggml.merges" in meta:
-        spec["merges"] = meta["tokenizer.ggml.merges"]
-    if "tokenizer.ggml.scores" in meta:
-        spec["scores"] = _gguf_scalar(meta["tokenizer.ggml.scores"])
-    try:
-        backend, _ = convert_gguf_tokenizer("llama", spec)
-    except Exception as e:
-        raise ModelLoadError(f"the tokenizer in {path.name} could not be built ({e})") from None
-
-    def token(key):
-        index = meta.get(f"tokenizer.ggml.{key}")
-        return tokens[_gguf_scalar(index)] if index is not None else None
-
-    hf = PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        bos_token=token("bos_token_id"),
-        eos_token=token("eos_token_id"),
-        unk_token=token("unknown_token_id"),
-        pad_token=token("padding_token_id"),
-        chat_template=meta.get("tokenizer.chat_template"),
-        clean_up_tokenization_spaces=False,
-    )
-    # Round-trip through a folder so mlx-lm chooses the detokenizer exactly as for HF models;
-    # the loaded tokenizer keeps nothing open in it, so it goes at once.
-    with tempfile.TemporaryDirectory(prefix="deskpet-tok-") as tmp:
-        hf.save_pretrained(tmp)
-        return _load_tokenizer_dir(Path(tmp), config)
 
 
 # --- writing an MLX directory --------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Which model: the demo model, one named on the command line, or the owner's configured one.
 
-Every command, the self-test and the app answer "which model?" here, the same way. Light on
-purpose: importing this module loads neither MLX nor the settings file.
+Every command, the self-test and the app answer "which model?" here, the same way:
+`--model X`, else `--demo`, else the `model` setting, else the demo model. Light on purpose:
+importing this module loads neither MLX nor the settings file.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,32 +19,56 @@ def _to_stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def add_model_options(parser: argparse._ActionsContainer, *, top_level: bool = False) -> None:
+    """`--demo` and `--model X`, declared here once for the top-level parser and every
+    sub-command that loads a model. A sub-command's copy has no default of its own, so
+    `deskpet --demo chat` and `deskpet chat --demo` both reach the command."""
+    default = {} if top_level else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--demo", action="store_true", help="use the small built-in demo model", **default
+    )
+    parser.add_argument(
+        "--model", help="a model folder (MLX or Hugging Face) or a .gguf file", **default
+    )
+
+
+def named(model: str | None = None, demo: bool = False) -> str | None:
+    """The model the command line names: `model`, else the demo model if asked for, else None."""
+    if model:
+        return model
+    return DEMO if demo else None
+
+
 def choose(
     model: str | None = None,
     demo: bool = False,
     *,
-    warn: Callable[[str], None] = _to_stderr,
+    say: Callable[[str], None] = _to_stderr,
 ) -> str:
     """`model` if given, else the demo model if asked for, else the configured model, else
-    the demo model. A settings file deskpet cannot read is the owner's: `warn` says so, the
-    file is left alone, and the demo model answers."""
-    if model:
-        return model
-    if demo:
-        return DEMO
+    the demo model. When neither `model` nor `demo` named it, `say` tells the owner in one
+    line which model answers. A settings file deskpet cannot read is the owner's: `say` tells
+    why, the file is left alone, and the demo model answers."""
+    given = named(model, demo)
+    if given:
+        return given
     from deskpet.settings import Settings, SettingsFileError
 
     try:
-        configured = Settings().get("model")
+        owner = Settings().get("model")
     except SettingsFileError as e:
-        warn(f"deskpet: {e}; using the demo model")
-        configured = None
-    return configured or DEMO
+        say(f"deskpet: {e}; using the demo model")
+        return DEMO
+    if owner:
+        say(f"deskpet: using your configured model {owner} (--model or --demo for another)")
+        return owner
+    say("deskpet: using the demo model (no model configured; --model for another)")
+    return DEMO
 
 
-def from_args(args, *, warn: Callable[[str], None] = _to_stderr) -> str:
+def from_args(args: argparse.Namespace, *, say: Callable[[str], None] = _to_stderr) -> str:
     """`choose` for a command's parsed `--model` / `--demo` options."""
-    return choose(getattr(args, "model", None), getattr(args, "demo", False), warn=warn)
+    return choose(getattr(args, "model", None), getattr(args, "demo", False), say=say)
 
 
 def local_path(source: str | Path, progress: Callable[[str], None] = _to_stderr) -> Path:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 from pathlib import Path
+
+from deskpet.inference.source import add_model_options
 
 
 def register(sub) -> None:
@@ -23,7 +24,7 @@ def register(sub) -> None:
     imp = actions.add_parser("import", help="copy a persona folder into your personas")
     imp.add_argument("folder", help="a folder holding persona.yaml (and maybe an adapter)")
     imp.add_argument("--replace", action="store_true", help="replace your persona with that id")
-    _model_choice(imp)
+    add_model_options(imp)
     imp.set_defaults(run=_run_import)
 
     train = actions.add_parser("train", help="train the persona's LoRA adapter on its data")
@@ -43,13 +44,8 @@ def register(sub) -> None:
     train.add_argument("--batch", type=int, default=4)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", help="where to write the adapter (default: see `persona show`)")
-    _model_choice(train)
+    add_model_options(train)
     train.set_defaults(run=_run_train)
-
-
-def _model_choice(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--demo", action="store_true", help="use the small built-in demo model")
-    parser.add_argument("--model", help="a model folder (MLX or Hugging Face) or a .gguf file")
 
 
 def _manager():

@@ -124,12 +124,13 @@ def run_bench_ui(args) -> int:
     Two clocks are read: a 60 fps probe timer on the GUI thread (what any animation at screen
     rate would get) and the sprite player's own frames (their lateness against the theme)."""
     from deskpet.inference.protocol import Failed, ModelReady
+    from deskpet.inference.source import from_args
     from deskpet.inference.worker import InferenceWorker
 
     qapp = QApplication.instance() or QApplication([])  # noqa: F841 (must outlive the phases)
 
     worker = InferenceWorker().start()
-    load = worker.load(args.model or "demo", stream=True)
+    load = worker.load(from_args(args), stream=True)
     ready = next((e for e in worker.events_for(load) if isinstance(e, ModelReady | Failed)), None)
     if not isinstance(ready, ModelReady):
         print(f"deskpet: {ready.message if ready else 'the model did not load'}", file=sys.stderr)

@@ -1,11 +1,10 @@
-"""Tiny random Llamas in MiniCPM5-1B's shape family, and the mlx-lm reference on their weights."""
+"""Tiny random Llamas in MiniCPM5-1B's shape family (the mlx-lm reference on their weights:
+deskpet.inference.reference)."""
 
 from __future__ import annotations
 
 import mlx.core as mx
 import mlx.nn as nn
-from mlx.utils import tree_flatten
-from mlx_lm.models import llama as reference
 
 from deskpet.inference.model import Model, ModelArgs
 
@@ -42,27 +41,3 @@ def tiny_model(
     model.set_dtype(mx.float32)
     mx.eval(model.parameters())
     return model
-
-
-def reference_model(model: Model, config: dict | None = None):
-    """mlx-lm's llama on exactly the same weights (quantized layer for layer)."""
-    config = dict(config or TINY_MINICPM)
-    config["rope_theta"] = model.args.rope_theta
-    ref = reference.Model(reference.ModelArgs.from_dict(config))
-    weights = dict(tree_flatten(model.parameters()))
-
-    def quantized_like(path, module):
-        scales = weights.get(f"{path}.scales")
-        if scales is None:
-            return False
-        in_features = module.weight.shape[-1]
-        return {
-            "group_size": in_features // scales.shape[-1],
-            "bits": weights[f"{path}.weight"].shape[-1] * 32 // in_features,
-        }
-
-    nn.quantize(ref, class_predicate=quantized_like)
-    ref.load_weights(list(weights.items()))
-    ref.set_dtype(mx.float32)
-    mx.eval(ref.parameters())
-    return ref

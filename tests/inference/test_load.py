@@ -10,13 +10,15 @@ import mlx.core as mx
 import mlx.nn as nn
 import numpy as np
 import pytest
-from helpers.tiny import TINY_MINICPM, reference_model, tiny_model
+from helpers.tiny import TINY_MINICPM, tiny_model
 from mlx.utils import tree_flatten
 from mlx_lm.utils import quantize_model, save_config, save_model
 
 from deskpet.inference.generate import Sampling, generate
-from deskpet.inference.load import ModelLoadError, load, read_checkpoint, save_mlx, unpermute_rows
+from deskpet.inference.gguf import unpermute_rows
+from deskpet.inference.load import ModelLoadError, load, read_checkpoint, save_mlx
 from deskpet.inference.model import make_cache
+from deskpet.inference.reference import reference_model
 
 PROMPT = [1, 9690, 198, 2683, 359, 253, 5356, 11173, 30, 2, 198]
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import mlx.core as mx
 import pytest
-from helpers.tiny import TINY_MINICPM, reference_model, tiny_model
+from helpers.tiny import TINY_MINICPM, tiny_model
 from mlx_lm.models.cache import make_prompt_cache
 
 from deskpet.inference.model import ModelArgs, make_cache
+from deskpet.inference.reference import reference_model
 
 ATOL = 1e-4
 PROMPT = [0, 5, 17, 99, 3, 250, 42, 8, 511, 64, 2, 300]

@@ -3,16 +3,14 @@ llama on the same un-permuted weights: greedy decoding must pick identical token
 
 from __future__ import annotations
 
-import dataclasses
-
 import mlx.core as mx
 import pytest
-from helpers.tiny import reference_model
 from mlx_lm.generate import generate_step
 from mlx_lm.sample_utils import make_sampler
 
 from deskpet.inference.generate import Sampling, generate
 from deskpet.inference.model import make_cache
+from deskpet.inference.reference import reference_model
 
 PROMPTS = [
     "Once upon a time, in a small village by the sea,",
@@ -23,8 +21,7 @@ PROMPTS = [
 
 @pytest.fixture(scope="module")
 def reference(demo_lm):
-    config = {"model_type": "llama", **dataclasses.asdict(demo_lm.args)}
-    return reference_model(demo_lm.model, config)
+    return reference_model(demo_lm.model)
 
 
 @pytest.mark.slow

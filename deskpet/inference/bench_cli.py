@@ -1,0 +1,164 @@
+"""`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its two other
+modes: `--adapters` (persona adapters, bench_adapters.py) and `--ui` (the pet's frame timing,
+deskpet/ui/smoothness.py).
+
+Building the parser imports nothing heavy; each bench is imported when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .source import add_model_options, from_args, local_path, named
+
+# MiniCPM5-1B's architecture, a plain LlamaForCausalLM, for --synthetic.
+MINICPM5_1B = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 1536,
+    "num_hidden_layers": 24,
+    "intermediate_size": 4608,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 2,
+    "head_dim": 128,
+    "vocab_size": 130560,
+    "max_position_embeddings": 131072,
+    "rope_theta": 5_000_000.0,
+    "rms_norm_eps": 1e-6,
+    "tie_word_embeddings": False,
+    "bos_token_id": 0,
+    "eos_token_id": [1, 130073],
+}
+SYNTHETIC = {"minicpm5-1b": MINICPM5_1B}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("bench", help="measure deskpet's engine against mlx-lm")
+    which = p.add_mutually_exclusive_group()
+    add_model_options(which)
+    which.add_argument(
+        "--synthetic",
+        choices=sorted(SYNTHETIC),
+        help="random 4-bit weights in a real architecture (no download)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the long run, sized for an Apple Silicon Mac (the default finishes in about "
+        "five minutes on a CPU; --full takes far longer there)",
+    )
+    p.add_argument(
+        "--ui",
+        action="store_true",
+        help="the pet's frame timing offscreen, idle and while the model writes",
+    )
+    p.add_argument("--seconds", type=float, default=10.0, help="length of each --ui phase")
+    p.add_argument(
+        "--adapters",
+        action="store_true",
+        help="persona adapters: switch latency, decode with an adapter, memory",
+    )
+    p.set_defaults(run=run)
+
+
+def _progress(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.ui:
+        return _run_ui(args)
+    if args.synthetic and named(getattr(args, "model", None), getattr(args, "demo", False)):
+        print(
+            "deskpet: --synthetic builds its own model; leave out --model and --demo",
+            file=sys.stderr,
+        )
+        return 2
+    if args.adapters:
+        return _run_adapters(args)
+    return _run_engine(args)
+
+
+def _load(args: argparse.Namespace):
+    """The chosen model, loaded; None (the reason printed) when it cannot be."""
+    from .demo import DemoModelError
+    from .load import ModelLoadError, load
+
+    try:
+        source = local_path(from_args(args), _progress)
+        _progress(f"loading {source}")
+        return load(source)
+    except (ModelLoadError, DemoModelError) as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return None
+
+
+def _run_engine(args: argparse.Namespace) -> int:
+    from .bench_engine import format_table, measure, to_json_text
+    from .bench_workload import chat_workload, plan_for, random_model, token_workload
+
+    plan = plan_for(synthetic=bool(args.synthetic), full=args.full)
+    _progress(f"sizes: {plan.describe()}" + ("" if args.full else "; --full for the long run"))
+    notes = []
+    if args.synthetic:
+        model = random_model(SYNTHETIC[args.synthetic], progress=_progress)
+        workload = token_workload(model.args.vocab_size, plan)
+        label = f"synthetic {args.synthetic} (random 4-bit g64 weights, token ids, no tokenizer)"
+        tokenizer = None
+        notes.append(f"synthetic: random token ids; the history is {plan.history} tokens")
+    else:
+        lm = _load(args)
+        if lm is None:
+            return 1
+        model, tokenizer = lm.model, lm.tokenizer
+        workload = chat_workload(tokenizer, plan, lm.eos_token_ids)
+        label = f"{lm.source.name} ({lm.format}, {lm.quantization})"
+    result = measure(model, workload, plan, tokenizer=tokenizer, label=label, progress=_progress)
+    result.notes[:0] = notes
+    print(to_json_text(result) if args.json else format_table(result))
+    return 0
+
+
+def _run_adapters(args: argparse.Namespace) -> int:
+    import json
+
+    from .bench_adapters import adapter_numbers, format_adapters
+    from .bench_workload import random_model
+
+    started = time.perf_counter()
+    if args.synthetic:
+        model = random_model(SYNTHETIC[args.synthetic], progress=_progress)
+        label = f"synthetic {args.synthetic}"
+        prompt = list(range(100, 116))
+        decode_tokens = 6
+        reload_note = "building the random model"
+    else:
+        lm = _load(args)
+        if lm is None:
+            return 1
+        model, label = lm.model, lm.source.name
+        prompt = lm.tokenizer.encode("Tell me about your day.", add_special_tokens=False)
+        decode_tokens = 24
+        reload_note = "loading the model from disk"
+    load_seconds = time.perf_counter() - started
+    _progress(f"{label}: two adapters resident, timing switches and decode")
+    result = adapter_numbers(model, prompt, decode_tokens, load_seconds, rounds=2)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(format_adapters(result, label, load_seconds, reload_note))
+    return 0
+
+
+def _run_ui(args: argparse.Namespace) -> int:
+    import os
+
+    # The one bench that needs Qt: its code lives in ui/ and is imported only here, so the
+    # parser and the other benches never load Qt.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from deskpet.ui.smoothness import run_bench_ui
+
+    return run_bench_ui(args)

@@ -1,0 +1,212 @@
+"""GGUF files (llama.cpp's format) read into a Checkpoint: the config from the file's metadata,
+tensor names mapped to Hugging Face's, llama.cpp's q/k row permutation undone, and the tokenizer
+and chat template built from the metadata.
+
+MLX reads Q4_0, Q4_1 and Q8_0 tensors as they are stored (and F16/F32 as plain floats); any
+other tensor type is refused by name, since mx.load would silently widen it to fp16.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlx.core as mx
+
+from .load import Checkpoint, ModelLoadError, load_tokenizer_dir
+from .model import ModelArgs, UnsupportedModelError
+
+# GGUF tensor types mx.load keeps quantized (Q*) or reads as plain floats (F*).
+READABLE_TYPES = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0"}
+# llama.cpp's general.file_type values for files made only of readable types.
+_PLAIN_FILE_TYPES = {0, 1, 2, 3, 7, 32}
+
+_NAMES = {
+    "token_embd": "model.embed_tokens",
+    "output_norm": "model.norm",
+    "output": "lm_head",
+}
+_BLOCK_NAMES = {
+    "attn_norm": "input_layernorm",
+    "ffn_norm": "post_attention_layernorm",
+    "attn_q": "self_attn.q_proj",
+    "attn_k": "self_attn.k_proj",
+    "attn_v": "self_attn.v_proj",
+    "attn_output": "self_attn.o_proj",
+    "ffn_gate": "mlp.gate_proj",
+    "ffn_up": "mlp.up_proj",
+    "ffn_down": "mlp.down_proj",
+}
+
+
+def unpermute_rows(w: mx.array, n_heads: int) -> mx.array:
+    """Undo llama.cpp's q/k row permutation (interleaved RoPE -> half-split RoPE).
+
+    llama.cpp reorders each head's rows from (2, head_dim/2) to (head_dim/2, 2). Rows are the
+    output dimension, so this works on packed 4-bit words, scales and biases alike."""
+    rows = w.shape[0]
+    return w.reshape(n_heads, rows // n_heads // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def _scalar(value):
+    if isinstance(value, mx.array):
+        return value.item() if value.size == 1 else value.tolist()
+    return value
+
+
+def config_from_metadata(meta: dict[str, Any], weights: dict[str, mx.array]) -> dict[str, Any]:
+    """A Hugging Face style config.json dict from the file's `llama.*` metadata."""
+    arch = meta.get("general.architecture")
+    if arch != "llama":
+        raise UnsupportedModelError(
+            f"this GGUF is a {arch} model; deskpet runs Llama-architecture models"
+        )
+
+    def get(key, default=None):
+        return _scalar(meta.get(f"llama.{key}", default))
+
+    hidden = get("embedding_length")
+    heads = get("attention.head_count")
+    tokens = meta.get("tokenizer.ggml.tokens") or []
+    eos = [
+        _scalar(meta[k])
+        for k in ("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id")
+        if k in meta
+    ]
+    return {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": hidden,
+        "num_hidden_layers": get("block_count"),
+        "intermediate_size": get("feed_forward_length"),
+        "num_attention_heads": heads,
+        "num_key_value_heads": get("attention.head_count_kv", heads),
+        "head_dim": get("attention.key_length", hidden // heads),
+        "vocab_size": get("vocab_size", len(tokens)),
+        "rms_norm_eps": get("attention.layer_norm_rms_epsilon", 1e-6),
+        "rope_theta": get("rope.freq_base", 10000.0),
+        "max_position_embeddings": get("context_length", 4096),
+        "tie_word_embeddings": "output.weight" not in weights,
+        "bos_token_id": _scalar(meta.get("tokenizer.ggml.bos_token_id")),
+        "eos_token_id": list(dict.fromkeys(eos)),
+    }
+
+
+def _rename(name: str) -> str:
+    stem, _, suffix = name.rpartition(".")
+    if stem.startswith("blk."):
+        _, layer, part = stem.split(".", 2)
+        if part not in _BLOCK_NAMES:
+            raise ModelLoadError(f"GGUF tensor {name} is not part of a Llama block")
+        return f"model.layers.{layer}.{_BLOCK_NAMES[part]}.{suffix}"
+    if stem not in _NAMES:
+        raise ModelLoadError(f"GGUF tensor {name} is not part of a Llama model")
+    return f"{_NAMES[stem]}.{suffix}"
+
+
+def _unreadable_tensors(path: Path) -> list[tuple[str, str]]:
+    """(tensor name, type name) for tensors MLX cannot keep quantized. Slow (seconds): only
+    called when the file's metadata says it may hold such tensors."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(path))
+    return [
+        (t.name, t.tensor_type.name)
+        for t in reader.tensors
+        if t.tensor_type.name not in READABLE_TYPES
+    ]
+
+
+def read_gguf(path: Path) -> Checkpoint:
+    """Config, weights (Hugging Face names, q/k un-permuted) and tokenizer of a GGUF file."""
+    try:
+        raw, meta = mx.load(str(path), return_metadata=True)
+    except Exception as e:
+        bad = _safe_unreadable(path)
+        if bad:
+            name, kind = bad[0]
+            raise ModelLoadError(_unsupported_message(name, kind)) from None
+        raise ModelLoadError(f"{path.name} could not be read as GGUF ({e})") from None
+    file_type = _scalar(meta.get("general.file_type", 0))
+    if file_type not in _PLAIN_FILE_TYPES:
+        # K-quants and others are silently widened to fp16 by mx.load: refuse them by name.
+        bad = _safe_unreadable(path)
+        if bad:
+            name, kind = bad[0]
+            raise ModelLoadError(_unsupported_message(name, kind))
+    try:
+        config = config_from_metadata(meta, raw)
+        args = ModelArgs.from_dict(config)
+    except UnsupportedModelError as e:
+        raise ModelLoadError(f"{path.name}: {e}") from None
+    weights = {}
+    for name, value in raw.items():
+        new = _rename(name)
+        if ".self_attn.q_proj." in new:
+            value = unpermute_rows(value, args.num_attention_heads)
+        elif ".self_attn.k_proj." in new:
+            value = unpermute_rows(value, args.num_key_value_heads)
+        weights[new] = value
+    tokenizer = tokenizer_from_metadata(meta, config, path)
+    return Checkpoint(config, weights, tokenizer, "gguf", path)
+
+
+def _safe_unreadable(path: Path) -> list[tuple[str, str]]:
+    try:
+        return _unreadable_tensors(path)
+    except Exception:
+        return []
+
+
+def _unsupported_message(name: str, kind: str) -> str:
+    return (
+        f"GGUF tensor {name} is stored as {kind}, which deskpet cannot run; "
+        "use a Q4_0, Q4_1, Q8_0 or F16 GGUF"
+    )
+
+
+def tokenizer_from_metadata(meta: dict[str, Any], config: dict[str, Any], path: Path):
+    """Build the tokenizer and chat template from GGUF metadata with transformers' GGUF
+    tokenizer builders (no hand-written BPE), then let mlx-lm pick the streaming detokenizer."""
+    from transformers import PreTrainedTokenizerFast
+    from transformers.integrations.gguf.gguf_tokenizer_mapping import convert_gguf_tokenizer
+
+    tokens = meta.get("tokenizer.ggml.tokens")
+    if not tokens:
+        raise ModelLoadError(f"{path.name} has no tokenizer in its metadata")
+    spec = {
+        "tokenizer_type": meta.get("tokenizer.ggml.model"),
+        "pre_tokenizer_type": meta.get("tokenizer.ggml.pre"),
+        "tokens": tokens,
+        "token_type": _scalar(meta["tokenizer.ggml.token_type"])
+        if "tokenizer.ggml.token_type" in meta
+        else None,
+    }
+    if "tokenizer.ggml.merges" in meta:
+        spec["merges"] = meta["tokenizer.ggml.merges"]
+    if "tokenizer.ggml.scores" in meta:
+        spec["scores"] = _scalar(meta["tokenizer.ggml.scores"])
+    try:
+        backend, _ = convert_gguf_tokenizer("llama", spec)
+    except Exception as e:
+        raise ModelLoadError(f"the tokenizer in {path.name} could not be built ({e})") from None
+
+    def token(key):
+        index = meta.get(f"tokenizer.ggml.{key}")
+        return tokens[_scalar(index)] if index is not None else None
+
+    hf = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=token("bos_token_id"),
+        eos_token=token("eos_token_id"),
+        unk_token=token("unknown_token_id"),
+        pad_token=token("padding_token_id"),
+        chat_template=meta.get("tokenizer.chat_template"),
+        clean_up_tokenization_spaces=False,
+    )
+    # Round-trip through a folder so mlx-lm chooses the detokenizer exactly as for HF models;
+    # the loaded tokenizer keeps nothing open in it, so it goes at once.
+    with tempfile.TemporaryDirectory(prefix="deskpet-tok-") as tmp:
+        hf.save_pretrained(tmp)
+        return load_tokenizer_dir(Path(tmp), config)
