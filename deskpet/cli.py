@@ -16,7 +16,7 @@ from .inference.source import add_model_options
 COMMANDS = (
     "deskpet.chat_cli",
     "deskpet.inference.model_cli",
-    "deskpet.inference.bench_cli",
+    "deskpet.bench_cli",
     "deskpet.personas.cli",
     "deskpet.bridge.agents_cli",
 )

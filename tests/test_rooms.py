@@ -24,3 +24,21 @@ def test_core_rooms_import_neither_qt_nor_ui():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_core_rooms_never_name_qt_or_ui_even_in_a_late_import():
+    """A lazy import inside a function escapes the check above; the source text does not."""
+    import re
+    from pathlib import Path
+
+    import deskpet
+
+    root = Path(deskpet.__file__).parent
+    upward = re.compile(r"^\s*(from|import)\s+(PySide6|deskpet\.(ui|app)\b|\.\.(ui|app)\b)", re.M)
+    offenders = [
+        f"{path.relative_to(root)}: {match.group(0).strip()}"
+        for room in ("inference", "personas", "bridge", "pet")
+        for path in sorted((root / room).rglob("*.py"))
+        for match in upward.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -1,8 +1,9 @@
 """`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its two other
-modes: `--adapters` (persona adapters, bench_adapters.py) and `--ui` (the pet's frame timing,
-deskpet/ui/smoothness.py).
+modes: `--adapters` (persona adapters, inference/bench_adapters.py) and `--ui` (the pet's frame
+timing, ui/smoothness.py).
 
-Building the parser imports nothing heavy; each bench is imported when it runs.
+It sits above the rooms because one mode is the engine's (inference/, never Qt) and one is the
+pet's (ui/). Building the parser imports nothing heavy; each bench is imported when it runs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import sys
 import time
 
-from .source import add_model_options, from_args, local_path, named
+from .inference.source import add_model_options, from_args, local_path, named
 
 # MiniCPM5-1B's architecture, a plain LlamaForCausalLM, for --synthetic.
 MINICPM5_1B = {
@@ -84,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace):
     """The chosen model, loaded; None (the reason printed) when it cannot be."""
-    from .demo import DemoModelError
-    from .load import ModelLoadError, load
+    from .inference.demo import DemoModelError
+    from .inference.load import ModelLoadError, load
 
     try:
         source = local_path(from_args(args), _progress)
@@ -97,8 +98,8 @@ def _load(args: argparse.Namespace):
 
 
 def _run_engine(args: argparse.Namespace) -> int:
-    from .bench_engine import format_table, measure, to_json_text
-    from .bench_workload import chat_workload, plan_for, random_model, token_workload
+    from .inference.bench_engine import format_table, measure, to_json_text
+    from .inference.bench_workload import chat_workload, plan_for, random_model, token_workload
 
     plan = plan_for(synthetic=bool(args.synthetic), full=args.full)
     _progress(f"sizes: {plan.describe()}" + ("" if args.full else "; --full for the long run"))
@@ -125,8 +126,8 @@ def _run_engine(args: argparse.Namespace) -> int:
 def _run_adapters(args: argparse.Namespace) -> int:
     import json
 
-    from .bench_adapters import adapter_numbers, format_adapters
-    from .bench_workload import random_model
+    from .inference.bench_adapters import adapter_numbers, format_adapters
+    from .inference.bench_workload import random_model
 
     started = time.perf_counter()
     if args.synthetic:
