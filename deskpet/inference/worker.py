@@ -75,6 +75,11 @@ from .streams import EventStreams, RequestEvents
 
 log = logging.getLogger(__name__)
 
+# How long shutdown() waits by default. The process must not exit while this thread is inside
+# MLX (it aborts: "terminate called without an active exception"); the running step ends
+# within one token or prefill chunk, which on a busy CPU can take several seconds.
+STOP_SECONDS = 30.0
+
 
 class _Shutdown:
     priority = PRIORITY_SHUTDOWN
@@ -186,7 +191,7 @@ class InferenceWorker:
             else:
                 self._cancelled.add(request_id)
 
-    def shutdown(self, timeout: float = 1.0) -> bool:
+    def shutdown(self, timeout: float = STOP_SECONDS) -> bool:
         """Stop the running generation, end queued requests unserved (each still gets its
         Done), end the thread. True if it ended."""
         self._stopping.set()

@@ -217,3 +217,18 @@ def test_a_listener_that_raises_does_not_end_the_worker(tmp_path):
         assert isinstance(seen[-2], ModelChecked) and "still-nothing" in seen[-2].source
     finally:
         assert worker.shutdown(5)
+
+
+def test_shutdown_waits_for_the_step_in_progress(demo_gguf):
+    """The process must never exit while the worker is inside MLX (it aborts), so shutdown
+    waits out a long prefill chunk instead of returning with the thread still running."""
+    # GIVEN a worker in the middle of reading a long message, 64 tokens a chunk
+    worker = InferenceWorker(prefill_chunk=64).start()
+    load_model(worker, demo_gguf)
+    chat = worker.chat("long", "tell me about it " * 60, sampling=GREEDY, stream=True)
+    time.sleep(0.5)
+    # WHEN deskpet quits
+    ended = worker.shutdown()
+    # THEN the thread has ended by the time shutdown returns, and the chat was told
+    assert ended and not worker.alive
+    assert isinstance(read(worker, chat, timeout=5)[-1], Done)
