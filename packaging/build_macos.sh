@@ -17,7 +17,7 @@
 # Outputs: dist/Deskpet.app, dist/Deskpet-<version>.dmg. Work files: build/macos/.
 #
 # Written from Apple's and PyInstaller's documentation on a Linux machine: not yet run on a
-# Mac. The lines to watch on the first run are marked "CHECK ON A MAC".
+# Mac. The lines to watch on the first run are tagged MAC-CHECK (docs/release.md lists them).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +44,7 @@ DMG="$ROOT/dist/Deskpet-$VERSION.dmg"
 say "deskpet $VERSION, Python $PYVER, macOS >= $MIN_MACOS"
 
 # --- 1. a clean build environment, wheels only, for the oldest supported macOS ---------------
+# WORKAROUND for pip choosing wheels for the build machine's macOS, not the oldest supported.
 # pip picks the wheel for the *running* macOS (mlx publishes macosx_14_0, macosx_15_0, ...
 # wheels; a 15.x build machine would get a 15.0 libmlx that does not load on 14). So the
 # dependencies are downloaded for --platform macosx_14_0_arm64 (pip accepts that tag and every
@@ -105,8 +106,9 @@ EXECUTABLE="$(/usr/libexec/PlistBuddy -c "Print :CFBundleExecutable" "$APP/Conte
 # linking each data file back beside the binaries, so the path MLX computes must resolve.
 LIBMLX="$(find "$APP/Contents" -name libmlx.dylib -not -type l | head -n 1)"
 [[ -n "$LIBMLX" ]] || die "libmlx.dylib is not in the bundle"
-# CHECK ON A MAC: expected Contents/Frameworks/mlx/lib/libmlx.dylib and a (symlinked)
-# Contents/Frameworks/mlx/lib/mlx.metallib -> ../../../Resources/mlx/lib/mlx.metallib.
+# MAC-CHECK: libmlx.dylib lands in Contents/Frameworks/mlx/lib with mlx.metallib beside it
+# (expected: a symlink Contents/Frameworks/mlx/lib/mlx.metallib ->
+# ../../../Resources/mlx/lib/mlx.metallib).
 METALLIB="$(dirname "$LIBMLX")/mlx.metallib"
 [[ -e "$METALLIB" ]] || die "mlx.metallib is not beside ${LIBMLX#"$APP/"} (MLX would find no Metal kernels)"
 echo "libmlx:   ${LIBMLX#"$APP/"}"
@@ -142,20 +144,22 @@ if [[ -n "${DESKPET_SIGN_IDENTITY:-}" ]]; then
     # Symlinks are skipped (their targets are signed); the main executable goes last.
     # Contents/MacOS/deskpet-hook is signed in the loop, hardened runtime without entitlements:
     # it loads only libpython and stdlib extensions, all signed here with the same identity.
-    # CHECK ON A MAC: step 6 runs it signed; if it fails there, sign it like deskpet below.
+    # MAC-CHECK: signed without entitlements, deskpet-hook passes step 6
+    # (if it fails there, sign it like deskpet below, with the entitlements).
     while IFS= read -r -d '' file; do
         [[ "$file" == "$APP/Contents/MacOS/deskpet" ]] && continue
         if file -b "$file" | grep -q 'Mach-O'; then
             sign "$file"
         fi
     done < <(find "$APP/Contents" -type f -print0)
-    # CHECK ON A MAC: Qt's frameworks (PySide6/Qt/lib/*.framework) as PyInstaller 6 lays
-    # them out should sign as bundles; codesign names any that does not.
+    # MAC-CHECK: Qt's frameworks as PyInstaller 6 lays them out sign as bundles
+    # (PySide6/Qt/lib/*.framework; codesign names any that does not).
     while IFS= read -r -d '' framework; do
         sign "$framework"
     done < <(find "$APP/Contents" -type d -name '*.framework' -not -path '*/Versions/*' -print0 | sort -rz)
     sign --entitlements "$ENTITLEMENTS" "$APP/Contents/MacOS/deskpet"
     sign --entitlements "$ENTITLEMENTS" "$APP"
+    # MAC-CHECK: codesign --verify --deep --strict accepts the app with deskpet-hook inside
     codesign --verify --deep --strict --verbose=2 "$APP"
     codesign --display --entitlements - "$APP" >/dev/null
     SIGNED=1
@@ -173,6 +177,9 @@ say "Deskpet.app/Contents/MacOS/deskpet-hook with recorded agent events"
     || die "the bundled deskpet-hook failed its smoke check"
 if [[ "${DESKPET_SKIP_SELF_TEST:-}" != 1 ]]; then
     say "Deskpet.app/Contents/MacOS/deskpet --self-test"
+    # MAC-CHECK: on Device(gpu, 0) the self-test writes real words (Metal dtype, 512 prefill)
+    # (load.py picks the compute dtype, bf16 or fp16 on Metal; the worker prefills 512 tokens
+    # at a time on a GPU: neither has run on Metal yet).
     SELFTEST_HOME="$(mktemp -d)"
     DESKPET_HOME="$SELFTEST_HOME" "$APP/Contents/MacOS/deskpet" --self-test \
         || { rm -rf "$SELFTEST_HOME"; die "the built app failed its self-test"; }
@@ -199,6 +206,7 @@ if [[ -n "${DESKPET_NOTARY_PROFILE:-}" && $SIGNED -eq 1 ]]; then
     #   xcrun notarytool log <submission-id> --keychain-profile "$DESKPET_NOTARY_PROFILE"
     xcrun notarytool submit "$DMG" --keychain-profile "$DESKPET_NOTARY_PROFILE" --wait \
         | tee "$WORK/notarytool.log"
+    # MAC-CHECK: notarization accepts the .dmg with both programs in it
     grep -q "status: Accepted" "$WORK/notarytool.log" || die "notarization was not accepted"
     xcrun stapler staple "$DMG"
     xcrun stapler validate "$DMG"

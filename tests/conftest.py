@@ -8,6 +8,7 @@ so its location is pinned here, before any test changes the environment.
 from __future__ import annotations
 
 import os
+import zlib
 
 import pytest
 
@@ -37,6 +38,30 @@ def _away_from_the_owners_files(tmp_path_factory):
         mp.delenv(name, raising=False)
     yield base
     mp.undo()
+
+
+def _run_seed(config) -> int | None:
+    """pytest-randomly's seed for this run (None when the plugin is off: `-p no:randomly`)."""
+    seed = config.getoption("randomly_seed", default=None)
+    return seed if isinstance(seed, int) else None
+
+
+@pytest.fixture(autouse=True)
+def _mlx_seeded(request):
+    """pytest-randomly reseeds `random` and numpy before every test, but MLX keeps a generator
+    of its own: seed it from the run's seed and the test's id too, so random inputs never depend
+    on the tests that ran before (tests that need fixed weights pass their own seed)."""
+    import mlx.core as mx
+
+    seed = (_run_seed(request.config) or 0) + zlib.crc32(request.node.nodeid.encode())
+    mx.random.seed(seed % 2**32)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # The seed is in the header too, which `-q` hides; a failing order is rerun with it.
+    seed = _run_seed(config)
+    if seed is not None:
+        terminalreporter.write_line(f"shuffled with --randomly-seed={seed} (pass it to rerun)")
 
 
 @pytest.fixture(scope="session")

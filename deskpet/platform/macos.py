@@ -2,8 +2,8 @@
 clicks on transparent pixels passing through to the window below, and the bell (NSSound).
 
 Imported only on macOS (`get_platform`), never on Linux: it needs pyobjc-framework-Cocoa.
-Nothing here runs in the Linux test suite; the lines marked "verify on a Mac" are the ones
-whose effect only a real Mac can show.
+Nothing here runs in the Linux test suite; the lines tagged MAC-CHECK are the ones whose effect
+only a real Mac can show (docs/release.md gathers them into the first Mac run's checklist).
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class _ClickThrough(QObject):
         self._window = window
         self._is_opaque_at = is_opaque_at
         self._ignoring: bool | None = None
+        # WORKAROUND for a window that ignores mouse events getting no mouse moves: poll.
         self._timer = QTimer(self)
         self._timer.setObjectName("macos-click-through-timer")
         self._timer.timeout.connect(self._check)
@@ -78,7 +79,8 @@ class _ClickThrough(QObject):
 
     def _check(self) -> None:
         # Never flip while a button is down: a drag that crosses a transparent pixel (or
-        # outruns the window) must keep its mouse grab. Verify on a Mac.
+        # outruns the window) must keep its mouse grab.
+        # MAC-CHECK: a drag across a transparent pixel, or faster than the pet, keeps going
         if NSEvent.pressedMouseButtons():
             return
         pos = QCursor.pos()
@@ -89,8 +91,8 @@ class _ClickThrough(QObject):
         if ignoring == self._ignoring:
             return
         self._ignoring = ignoring
-        # Verify on a Mac: a click on a transparent pixel lands in the app below, and the
-        # pet still gets hover, click and drag on its body.
+        # MAC-CHECK: a click on a transparent pixel lands in the app below
+        # (and the pet still gets hover, click and drag on its body).
         ns_window(self._window).setIgnoresMouseEvents_(ignoring)
 
 
@@ -106,7 +108,7 @@ class MacPlatform(DefaultPlatform):
         self._sound = None  # the playing NSSound: it stops if it is freed mid-play
 
     def play_sound(self, path: Path) -> None:
-        # Verify on a Mac: the bell is heard once, and a second ring restarts it.
+        # MAC-CHECK: the bell is heard once, and a second ring restarts it
         # byReference: read from the file, not copied into memory first.
         if self._sound is not None:
             self._sound.stop()
@@ -118,24 +120,25 @@ class MacPlatform(DefaultPlatform):
         sound.play()
 
     def bring_to_front(self, window: QWidget) -> None:
-        # A menu-bar-only (accessory) app is not made active by showing a window, so onboarding
-        # would open behind the Finder at first launch. Verify on a Mac, packaged and from
-        # source: the window opens in front and takes the keyboard.
+        # WORKAROUND for a menu-bar-only (accessory) app not being made active by showing a
+        # window: onboarding would open behind the Finder at first launch.
+        # MAC-CHECK: onboarding opens in front and takes the keyboard (packaged and from source)
         NSApplication.sharedApplication().activateIgnoringOtherApps_(True)
         super().bring_to_front(window)
 
     def prepare_app(self, app: QApplication) -> None:
         # No Dock icon and no menu bar of our own when run from source; the packaged app says
-        # the same with LSUIElement in Info.plist. Verify on a Mac: no Dock icon appears.
+        # the same with LSUIElement in Info.plist.
+        # MAC-CHECK: run from source, deskpet shows no Dock icon
         NSApplication.sharedApplication().setActivationPolicy_(
             NSApplicationActivationPolicyAccessory
         )
 
     def attach_pet_window(self, window: QWidget, is_opaque_at: HitTest) -> None:
         self._apply(window)
-        # Qt's Cocoa plugin computes the level from the window flags while it shows a window,
-        # possibly after this showEvent: apply once more when the show is done. Verify on a
-        # Mac that the level is still PET_WINDOW_LEVEL after hide/show; drop this if so.
+        # WORKAROUND for Qt's Cocoa plugin setting the level from the window flags while it
+        # shows a window, possibly after this showEvent: apply once more when the show is done.
+        # MAC-CHECK: the pet keeps PET_WINDOW_LEVEL after hide and show without the deferred apply
         QTimer.singleShot(0, window, lambda: self._apply(window))
         key = id(window)
         if key not in self._click_through:
@@ -151,7 +154,7 @@ class MacPlatform(DefaultPlatform):
         nswindow = ns_window(window)
         if nswindow is None:  # not realized yet
             return
-        # Verify on a Mac: the pet stays above a full-screen app and follows to every Space.
+        # MAC-CHECK: the pet stays above a full-screen app and follows to every Space
         # Status level also keeps AppKit from clamping the pet below the menu bar.
         nswindow.setLevel_(PET_WINDOW_LEVEL)
         nswindow.setCollectionBehavior_(PET_COLLECTION_BEHAVIOR)
@@ -159,13 +162,14 @@ class MacPlatform(DefaultPlatform):
         # A Qt.Tool window is an NSPanel, which hides when the app deactivates
         # (WA_MacAlwaysShowToolWindow should already prevent it), and a translucent panel may
         # keep a shadow traced from its first frame despite NoDropShadowWindowHint.
+        # MAC-CHECK: no shadow around the pet, even after its first frame changes
         nswindow.setHidesOnDeactivate_(False)
         nswindow.setHasShadow_(False)
 
     def set_launch_at_login(self, on: bool) -> bool:
         # SMAppService (macOS 13+) registers the running .app bundle itself as a login item;
-        # run from source (no bundle) it fails and says why. Verify on a Mac, packaged: the
-        # item appears in System Settings > General > Login Items, and goes when unticked.
+        # run from source (no bundle) it fails and says why.
+        # MAC-CHECK: packaged, Open at login adds a Login Item that goes when unticked
         try:
             from ServiceManagement import SMAppService  # pyobjc-framework-ServiceManagement
         except ImportError:

@@ -118,7 +118,9 @@ class ChatBubble(QWidget):
             | Qt.WindowType.WindowStaysOnTopHint
         )
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
-        # A tool window would otherwise vanish whenever deskpet is not the active app on macOS.
+        # WORKAROUND for a Qt.Tool window on macOS hiding while another app is active
+        # (https://doc.qt.io/qt-6/qt.html#WidgetAttribute-enum).
+        # MAC-CHECK: an open bubble stays in view while another app is active
         self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow)
         self.setFixedWidth(WIDTH)
 

@@ -114,7 +114,9 @@ class PetWindow(QWidget):
         )
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
-        # A Qt.Tool window on macOS hides while another app is active; the pet must not.
+        # WORKAROUND for a Qt.Tool window on macOS hiding while another app is active
+        # (https://doc.qt.io/qt-6/qt.html#WidgetAttribute-enum); the pet must not.
+        # MAC-CHECK: the pet stays on the desktop while another app is active
         self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 

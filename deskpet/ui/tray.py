@@ -53,6 +53,7 @@ def tray_icon() -> QIcon:
     for name in ("menubarTemplate.png", "menubarTemplate@2x.png"):
         if (folder / name).exists():
             icon.addFile(str(folder / name))
+    # MAC-CHECK: the menu-bar icon is tinted to match light and dark menu bars
     icon.setIsMask(True)
     return icon
 

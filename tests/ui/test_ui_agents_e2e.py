@@ -1,9 +1,11 @@
 """Agents on the pet, end to end: the real hook shim (a subprocess) -> the app's socket -> the
 pet's state, the bell, and a narration written by the real demo model.
 
-One app serves the module, in a throwaway HOME and DESKPET_HOME (a short /tmp path: Unix
-socket paths must stay under 104 bytes). Its platform records sounds instead of playing them:
-the platform layer is the true boundary to the speakers, and the only thing replaced here.
+Every test starts its own pet (`agents_pet`: awake on the demo model; `ringing_pet`: and
+Claude in myproject waiting for a permission) in a throwaway HOME and DESKPET_HOME (a short
+/tmp path: Unix socket paths must stay under 104 bytes). Its platform records sounds instead of
+playing them: the platform layer is the true boundary to the speakers, and the only thing
+replaced here.
 """
 
 from __future__ import annotations
@@ -45,27 +47,39 @@ class RecordingPlatform(DefaultPlatform):
         self.sounds.append(Path(path))
 
 
-@pytest.fixture(scope="module")
-def agents_home():
+@pytest.fixture
+def agents_home(monkeypatch):
     root = Path(tempfile.mkdtemp(prefix="dpa"))
     (root / "h").mkdir()
     (root / "d").mkdir()
     (root / "d" / "settings.yaml").write_text("bubble_fade_seconds: 0\n")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(root / "h"))
-        mp.setenv("DESKPET_HOME", str(root / "d"))
-        for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-            mp.delenv(name, raising=False)
-        yield root
+    monkeypatch.setenv("HOME", str(root / "h"))
+    monkeypatch.setenv("DESKPET_HOME", str(root / "d"))
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    yield root
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def agents_pet(qapp, agents_home, demo_gguf):
+@pytest.fixture
+def agents_pet(qtbot, qapp, agents_home, demo_gguf):
+    """A fresh pet, awake on the demo model and listening on its socket."""
     app = DeskpetApp("demo", sampling=Sampling.greedy(), platform=RecordingPlatform())
-    app.start()
-    yield app
-    app.shutdown()
+    try:
+        app.start()
+        qtbot.waitUntil(lambda: app.model_info is not None, timeout=MODEL_TIMEOUT)
+        yield app
+    finally:
+        app.shutdown()
+
+
+@pytest.fixture
+def ringing_pet(qtbot, agents_pet):
+    """A fresh pet whose bell rings: Claude in myproject asks to run a command."""
+    run_hook("claude_permissionrequest_bash.json")
+    qtbot.waitUntil(lambda: agents_pet.machine.state is State.ATTENTION, timeout=5000)
+    assert agents_pet.attention == "Claude · myproject needs you"
+    return agents_pet
 
 
 def run_hook(name: str, session: str = SESSION, cwd: str = PROJECT) -> None:
@@ -94,7 +108,7 @@ def tray_log(caplog) -> list[str]:
 def test_a_tool_makes_the_pet_work(qtbot, agents_pet):
     app = agents_pet
     # GIVEN the pet awake and listening on its socket
-    qtbot.waitUntil(lambda: app.model_info is not None, timeout=MODEL_TIMEOUT)
+    assert app.model_info is not None
     assert app.bridge is not None and app.bridge.path.is_socket()
     # WHEN Claude starts a Bash command
     run_hook("claude_pretooluse_bash.json")
@@ -124,8 +138,8 @@ def test_a_permission_request_rings_the_bell(qtbot, agents_pet, caplog):
         app.set_pet_shown(True)
 
 
-def test_do_not_disturb_keeps_the_bell_silent(qtbot, agents_pet, caplog):
-    app = agents_pet
+def test_do_not_disturb_keeps_the_bell_silent(qtbot, ringing_pet, caplog):
+    app = ringing_pet
     caplog.set_level(logging.INFO, logger="deskpet.ui.tray")
     sounds = app._platform.sounds
     sounds.clear()
@@ -151,8 +165,8 @@ def test_do_not_disturb_keeps_the_bell_silent(qtbot, agents_pet, caplog):
     qtbot.waitUntil(lambda: app.attention == "Claude · myproject needs you", timeout=5000)
 
 
-def test_a_click_answers_the_bell_and_says_what_rang(qtbot, agents_pet):
-    app = agents_pet
+def test_a_click_answers_the_bell_and_says_what_rang(qtbot, ringing_pet):
+    app = ringing_pet
     assert app.machine.state is State.ATTENTION
     # WHEN the owner clicks the ringing pet
     app.pet.on_clicked.emit()
@@ -164,8 +178,8 @@ def test_a_click_answers_the_bell_and_says_what_rang(qtbot, agents_pet):
     assert app.machine.state is not State.ATTENTION
 
 
-def test_a_finished_turn_makes_the_pet_happy_and_narrates(qtbot, agents_pet):
-    app = agents_pet
+def test_a_finished_turn_makes_the_pet_happy_and_narrates(qtbot, ringing_pet):
+    app = ringing_pet
     assert not app.settings.do_not_disturb() and app.settings.get("narration")
     with qtbot.waitSignal(app.on_narrated, timeout=NARRATION_TIMEOUT) as narrated:
         # WHEN Claude finishes its turn (the real Stop payload: a reply about netlify.toml)

@@ -1,8 +1,8 @@
 """DeskpetApp end to end: the real worker and demo model behind the bubble, the menu, a restart.
 
-One app (one worker, one loaded demo model) serves the module; the last test shuts it down and
-starts a second one on the same DESKPET_HOME. Answers are greedy and short: the demo model
-writes about 7 tokens a second on a CPU.
+Every test starts its own app in its own DESKPET_HOME (`app_pet`: a fresh pet, its demo model
+loaded); the restart test builds its first app itself and a second one on the same folder.
+Answers are greedy and short: the demo model writes about 7 tokens a second on a CPU.
 """
 
 from __future__ import annotations
@@ -20,32 +20,44 @@ from deskpet.inference.generate import Sampling
 from deskpet.pet import State
 from deskpet.settings import Settings
 
+LOAD_TIMEOUT = 120_000
 ANSWER_TIMEOUT = 90_000
 FRANCE = "What is the capital of France?"
 
 
-@pytest.fixture(scope="module")
-def app_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("deskpet-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DESKPET_HOME", str(home))
-        # The app repairs agent hooks and follows Codex's files at start: never the real ones.
-        (home / "h").mkdir()
-        mp.setenv("HOME", str(home / "h"))
-        for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-            mp.delenv(name, raising=False)
-        (home / "settings.yaml").write_text("max_tokens: 24\nbubble_fade_seconds: 0\n")
-        yield home
+@pytest.fixture
+def app_home(tmp_path, monkeypatch):
+    """A data folder of its own (short answers, no fading bubble) and a HOME without agents."""
+    home = tmp_path / "data"
+    home.mkdir()
+    # The app repairs agent hooks and follows Codex's files at start: never the real ones.
+    (tmp_path / "h").mkdir()
+    monkeypatch.setenv("DESKPET_HOME", str(home))
+    monkeypatch.setenv("HOME", str(tmp_path / "h"))
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    (home / "settings.yaml").write_text("max_tokens: 24\nbubble_fade_seconds: 0\n")
+    return home
 
 
-@pytest.fixture(scope="module")
-def app_pet(qapp, app_home, demo_gguf):
+def start_app() -> DeskpetApp:
+    """A started pet on the demo model, remembering every state its machine showed."""
     app = DeskpetApp("demo", sampling=Sampling.greedy())
     app.seen_states = []
     app.machine.add_listener(lambda display: app.seen_states.append(display.state))
     app.start()
-    yield app
-    app.shutdown()
+    return app
+
+
+@pytest.fixture
+def app_pet(qtbot, qapp, app_home, demo_gguf):
+    """A fresh pet on the demo model, awake (the model loaded), in its own DESKPET_HOME."""
+    app = start_app()
+    try:
+        qtbot.waitUntil(lambda: app.model_info is not None, timeout=LOAD_TIMEOUT)
+        yield app
+    finally:
+        app.shutdown()
 
 
 def action(app, name) -> QAction:
@@ -179,7 +191,6 @@ def test_switching_persona_changes_look_voice_and_greeting(qtbot, app_pet):
         qtbot.waitUntil(lambda: app._request is None, timeout=ANSWER_TIMEOUT)
     finally:
         app.worker.submit = real_submit
-        action(app, "persona-neko").trigger()  # as the restart test below expects
 
 
 def test_settings_action_opens_the_window_and_its_file_button_the_file(qtbot, app_pet, app_home):
@@ -245,15 +256,26 @@ def test_agents_menu_connects_an_agent(app_pet, tmp_path, monkeypatch):
     assert action(app, "agent-status-claude").text() == "Claude Code: not connected"
 
 
-def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_pet, app_home):
-    first = app_pet
-    # GIVEN the pet moved (as a drag leaves it) and the app quit
-    first.pet.move(QPoint(120, 140))
-    first.pet.remember_position()
-    where = first.pet.pos()
-    saved_turns = first.history.turns("deskpet")
-    assert saved_turns
-    first.shutdown()
+def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_home, demo_gguf):
+    # GIVEN a pet that answered once, was switched to neko with thinking and do-not-disturb
+    # on, and was moved (as a drag leaves it)
+    first = start_app()
+    try:
+        qtbot.waitUntil(lambda: first.model_info is not None, timeout=LOAD_TIMEOUT)
+        first.open_chat()
+        with qtbot.waitSignal(first.on_turn_saved, timeout=ANSWER_TIMEOUT):
+            ask(qtbot, first, FRANCE)
+        action(first, "persona-neko").trigger()
+        action(first, "thinking-mode").trigger()
+        action(first, "do-not-disturb").trigger()
+        first.pet.move(QPoint(120, 140))
+        first.pet.remember_position()
+        where = first.pet.pos()
+        saved_turns = first.history.turns("deskpet")
+        assert saved_turns
+    finally:
+        # and the app quit
+        first.shutdown()
     assert not first.worker.alive
 
     # WHEN deskpet starts again on the same data folder

@@ -99,7 +99,9 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
         assert app.bubble.isVisible() and app.bubble.narration == greeted.args[0]
         assert app.machine.state is not State.SLEEP
 
-        # AND the pet chats
+        # AND the pet chats (briefly: the demo model samples, and a rambling answer of the
+        # default 512 tokens takes minutes on this CPU)
+        app.settings.set("max_tokens", 24)
         app.open_chat()
         qtbot.keyClicks(app.bubble.input, "What is the capital of France?")
         with qtbot.waitSignal(app.bubble.on_answer_complete, timeout=ANSWER_TIMEOUT) as done:

@@ -140,7 +140,7 @@ def test_agents_submenu_shows_status_and_install_actions(qtbot, tray):
     assert "Codex: connected" in [a.text() for a in tray.agents_menu.actions()]
 
 
-def test_the_icon_is_a_template_mask():
+def test_the_icon_is_a_template_mask(qapp):  # an icon's pixmaps need the application
     icon = tray_icon()
     assert not icon.isNull() and icon.isMask()
     sizes = {(s.width(), s.height()) for s in icon.availableSizes()}
