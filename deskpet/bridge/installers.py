@@ -249,6 +249,8 @@ class Report:
         lines: readable, truthful sentences for the owner.
         advice: the lines among them worth repeating after an install (what the owner must do
             next, what deskpet left alone).
+        problems: why a file could not be read or changed, one sentence each (no agent id).
+        ok: no problem.
     """
 
     agent: str
@@ -257,7 +259,11 @@ class Report:
     changed: list[Path] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
-    ok: bool = True
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
     @property
     def installed(self) -> bool:
@@ -285,10 +291,8 @@ def status(agent_id: str) -> Report:
             state = target.state(data)
         except ParseRefused as exc:
             report.files[target.path] = REFUSED
-            report.ok = False
-            report.lines.append(
-                f"{agent_id}: cannot read {name} ({exc.reason}); deskpet will not touch it"
-            )
+            report.problems.append(f"cannot read {name} ({exc.reason}); deskpet will not touch it")
+            report.lines.append(f"{agent_id}: {report.problems[-1]}")
             continue
         report.files[target.path] = state
         line = f"{agent_id}: {_describe(target, state, name)}"
@@ -326,13 +330,13 @@ def _change(agent: str, action: str) -> Report:
         try:
             changed = target.install() if action == "install" else target.uninstall()
         except ParseRefused as exc:
-            report.ok = False
             report.files[target.path] = REFUSED
-            report.lines.append(f"{agent}: cannot parse {name} ({exc.reason}); changed nothing")
+            report.problems.append(f"cannot parse {name} ({exc.reason}); changed nothing")
+            report.lines.append(f"{agent}: {report.problems[-1]}")
             continue
         except OSError as exc:
-            report.ok = False
-            report.lines.append(f"{agent}: could not update {name}: {exc}")
+            report.problems.append(f"could not update {name}: {exc}")
+            report.lines.append(f"{agent}: {report.problems[-1]}")
             continue
         if changed:
             report.changed.append(target.path)

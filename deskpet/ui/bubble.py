@@ -135,6 +135,7 @@ class ChatBubble(QWidget):
         self._finish_reason: str | None = None
         self._pet: QRect | None = None
         self._screen: QRect | None = None
+        self._anchor: QWidget | None = None  # the pet window the bubble stands beside
         self._tail_y = 40
 
         self._build()
@@ -275,6 +276,26 @@ class ChatBubble(QWidget):
         """The part of the answer on screen now."""
         return self._shown[ANSWER]
 
+    def anchor_to(self, pet: QWidget) -> None:
+        """Stand beside this window (the pet) whenever no other place is given."""
+        self._anchor = pet
+
+    def follow_anchor(self) -> None:
+        """The pet moved: stand beside it again, if the bubble is showing."""
+        if self.isVisible() and self._anchor is not None:
+            self.place_beside(*self._anchor_rects())
+
+    def _anchor_rects(self) -> tuple[QRect | None, QRect | None]:
+        if self._anchor is None:
+            return None, None
+        pet = self._anchor.frameGeometry()
+        screen = QGuiApplication.screenAt(pet.center()) or self._anchor.screen()
+        return pet, screen.availableGeometry() if screen is not None else None
+
+    def has_draft(self) -> bool:
+        """Words typed and not sent yet."""
+        return bool(self.input.text())
+
     def set_title(self, title: str) -> None:
         self.title.setText(title)
 
@@ -355,7 +376,8 @@ class ChatBubble(QWidget):
     def show_narration(
         self, text: str, pet: QRect | None = None, screen: QRect | None = None
     ) -> None:
-        """Say one line about an agent ("Claude · myproject: ...") without taking focus.
+        """Say one line about an agent ("Claude · myproject: ...") without taking focus,
+        beside `pet` (or the anchor's pet window, when none is given).
 
         A chat in view (an answer being written or read, words being typed) keeps its place:
         the line goes under it, dim, like a note. Otherwise the bubble shows just the line.
@@ -376,6 +398,8 @@ class ChatBubble(QWidget):
             self._render_answer()
         self._fade.stop()
         self.setWindowOpacity(1.0)
+        if pet is None:
+            pet, screen = self._anchor_rects()
         if pet is not None:
             self.place_beside(pet, screen)
         # The owner is working in another app: appear, but never steal the keyboard.
@@ -403,9 +427,12 @@ class ChatBubble(QWidget):
         self.on_closed.emit()
 
     def open(self, pet: QRect | None = None, screen: QRect | None = None) -> None:
-        """Show the bubble (beside `pet`, if given) with the cursor in the input line."""
+        """Show the bubble (beside `pet`, or the anchor's pet window) with the cursor in the
+        input line."""
         self._fade.stop()
         self.setWindowOpacity(1.0)
+        if pet is None:
+            pet, screen = self._anchor_rects()
         if pet is not None:
             self.place_beside(pet, screen)
         self.show()

@@ -138,6 +138,21 @@ class FirstRun(QObject):
         else:
             self.window.set_download_offer()
 
+    def offer_choices(self, problem: str) -> None:
+        """Say why the pet has no model (a saved one that no longer loads) above the choices,
+        unless the owner is already on the way to another."""
+        if self.step == CHOOSE:
+            self.window.show_choices(problem)
+
+    def model_checked(self, source: str, reason: str) -> None:
+        """The worker's answer for a folder or .gguf the owner picked: "" or why not."""
+        self.window.model_checked(source, reason)
+
+    def dispose(self) -> None:
+        """Free the window (it has no parent) and this walk, once it is over."""
+        self.window.deleteLater()
+        self.deleteLater()
+
     def close(self) -> None:
         """deskpet quits: stop the download (its bytes stay, and so does the note to resume)."""
         self._closing = True  # what the download says from now on changes nothing

@@ -394,12 +394,12 @@ class SettingsWindow(QWidget):
             try:
                 report = installers.status(agent)
                 installed, detected, ok = report.installed, report.detected, report.ok
-                problem = next((line for line in report.lines if "cannot" in line), "")
+                problem = report.problems[0] if report.problems else ""
             except Exception as exc:  # an unreadable config shows as such, never raises
                 log.warning("agent status for %s failed: %s", agent, exc)
                 installed, detected, ok, problem = False, False, False, str(exc)
             if not ok:
-                line = problem.removeprefix(f"{agent}: ") or f"cannot read {name}'s settings"
+                line = problem or f"cannot read {name}'s settings"
             elif installed:
                 line = "Connected: the pet shows what it does."
             elif detected:

@@ -66,6 +66,7 @@ class TrayMenu(QObject):
         menu: its QMenu (every QAction in it has an object name, e.g. "persona-neko").
         agents_menu: the "Agents" submenu.
         persona: the persona shown as chosen.
+        attention: the line of an agent waiting for the owner, else "".
 
     Signals:
         on_persona_chosen(str): the owner picked a persona (its id).
@@ -100,6 +101,8 @@ class TrayMenu(QObject):
         self._agent_status = agent_status or _installer_status
         self._agents = agents
         self.persona = ""
+        self.attention = ""
+        self._status = "deskpet"
 
         self.menu = QMenu()
         self.menu.setObjectName("tray-menu")
@@ -138,7 +141,6 @@ class TrayMenu(QObject):
         self.agents_menu.menuAction().setObjectName("agents")
         self.agents_menu.aboutToShow.connect(self.rebuild_agents)
         self.menu.addMenu(self.agents_menu)
-        # Until the settings window lands (issue "First launch"), this opens settings.yaml.
         self.settings_action = self._action("settings", "Settings…")
         self.settings_action.triggered.connect(self.on_open_settings)
         self.menu.addAction(self.settings_action)
@@ -180,8 +182,18 @@ class TrayMenu(QObject):
         self.icon.hide()
 
     def set_status(self, text: str) -> None:
-        """The grey first line of the menu (what the model is doing)."""
-        self.status_action.setText(text)
+        """The grey first line of the menu (what the model is doing); a waiting agent's line
+        takes its place until it is answered."""
+        self._status = text
+        if not self.attention:
+            self.status_action.setText(text)
+
+    def set_attention(self, line: str) -> None:
+        """An agent needs the owner ("Claude · myproject needs you"), or "" once answered:
+        shown as the status line and the icon's tooltip meanwhile."""
+        self.attention = line
+        self.status_action.setText(line or self._status)
+        self.icon.setToolTip(line or "deskpet")
 
     def set_persona(self, persona: str) -> None:
         self.persona = persona

@@ -22,11 +22,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QAction
 
-from deskpet.app import BRIDGE_TICK_MS, DeskpetApp, bell_sound
+from deskpet.app import DeskpetApp
 from deskpet.app_entry import run_app
 from deskpet.inference.generate import Sampling
 from deskpet.pet import State
 from deskpet.platform import DefaultPlatform
+from deskpet.ui.agents_controller import TICK_MS, bell_sound
 from deskpet.ui.bubble import ChatBubble
 
 FIXTURES = Path(__file__).parents[1] / "bridge" / "fixtures"
@@ -67,7 +68,7 @@ def agents_pet(qtbot, qapp, agents_home, demo_gguf):
     app = DeskpetApp("demo", sampling=Sampling.greedy(), platform=RecordingPlatform())
     try:
         app.start()
-        qtbot.waitUntil(lambda: app.model_info is not None, timeout=MODEL_TIMEOUT)
+        qtbot.waitUntil(lambda: app.model.info is not None, timeout=MODEL_TIMEOUT)
         yield app
     finally:
         app.shutdown()
@@ -78,7 +79,7 @@ def ringing_pet(qtbot, agents_pet):
     """A fresh pet whose bell rings: Claude in myproject asks to run a command."""
     run_hook("claude_permissionrequest_bash.json")
     qtbot.waitUntil(lambda: agents_pet.machine.state is State.ATTENTION, timeout=5000)
-    assert agents_pet.attention == "Claude · myproject needs you"
+    assert agents_pet.agents.attention == "Claude · myproject needs you"
     return agents_pet
 
 
@@ -108,14 +109,14 @@ def tray_log(caplog) -> list[str]:
 def test_a_tool_makes_the_pet_work(qtbot, agents_pet):
     app = agents_pet
     # GIVEN the pet awake and listening on its socket
-    assert app.model_info is not None
-    assert app.bridge is not None and app.bridge.path.is_socket()
+    assert app.model.info is not None
+    assert app.agents.bridge is not None and app.agents.bridge.path.is_socket()
     # WHEN Claude starts a Bash command
     run_hook("claude_pretooluse_bash.json")
     # THEN the pet works, the shell way
     qtbot.waitUntil(lambda: app.machine.state is State.WORKING, timeout=5000)
     assert app.machine.variant == "shell"
-    assert (app.mood.agent, app.mood.project) == ("claude", "myproject")
+    assert (app.agents.mood.agent, app.agents.mood.project) == ("claude", "myproject")
 
 
 def test_a_permission_request_rings_the_bell(qtbot, agents_pet, caplog):
@@ -130,9 +131,9 @@ def test_a_permission_request_rings_the_bell(qtbot, agents_pet, caplog):
         # THEN the bell rings: the animation, the sound, and who needs the owner
         qtbot.waitUntil(lambda: app.machine.state is State.ATTENTION, timeout=5000)
         assert sounds == [bell_sound()] and bell_sound().is_file()
-        assert app.attention == "Claude · myproject needs you"
-        assert app.tray.status_action.text() == app.attention
-        assert app.tray.icon.toolTip() == app.attention
+        assert app.agents.attention == "Claude · myproject needs you"
+        assert app.tray.status_action.text() == app.agents.attention
+        assert app.tray.icon.toolTip() == app.agents.attention
         assert any(line.startswith("Claude · myproject needs you: ") for line in tray_log(caplog))
     finally:
         app.set_pet_shown(True)
@@ -148,12 +149,12 @@ def test_do_not_disturb_keeps_the_bell_silent(qtbot, ringing_pet, caplog):
     assert app.settings.do_not_disturb()
     app.set_pet_shown(False)
     try:
-        with qtbot.waitSignal(app.on_bell, timeout=5000) as bell:
+        with qtbot.waitSignal(app.agents.on_bell, timeout=5000) as bell:
             # WHEN another Claude session asks for permission
             run_hook("claude_permissionrequest_bash.json", OTHER_SESSION, "/tmp/w/otherproject")
         # THEN the pet shows it, silently: no sound, no notification
         assert bell.args == ["Claude · otherproject needs you"]
-        assert app.attention == "Claude · otherproject needs you"
+        assert app.agents.attention == "Claude · otherproject needs you"
         assert app.machine.state is State.ATTENTION
         assert sounds == []
         assert not any("needs you" in line for line in tray_log(caplog))
@@ -162,7 +163,7 @@ def test_do_not_disturb_keeps_the_bell_silent(qtbot, ringing_pet, caplog):
         app.set_pet_shown(True)
     # and when that session ends, the first one's request is what remains
     run_hook("claude_sessionend.json", OTHER_SESSION, "/tmp/w/otherproject")
-    qtbot.waitUntil(lambda: app.attention == "Claude · myproject needs you", timeout=5000)
+    qtbot.waitUntil(lambda: app.agents.attention == "Claude · myproject needs you", timeout=5000)
 
 
 def test_a_click_answers_the_bell_and_says_what_rang(qtbot, ringing_pet):
@@ -174,19 +175,19 @@ def test_a_click_answers_the_bell_and_says_what_rang(qtbot, ringing_pet):
     assert app.machine.state is State.POKED
     assert app.bubble.isVisible()
     assert app.bubble.narration.startswith("Claude · myproject needs you")
-    qtbot.wait(BRIDGE_TICK_MS + 300)  # the mood is unchanged: the bell does not come back
+    qtbot.wait(TICK_MS + 300)  # the mood is unchanged: the bell does not come back
     assert app.machine.state is not State.ATTENTION
 
 
 def test_a_finished_turn_makes_the_pet_happy_and_narrates(qtbot, ringing_pet):
     app = ringing_pet
     assert not app.settings.do_not_disturb() and app.settings.get("narration")
-    with qtbot.waitSignal(app.on_narrated, timeout=NARRATION_TIMEOUT) as narrated:
+    with qtbot.waitSignal(app.agents.on_narrated, timeout=NARRATION_TIMEOUT) as narrated:
         # WHEN Claude finishes its turn (the real Stop payload: a reply about netlify.toml)
         run_hook("claude_stop.json")
         # THEN the pet is happy, and the bell's line is gone from the menu
         qtbot.waitUntil(lambda: app.machine.state is State.HAPPY, timeout=10_000)
-        assert app.attention == "" and app.tray.status_action.text().startswith("Awake")
+        assert app.agents.attention == "" and app.tray.status_action.text().startswith("Awake")
     # and the demo model's sentence is in the bubble, with the agent and the project
     line = narrated.args[0]
     prefix = "Claude · myproject: "
@@ -199,14 +200,14 @@ def test_a_finished_turn_makes_the_pet_happy_and_narrates(qtbot, ringing_pet):
 
 def test_a_second_pet_says_deskpet_is_already_running(qtbot, agents_pet, capsys):
     app = agents_pet
-    received = app.bridge.received
+    received = app.agents.bridge.received
     # WHEN the owner starts deskpet again
     assert run_app(argparse.Namespace(demo=True, model=None)) == 1
     # THEN it says so in one line and leaves, and the first pet still hears the agents
     err = capsys.readouterr().err
     assert err.strip() == "deskpet is already running (look for its icon in the menu bar)."
     run_hook("claude_userpromptsubmit.json")
-    qtbot.waitUntil(lambda: app.bridge.received > received, timeout=5000)
+    qtbot.waitUntil(lambda: app.agents.bridge.received > received, timeout=5000)
     qtbot.waitUntil(lambda: app.machine.state is State.THINKING, timeout=10_000)
 
 

@@ -54,7 +54,7 @@ def app_pet(qtbot, qapp, app_home, demo_gguf):
     """A fresh pet on the demo model, awake (the model loaded), in its own DESKPET_HOME."""
     app = start_app()
     try:
-        qtbot.waitUntil(lambda: app.model_info is not None, timeout=LOAD_TIMEOUT)
+        qtbot.waitUntil(lambda: app.model.info is not None, timeout=LOAD_TIMEOUT)
         yield app
     finally:
         app.shutdown()
@@ -93,7 +93,7 @@ def test_the_answer_streams_into_the_bubble(qtbot, app_pet):
     tokens = []
     app.relay.on_token.connect(lambda rid, conv, ev: tokens.append(ev.text))
     # WHEN the owner asks
-    with qtbot.waitSignal(app.on_turn_saved, timeout=ANSWER_TIMEOUT):
+    with qtbot.waitSignal(app.chat.on_turn_saved, timeout=ANSWER_TIMEOUT):
         reason = ask(qtbot, app, FRANCE)
     # THEN the answer was typed out (many frames, each showing more) and names Paris
     assert reason == "stop"
@@ -101,9 +101,9 @@ def test_the_answer_streams_into_the_bubble(qtbot, app_pet):
     assert app.bubble.shown_text == app.bubble.answer_text
     assert len(tokens) > 1 and app.bubble.render_count > 1
     # the pet thought, then talked (waking may be outranked by the question if it came first)
-    assert app.model_info is not None
+    assert app.model.info is not None
     assert app.seen_states.index(State.THINKING) < app.seen_states.index(State.TALKING)
-    assert app.history.turns("deskpet")[-1][0] == FRANCE
+    assert app.chat.history.turns("deskpet")[-1][0] == FRANCE
 
 
 def test_esc_stops_the_answer_and_the_next_question_works(qtbot, app_pet):
@@ -117,7 +117,7 @@ def test_esc_stops_the_answer_and_the_next_question_works(qtbot, app_pet):
             qtbot.keyClick(app.bubble.input, Qt.Key.Key_Escape)
         assert finished.args[0].reason == "cancelled"
         assert finished.args[0].stats["generation_tokens"] < 20
-        assert not app.answering and not app.bubble.answering
+        assert not app.chat.answering and not app.bubble.answering
         assert app.bubble.status.text() == "Stopped."
     finally:
         app.settings.set("max_tokens", 24)
@@ -132,25 +132,27 @@ def test_an_answer_replaced_by_a_new_message_is_still_saved(qtbot, app_pet):
     try:
         # GIVEN an answer being written
         with qtbot.waitSignal(app.relay.on_token, timeout=ANSWER_TIMEOUT):
-            app.send(dragon)
+            app.chat.send(dragon)
         # WHEN the owner asks something else before it ends
-        with qtbot.waitSignal(app.on_turn_saved, timeout=ANSWER_TIMEOUT):
-            app.send(FRANCE)
+        with qtbot.waitSignal(app.chat.on_turn_saved, timeout=ANSWER_TIMEOUT):
+            app.chat.send(FRANCE)
         # THEN the part the model wrote is saved with its own question, as the model keeps it
-        question, answer = app.history.turns(app.persona)[-1]
+        question, answer = app.chat.history.turns(app.chat.persona)[-1]
         assert question == dragon and answer.strip()
     finally:
         app.settings.set("max_tokens", 24)
-    qtbot.waitUntil(lambda: app.history.turns(app.persona)[-1][0] == FRANCE, timeout=ANSWER_TIMEOUT)
-    assert not app.answering
+    qtbot.waitUntil(
+        lambda: app.chat.history.turns(app.chat.persona)[-1][0] == FRANCE, timeout=ANSWER_TIMEOUT
+    )
+    assert not app.chat.answering
 
 
 def test_menu_switches_persona_thinking_and_dnd(qtbot, app_pet, app_home):
     app = app_pet
-    with qtbot.waitSignal(app.on_persona_changed) as changed:
+    with qtbot.waitSignal(app.chat.on_persona_changed) as changed:
         action(app, "persona-neko").trigger()
     assert changed.args == ["neko"]
-    assert app.persona == "neko" and app.pet.theme.id == "neko"
+    assert app.chat.persona == "neko" and app.pet.theme.id == "neko"
     # The old persona's answer is gone; the new one greets the owner in its own words.
     assert app.bubble.answer_text == app.personas.get("neko").greeting.get("en")
     assert app.bubble.title.text() == "Neko"
@@ -169,7 +171,7 @@ def test_menu_switches_persona_thinking_and_dnd(qtbot, app_pet, app_home):
 
 
 def test_switching_persona_changes_look_voice_and_greeting(qtbot, app_pet):
-    from deskpet.inference.worker import AdapterSwitched, Chat
+    from deskpet.inference.protocol import AdapterSwitched, Chat
 
     app = app_pet
     switched = []
@@ -185,10 +187,10 @@ def test_switching_persona_changes_look_voice_and_greeting(qtbot, app_pet):
         qtbot.waitUntil(lambda: bool(switched), timeout=20_000)
         assert switched[-1].name is None  # bolt ships no adapter yet: the base model speaks
         assert app.bubble.answer_text == app.personas.get("bolt").greeting.get("en")
-        app.send("Hi!")
+        app.chat.send("Hi!")
         chat = [r for r in sent if isinstance(r, Chat)][-1]
         assert chat.system_prompt == app.personas.get("bolt").system_prompt
-        qtbot.waitUntil(lambda: app._request is None, timeout=ANSWER_TIMEOUT)
+        qtbot.waitUntil(lambda: app.chat.request is None, timeout=ANSWER_TIMEOUT)
     finally:
         app.worker.submit = real_submit
 
@@ -210,7 +212,7 @@ def test_settings_action_opens_the_window_and_its_file_button_the_file(qtbot, ap
     opener = Opener()
     before = (app_home / "settings.yaml").read_bytes()
     action(app_pet, "settings").trigger()
-    window = app_pet.settings_window
+    window = app_pet.preferences.window
     assert window is not None and window.isVisible()
     QDesktopServices.setUrlHandler("file", opener, "open")
     try:
@@ -224,7 +226,7 @@ def test_settings_action_opens_the_window_and_its_file_button_the_file(qtbot, ap
 
 def test_the_settings_window_and_the_menu_stay_in_step(qtbot, app_pet):
     app = app_pet
-    window = app.show_settings()
+    window = app.preferences.show()
     thinking = window.editors["thinking_default"]
     was = app.settings.get("thinking_default")
     # GIVEN the window open WHEN thinking is ticked there THEN the menu's check mark follows
@@ -261,9 +263,9 @@ def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_home, 
     # on, and was moved (as a drag leaves it)
     first = start_app()
     try:
-        qtbot.waitUntil(lambda: first.model_info is not None, timeout=LOAD_TIMEOUT)
+        qtbot.waitUntil(lambda: first.model.info is not None, timeout=LOAD_TIMEOUT)
         first.open_chat()
-        with qtbot.waitSignal(first.on_turn_saved, timeout=ANSWER_TIMEOUT):
+        with qtbot.waitSignal(first.chat.on_turn_saved, timeout=ANSWER_TIMEOUT):
             ask(qtbot, first, FRANCE)
         action(first, "persona-neko").trigger()
         action(first, "thinking-mode").trigger()
@@ -271,7 +273,7 @@ def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_home, 
         first.pet.move(QPoint(120, 140))
         first.pet.remember_position()
         where = first.pet.pos()
-        saved_turns = first.history.turns("deskpet")
+        saved_turns = first.chat.history.turns("deskpet")
         assert saved_turns
     finally:
         # and the app quit
@@ -287,14 +289,14 @@ def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_home, 
             second.start()
         # THEN the pet is where it was, with the chosen persona and modes
         assert second.pet.pos() == where
-        assert second.persona == "neko" and second.pet.theme.id == "neko"
+        assert second.chat.persona == "neko" and second.pet.theme.id == "neko"
         assert action(second, "persona-neko").isChecked()
         assert action(second, "thinking-mode").isChecked()
         assert action(second, "do-not-disturb").isChecked()
         # and the saved conversations (one per persona used) went back to the model
         qtbot.waitUntil(lambda: "deskpet" in restored, timeout=ANSWER_TIMEOUT)
         assert History(app_home / "history.sqlite3").turns("deskpet") == saved_turns
-        second.set_persona("deskpet")
+        second.chat.set_persona("deskpet")
         second.open_chat()
         assert ask(qtbot, second, FRANCE) in ("stop", "length")
         assert second.bubble.answer_text.strip()

@@ -72,14 +72,14 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
     app = start_pet(qtbot)
     try:
         # THEN onboarding opens by itself, says what it found, and the pet sleeps meanwhile
-        first_run = app.first_run
+        first_run = app.model.first_run
         assert first_run is not None
         window = first_run.window
         qtbot.waitExposed(window)
         assert window.page == "choose"
         assert window.checks_text == "\n".join(line for _ok, line in describe(gather_facts()))
         assert app.machine.state is State.SLEEP
-        assert app.model_info is None
+        assert app.model.info is None
 
         # WHEN the owner double-clicks the pet before choosing, onboarding comes forward
         window.hide()
@@ -92,10 +92,10 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
             assert window.page == "waking"
             qtbot.waitUntil(lambda: app.machine.state is State.WAKING, timeout=10_000)
         # THEN the model is warm, saved for next time, and the pet greets its owner
-        assert app.first_run is None
+        assert app.model.first_run is None
         qtbot.waitUntil(lambda: not isValid(window), timeout=5000)  # closed and freed
         assert settings_file(fresh_home)["model"] == "demo"
-        assert greeted.args[0] == app.personas.get(app.persona).greeting.get("en")
+        assert greeted.args[0] == app.personas.get(app.chat.persona).greeting.get("en")
         assert app.bubble.isVisible() and app.bubble.narration == greeted.args[0]
         assert app.machine.state is not State.SLEEP
 
@@ -109,24 +109,24 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
         assert done.args[0].strip()
 
         # WHEN the owner re-runs onboarding from Settings and picks a model that cannot load
-        app.show_settings().findChild(QPushButton, "rerun-onboarding").click()
-        window = app.first_run.window
+        app.preferences.show().findChild(QPushButton, "rerun-onboarding").click()
+        window = app.model.first_run.window
         assert window.isVisible() and window.page == "choose"
-        app.first_run.use(str(fresh_home / "nowhere"))
+        app.model.first_run.use(str(fresh_home / "nowhere"))
         qtbot.waitUntil(lambda: window.page == "choose", timeout=30_000)
         # THEN the owner is told, and the pet keeps the model it had
         assert "could not load that model" in window.error.text()
-        assert app.model_source == "demo" and settings_file(fresh_home)["model"] == "demo"
+        assert app.model.source == "demo" and settings_file(fresh_home)["model"] == "demo"
         app.open_chat()
         assert app.bubble.isVisible()  # chatting still works: no onboarding in the way
 
         # WHEN the owner types another model's path into Settings
-        field = app.settings_window.editors["model"]
+        field = app.preferences.window.editors["model"]
         field.setText(str(demo_gguf))
         field.editingFinished.emit()
         # THEN it loads at once, replacing the demo
-        qtbot.waitUntil(lambda: app.model_source == str(demo_gguf), timeout=LOAD_TIMEOUT)
-        assert app.model_info["name"] == demo_gguf.name
+        qtbot.waitUntil(lambda: app.model.source == str(demo_gguf), timeout=LOAD_TIMEOUT)
+        assert app.model.info["name"] == demo_gguf.name
         assert settings_file(fresh_home)["model"] == str(demo_gguf)
 
         # WHEN they type a path that does not load
@@ -136,15 +136,15 @@ def test_a_fresh_first_launch_walks_to_a_chatting_pet(qtbot, demo_gguf, fresh_ho
         qtbot.waitUntil(
             lambda: settings_file(fresh_home)["model"] == str(demo_gguf), timeout=LOAD_TIMEOUT
         )
-        assert app.model_source == str(demo_gguf) and field.text() == str(demo_gguf)
+        assert app.model.source == str(demo_gguf) and field.text() == str(demo_gguf)
     finally:
         app.shutdown()
 
     # WHEN deskpet starts again, there is no onboarding: the saved model loads
     again = start_pet(qtbot)
     try:
-        assert again.first_run is None
-        qtbot.waitUntil(lambda: again.model_info is not None, timeout=LOAD_TIMEOUT)
+        assert again.model.first_run is None
+        qtbot.waitUntil(lambda: again.model.info is not None, timeout=LOAD_TIMEOUT)
     finally:
         again.shutdown()
 
@@ -155,7 +155,7 @@ def test_a_download_cut_by_quitting_resumes_at_the_next_launch(qtbot, fresh_home
     (fresh_home / "settings.yaml").write_text(f"hub_endpoint: {hub.url}\n")
     hub.stall.add("model.safetensors")
     app = start_pet(qtbot)
-    window = app.first_run.window
+    window = app.model.first_run.window
     try:
         # WHEN the owner chooses the recommended download
         click(window, "download-model")
@@ -169,7 +169,7 @@ def test_a_download_cut_by_quitting_resumes_at_the_next_launch(qtbot, fresh_home
         qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=10_000)
         assert " of " in window.progress_text.text()
         assert app.tray.status_action.text().startswith("Downloading MiniCPM5-1B")
-        download = app.first_run.download
+        download = app.model.first_run.download
     finally:
         # WHEN deskpet quits in the middle of it
         app.shutdown()
@@ -186,7 +186,7 @@ def test_a_download_cut_by_quitting_resumes_at_the_next_launch(qtbot, fresh_home
     again = start_pet(qtbot)
     try:
         # THEN the download goes on by itself from where it stopped, and ends greeting
-        assert again.first_run.window.page == "download"
+        assert again.model.first_run.window.page == "download"
         with qtbot.waitSignal(again.on_greeted, timeout=LOAD_TIMEOUT):
             pass
         assert ("GET", f"/{REPO}/resolve/{SHA}/model.safetensors", f"bytes={half}-") in hub.requests
@@ -194,7 +194,7 @@ def test_a_download_cut_by_quitting_resumes_at_the_next_launch(qtbot, fresh_home
         assert settings_file(fresh_home)["model"] == str(folder)
         assert (folder / "model.safetensors").read_bytes() == tiny_repo["model.safetensors"]
         assert not partial.exists() and not (fresh_home / "onboarding.json").exists()
-        assert again.model_info["name"] == folder.name
+        assert again.model.info["name"] == folder.name
     finally:
         again.shutdown()
 
@@ -210,7 +210,7 @@ def test_an_unreachable_hub_says_so_and_leaves_the_other_choices(qtbot, fresh_ho
     (fresh_home / "settings.yaml").write_text(f"hub_endpoint: {_refused_url()}\n")
     app = start_pet(qtbot)
     try:
-        window = app.first_run.window
+        window = app.model.first_run.window
         click(window, "download-model")
         qtbot.waitUntil(lambda: window.page == "choose", timeout=60_000)
         assert window.error.isVisible()
@@ -228,7 +228,7 @@ def test_a_model_that_fails_to_load_goes_back_to_the_choices(qtbot, fresh_home, 
     app = start_pet(qtbot)
     try:
         # GIVEN a model that vanished between the check and the load
-        first_run = app.first_run
+        first_run = app.model.first_run
         first_run.use(str(tmp_path / "gone"))
         assert first_run.window.page == "waking"
         # THEN the owner is back at the choices with the reason, and nothing is saved
@@ -297,7 +297,7 @@ def test_stop_keeps_the_bytes_and_offers_to_resume(qtbot, fresh_home, hub, tiny_
     hub.stall.add("model.safetensors")
     app = start_pet(qtbot)
     try:
-        window = app.first_run.window
+        window = app.model.first_run.window
         click(window, "download-model")
         weights = (
             fresh_home.parent
@@ -331,9 +331,10 @@ def test_a_saved_model_that_is_gone_reopens_onboarding_with_the_reason(qtbot, fr
     try:
         # THEN onboarding opens with the reason and the choices, and the pet sleeps
         qtbot.waitUntil(
-            lambda: app.first_run is not None and app.first_run.window.isVisible(), timeout=60_000
+            lambda: app.model.first_run is not None and app.model.first_run.window.isVisible(),
+            timeout=60_000,
         )
-        window = app.first_run.window
+        window = app.model.first_run.window
         assert window.page == "choose"
         assert f"deskpet could not load {gone}" in window.error.text()
         qtbot.waitUntil(lambda: app.machine.state is State.SLEEP, timeout=10_000)
@@ -373,17 +374,20 @@ def test_a_gone_model_with_a_remembered_download_shows_the_choices(
     (fresh_home / "onboarding.json").write_text('{"step": "downloading"}')
     app = start_pet(qtbot)
     try:
-        qtbot.waitUntil(lambda: app.first_run is not None, timeout=60_000)
+        qtbot.waitUntil(lambda: app.model.first_run is not None, timeout=60_000)
         # THEN the owner sees why, with every choice, and nothing starts behind their back
-        window = app.first_run.window
-        assert window.page == "choose" and app.first_run.step == fr.CHOOSE
+        window = app.model.first_run.window
+        assert window.page == "choose" and app.model.first_run.step == fr.CHOOSE
         assert "deskpet could not load" in window.error.text()
-        assert app.first_run.download is None
+        assert app.model.first_run.download is None
     finally:
         app.shutdown()
 
 
-def test_a_history_from_a_newer_deskpet_is_left_alone_and_the_pet_still_starts(qtbot, fresh_home):
+def test_a_history_from_a_newer_deskpet_is_left_alone_and_the_pet_still_starts(
+    qtbot, fresh_home, caplog
+):
+    import logging
     import sqlite3
 
     from deskpet.history import history_path
@@ -394,10 +398,12 @@ def test_a_history_from_a_newer_deskpet_is_left_alone_and_the_pet_still_starts(q
     with sqlite3.connect(history_path()) as db:
         db.execute("PRAGMA user_version=99")
     before = history_path().read_bytes()
+    caplog.set_level(logging.INFO, logger="deskpet.ui.tray")  # every notice is logged
     app = start_pet(qtbot)
     try:
         # THEN the pet starts, says why chats are not saved, and the file is untouched
-        assert "deskpet cannot save chats this time" in [title for title, _text in app._notices]
+        notices = [r.getMessage() for r in caplog.records if r.name == "deskpet.ui.tray"]
+        assert any(n.startswith("deskpet cannot save chats this time: ") for n in notices)
         assert history_path().read_bytes() == before
     finally:
         app.shutdown()

@@ -137,6 +137,20 @@ def test_the_agent_toggle_installs_claudes_hooks(qtbot, window, home):
     assert not (home / ".claude" / "settings.json").exists()
 
 
+def test_an_agent_file_deskpet_cannot_read_is_named_and_left_alone(qtbot, window, home):
+    # GIVEN Claude Code's settings.json broken by hand
+    (home / ".claude").mkdir()
+    (home / ".claude" / "settings.json").write_text("{ not json")
+    # WHEN the window reads the agents' state
+    window.refresh_agents()
+    # THEN the line says which file and why, in the installer's words, and nothing can be ticked
+    line = window.findChild(QLabel, "agent-status-claude").text()
+    assert line.startswith("cannot read ~/.claude/settings.json (")
+    assert line.endswith("; deskpet will not touch it")
+    assert not window.findChild(QCheckBox, "agent-claude").isEnabled()
+    assert (home / ".claude" / "settings.json").read_text() == "{ not json"
+
+
 def test_rerun_onboarding_and_edit_file_buttons_emit(qtbot, window):
     with qtbot.waitSignal(window.on_rerun_onboarding):
         window.findChild(QPushButton, "rerun-onboarding").click()

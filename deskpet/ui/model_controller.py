@@ -1,0 +1,220 @@
+"""ModelController: which model the pet thinks with, loading it, and the first launch.
+
+    start ──a saved model──▶ load ──LoadModel──▶ brain ──ModelLoading*, ModelReady, WarmedUp──▶
+      │                        ▲                        └─Failed──▶ the model from before stays;
+      └─no model yet──▶ FirstRun (onboarding) ─on_load─┘            without one, onboarding
+                                                                    offers the other choices
+
+A model replaces the one in use only once it has loaded, so the pet answers all along. Each
+load has its own handler, and only the load asked for last moves anything: an earlier load
+ending late changes nothing. A model typed into Settings that does not load is put back in
+the settings. The `model` setting is written by onboarding only once its choice has loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QObject, Signal
+
+from deskpet.inference.protocol import (
+    CheckModel,
+    Failed,
+    LoadModel,
+    ModelChecked,
+    ModelLoading,
+    ModelReady,
+    WarmedUp,
+)
+from deskpet.inference.source import DEMO
+from deskpet.pet import PetMachine
+from deskpet.platform import DefaultPlatform
+from deskpet.ui.brain import Brain
+from deskpet.ui.first_run import WAKING, FirstRun
+
+log = logging.getLogger(__name__)
+
+
+class ModelController(QObject):
+    """Loads the owner's model and walks the first launch.
+
+    Attributes:
+        source: the model in use ("demo" for the built-in demo model); "" until one is chosen.
+        info: the loaded model's info (InferenceWorker.model_info), else None.
+        first_run: the onboarding walk while one is under way, else None.
+
+    Signals:
+        on_status(str): a short line for the tray about the model.
+        on_ready(str): a model finished loading and now answers (its source).
+        on_save(str, object): a setting to save (key, value): the model onboarding chose once
+            it loaded, or the previous model when one typed into Settings did not load.
+        on_notice(str, str): something the owner should read (title, text).
+        on_onboarded(): onboarding ended with a warm model and its window closed.
+    """
+
+    on_status = Signal(str)
+    on_ready = Signal(str)
+    on_save = Signal(str, object)
+    on_notice = Signal(str, str)
+    on_onboarded = Signal()
+
+    def __init__(
+        self,
+        brain: Brain,
+        machine: PetMachine,
+        *,
+        source: str,
+        restore: Callable[[], Iterable[object]],
+        pet_name: Callable[[], str],
+        hub_endpoint: Callable[[], str | None],
+        platform: DefaultPlatform,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("model-controller")
+        self._brain = brain
+        self._machine = machine
+        self._restore = restore
+        self._pet_name = pet_name
+        self._hub_endpoint = hub_endpoint
+        self._platform = platform
+        self.source = source
+        self.info: dict | None = None
+        self.first_run: FirstRun | None = None
+        self._loading = ""  # the source being loaded; `source` once it has
+        self._load_request: int | None = None
+        self._revert: str | None = None  # a Settings choice waiting to load: the value before
+        self._closed = False
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the saved model, or, with none yet, let the pet sleep and open onboarding."""
+        if self.source:
+            self.load(self.source)
+        else:
+            self._machine.no_model()
+            self.on_status.emit("Choose a model to wake your pet up")
+            self.open_onboarding()
+
+    def load(self, source: str) -> None:
+        """Load a model (it replaces the current one only once it has loaded) and give every
+        saved conversation back to it."""
+        self._loading = source
+        request_id = self._brain.submit(LoadModel(source), lambda e: self._on_load_event(e))
+        self._load_request = request_id
+        # Queued behind the load (it outranks them), so they find the model loaded.
+        for request in self._restore():
+            self._brain.submit(request)
+
+    def choose(self, source: str) -> None:
+        """The owner typed a model into Settings (already saved): load it now; if it does not
+        load, the setting goes back to the model in use."""
+        if not source or source == self.source:
+            return
+        self._revert = self.source
+        self.load(source)
+
+    def waiting(self) -> bool:
+        """No model yet, and onboarding is where the owner gets one."""
+        return self.info is None and self.first_run is not None
+
+    def close(self) -> None:
+        """deskpet quits: onboarding stops (a download keeps its bytes and its note)."""
+        self._closed = True
+        if self.first_run is not None:
+            self.first_run.close()
+
+    def _on_load_event(self, event: object) -> None:
+        if self._closed:
+            return
+        latest = event.request_id == self._load_request
+        match event:
+            case ModelLoading():
+                self._machine.model_loading()
+                self.on_status.emit(event.message)
+                if self.first_run is not None:
+                    self.first_run.model_loading(event.message)
+            case ModelReady():
+                self.info = event.info
+                if latest:  # else an earlier load ended first; the last one asked for follows
+                    self._ready(event.info)
+            case WarmedUp() if latest and self.first_run is not None:
+                self.first_run.warmed_up()
+            case Failed() if latest:
+                log.warning("could not load %s: %s", self._loading, event.message)
+                self._failed(event.message)
+
+    def _ready(self, info: dict) -> None:
+        self._revert = None
+        self.source = self._loading or self.source
+        self._machine.model_ready()
+        name = "the demo model" if self.source == DEMO else info.get("name", "the model")
+        self.on_status.emit(f"Awake with {name}")
+        if self.first_run is not None:
+            self.first_run.model_ready()
+        self.on_ready.emit(self.source)
+
+    def _failed(self, message: str) -> None:
+        source, self._loading = self._loading, ""
+        revert, self._revert = self._revert, None
+        if revert is not None:  # typed into Settings and did not load: the old value returns
+            self.on_save.emit("model", revert)
+        if self.first_run is not None and self.first_run.step == WAKING:
+            self.first_run.model_failed(message)  # said in its window, with the other choices
+            if self.info is None:
+                self._machine.no_model()
+            else:
+                self._machine.model_ready()  # the model from before is still there
+        elif self.info is None:
+            # The saved model is gone (a moved folder, an unplugged disk): onboarding offers
+            # the other choices; the setting stays, for when the model comes back.
+            self._machine.no_model()
+            self.on_status.emit("The model could not be loaded")
+            first_run = self.open_onboarding(resume=False)
+            first_run.offer_choices(f"deskpet could not load {source}: {message}")
+        else:  # the model from before keeps answering
+            self._machine.model_ready()
+            self.on_notice.emit("deskpet could not load the model", message)
+
+    # -- onboarding ----------------------------------------------------------------------------
+
+    def open_onboarding(self, resume: bool | None = None) -> FirstRun:
+        """Show onboarding (again, or for the first time); a download deskpet quit in the
+        middle of goes on by itself at the first launch (unless `resume` is False)."""
+        if self.first_run is not None:
+            self.first_run.open(resume=False)
+            return self.first_run
+        first_run = FirstRun(
+            endpoint=self._hub_endpoint(),
+            pet_name=self._pet_name(),
+            checker=self._check,
+            platform=self._platform,
+            parent=self,
+        )
+        first_run.on_load.connect(self.load)
+        first_run.on_ready.connect(lambda source: self.on_save.emit("model", source))
+        first_run.on_done.connect(self._onboarded)
+        first_run.on_status.connect(self.on_status)
+        self.first_run = first_run
+        first_run.open(resume=self.info is None if resume is None else resume)
+        return first_run
+
+    def _check(self, source: str) -> None:
+        """Can this folder or .gguf be loaded? Read on the worker (MLX stays on its thread)."""
+        self._brain.submit(CheckModel(source), lambda event: self._on_checked(source, event))
+
+    def _on_checked(self, source: str, event: object) -> None:
+        if self._closed or self.first_run is None:
+            return
+        if isinstance(event, ModelChecked):
+            self.first_run.model_checked(event.source, event.reason)
+        elif isinstance(event, Failed):  # the window must not wait for an answer forever
+            self.first_run.model_checked(source, event.message)
+
+    def _onboarded(self, _source: str) -> None:
+        first_run, self.first_run = self.first_run, None
+        if first_run is not None:
+            first_run.dispose()
+        self.on_onboarded.emit()
