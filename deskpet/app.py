@@ -100,10 +100,10 @@ class DeskpetApp(QObject):
         )
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.bubble.anchor_to(self.pet)
-        self.tray = TrayMenu(personas=self._persona_choices, parent=self)
+        self.tray = TrayMenu(personas=self.personas.choices, parent=self)
 
         self.preferences = SettingsController(
-            self.settings, self._platform, self._persona_choices, parent=self
+            self.settings, self._platform, self.personas.choices, parent=self
         )
         self.chat = ChatController(
             self.brain,
@@ -282,7 +282,7 @@ class DeskpetApp(QObject):
             self.tray.set_dnd(value)
         elif key == "bubble_fade_seconds":
             self.bubble.set_fade_seconds(value)
-        elif key == "persona" and value in dict(self._persona_choices()):
+        elif key == "persona" and value in dict(self.personas.choices()):
             self.chat.set_persona(value)
         elif key == "model":
             self.model.choose(value)
@@ -299,10 +299,6 @@ class DeskpetApp(QObject):
             and not self.chat.busy()
             and self.pet.isVisible()
         )
-
-    def _persona_choices(self) -> list[tuple[str, str]]:
-        self.personas.reload()  # the menu lists what is on disk each time it opens
-        return [(p.id, p.name.get("en")) for p in self.personas.list()]
 
     def _theme(self) -> str:
         current = self.personas.current

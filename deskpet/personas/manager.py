@@ -86,6 +86,12 @@ class PersonaManager:
         """The default persona first, then by id."""
         return sorted(self.personas.values(), key=lambda p: (p.id != DEFAULT_ID, p.id))
 
+    def choices(self) -> list[tuple[str, str]]:
+        """(id, English name) for each persona on disk now: menus call this as they open, so a
+        persona folder added while deskpet runs is listed without a restart."""
+        self.reload()
+        return [(p.id, p.name.get("en")) for p in self.list()]
+
     def get(self, persona_id: str) -> Persona:
         persona_id = ALIASES.get(persona_id, persona_id)
         if persona_id not in self.personas:

@@ -9,41 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
-import yaml
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from deskpet.bridge.agents import ids as agent_ids
 from deskpet.bridge.agents import long_name
-from deskpet.ui.theme import DEFAULT_THEME, assets_dir, themes_dir
+from deskpet.ui.theme import assets_dir
 
 OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctrl to Cmd)
 
 log = logging.getLogger(__name__)
 
 PersonaSource = Callable[[], list[tuple[str, str]]]
-
-
-def theme_personas(root: Path | None = None) -> list[tuple[str, str]]:
-    """One persona per theme folder, as (id, display name); the default theme first.
-
-    A stand-in until the personas room exists: a persona is its theme for now.
-    """
-    root = root or themes_dir()
-    found = []
-    for theme_yaml in sorted(root.glob("*/theme.yaml")):
-        theme_id = theme_yaml.parent.name
-        try:
-            doc = yaml.safe_load(theme_yaml.read_text(encoding="utf-8")) or {}
-            name = str(doc.get("name") or theme_id) if isinstance(doc, dict) else theme_id
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            name = theme_id
-        found.append((theme_id, name))
-    found.sort(key=lambda item: (item[0] != DEFAULT_THEME, item[0]))
-    return found
 
 
 def tray_icon() -> QIcon:
@@ -90,7 +69,7 @@ class TrayMenu(QObject):
 
     def __init__(
         self,
-        personas: PersonaSource = theme_personas,
+        personas: PersonaSource,
         agent_status: Callable[[str], object] | None = None,
         agents: tuple[str, ...] = agent_ids(),
         parent: QObject | None = None,

@@ -9,8 +9,9 @@ import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QAction
 
-from deskpet.ui.theme import themes_dir
-from deskpet.ui.tray import TrayMenu, theme_personas, tray_icon
+from deskpet.personas.manager import PersonaManager
+from deskpet.personas.persona import shipped_dir
+from deskpet.ui.tray import TrayMenu, tray_icon
 
 
 @dataclass
@@ -21,22 +22,24 @@ class FakeReport:
 
 
 @pytest.fixture
-def app_themes(tmp_path):
-    root = tmp_path / "themes"
-    for theme in ("deskpet", "neko"):
-        shutil.copytree(themes_dir() / theme, root / theme)
-    return root
+def persona_folder(tmp_path):
+    """Only two shipped personas, so the test can add a third while the tray runs."""
+    shipped = tmp_path / "shipped"
+    for persona in ("deskpet", "neko"):
+        shutil.copytree(shipped_dir() / persona, shipped / persona)
+    return shipped
 
 
 @pytest.fixture
-def tray(qtbot, app_themes):
+def tray(qtbot, persona_folder):
     statuses = {
         "claude": FakeReport(True),
         "codex": FakeReport(False),
         "cursor": FakeReport(False, False),
         "gemini": FakeReport(False, False),
     }
-    tray = TrayMenu(personas=lambda: theme_personas(app_themes), agent_status=statuses.__getitem__)
+    personas = PersonaManager(shipped=persona_folder, owner=persona_folder.parent / "owner")
+    tray = TrayMenu(personas=personas.choices, agent_status=statuses.__getitem__)
     tray.statuses = statuses
     yield tray
     tray.menu.hide()
@@ -53,12 +56,6 @@ def open_menu(qtbot, menu):
     with qtbot.waitSignal(menu.aboutToShow, timeout=2000):
         menu.popup(QPoint(10, 10))
     menu.hide()
-
-
-def test_the_shipped_themes_are_the_personas_for_now():
-    ids = [persona_id for persona_id, _ in theme_personas()]
-    assert ids[0] == "deskpet" and set(ids) >= {"deskpet", "neko", "bolt", "sage"}
-    assert dict(theme_personas())["neko"] == "Neko"
 
 
 def test_every_action_has_an_object_name(tray):
@@ -106,11 +103,11 @@ def test_thinking_and_dnd_toggle(qtbot, tray):
     assert not find(tray, "thinking-mode").isChecked()
 
 
-def test_personas_are_rebuilt_each_time_the_menu_opens(qtbot, tray, app_themes):
+def test_personas_are_rebuilt_each_time_the_menu_opens(qtbot, tray, persona_folder):
     open_menu(qtbot, tray.menu)
     assert tray.findChild(QAction, "persona-bolt") is None
-    # GIVEN a new theme folder appears while deskpet runs
-    shutil.copytree(themes_dir() / "bolt", app_themes / "bolt")
+    # GIVEN a new persona folder appears while deskpet runs
+    shutil.copytree(shipped_dir() / "bolt", persona_folder / "bolt")
     # WHEN the menu opens again THEN it is listed, in place, and can be chosen
     tray.set_persona("neko")
     open_menu(qtbot, tray.menu)
