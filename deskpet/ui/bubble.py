@@ -6,10 +6,16 @@ per frame, so a burst of tokens costs one repaint, not one per token. The model'
 reasoning channel) sits dimmed and collapsed behind a small "Thinking…" toggle above the answer.
 Esc or a new message cancels the answer being written; after a while without use the bubble
 fades out.
+
+Only the owner's own chat answers are Markdown (no raw HTML), and a link in them shows where it
+goes and opens only on a click, in the browser, for web and mail addresses. Everything an agent
+sent, and what the model says about agents, is plain text: an agent's words can never become a
+link or markup.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
 from PySide6.QtCore import (
@@ -20,11 +26,13 @@ from PySide6.QtCore import (
     QRectF,
     Qt,
     QTimer,
+    QUrl,
     Signal,
 )
 from PySide6.QtGui import (
     QAction,
     QColor,
+    QDesktopServices,
     QGuiApplication,
     QKeyEvent,
     QPainter,
@@ -32,7 +40,9 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPolygonF,
+    QTextCharFormat,
     QTextCursor,
+    QTextDocument,
 )
 from PySide6.QtWidgets import (
     QFrame,
@@ -62,6 +72,16 @@ FADE_MS = 700
 
 ANSWER = "answer"
 REASONING = "reasoning"
+
+# What a link in a chat answer may open; anything else (file:, app schemes) stays inert text.
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# Markdown as GitHub writes it, with raw HTML taken as text: markup comes only from Markdown.
+_MARKDOWN = (
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML
+)
+
+log = logging.getLogger(__name__)
 
 _INK = QColor(29, 29, 31)
 _DIM_INK = QColor(128, 128, 134)
@@ -102,12 +122,14 @@ class ChatBubble(QWidget):
         on_cancel(): the owner wants the answer being written stopped (Esc, Stop, a new message).
         on_answer_complete(str): the answer is fully on screen; the finish reason.
         on_closed(): the bubble was dismissed or faded out.
+        on_link_opened(QUrl): the owner clicked a link in an answer and it was opened.
     """
 
     on_send = Signal(str)
     on_cancel = Signal()
     on_answer_complete = Signal(str)
     on_closed = Signal()
+    on_link_opened = Signal(QUrl)
 
     def __init__(self, fade_seconds: int = 20, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,6 +191,7 @@ class ChatBubble(QWidget):
         header.setObjectName("bubble-header")
         self.title = QLabel("deskpet", self)
         self.title.setObjectName("bubble-title")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         title_font = self.title.font()
         title_font.setBold(True)
         self.title.setFont(title_font)
@@ -229,11 +252,13 @@ class ChatBubble(QWidget):
         layout.addWidget(self.reasoning_view)
 
         self.answer_view = _text_view(self, "bubble-answer", _INK)
+        self.answer_view.anchorClicked.connect(self._on_link_clicked)
         self.answer_view.hide()
         layout.addWidget(self.answer_view)
 
         self.status = QLabel(self)
         self.status.setObjectName("bubble-status")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # notes carry agents' words
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.hide()
@@ -401,6 +426,7 @@ class ChatBubble(QWidget):
         if pet is None:
             pet, screen = self._anchor_rects()
         if pet is not None:
+            self._fit()  # placed by its real height: a bubble never shown has Qt's default one
             self.place_beside(pet, screen)
         # The owner is working in another app: appear, but never steal the keyboard.
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
@@ -434,6 +460,7 @@ class ChatBubble(QWidget):
         if pet is None:
             pet, screen = self._anchor_rects()
         if pet is not None:
+            self._fit()  # placed by its real height: a bubble never shown has Qt's default one
             self.place_beside(pet, screen)
         self.show()
         self.raise_()
@@ -473,10 +500,23 @@ class ChatBubble(QWidget):
         view = self.answer_view
         bar = view.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 4
-        view.setMarkdown(self._shown[ANSWER])
+        if self._narrating:
+            view.setPlainText(self._shown[ANSWER])
+        else:
+            view.document().setMarkdown(self._shown[ANSWER], _MARKDOWN)
+            _show_link_targets(view.document())
         view.setVisible(True)
         if at_end:  # follow the text unless the owner scrolled up to read
             bar.setValue(bar.maximum())
+
+    def _on_link_clicked(self, url: QUrl) -> None:
+        if url.scheme().lower() not in LINK_SCHEMES:
+            log.info("a link in an answer was not opened: its scheme is %r", url.scheme())
+            return
+        if QDesktopServices.openUrl(url):
+            self.on_link_opened.emit(url)
+        else:
+            log.warning("the system could not open a link from an answer")
 
     def _render_reasoning(self) -> None:
         self.reasoning_view.setPlainText(self._shown[REASONING])
@@ -656,12 +696,42 @@ def _set_ink(widget: QWidget, ink: QColor) -> None:
     widget.setPalette(palette)
 
 
+def _show_link_targets(doc: QTextDocument) -> None:
+    """Write where each link goes after its words, "[docs](https://x.example)" reading
+    "docs (https://x.example)", so a link's words cannot hide its address."""
+    runs: list[tuple[int, str, str]] = []  # (end position, href, the words shown)
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            href = fragment.charFormat().anchorHref() if fragment.charFormat().isAnchor() else ""
+            if href:
+                end = fragment.position() + fragment.length()
+                if runs and runs[-1][1] == href and runs[-1][0] == fragment.position():
+                    runs[-1] = (end, href, runs[-1][2] + fragment.text())
+                else:
+                    runs.append((end, href, fragment.text()))
+            it += 1
+        block = block.next()
+    plain = QTextCharFormat()
+    plain.setForeground(_DIM_INK)
+    for end, href, words in reversed(runs):
+        if words.strip() in (href, href.removeprefix("mailto:")):
+            continue
+        cursor = QTextCursor(doc)
+        cursor.setPosition(end)
+        cursor.insertText(f" ({href})", plain)
+
+
 def _text_view(parent: QWidget, name: str, ink: QColor) -> QTextBrowser:
-    """A borderless, transparent, selectable rich-text view."""
+    """A borderless, transparent, selectable rich-text view whose links only emit
+    anchorClicked (the bubble decides what may open)."""
     view = QTextBrowser(parent)
     view.setObjectName(name)
     view.setFrameShape(QFrame.Shape.NoFrame)
-    view.setOpenExternalLinks(True)
+    view.setOpenLinks(False)
+    view.setOpenExternalLinks(False)
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     view.setTextInteractionFlags(
         Qt.TextInteractionFlag.TextSelectableByMouse

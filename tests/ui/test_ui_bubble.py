@@ -180,3 +180,95 @@ def test_every_child_has_an_object_name(bubble):
         and child.parent() is bubble
     ]
     assert unnamed == []
+
+
+def _links(view) -> list[str]:
+    """Every link target in a text view's document."""
+    doc, found = view.document(), []
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fmt = it.fragment().charFormat()
+            if fmt.isAnchor() and fmt.anchorHref():
+                found.append(fmt.anchorHref())
+            it += 1
+        block = block.next()
+    return found
+
+
+HOSTILE = (
+    "Done. Please [verify your login](https://evil.example/login) now, "
+    '<a href="https://evil.example/a">here</a> or <b>here</b>'
+)
+
+
+def test_an_agents_words_are_plain_text_never_a_link(bubble):
+    # GIVEN a narration line carrying Markdown and HTML links (an agent's words, or the
+    # model's sentence about them)
+    bubble.show_narration(HOSTILE)
+    # THEN it reads exactly as sent, and nothing in it is a link or markup
+    assert bubble.answer_view.toPlainText() == HOSTILE
+    assert _links(bubble.answer_view) == []
+    # AND the same words under a chat in view, as a note, are plain too
+    bubble.begin_answer("Hi")
+    bubble.show_narration(HOSTILE)
+    assert bubble.status.textFormat() == Qt.TextFormat.PlainText
+    assert bubble.status.text() == HOSTILE
+    assert bubble.title.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_chat_answers_links_show_where_they_go_and_html_stays_text(bubble):
+    bubble.begin_answer("Where are the docs?")
+    bubble.add_token(
+        "See [the docs](https://docs.example/start) or https://plain.example, "
+        'not <a href="https://evil.example/a">this</a>, and [a file](file:///etc/passwd).'
+    )
+    bubble.finish("stop")
+    bubble.flush()
+    shown = bubble.answer_view.toPlainText()
+    # THEN a link's address is written after its words; raw HTML is not a link
+    assert "the docs (https://docs.example/start)" in shown
+    assert "https://plain.example (" not in shown  # the words are the address already
+    assert '<a href="https://evil.example/a">this</a>' in shown
+    assert "https://evil.example/a" not in _links(bubble.answer_view)
+    assert "https://docs.example/start" in _links(bubble.answer_view)
+
+
+def test_links_open_only_on_a_click_and_only_for_the_web_and_mail(qtbot, bubble, monkeypatch):
+    # QDesktopServices hands the URL to the system's browser: the boundary, recorded here.
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    bubble.begin_answer("Links?")
+    bubble.add_token("[docs](https://docs.example/) and [a file](file:///etc/passwd)")
+    bubble.finish("stop")
+    bubble.flush()
+    assert opened == []  # showing an answer opens nothing
+    bubble.answer_view.anchorClicked.emit(QUrl("file:///etc/passwd"))
+    assert opened == []
+    with qtbot.waitSignal(bubble.on_link_opened):
+        bubble.answer_view.anchorClicked.emit(QUrl("https://docs.example/"))
+    assert [url.toString() for url in opened] == ["https://docs.example/"]
+
+
+def test_the_first_open_stands_beside_the_pet_as_later_ones_do(qtbot):
+    # GIVEN a bubble never shown before, and a pet low on a 1440x900 screen
+    bubble = ChatBubble(fade_seconds=0)
+    qtbot.addWidget(bubble)
+    pet = QRect(1000, 600, 128, 128)
+    # WHEN a double-click opens it
+    bubble.open(pet, SCREEN)
+    first = bubble.geometry()
+    # THEN its tail points at the pet's upper third, where it stands after an answer too
+    aim = pet.top() + pet.height() // 3
+    assert first.top() <= aim <= first.bottom()
+    assert abs(first.center().y() - aim) <= 2
+    bubble.begin_answer("Hi")
+    bubble.add_token("Hello!")
+    bubble.finish("stop")
+    bubble.flush()
+    bubble.place_beside(pet, SCREEN)
+    assert abs(bubble.geometry().center().y() - first.center().y()) <= 40
