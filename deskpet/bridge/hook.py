@@ -47,6 +47,10 @@ _ID = re.compile(r"[^A-Za-z0-9._:-]")
 _PROGRAM = re.compile(r"[\w.+-]{1,40}")
 _SUBCOMMAND = re.compile(r"[a-z][a-z0-9:_-]{0,24}")
 _PATCH_FILE = re.compile(r"\*\*\* (?:Update|Add|Delete) File: ([^\n]+)")
+# URL hosts: a name (IDN letters too) or a bracketed IPv6 literal, with an optional port.
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}://|//")
+_URL_AUTHORITY = re.compile(r"[^/?#\\\s]{0,512}")
+_URL_HOST = re.compile(r"(?:[\w.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}(?:%[\w.-]{1,20})?\])(?::\d{1,5})?")
 # Programs whose first argument says what they do ("git log", "npm test").
 _WITH_SUBCOMMAND = frozenset(
     "git npm pnpm yarn bun cargo go docker kubectl make uv pip pip3 poetry brew gh swift "
@@ -119,6 +123,24 @@ def command_head(command: object) -> str:
     return ""
 
 
+def url_host(url: object) -> str:
+    """The host (and port) of a URL, never its userinfo ("https://token@host/x" -> "host").
+
+    "" for anything that is not a plain URL or host name.
+    """
+    if not isinstance(url, str):
+        return ""
+    text = url.strip()[:2048]
+    scheme = _URL_SCHEME.match(text)
+    if scheme:
+        text = text[scheme.end() :]
+    elif any(c.isspace() for c in text):
+        return ""  # prose, not a URL
+    authority = _URL_AUTHORITY.match(text).group(0)
+    host = authority.rpartition("@")[2]  # userinfo is often a token: it never leaves
+    return host if _URL_HOST.fullmatch(host) else ""
+
+
 def _tool_detail(tool: str, tool_input: object, payload: dict) -> str:
     """A short, safe hint of what the tool touched: program, file basename, host, agent type."""
     src = tool_input if isinstance(tool_input, dict) else {}
@@ -135,8 +157,7 @@ def _tool_detail(tool: str, tool_input: object, payload: dict) -> str:
         return _text(src["subagent_type"], 40)
     url = src.get("url")
     if isinstance(url, str):
-        host = re.match(r"[a-z]+://([^/?#:@]+)", url)
-        return _text(host.group(1), 60) if host else ""
+        return _text(url_host(url), 60)
     # Cursor's older events carry these at the top level.
     if isinstance(payload.get("command"), str):
         return command_head(payload["command"])

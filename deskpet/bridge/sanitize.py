@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from deskpet.bridge import hook
+
 # Cc, the bidi overrides that can make a bubble lie about what it says, and lone surrogates
 # ("\ud800" in JSON): they cannot be encoded as UTF-8 for Qt or the model.
 _CONTROL = re.compile(
@@ -80,3 +82,8 @@ def clean_basename(value: object, limit: int = 80) -> str:
     if not isinstance(value, str):
         return ""
     return clean_text(basename(value.strip()), limit)
+
+
+def clean_host(value: object, limit: int = 60) -> str:
+    """A web tool's host and port, without the userinfo (often a token) or the path."""
+    return clean_text(hook.url_host(value), limit)

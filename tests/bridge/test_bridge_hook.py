@@ -240,3 +240,47 @@ def test_a_signal_ends_the_shim_with_exit_zero(home, signame):
     finally:
         proc.kill()
         proc.communicate()
+
+
+# url -> the host the pet may see (userinfo is often a token: it never leaves the shim)
+URL_HOSTS = [
+    ("https://ghp_abcdefghijklmnopqrstuvwx@github.com/org/repo.git", "github.com"),
+    ("http://user:hunter2pass@example.com:8080/x?y=1", "example.com:8080"),
+    ("https://tok3nvalue@host/path", "host"),
+    ("https://a@b:c@evil.example/@x", "evil.example"),
+    ("//user:pw@cdn.example.net/lib.js", "cdn.example.net"),
+    ("example.org/docs?q=1#top", "example.org"),
+    ("sekrit@example.org/docs", "example.org"),
+    ("http://[::1]:8000/api", "[::1]:8000"),
+    ("http://u:p@[2001:db8::7]/", "[2001:db8::7]"),
+    ("http://[::1", ""),
+    ("not a url at all", ""),
+    ("javascript:alert(document.cookie)", ""),
+    ("https://", ""),
+    ("", ""),
+    ("h" * 5000, ""),
+]
+
+
+@pytest.mark.parametrize(("url", "host"), URL_HOSTS)
+def test_url_host_drops_userinfo_and_path(url, host):
+    assert hook.url_host(url) == host
+
+
+def test_a_web_fetch_reaches_the_pet_with_its_host_and_never_its_userinfo(home):
+    # GIVEN a running pet WHEN agents fetch URLs carrying credentials through the real shim
+    # THEN the pet sees only the host, and the credentials are nowhere in the event
+    payload = json.loads((FIXTURES / "claude_pretooluse_bash.json").read_text())
+    payload["tool_name"] = "WebFetch"
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        for url, host in URL_HOSTS[:10]:
+            payload["tool_input"] = {"url": url, "prompt": "summarize"}
+            proc, _ = run_shim("claude", json.dumps(payload).encode())
+            assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b""), url
+            event = got.get(timeout=2)
+            assert (event.kind, event.tool.category) == ("tool_start", "web")
+            assert event.tool.summary == host, url
+            for secret in ("ghp_", "hunter2", "tok3n", "sekrit", "user", "pw"):
+                assert secret not in repr(event), (url, secret)
+    assert got.empty()
