@@ -284,3 +284,61 @@ def test_a_web_fetch_reaches_the_pet_with_its_host_and_never_its_userinfo(home):
             for secret in ("ghp_", "hunter2", "tok3n", "sekrit", "user", "pw"):
                 assert secret not in repr(event), (url, secret)
     assert got.empty()
+
+
+def _oversized(name: str, field: str, pad: int = 0) -> bytes:
+    """A fixture with `field` grown past MAX_STDIN and placed before hook_event_name."""
+    payload = json.loads((FIXTURES / name).read_text())
+    event = payload.pop("hook_event_name")
+    payload[field] = "x" * (hook.MAX_STDIN + pad)
+    payload["hook_event_name"] = event  # keys keep their order: the name comes after the field
+    return json.dumps(payload).encode()
+
+
+# fixture, field grown before the event name, what the agent reads on stdout, the pet's kind
+OVERSIZED = [
+    ("cursor_beforeSubmitPrompt.json", "prompt", b'{"continue": true}', "prompt"),
+    ("cursor_stop.json", "status_text", b"{}", "turn_complete"),
+    ("claude_userpromptsubmit.json", "prompt", b"", "prompt"),
+    ("gemini_afteragent.json", "prompt_response", b"{}", "turn_complete"),
+]
+
+
+@pytest.mark.parametrize(("name", "field", "reply", "kind"), OVERSIZED)
+def test_a_payload_over_the_limit_still_gets_its_events_reply(home, name, field, reply, kind):
+    # GIVEN a running pet WHEN an agent sends over 1 MB before `hook_event_name`
+    # THEN the shim prints the reply documented for that event and the pet still hears it
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        proc, elapsed = run_shim(name.split("_")[0], _oversized(name, field, pad=1000))
+        event = got.get(timeout=2)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, reply, b"")
+    assert event.kind == kind and event.session
+    assert elapsed < 2.0
+
+
+def test_an_event_name_split_across_the_read_limit_is_found(home):
+    # GIVEN the first MB ending inside `"hook_event_name"` WHEN Cursor sends it THEN it continues
+    name = "cursor_beforeSubmitPrompt.json"
+    key = _oversized(name, "prompt").index(b'"hook_event_name"')
+    data = _oversized(name, "prompt", pad=hook.MAX_STDIN - 7 - key)
+    assert data.index(b'"hook_event_name"') == hook.MAX_STDIN - 7 < len(data)
+    proc, _ = run_shim("cursor", data)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b'{"continue": true}', b"")
+
+
+def test_the_search_past_the_limit_is_bounded(home):
+    # GIVEN the search limited to 1 MB past the read limit WHEN the name comes 2 MB later
+    # THEN the shim stops searching (and reads no further) and still answers, exit 0
+    code = (
+        "import functools, sys; from deskpet.bridge import hook; "
+        "hook.scan_stdin_for_event = functools.partial(hook.scan_stdin_for_event, limit=1 << 20); "
+        "sys.exit(hook.main())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "--agent", "cursor"],
+        input=_oversized("cursor_beforeSubmitPrompt.json", "prompt", pad=2 << 20),
+        capture_output=True,
+        timeout=10,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"{}", b"")
