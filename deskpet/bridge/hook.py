@@ -49,13 +49,13 @@ _ID = re.compile(r"[^A-Za-z0-9._:-]")
 _PROGRAM = re.compile(r"[\w.+-]{1,40}")
 _SUBCOMMAND = re.compile(r"[a-z][a-z0-9:_-]{0,24}")
 _PATCH_FILE = re.compile(r"\*\*\* (?:Update|Add|Delete) File: ([^\n]+)")
-# URL hosts: a name (IDN letters too) or a bracketed IPv6 literal, with an optional port.
 # An unescaped quote cannot occur inside a JSON string, so this finds only a real key. Bounded
 # repeats after a literal start: linear on any input.
 _EVENT_NAME = re.compile(
     rb'"hook_event_name"[ \t\r\n]{0,32}:[ \t\r\n]{0,32}"([A-Za-z][A-Za-z0-9_.:-]{0,63})"'
 )
 _EVENT_OVERLAP = 256  # longer than any match of _EVENT_NAME
+# URL hosts: a name (IDN letters too) or a bracketed IPv6 literal, with an optional port.
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}://|//")
 _URL_AUTHORITY = re.compile(r"[^/?#\\\s]{0,512}")
 _URL_HOST = re.compile(r"(?:[\w.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}(?:%[\w.-]{1,20})?\])(?::\d{1,5})?")
