@@ -44,7 +44,8 @@ STDIN_DEADLINE = 0.5  # seconds; an agent that never closes stdin must not hang 
 SEND_TIMEOUT = 0.1
 MESSAGE_CHARS = 300  # narration needs the gist of the last reply, not all of it
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The lookbehind starts a match only where a run begins: linear, even on a huge word.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ID = re.compile(r"[^A-Za-z0-9._:-]")
 _PROGRAM = re.compile(r"[\w.+-]{1,40}")
 _SUBCOMMAND = re.compile(r"[a-z][a-z0-9:_-]{0,24}")
@@ -87,13 +88,22 @@ def socket_path() -> str:
 # --- small text helpers -------------------------------------------------------------------
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, without a word cut in two: half a token is still a secret,
+    and too short for the pet's redaction to recognize. A single word is simply cut."""
+    if len(text) <= limit or text[limit].isspace():
+        return text[:limit]
+    words = text[:limit].rsplit(None, 1)
+    return words[0] if len(words) == 2 else text[:limit]
+
+
 def _text(value: object, limit: int) -> str:
     """A one-line, e-mail-free, truncated string, or "" for anything that is not text."""
     if not isinstance(value, str):
         return ""
-    value = " ".join(value.split())
+    value = " ".join(clip(value, limit * 4).split())  # bounded work for huge fields
     value = _EMAIL.sub("<email>", value)
-    return value[: limit - 1] + "…" if len(value) > limit else value
+    return clip(value, limit - 1) + "…" if len(value) > limit else value
 
 
 def _ident(value: object) -> str:
