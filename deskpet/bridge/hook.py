@@ -89,12 +89,17 @@ def socket_path() -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, without a word cut in two: half a token is still a secret,
-    and too short for the pet's redaction to recognize. A single word is simply cut."""
+    """At most `limit` characters, without a word cut in two.
+
+    Half a token is still a secret, and too short for the pet's redaction to recognize it. A
+    text that is one long word is simply cut.
+    """
     if len(text) <= limit or text[limit].isspace():
         return text[:limit]
-    words = text[:limit].rsplit(None, 1)
-    return words[0] if len(words) == 2 else text[:limit]
+    for end in range(limit - 1, -1, -1):
+        if text[end].isspace():
+            return text[:end]
+    return text[:limit]
 
 
 def _text(value: object, limit: int) -> str:

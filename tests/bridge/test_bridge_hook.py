@@ -342,3 +342,18 @@ def test_the_search_past_the_limit_is_bounded(home):
         timeout=10,
     )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"{}", b"")
+
+
+@pytest.mark.parametrize(
+    ("text", "clipped"),
+    [
+        ("abc d", "abc"),
+        ("ab cdef", "ab"),
+        (" abcdef", ""),
+        ("abcd efg", "abcd"),
+        ("abcdefgh", "abcd"),  # one long word: cut, there is no boundary to keep
+        ("ab", "ab"),
+    ],
+)
+def test_clip_never_keeps_part_of_a_word(text, clipped):
+    assert hook.clip(text, 4) == clipped
