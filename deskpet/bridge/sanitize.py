@@ -30,7 +30,7 @@ def _token(body: str, chars: str = "A-Za-z0-9_-") -> re.Pattern:
     return re.compile(rf"(?<![{chars}]){body}")
 
 
-_LABEL = r"\1<redacted>"  # keep "Bearer " or "https://" so the sentence still reads
+_LABEL = r"\1<redacted>"  # keep "Authorization: Basic " so the sentence still reads
 _TOKENS = [
     _token(r"(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}"),  # OpenAI, Anthropic
     _token(r"(?:sk|rk|pk)_(?:live|test|prod)_[A-Za-z0-9]{10,}"),  # Stripe
