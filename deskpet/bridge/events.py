@@ -135,10 +135,12 @@ def normalize(wire: object, received: float | None = None) -> AgentEvent | None:
     tool = None
     tool_name = sanitize.clean_name(wire.get("tool")) or agents.get(agent).implied_tool(event)
     if kind in _TOOL_KINDS and (tool_name or wire.get("detail")):
+        category = tool_category(tool_name)
+        hint = wire.get("detail")
         tool = Tool(
             name=tool_name,
-            category=tool_category(tool_name),
-            summary=sanitize.clean_text(wire.get("detail"), 60),
+            category=category,
+            summary=sanitize.clean_host(hint) if category == WEB else sanitize.clean_text(hint, 60),
             id=sanitize.clean_id(wire.get("tool_id")),
         )
     elif kind == SUBAGENT_START or kind == SUBAGENT_STOP:

@@ -38,15 +38,28 @@ REPLIES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 MAX_STDIN = 1 << 20  # 1 MB: enough for the fields we keep; huge tool output is cut off
+# Past MAX_STDIN only the event name is looked for (the reply depends on it), in this much more.
+MAX_SCAN = 64 << 20
 STDIN_DEADLINE = 0.5  # seconds; an agent that never closes stdin must not hang us
 SEND_TIMEOUT = 0.1
 MESSAGE_CHARS = 300  # narration needs the gist of the last reply, not all of it
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The lookbehind starts a match only where a run begins: linear, even on a huge word.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ID = re.compile(r"[^A-Za-z0-9._:-]")
 _PROGRAM = re.compile(r"[\w.+-]{1,40}")
 _SUBCOMMAND = re.compile(r"[a-z][a-z0-9:_-]{0,24}")
 _PATCH_FILE = re.compile(r"\*\*\* (?:Update|Add|Delete) File: ([^\n]+)")
+# An unescaped quote cannot occur inside a JSON string, so this finds only a real key. Bounded
+# repeats after a literal start: linear on any input.
+_EVENT_NAME = re.compile(
+    rb'"hook_event_name"[ \t\r\n]{0,32}:[ \t\r\n]{0,32}"([A-Za-z][A-Za-z0-9_.:-]{0,63})"'
+)
+_EVENT_OVERLAP = 256  # longer than any match of _EVENT_NAME
+# URL hosts: a name (IDN letters too) or a bracketed IPv6 literal, with an optional port.
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}://|//")
+_URL_AUTHORITY = re.compile(r"[^/?#\\\s]{0,512}")
+_URL_HOST = re.compile(r"(?:[\w.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}(?:%[\w.-]{1,20})?\])(?::\d{1,5})?")
 # Programs whose first argument says what they do ("git log", "npm test").
 _WITH_SUBCOMMAND = frozenset(
     "git npm pnpm yarn bun cargo go docker kubectl make uv pip pip3 poetry brew gh swift "
@@ -75,13 +88,27 @@ def socket_path() -> str:
 # --- small text helpers -------------------------------------------------------------------
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, without a word cut in two.
+
+    Half a token is still a secret, and too short for the pet's redaction to recognize it. A
+    text that is one long word is simply cut.
+    """
+    if len(text) <= limit or text[limit].isspace():
+        return text[:limit]
+    for end in range(limit - 1, -1, -1):
+        if text[end].isspace():
+            return text[:end]
+    return text[:limit]
+
+
 def _text(value: object, limit: int) -> str:
     """A one-line, e-mail-free, truncated string, or "" for anything that is not text."""
     if not isinstance(value, str):
         return ""
-    value = " ".join(value.split())
+    value = " ".join(clip(value, limit * 4).split())  # bounded work for huge fields
     value = _EMAIL.sub("<email>", value)
-    return value[: limit - 1] + "…" if len(value) > limit else value
+    return clip(value, limit - 1) + "…" if len(value) > limit else value
 
 
 def _ident(value: object) -> str:
@@ -119,6 +146,24 @@ def command_head(command: object) -> str:
     return ""
 
 
+def url_host(url: object) -> str:
+    """The host (and port) of a URL, never its userinfo ("https://token@host/x" -> "host").
+
+    "" for anything that is not a plain URL or host name.
+    """
+    if not isinstance(url, str):
+        return ""
+    text = url.strip()[:2048]
+    scheme = _URL_SCHEME.match(text)
+    if scheme:
+        text = text[scheme.end() :]
+    elif any(c.isspace() for c in text):
+        return ""  # prose, not a URL
+    authority = _URL_AUTHORITY.match(text).group(0)
+    host = authority.rpartition("@")[2]  # userinfo is often a token: it never leaves
+    return host if _URL_HOST.fullmatch(host) else ""
+
+
 def _tool_detail(tool: str, tool_input: object, payload: dict) -> str:
     """A short, safe hint of what the tool touched: program, file basename, host, agent type."""
     src = tool_input if isinstance(tool_input, dict) else {}
@@ -135,8 +180,7 @@ def _tool_detail(tool: str, tool_input: object, payload: dict) -> str:
         return _text(src["subagent_type"], 40)
     url = src.get("url")
     if isinstance(url, str):
-        host = re.match(r"[a-z]+://([^/?#:@]+)", url)
-        return _text(host.group(1), 60) if host else ""
+        return _text(url_host(url), 60)
     # Cursor's older events carry these at the top level.
     if isinstance(payload.get("command"), str):
         return command_head(payload["command"])
@@ -240,26 +284,55 @@ def salvage(data: bytes) -> dict:
 # --- input and output -----------------------------------------------------------------
 
 
-def read_stdin(limit: int = MAX_STDIN, deadline: float = STDIN_DEADLINE) -> bytes:
-    """At most `limit` bytes, giving up after `deadline` seconds; b"" on a terminal."""
+def _stdin_fd() -> int | None:
     try:
         fd = sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):
-        return b""
-    if os.isatty(fd):
-        return b""
-    chunks, total = [], 0
-    end = time.monotonic() + deadline
+        return None
+    return None if os.isatty(fd) else fd
+
+
+def _chunks(fd: int, limit: int, end: float):
+    """Reads of `fd` until EOF, `limit` bytes in all or the monotonic time `end`."""
+    total = 0
     while total < limit:
         left = end - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
-            break
+            return
         chunk = os.read(fd, min(1 << 16, limit - total))
         if not chunk:
-            break
-        chunks.append(chunk)
+            return
         total += len(chunk)
-    return b"".join(chunks)
+        yield chunk
+
+
+def read_stdin(limit: int = MAX_STDIN, deadline: float = STDIN_DEADLINE) -> bytes:
+    """At most `limit` bytes, giving up after `deadline` seconds; b"" on a terminal."""
+    fd = _stdin_fd()
+    if fd is None:
+        return b""
+    return b"".join(_chunks(fd, limit, time.monotonic() + deadline))
+
+
+def scan_stdin_for_event(
+    before: bytes, limit: int = MAX_SCAN, deadline: float = STDIN_DEADLINE
+) -> str:
+    """The event name further on in an oversized payload, or "".
+
+    The rest of stdin is searched, never parsed, a chunk at a time: Cursor needs the reply for
+    its event even when a huge prompt comes before `hook_event_name`. `before` is what was
+    read so far (a key split across the two reads is still found).
+    """
+    fd = _stdin_fd()
+    if fd is None:
+        return ""
+    window = before[-_EVENT_OVERLAP:]
+    for chunk in _chunks(fd, limit, time.monotonic() + deadline):
+        window = window[-_EVENT_OVERLAP:] + chunk
+        found = _EVENT_NAME.search(window)
+        if found:
+            return found.group(1).decode("ascii")
+    return ""
 
 
 def parse(data: bytes | str, truncated: bool = False) -> dict | None:
@@ -311,8 +384,15 @@ def run(argv: list[str]) -> str:
         # Codex `notify` hands the JSON over as the last argument and leaves stdin alone.
         payload, channel = parse(argv[-1][:MAX_STDIN]), "notify"
     else:
+        start = time.monotonic()
         data = read_stdin()
-        payload, channel = parse(data, truncated=len(data) >= MAX_STDIN), "hook"
+        truncated = len(data) >= MAX_STDIN
+        payload, channel = parse(data, truncated), "hook"
+        if truncated and payload is not None and "hook_event_name" not in payload:
+            left = STDIN_DEADLINE - (time.monotonic() - start)
+            event = scan_stdin_for_event(data, deadline=left)
+            if event:
+                payload["hook_event_name"] = event
     if payload is None:
         return reply
     event = payload.get("hook_event_name")

@@ -220,3 +220,22 @@ def test_every_field_is_cleaned_as_untrusted_text():
 def test_long_message_is_truncated():
     event = normalize({"agent": "codex", "event": "Stop", "message": "word " * 500})
     assert len(event.message) <= 300
+
+
+@pytest.mark.parametrize(
+    ("detail", "host"),
+    [
+        ("ghp_abcdefghijklmnopqrstuvwx@github.com", "github.com"),
+        ("user:hunter2pass@example.com:8443", "example.com:8443"),
+        ("https://tok3nvalue@host/path", "host"),
+        ("[::1]:8000", "[::1]:8000"),
+        ("docs.python.org", "docs.python.org"),
+        ("\x1b[31mnot a host", ""),
+    ],
+)
+def test_a_web_tool_summary_is_only_a_host_whatever_the_sender_put_there(detail, host):
+    # A socket writer (or an older shim) may send a URL or its userinfo as the tool detail.
+    event = normalize(
+        {"agent": "claude", "event": "PreToolUse", "tool": "WebFetch", "detail": detail}
+    )
+    assert (event.tool.category, event.tool.summary) == ("web", host)

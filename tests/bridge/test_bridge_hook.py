@@ -240,3 +240,120 @@ def test_a_signal_ends_the_shim_with_exit_zero(home, signame):
     finally:
         proc.kill()
         proc.communicate()
+
+
+# url -> the host the pet may see (userinfo is often a token: it never leaves the shim)
+URL_HOSTS = [
+    ("https://ghp_abcdefghijklmnopqrstuvwx@github.com/org/repo.git", "github.com"),
+    ("http://user:hunter2pass@example.com:8080/x?y=1", "example.com:8080"),
+    ("https://tok3nvalue@host/path", "host"),
+    ("https://a@b:c@evil.example/@x", "evil.example"),
+    ("//user:pw@cdn.example.net/lib.js", "cdn.example.net"),
+    ("example.org/docs?q=1#top", "example.org"),
+    ("sekrit@example.org/docs", "example.org"),
+    ("http://[::1]:8000/api", "[::1]:8000"),
+    ("http://u:p@[2001:db8::7]/", "[2001:db8::7]"),
+    ("http://[::1", ""),
+    ("not a url at all", ""),
+    ("javascript:alert(document.cookie)", ""),
+    ("https://", ""),
+    ("", ""),
+    ("h" * 5000, ""),
+]
+
+
+@pytest.mark.parametrize(("url", "host"), URL_HOSTS)
+def test_url_host_drops_userinfo_and_path(url, host):
+    assert hook.url_host(url) == host
+
+
+def test_a_web_fetch_reaches_the_pet_with_its_host_and_never_its_userinfo(home):
+    # GIVEN a running pet WHEN agents fetch URLs carrying credentials through the real shim
+    # THEN the pet sees only the host, and the credentials are nowhere in the event
+    payload = json.loads((FIXTURES / "claude_pretooluse_bash.json").read_text())
+    payload["tool_name"] = "WebFetch"
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        for url, host in URL_HOSTS[:10]:
+            payload["tool_input"] = {"url": url, "prompt": "summarize"}
+            proc, _ = run_shim("claude", json.dumps(payload).encode())
+            assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b""), url
+            event = got.get(timeout=2)
+            assert (event.kind, event.tool.category) == ("tool_start", "web")
+            assert event.tool.summary == host, url
+            for secret in ("ghp_", "hunter2", "tok3n", "sekrit", "user", "pw"):
+                assert secret not in repr(event), (url, secret)
+    assert got.empty()
+
+
+def _oversized(name: str, field: str, pad: int = 0) -> bytes:
+    """A fixture with `field` grown past MAX_STDIN and placed before hook_event_name."""
+    payload = json.loads((FIXTURES / name).read_text())
+    event = payload.pop("hook_event_name")
+    payload[field] = "x" * (hook.MAX_STDIN + pad)
+    payload["hook_event_name"] = event  # keys keep their order: the name comes after the field
+    return json.dumps(payload).encode()
+
+
+# fixture, field grown before the event name, what the agent reads on stdout, the pet's kind
+OVERSIZED = [
+    ("cursor_beforeSubmitPrompt.json", "prompt", b'{"continue": true}', "prompt"),
+    ("cursor_stop.json", "status_text", b"{}", "turn_complete"),
+    ("claude_userpromptsubmit.json", "prompt", b"", "prompt"),
+    ("gemini_afteragent.json", "prompt_response", b"{}", "turn_complete"),
+]
+
+
+@pytest.mark.parametrize(("name", "field", "reply", "kind"), OVERSIZED)
+def test_a_payload_over_the_limit_still_gets_its_events_reply(home, name, field, reply, kind):
+    # GIVEN a running pet WHEN an agent sends over 1 MB before `hook_event_name`
+    # THEN the shim prints the reply documented for that event and the pet still hears it
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        proc, elapsed = run_shim(name.split("_")[0], _oversized(name, field, pad=1000))
+        event = got.get(timeout=2)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, reply, b"")
+    assert event.kind == kind and event.session
+    assert elapsed < 2.0
+
+
+def test_an_event_name_split_across_the_read_limit_is_found(home):
+    # GIVEN the first MB ending inside `"hook_event_name"` WHEN Cursor sends it THEN it continues
+    name = "cursor_beforeSubmitPrompt.json"
+    key = _oversized(name, "prompt").index(b'"hook_event_name"')
+    data = _oversized(name, "prompt", pad=hook.MAX_STDIN - 7 - key)
+    assert data.index(b'"hook_event_name"') == hook.MAX_STDIN - 7 < len(data)
+    proc, _ = run_shim("cursor", data)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b'{"continue": true}', b"")
+
+
+def test_the_search_past_the_limit_is_bounded(home):
+    # GIVEN the search limited to 1 MB past the read limit WHEN the name comes 2 MB later
+    # THEN the shim stops searching (and reads no further) and still answers, exit 0
+    code = (
+        "import functools, sys; from deskpet.bridge import hook; "
+        "hook.scan_stdin_for_event = functools.partial(hook.scan_stdin_for_event, limit=1 << 20); "
+        "sys.exit(hook.main())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "--agent", "cursor"],
+        input=_oversized("cursor_beforeSubmitPrompt.json", "prompt", pad=2 << 20),
+        capture_output=True,
+        timeout=10,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"{}", b"")
+
+
+@pytest.mark.parametrize(
+    ("text", "clipped"),
+    [
+        ("abc d", "abc"),
+        ("ab cdef", "ab"),
+        (" abcdef", ""),
+        ("abcd efg", "abcd"),
+        ("abcdefgh", "abcd"),  # one long word: cut, there is no boundary to keep
+        ("ab", "ab"),
+    ],
+)
+def test_clip_never_keeps_part_of_a_word(text, clipped):
+    assert hook.clip(text, 4) == clipped
