@@ -6,14 +6,18 @@ all come from it. `Settings` reads and writes `paths.data_dir() / "settings.yaml
 promises to the owner:
 
 - missing keys take their defaults, and keys deskpet does not know are kept as they are;
-- a value of the wrong type falls back to its default with a warning in `Settings.warnings`,
-  and stays in the file untouched until the owner changes that setting;
-- a file that is not valid YAML is refused with an error naming the file and the problem,
-  and never overwritten;
+- a value of the wrong type, or out of range (a position of .inf), falls back to its default
+  with a log line and a warning in `Settings.warnings`, and stays in the file untouched until
+  the owner changes that setting;
+- a file that cannot be read (not valid YAML, not UTF-8, a folder) is refused with an error
+  naming the file and the problem, and never overwritten; `Settings.load()` starts with the
+  defaults meanwhile, so the app and every command still start;
+- a save changes only the values deskpet changed: comments, key order and quoting stay
+  (ruamel.yaml edits the file, PyYAML reads the values);
 - the file holds only what the owner chose (keys it already had and keys changed through
   deskpet), so a later deskpet's better defaults reach everything else;
 - writes are atomic, and the file is backed up once (settings.yaml.bak) before deskpet's
-  first change to it.
+  first change to it; a file the owner made read-only is not written.
 
 Not thread-safe: the GUI thread owns the settings.
 """
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import logging
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -33,15 +39,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError as RuamelError
 
 from deskpet import paths
-from deskpet.safefile import ParseRefused, atomic_write_bytes, backup_once, read_bytes
+from deskpet.safefile import ParseRefused, atomic_write_bytes, backup_once, refuse_read_only
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "settings.yaml"
 BACKUP_SUFFIX = ".bak"
 _HEADER = "# deskpet settings. Keys left out use their defaults.\n"
+# Settings are a few hundred bytes; a bigger file is something else, not read into memory.
+MAX_FILE_BYTES = 1024 * 1024
 
 # "" (no schedule) or HH:MM-HH:MM on a 24-hour clock; the range may cross midnight.
 _CLOCK = r"(?:[01]\d|2[0-3]):[0-5]\d"
@@ -70,6 +81,7 @@ class Setting:
         minimum, maximum: inclusive bounds for numbers.
         pattern: a regular expression a string must match in full.
         visible: False for state deskpet keeps for itself (the pet's position).
+        inside: checks what a dict holds; raises SettingValueError for a bad entry.
     """
 
     key: str
@@ -82,6 +94,7 @@ class Setting:
     maximum: float | None = None
     pattern: str | None = None
     visible: bool = True
+    inside: Callable[[dict], None] | None = None
 
     @property
     def flag(self) -> str:
@@ -96,13 +109,13 @@ class Setting:
             value = float(value)
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             raise SettingValueError(
-                f"{self.key} must be {_type_name(kind)}, not {type(value).__name__} {value!r}"
+                f"{self.key} must be {_type_name(kind)}, not {type(value).__name__} {_short(value)}"
             )
         if kind is float and not math.isfinite(value):
-            raise SettingValueError(f"{self.key} must be a finite number, not {value!r}")
+            raise SettingValueError(f"{self.key} must be a finite number, not {_short(value)}")
         if self.choices is not None and value not in self.choices:
             raise SettingValueError(
-                f"{self.key} must be one of {list(self.choices)}, not {value!r}"
+                f"{self.key} must be one of {list(self.choices)}, not {_short(value)}"
             )
         if self.minimum is not None and value < self.minimum:
             raise SettingValueError(f"{self.key} must be at least {self.minimum}, not {value!r}")
@@ -110,8 +123,10 @@ class Setting:
             raise SettingValueError(f"{self.key} must be at most {self.maximum}, not {value!r}")
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             raise SettingValueError(
-                f"{self.key}: {value!r} is not in the expected form: {self.help}"
+                f"{self.key}: {_short(value)} is not in the expected form: {self.help}"
             )
+        if self.inside is not None:
+            self.inside(value)
         return value
 
     def parse(self, text: str) -> Any:
@@ -133,6 +148,40 @@ class Setting:
                 f"{self.key}: cannot read {text!r} as {_type_name(kind)}"
             ) from None
         return self.check(value)
+
+
+def _short(value: Any) -> str:
+    # A value from the file goes into warnings and the log: keep a garbage one short.
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# Screen coordinates are a few thousand pixels; anything beyond this is not a place on a screen.
+MAX_COORDINATE = 100_000
+MAX_SCREENS = 64
+
+
+def check_positions(value: dict) -> None:
+    """pet_positions: at most MAX_SCREENS entries of "screen key": [x, y] in pixels."""
+    if len(value) > MAX_SCREENS:
+        raise SettingValueError(f"pet_positions holds {len(value)} screens, at most {MAX_SCREENS}")
+    for key, point in value.items():
+        if not isinstance(key, str):
+            raise SettingValueError(f"pet_positions: screen {_short(key)} is not a name")
+        if not (
+            isinstance(point, list)
+            and len(point) == 2
+            and all(
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and math.isfinite(v)
+                and abs(v) <= MAX_COORDINATE
+                for v in point
+            )
+        ):
+            raise SettingValueError(
+                f"pet_positions: {_short(key)} must be [x, y] in pixels, not {_short(point)}"
+            )
 
 
 def _type_name(kind: type) -> str:
@@ -206,7 +255,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "pet_positions", {}, dict, "Pet positions",
         "Where the pet sits on each screen, by screen name.",
-        visible=False,
+        visible=False, inside=check_positions,
     ),
 )  # fmt: skip
 
@@ -232,6 +281,21 @@ def settings_path() -> Path:
     return paths.data_dir() / FILE_NAME
 
 
+def _read(path: Path) -> bytes | None:
+    """The file's bytes, None when there is no file; SettingsFileError when it cannot be read
+    (a folder, no permission, too big)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SettingsFileError(path, f"cannot read it ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SettingsFileError(path, f"larger than {MAX_FILE_BYTES // 1024} KB, not settings")
+    return data
+
+
 def _parse(path: Path, data: bytes) -> dict[Any, Any]:
     """The file's top-level mapping; raises SettingsFileError when there is none to read."""
     try:
@@ -248,25 +312,117 @@ def _parse(path: Path, data: bytes) -> dict[Any, Any]:
     return doc
 
 
+def _round_trip() -> YAML:
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.allow_duplicate_keys = True  # PyYAML, which reads the values, takes the last one too
+    rt.width = 4096  # never re-wrap the owner's long lines
+    return rt
+
+
+def _as_written(rt: YAML, values: Mapping[str, Any]) -> CommentedMap:
+    """`values` as ruamel.yaml nodes, ready to go into the owner's file.
+
+    PyYAML reads settings (YAML 1.1), ruamel.yaml edits them (YAML 1.2): the values are first
+    written by PyYAML ("yes" quoted, 1.0e-05 with its dot) so they read back as they were.
+    """
+    text = yaml.safe_dump(dict(values), sort_keys=False, allow_unicode=True, width=4096)
+    nodes = rt.load(text)
+    _flow_lists(nodes)
+    return nodes
+
+
+def _flow_lists(node: Any) -> None:
+    # A position reads best on one line: [x, y].
+    if isinstance(node, CommentedMap):
+        for value in node.values():
+            _flow_lists(value)
+    elif isinstance(node, CommentedSeq):
+        node.fa.set_flow_style()
+
+
+def _dump(rt: YAML, tree: CommentedMap) -> str:
+    out = io.StringIO()
+    rt.dump(tree, out)
+    return out.getvalue()
+
+
+def _merge_into(parent: CommentedMap, key: Any, new: Any) -> None:
+    """Put `new` at `key`, editing a mapping in place so the comments inside it stay."""
+    old = parent.get(key)
+    if not (isinstance(old, CommentedMap) and isinstance(new, CommentedMap)):
+        parent[key] = new  # the comments around the key belong to `parent` and stay
+        return
+    for k in [k for k in old if k not in new]:
+        del old[k]
+    for k, v in new.items():
+        _merge_into(old, k, v)
+    if list(old) != list(new):  # order carries meaning (the newest position is last)
+        for k in new:
+            old.move_to_end(k)
+
+
+def _edited(path: Path, current: bytes | None, changes: Mapping[str, Any]) -> bytes:
+    """The file with `changes` written into it, everything else (comments, order, quoting,
+    keys deskpet does not know) as the owner left it."""
+    rt = _round_trip()
+    fresh = _as_written(rt, changes)
+    if current is None:
+        return (_HEADER + _dump(rt, fresh)).encode("utf-8")
+    text = current.decode("utf-8")  # _parse has read it already
+    try:
+        tree = rt.load(text)
+    except RuamelError as exc:
+        raise SettingsFileError(
+            path, f"cannot be edited without losing its comments ({type(exc).__name__})"
+        ) from None
+    if tree is None:  # empty, or only comments: they stay above the new keys
+        prefix = text if not text or text.endswith("\n") else text + "\n"
+        return (prefix + _dump(rt, fresh)).encode("utf-8")
+    if not isinstance(tree, CommentedMap):
+        raise SettingsFileError(path, "expected 'setting: value' lines at the top")
+    for key, value in fresh.items():
+        _merge_into(tree, key, value)
+    return _dump(rt, tree).encode("utf-8")
+
+
 class Settings:
     """The owner's settings, loaded from `path` (default: settings.yaml in the data folder).
 
     Attributes:
         path: the YAML file.
-        warnings: problems found in the file (bad values replaced by defaults), for the UI.
+        warnings: problems found in the file (bad values replaced by defaults, or a file that
+            cannot be read at all), for the UI.
 
-    Raises SettingsFileError on construction when the file exists but cannot be parsed.
+    Raises SettingsFileError on construction when the file exists but cannot be read or
+    parsed; `Settings.load()` starts with the defaults instead.
     """
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else settings_path()
         self.warnings: list[str] = []
-        self._values: dict[str, Any] = dict(DEFAULTS)
+        self._values: dict[str, Any] = copy.deepcopy(DEFAULTS)
         self._unknown: dict[Any, Any] = {}
         self._changed: set[str] = set()
-        data = read_bytes(self.path)
+        data = _read(self.path)
         if data is not None:
             self._take(_parse(self.path, data))
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Settings:
+        """The settings, never refusing to start: a file deskpet cannot read gives the
+        defaults and one warning saying why. That file is never written: every save reads it
+        again and is refused (SettingsFileError) until the owner fixes or moves it."""
+        try:
+            return cls(path)
+        except SettingsFileError as exc:
+            log.warning("%s; using the defaults", exc)
+            settings = cls.__new__(cls)
+            settings.path = Path(path) if path is not None else settings_path()
+            settings._values, settings._unknown = copy.deepcopy(DEFAULTS), {}
+            settings._changed = set()
+            settings.warnings = [f"{exc}; using the defaults until it is fixed"]
+            return settings
 
     def _take(self, doc: Mapping[Any, Any]) -> None:
         values = copy.deepcopy(DEFAULTS)
@@ -340,34 +496,40 @@ class Settings:
             raise
 
     def save(self) -> bool:
-        """Write the changed settings into the file as it is on disk now.
+        """Write the changed settings into the file as it is on disk now, keeping the owner's
+        comments, key order and quoting.
 
         Keys changed elsewhere since loading (the owner editing the file) survive unless
         deskpet changed the same key. Returns False when there was nothing to write. Raises
-        SettingsFileError, writing nothing, if the file has become unreadable.
+        SettingsFileError, writing nothing, if the file has become unreadable or the owner
+        made it read-only.
         """
         if not self._changed:
             return False
-        current = read_bytes(self.path)
-        doc = _parse(self.path, current) if current is not None else {}
-        for setting in SETTINGS:  # declared order for keys new to the file
-            if setting.key in self._changed:
-                doc[setting.key] = copy.deepcopy(self._values[setting.key])
-        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
-        data = (_HEADER + text).encode("utf-8")
+        try:
+            current = _read(self.path)
+            if current is not None:
+                _parse(self.path, current)
+            changes = {s.key: self._values[s.key] for s in SETTINGS if s.key in self._changed}
+            data = _edited(self.path, current, changes)
+            if data != current and current is not None:
+                refuse_read_only(self.path)
+        except ParseRefused as exc:
+            log.warning("settings not saved: %s", exc)
+            raise
         if data != current:
             if current is not None:
                 backup_once(self.path, suffix=BACKUP_SUFFIX)
             atomic_write_bytes(self.path, data)
         self._changed.clear()
-        self._take(doc)
+        self._take(_parse(self.path, data))
         return data != current
 
     def ensure_file(self) -> Path:
         """Create settings.yaml, if absent, listing every setting commented out with its
-        default and help, so an owner opening it sees what can be set. An existing file is
-        never touched."""
-        if read_bytes(self.path) is None:
+        default and help, so an owner opening it sees what can be set. Anything already at
+        that path (even a folder) is never touched."""
+        if not os.path.lexists(self.path):
             lines = [_HEADER.rstrip("\n")]
             for setting in SETTINGS:
                 if setting.visible:
