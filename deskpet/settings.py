@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import io
 import logging
 import math
 import os
@@ -39,11 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError as RuamelError
 
-from deskpet import paths
+from deskpet import paths, yaml_edit
 from deskpet.safefile import ParseRefused, atomic_write_bytes, backup_once, refuse_read_only
 
 log = logging.getLogger(__name__)
@@ -312,78 +308,14 @@ def _parse(path: Path, data: bytes) -> dict[Any, Any]:
     return doc
 
 
-def _round_trip() -> YAML:
-    rt = YAML(typ="rt")
-    rt.preserve_quotes = True
-    rt.allow_duplicate_keys = True  # PyYAML, which reads the values, takes the last one too
-    rt.width = 4096  # never re-wrap the owner's long lines
-    return rt
-
-
-def _as_written(rt: YAML, values: Mapping[str, Any]) -> CommentedMap:
-    """`values` as ruamel.yaml nodes, ready to go into the owner's file.
-
-    PyYAML reads settings (YAML 1.1), ruamel.yaml edits them (YAML 1.2): the values are first
-    written by PyYAML ("yes" quoted, 1.0e-05 with its dot) so they read back as they were.
-    """
-    text = yaml.safe_dump(dict(values), sort_keys=False, allow_unicode=True, width=4096)
-    nodes = rt.load(text)
-    _flow_lists(nodes)
-    return nodes
-
-
-def _flow_lists(node: Any) -> None:
-    # A position reads best on one line: [x, y].
-    if isinstance(node, CommentedMap):
-        for value in node.values():
-            _flow_lists(value)
-    elif isinstance(node, CommentedSeq):
-        node.fa.set_flow_style()
-
-
-def _dump(rt: YAML, tree: CommentedMap) -> str:
-    out = io.StringIO()
-    rt.dump(tree, out)
-    return out.getvalue()
-
-
-def _merge_into(parent: CommentedMap, key: Any, new: Any) -> None:
-    """Put `new` at `key`, editing a mapping in place so the comments inside it stay."""
-    old = parent.get(key)
-    if not (isinstance(old, CommentedMap) and isinstance(new, CommentedMap)):
-        parent[key] = new  # the comments around the key belong to `parent` and stay
-        return
-    for k in [k for k in old if k not in new]:
-        del old[k]
-    for k, v in new.items():
-        _merge_into(old, k, v)
-    if list(old) != list(new):  # order carries meaning (the newest position is last)
-        for k in new:
-            old.move_to_end(k)
-
-
 def _edited(path: Path, current: bytes | None, changes: Mapping[str, Any]) -> bytes:
-    """The file with `changes` written into it, everything else (comments, order, quoting,
-    keys deskpet does not know) as the owner left it."""
-    rt = _round_trip()
-    fresh = _as_written(rt, changes)
+    """The file with `changes` written in, all else as the owner left it (yaml_edit)."""
     if current is None:
-        return (_HEADER + _dump(rt, fresh)).encode("utf-8")
-    text = current.decode("utf-8")  # _parse has read it already
+        return yaml_edit.new_text(_HEADER, changes).encode("utf-8")
     try:
-        tree = rt.load(text)
-    except RuamelError as exc:
-        raise SettingsFileError(
-            path, f"cannot be edited without losing its comments ({type(exc).__name__})"
-        ) from None
-    if tree is None:  # empty, or only comments: they stay above the new keys
-        prefix = text if not text or text.endswith("\n") else text + "\n"
-        return (prefix + _dump(rt, fresh)).encode("utf-8")
-    if not isinstance(tree, CommentedMap):
-        raise SettingsFileError(path, "expected 'setting: value' lines at the top")
-    for key, value in fresh.items():
-        _merge_into(tree, key, value)
-    return _dump(rt, tree).encode("utf-8")
+        return yaml_edit.edit(current.decode("utf-8"), changes).encode("utf-8")
+    except yaml_edit.CannotEdit as exc:
+        raise SettingsFileError(path, str(exc)) from None
 
 
 class Settings:

@@ -123,6 +123,16 @@ def test_a_reordered_position_keeps_its_comment(home):
     assert list(Settings().get("pet_positions")) == ["b@0,0 1x1", "a@0,0 1x1"]
 
 
+def test_a_file_that_cannot_be_edited_safely_is_refused_untouched(home):
+    text = "loop: &a [1, *a]\npersona: neko\n"
+    path = write(home, text)
+    settings = Settings()
+    with pytest.raises(SettingsFileError):
+        settings.put("persona", "shiba")
+    assert path.read_text(encoding="utf-8") == text
+    assert settings.get("persona") == "neko"
+
+
 # -- bad values ---------------------------------------------------------------------------------
 
 
