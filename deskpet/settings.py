@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -154,13 +155,10 @@ def _short(value: Any) -> str:
 
 # Screen coordinates are a few thousand pixels; anything beyond this is not a place on a screen.
 MAX_COORDINATE = 100_000
-MAX_SCREENS = 64
 
 
 def check_positions(value: dict) -> None:
-    """pet_positions: at most MAX_SCREENS entries of "screen key": [x, y] in pixels."""
-    if len(value) > MAX_SCREENS:
-        raise SettingValueError(f"pet_positions holds {len(value)} screens, at most {MAX_SCREENS}")
+    """pet_positions: "screen key": [x, y] in pixels, each number finite and on a screen's scale."""
     for key, point in value.items():
         if not isinstance(key, str):
             raise SettingValueError(f"pet_positions: screen {_short(key)} is not a name")
@@ -279,8 +277,10 @@ def settings_path() -> Path:
 
 def _read(path: Path) -> bytes | None:
     """The file's bytes, None when there is no file; SettingsFileError when it cannot be read
-    (a folder, no permission, too big)."""
+    (a folder, a pipe, no permission, too big)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe would block the start for ever
+            raise SettingsFileError(path, "not a file")
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:

@@ -174,9 +174,10 @@ def test_a_warning_stays_short_whatever_the_file_holds(home):
     assert len(warning) < 400
 
 
-def test_too_many_screens_is_not_a_position(home):
-    write(home, "pet_positions:\n" + "".join(f"  s{i}@0,0 1x1: [1, 2]\n" for i in range(500)))
-    assert Settings().get("pet_positions") == {}
+def test_a_file_too_big_to_be_settings_is_not_read(home):
+    write(home, "pet_positions:\n" + "".join(f"  s{i}@0,0 1x1: [1, 2]\n" for i in range(60_000)))
+    with pytest.raises(SettingsFileError, match="larger than"):
+        Settings()
 
 
 def test_the_pet_window_sits_on_the_screen_despite_garbage_positions(qtbot, home):
@@ -204,6 +205,8 @@ def _broken(home: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     if kind == "folder":
         path.mkdir()
         (path / "inside").write_text("the owner's")
+    elif kind == "pipe":
+        os.mkfifo(path)
     elif kind == "not utf-8":
         path.write_bytes(b"persona: \xff\xfe neko\n")
     elif kind == "unreadable":
@@ -218,12 +221,14 @@ def _broken(home: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _snapshot(path: Path) -> object:
+    if path.is_fifo():
+        return "a pipe"
     if path.is_dir():
         return sorted((p.name, p.read_bytes()) for p in path.iterdir())
     return path.read_bytes()
 
 
-@pytest.mark.parametrize("kind", ["folder", "not utf-8", "unreadable"])
+@pytest.mark.parametrize("kind", ["folder", "pipe", "not utf-8", "unreadable"])
 def test_a_settings_file_deskpet_cannot_read_is_one_clear_error(home, monkeypatch, kind):
     path = _broken(home, kind, monkeypatch)
     with pytest.raises(SettingsFileError) as caught:
@@ -231,7 +236,7 @@ def test_a_settings_file_deskpet_cannot_read_is_one_clear_error(home, monkeypatc
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize("kind", ["folder", "not utf-8", "unreadable"])
+@pytest.mark.parametrize("kind", ["folder", "pipe", "not utf-8", "unreadable"])
 def test_with_an_unreadable_file_deskpet_starts_with_defaults_and_never_writes_it(
     home, monkeypatch, caplog, kind
 ):
