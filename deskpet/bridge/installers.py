@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import os
 import re
 import sys
@@ -29,6 +30,8 @@ from deskpet.bridge import agents, hook
 from deskpet.bridge.agents import Agent, HooksFile, NotifyProgram
 from deskpet.config_merge import JsonFormat, TomlFormat
 from deskpet.safefile import ParseRefused, ReadOnly
+
+log = logging.getLogger(__name__)
 
 INSTALLED = "installed"
 OUTDATED = "outdated"  # ours, but with an old command path or missing events
@@ -373,6 +376,7 @@ def _change(agent: str, action: str) -> Report:
         try:
             changed = target.install() if action == "install" else target.uninstall()
         except ReadOnly:
+            log.warning("%s: %s is read-only; left it as it is", agent, target.path)
             report.problems.append(f"{name} is read-only; deskpet left it as it is")
             report.lines.append(f"{agent}: {report.problems[-1]}")
             continue
@@ -380,9 +384,11 @@ def _change(agent: str, action: str) -> Report:
             report.files[target.path] = REFUSED
             report.problems.append(f"cannot parse {name} ({exc.reason}); changed nothing")
             report.lines.append(f"{agent}: {report.problems[-1]}")
+            log.warning("%s: %s", agent, report.problems[-1])
             continue
         except OSError as exc:
             report.problems.append(f"could not update {name}: {exc}")
+            log.warning("%s: %s", agent, report.problems[-1])
             report.lines.append(f"{agent}: {report.problems[-1]}")
             continue
         if changed:
@@ -445,9 +451,15 @@ def repair() -> list[str]:
             for target in targets(agent):
                 if files.get(target.path) != OUTDATED:
                     continue
-                if dataclasses.replace(target, add=target.repoint).install():
-                    lines.append(f"{agent}: updated {_home_relative(target.path)}")
+                name = _home_relative(target.path)
+                try:
+                    if dataclasses.replace(target, add=target.repoint).install():
+                        lines.append(f"{agent}: updated {name}")
+                except ReadOnly:
+                    log.warning("%s: %s is read-only; not repaired", agent, target.path)
+                    lines.append(f"{agent}: {name} is read-only; deskpet left it as it is")
         except Exception as exc:  # the pet must start even with a broken agent config
+            log.warning("%s: repair failed: %s", agent, exc)
             lines.append(f"{agent}: repair failed: {exc}")
     return lines
 
