@@ -279,8 +279,11 @@ def _read(path: Path) -> bytes | None:
     """The file's bytes, None when there is no file; SettingsFileError when it cannot be read
     (a folder, a pipe, no permission, too big)."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe would block the start for ever
-            raise SettingsFileError(path, "not a file")
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise SettingsFileError(path, "a folder, not a file")
+        if not stat.S_ISREG(mode):  # a pipe would block the start for ever
+            raise SettingsFileError(path, "not a regular file")
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
