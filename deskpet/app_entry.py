@@ -38,15 +38,12 @@ def launch(args):
     from .app import DeskpetApp
     from .bridge.server import PetAlreadyRunning
     from .inference.source import named
-    from .settings import Settings, SettingsFileError
+    from .settings import Settings
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     qapp.setApplicationName("deskpet")
     qapp.setApplicationDisplayName("deskpet")
-    try:
-        settings = Settings()
-    except SettingsFileError as exc:
-        raise LaunchError(f"deskpet: {exc}") from None
+    settings = Settings.load()  # an unreadable file: the defaults, and the pet says why
     model = named(getattr(args, "model", None), getattr(args, "demo", False))
     app = DeskpetApp(model, settings=settings)
     try:

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .bridge.installers import remove_stale_temps
+
+    remove_stale_temps()  # what a save killed half-way left behind
     run = getattr(args, "run", None)
     try:
         if run is not None:

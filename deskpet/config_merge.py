@@ -4,9 +4,11 @@ The file is its owner's: deskpet parses it (JSON or TOML), changes only its own 
 parsed document, and writes the result back atomically (safefile). A file that cannot be parsed
 is refused and left as it was. Before deskpet's first change the file is backed up once
 (`<file>.deskpet-backup`); when taking deskpet's part out leaves the content as it was before,
-the backup's exact bytes are put back, so the file is byte-identical to the owner's original,
-and a file deskpet created is removed again. TOML keeps its comments and layout (tomlkit); JSON
-keeps its indentation.
+the backup's exact bytes are put back, so the file is byte-identical to the owner's original
+("as before" ignores the empty tables and skeleton keys deskpet's part needed: `trimmed`), and a
+file deskpet created is removed again. TOML keeps its comments and layout (tomlkit); JSON keeps
+its indentation, and a string the owner escaped as a lone surrogate ("\\ud800") stays escaped.
+A file the owner made read-only (no write bit) is refused and left as it is.
 
 Programs rewrite their own settings at any moment (a model switch, a new permission): when the
 file changed between deskpet's read and its write, the merge starts again from the fresh bytes,
@@ -74,7 +76,9 @@ class JsonFormat:
 
     def dump(self, data: dict, original: bytes | None) -> bytes:
         text = json.dumps(data, indent=_indent_of(original), ensure_ascii=False)
-        return (text + "\n").encode("utf-8")
+        # A lone surrogate ("\ud800" in the owner's file) has no UTF-8 form; it can only sit
+        # in a JSON string, where backslashreplace writes it back as the same escape.
+        return (text + "\n").encode("utf-8", "backslashreplace")
 
     def plain(self, data: dict) -> object:
         return data
@@ -111,6 +115,9 @@ class ConfigMerge:
         remove: takes deskpet's part out of the parsed document, in place.
         holds_ours: whether the document already holds some of deskpet's part.
         empty: whether nothing is left but what deskpet itself would have created.
+        trimmed: the plain document without what deskpet's part may leave behind when taken
+            out (empty tables, skeleton keys); two documents alike once trimmed are the same
+            to the owner, so uninstall puts back the original bytes.
     """
 
     path: Path
@@ -119,6 +126,7 @@ class ConfigMerge:
     remove: Callable[[Any], None]
     holds_ours: Callable[[Any], bool]
     empty: Callable[[Any], bool]
+    trimmed: Callable[[Any], Any] = copy.deepcopy
 
     def load(self) -> tuple[bytes | None, Any]:
         """The file's bytes (None when it does not exist) and its parsed document."""
@@ -155,11 +163,13 @@ class ConfigMerge:
         self.add(data)
         if self.fmt.plain(data) == before:
             return False  # already there: install twice = install once
+        new = self.fmt.dump(data, raw)  # before the backup: a failure leaves no trace
         if raw is not None:
+            safefile.refuse_read_only(self.path)
             # A backup from an earlier install cycle is stale once the file holds none of ours.
             safefile.backup_once(self.path, refresh=not had_ours)
         self._check(raw)
-        safefile.atomic_write_bytes(self.path, self.fmt.dump(data, raw))
+        safefile.atomic_write_bytes(self.path, new)
         return True
 
     def _uninstall(self) -> bool:
@@ -172,6 +182,8 @@ class ConfigMerge:
         if self.fmt.plain(data) == before:
             return False
         original = safefile.read_bytes(backup)
+        new = self.fmt.dump(data, raw)
+        safefile.refuse_read_only(self.path)
         self._check(raw)
         if original is not None and self._same(original, data):
             # Content is back to the owner's original: restore its exact bytes.
@@ -180,11 +192,12 @@ class ConfigMerge:
         elif original is None and self.empty(data):
             os.unlink(os.path.realpath(self.path))  # deskpet created this file
         else:
-            safefile.atomic_write_bytes(self.path, self.fmt.dump(data, raw))
+            safefile.atomic_write_bytes(self.path, new)
         return True
 
     def _same(self, original: bytes, data: Any) -> bool:
         try:
-            return self.fmt.plain(self.fmt.parse(original)) == self.fmt.plain(data)
+            owners = self.fmt.plain(self.fmt.parse(original))
         except ParseRefused:
             return False
+        return self.trimmed(owners) == self.trimmed(self.fmt.plain(data))

@@ -2,18 +2,31 @@
 
 Used for deskpet's own settings and for the agents' config files the installers touch:
 atomic replace with fsync, permissions kept, symlinks followed (a dotfiles repo stays intact),
-and one backup before deskpet's first change.
+one backup before deskpet's first change, and a file the owner made read-only left alone.
+
+A save killed half-way (kill -9, a power cut) leaves its temporary file behind: the name
+carries deskpet's mark and the writer's pid (`.<name>.deskpet-<pid>-<random>.tmp`), so
+`remove_stale_temps` can take away deskpet's own leftovers, and nothing else, at the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import secrets
 import shutil
+import time
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 BACKUP_SUFFIX = ".deskpet-backup"
+# deskpet's temporary files, and only them: ".<target name>.deskpet-<pid>-<8 hex>.tmp".
+TEMP_PATTERN = re.compile(r"\..+\.deskpet-([0-9]{1,10})-[0-9a-f]{8}\.tmp")
+# A save takes milliseconds; a temporary file this old was left by a writer that died.
+STALE_AFTER_SECONDS = 60
 
 
 class ParseRefused(Exception):
@@ -23,6 +36,28 @@ class ParseRefused(Exception):
         super().__init__(f"{path}: {reason}; left it untouched")
         self.path = Path(path)
         self.reason = reason
+
+
+class ReadOnly(ParseRefused):
+    """The owner made the file read-only (no write bit); deskpet does not write over that."""
+
+    def __init__(self, path: Path | str) -> None:
+        Exception.__init__(self, f"{path} is read-only; deskpet left it as it is")
+        self.path = Path(path)
+        self.reason = "it is read-only"
+
+
+def refuse_read_only(path: Path | str) -> None:
+    """Raise ReadOnly when `path` (a symlink: its target) exists with no write bit for anyone.
+
+    The mode bits, not os.access: root may write anywhere, but the owner's 0444 still says no.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not mode & 0o222:
+        raise ReadOnly(path)
 
 
 def read_bytes(path: Path | str) -> bytes | None:
@@ -78,7 +113,8 @@ def _create_temp(target: Path, mode: int) -> tuple[int, str]:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        tmp = os.path.join(target.parent, f".{target.name}.{secrets.token_hex(4)}.tmp")
+        name = f".{target.name}.deskpet-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        tmp = os.path.join(target.parent, name)
         try:
             return os.open(tmp, flags, mode), tmp
         except FileExistsError:
@@ -121,3 +157,44 @@ def backup_once(
     with contextlib.suppress(OSError):
         shutil.copystat(path, backup)
     return backup
+
+
+def remove_stale_temps(folder: Path | str, now: float | None = None) -> list[Path]:
+    """Delete deskpet's own temporary files in `folder` that no save will finish: their writer
+    is gone, or they are older than STALE_AFTER_SECONDS. Only names of TEMP_PATTERN, only
+    regular files; returns what was removed. Never raises."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed  # no folder (the agent is not installed), or not ours to read
+    for entry in entries:
+        match = TEMP_PATTERN.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER_SECONDS
+            if not old and _alive(int(match.group(1))):
+                continue  # a save in progress, in this or another deskpet
+            os.unlink(entry.path)
+        except OSError as exc:
+            log.warning("cannot remove the leftover %s: %s", entry.path, exc)
+            continue
+        log.info("removed %s, left by a save that did not finish", entry.path)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but belongs to someone else
+    return True

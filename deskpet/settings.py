@@ -6,14 +6,18 @@ all come from it. `Settings` reads and writes `paths.data_dir() / "settings.yaml
 promises to the owner:
 
 - missing keys take their defaults, and keys deskpet does not know are kept as they are;
-- a value of the wrong type falls back to its default with a warning in `Settings.warnings`,
-  and stays in the file untouched until the owner changes that setting;
-- a file that is not valid YAML is refused with an error naming the file and the problem,
-  and never overwritten;
+- a value of the wrong type, or out of range (a position of .inf), falls back to its default
+  with a log line and a warning in `Settings.warnings`, and stays in the file untouched until
+  the owner changes that setting;
+- a file that cannot be read (not valid YAML, not UTF-8, a folder) is refused with an error
+  naming the file and the problem, and never overwritten; `Settings.load()` starts with the
+  defaults meanwhile, so the app and every command still start;
+- a save changes only the values deskpet changed: comments, key order and quoting stay
+  (ruamel.yaml edits the file, PyYAML reads the values);
 - the file holds only what the owner chose (keys it already had and keys changed through
   deskpet), so a later deskpet's better defaults reach everything else;
 - writes are atomic, and the file is backed up once (settings.yaml.bak) before deskpet's
-  first change to it.
+  first change to it; a file the owner made read-only is not written.
 
 Not thread-safe: the GUI thread owns the settings.
 """
@@ -24,7 +28,9 @@ import argparse
 import copy
 import logging
 import math
+import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -34,14 +40,16 @@ from typing import Any
 
 import yaml
 
-from deskpet import paths
-from deskpet.safefile import ParseRefused, atomic_write_bytes, backup_once, read_bytes
+from deskpet import paths, yaml_edit
+from deskpet.safefile import ParseRefused, atomic_write_bytes, backup_once, refuse_read_only
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "settings.yaml"
 BACKUP_SUFFIX = ".bak"
 _HEADER = "# deskpet settings. Keys left out use their defaults.\n"
+# Settings are a few hundred bytes; a bigger file is something else, not read into memory.
+MAX_FILE_BYTES = 1024 * 1024
 
 # "" (no schedule) or HH:MM-HH:MM on a 24-hour clock; the range may cross midnight.
 _CLOCK = r"(?:[01]\d|2[0-3]):[0-5]\d"
@@ -70,6 +78,7 @@ class Setting:
         minimum, maximum: inclusive bounds for numbers.
         pattern: a regular expression a string must match in full.
         visible: False for state deskpet keeps for itself (the pet's position).
+        inside: checks what a dict holds; raises SettingValueError for a bad entry.
     """
 
     key: str
@@ -82,6 +91,7 @@ class Setting:
     maximum: float | None = None
     pattern: str | None = None
     visible: bool = True
+    inside: Callable[[dict], None] | None = None
 
     @property
     def flag(self) -> str:
@@ -96,13 +106,13 @@ class Setting:
             value = float(value)
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             raise SettingValueError(
-                f"{self.key} must be {_type_name(kind)}, not {type(value).__name__} {value!r}"
+                f"{self.key} must be {_type_name(kind)}, not {type(value).__name__} {_short(value)}"
             )
         if kind is float and not math.isfinite(value):
-            raise SettingValueError(f"{self.key} must be a finite number, not {value!r}")
+            raise SettingValueError(f"{self.key} must be a finite number, not {_short(value)}")
         if self.choices is not None and value not in self.choices:
             raise SettingValueError(
-                f"{self.key} must be one of {list(self.choices)}, not {value!r}"
+                f"{self.key} must be one of {list(self.choices)}, not {_short(value)}"
             )
         if self.minimum is not None and value < self.minimum:
             raise SettingValueError(f"{self.key} must be at least {self.minimum}, not {value!r}")
@@ -110,8 +120,10 @@ class Setting:
             raise SettingValueError(f"{self.key} must be at most {self.maximum}, not {value!r}")
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             raise SettingValueError(
-                f"{self.key}: {value!r} is not in the expected form: {self.help}"
+                f"{self.key}: {_short(value)} is not in the expected form: {self.help}"
             )
+        if self.inside is not None:
+            self.inside(value)
         return value
 
     def parse(self, text: str) -> Any:
@@ -133,6 +145,37 @@ class Setting:
                 f"{self.key}: cannot read {text!r} as {_type_name(kind)}"
             ) from None
         return self.check(value)
+
+
+def _short(value: Any) -> str:
+    # A value from the file goes into warnings and the log: keep a garbage one short.
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# Screen coordinates are a few thousand pixels; anything beyond this is not a place on a screen.
+MAX_COORDINATE = 100_000
+
+
+def check_positions(value: dict) -> None:
+    """pet_positions: "screen key": [x, y] in pixels, each number finite and on a screen's scale."""
+    for key, point in value.items():
+        if not isinstance(key, str):
+            raise SettingValueError(f"pet_positions: screen {_short(key)} is not a name")
+        if not (
+            isinstance(point, list)
+            and len(point) == 2
+            and all(
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and math.isfinite(v)
+                and abs(v) <= MAX_COORDINATE
+                for v in point
+            )
+        ):
+            raise SettingValueError(
+                f"pet_positions: {_short(key)} must be [x, y] in pixels, not {_short(point)}"
+            )
 
 
 def _type_name(kind: type) -> str:
@@ -206,7 +249,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "pet_positions", {}, dict, "Pet positions",
         "Where the pet sits on each screen, by screen name.",
-        visible=False,
+        visible=False, inside=check_positions,
     ),
 )  # fmt: skip
 
@@ -232,6 +275,26 @@ def settings_path() -> Path:
     return paths.data_dir() / FILE_NAME
 
 
+def _read(path: Path) -> bytes | None:
+    """The file's bytes, None when there is no file; SettingsFileError when it cannot be read
+    (a folder, a pipe, no permission, too big)."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise SettingsFileError(path, "a folder, not a file")
+        if not stat.S_ISREG(mode):  # a pipe would block the start for ever
+            raise SettingsFileError(path, "not a regular file")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SettingsFileError(path, f"cannot read it ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SettingsFileError(path, f"larger than {MAX_FILE_BYTES // 1024} KB, not settings")
+    return data
+
+
 def _parse(path: Path, data: bytes) -> dict[Any, Any]:
     """The file's top-level mapping; raises SettingsFileError when there is none to read."""
     try:
@@ -248,25 +311,53 @@ def _parse(path: Path, data: bytes) -> dict[Any, Any]:
     return doc
 
 
+def _edited(path: Path, current: bytes | None, changes: Mapping[str, Any]) -> bytes:
+    """The file with `changes` written in, all else as the owner left it (yaml_edit)."""
+    if current is None:
+        return yaml_edit.new_text(_HEADER, changes).encode("utf-8")
+    try:
+        return yaml_edit.edit(current.decode("utf-8"), changes).encode("utf-8")
+    except yaml_edit.CannotEdit as exc:
+        raise SettingsFileError(path, str(exc)) from None
+
+
 class Settings:
     """The owner's settings, loaded from `path` (default: settings.yaml in the data folder).
 
     Attributes:
         path: the YAML file.
-        warnings: problems found in the file (bad values replaced by defaults), for the UI.
+        warnings: problems found in the file (bad values replaced by defaults, or a file that
+            cannot be read at all), for the UI.
 
-    Raises SettingsFileError on construction when the file exists but cannot be parsed.
+    Raises SettingsFileError on construction when the file exists but cannot be read or
+    parsed; `Settings.load()` starts with the defaults instead.
     """
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else settings_path()
         self.warnings: list[str] = []
-        self._values: dict[str, Any] = dict(DEFAULTS)
+        self._values: dict[str, Any] = copy.deepcopy(DEFAULTS)
         self._unknown: dict[Any, Any] = {}
         self._changed: set[str] = set()
-        data = read_bytes(self.path)
+        data = _read(self.path)
         if data is not None:
             self._take(_parse(self.path, data))
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Settings:
+        """The settings, never refusing to start: a file deskpet cannot read gives the
+        defaults and one warning saying why. That file is never written: every save reads it
+        again and is refused (SettingsFileError) until the owner fixes or moves it."""
+        try:
+            return cls(path)
+        except SettingsFileError as exc:
+            log.warning("%s; using the defaults", exc)
+            settings = cls.__new__(cls)
+            settings.path = Path(path) if path is not None else settings_path()
+            settings._values, settings._unknown = copy.deepcopy(DEFAULTS), {}
+            settings._changed = set()
+            settings.warnings = [f"{exc}; using the defaults until it is fixed"]
+            return settings
 
     def _take(self, doc: Mapping[Any, Any]) -> None:
         values = copy.deepcopy(DEFAULTS)
@@ -340,34 +431,40 @@ class Settings:
             raise
 
     def save(self) -> bool:
-        """Write the changed settings into the file as it is on disk now.
+        """Write the changed settings into the file as it is on disk now, keeping the owner's
+        comments, key order and quoting.
 
         Keys changed elsewhere since loading (the owner editing the file) survive unless
         deskpet changed the same key. Returns False when there was nothing to write. Raises
-        SettingsFileError, writing nothing, if the file has become unreadable.
+        SettingsFileError, writing nothing, if the file has become unreadable or the owner
+        made it read-only.
         """
         if not self._changed:
             return False
-        current = read_bytes(self.path)
-        doc = _parse(self.path, current) if current is not None else {}
-        for setting in SETTINGS:  # declared order for keys new to the file
-            if setting.key in self._changed:
-                doc[setting.key] = copy.deepcopy(self._values[setting.key])
-        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
-        data = (_HEADER + text).encode("utf-8")
+        try:
+            current = _read(self.path)
+            if current is not None:
+                _parse(self.path, current)
+            changes = {s.key: self._values[s.key] for s in SETTINGS if s.key in self._changed}
+            data = _edited(self.path, current, changes)
+            if data != current and current is not None:
+                refuse_read_only(self.path)
+        except ParseRefused as exc:
+            log.warning("settings not saved: %s", exc)
+            raise
         if data != current:
             if current is not None:
                 backup_once(self.path, suffix=BACKUP_SUFFIX)
             atomic_write_bytes(self.path, data)
         self._changed.clear()
-        self._take(doc)
+        self._take(_parse(self.path, data))
         return data != current
 
     def ensure_file(self) -> Path:
         """Create settings.yaml, if absent, listing every setting commented out with its
-        default and help, so an owner opening it sees what can be set. An existing file is
-        never touched."""
-        if read_bytes(self.path) is None:
+        default and help, so an owner opening it sees what can be set. Anything already at
+        that path (even a folder) is never touched."""
+        if not os.path.lexists(self.path):
             lines = [_HEADER.rstrip("\n")]
             for setting in SETTINGS:
                 if setting.visible:

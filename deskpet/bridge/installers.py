@@ -5,11 +5,16 @@ Which files, which events and which entries come from the agent's declaration
 from deskpet.config_merge. What is left here is the shape of hook tables: a JSON "hooks" object
 whose events hold lists of entries, either groups of handlers (Claude Code, Codex, Gemini CLI)
 or flat handlers (Cursor), and Codex's one-program `notify` key in TOML. deskpet's entries are
-found by a marker in their command (hook.MARKERS); the owner's are never touched.
+found by a marker in their command (hook.MARKERS); the owner's are never touched, and an event
+the owner took deskpet's entry out of stays out until the owner installs again (repair only
+re-points entries that are there).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import logging
 import os
 import re
 import sys
@@ -20,11 +25,13 @@ from typing import Any
 
 import tomlkit
 
-from deskpet import config_merge
+from deskpet import config_merge, paths, safefile
 from deskpet.bridge import agents, hook
 from deskpet.bridge.agents import Agent, HooksFile, NotifyProgram
 from deskpet.config_merge import JsonFormat, TomlFormat
-from deskpet.safefile import ParseRefused
+from deskpet.safefile import ParseRefused, ReadOnly
+
+log = logging.getLogger(__name__)
 
 INSTALLED = "installed"
 OUTDATED = "outdated"  # ours, but with an old command path or missing events
@@ -121,11 +128,14 @@ class Target(config_merge.ConfigMerge):
     Attributes (besides ConfigMerge's):
         agent: the agent's id.
         state: INSTALLED, OUTDATED, ABSENT or FOREIGN, for a parsed document.
+        repoint: like `add`, but only brings deskpet's entries already there up to date (a
+            new command path); it never adds one where there is none.
         label: "hooks" or "notify": what deskpet's part is, in words for the owner.
     """
 
     agent: str
     state: Callable[[Any], str]
+    repoint: Callable[[Any], None]
     label: str = "hooks"
 
 
@@ -159,6 +169,17 @@ def _hooks_target(agent: Agent, spec: HooksFile) -> Target:
             strip(entries)
             entries.append(entry)
 
+    def repoint(data: dict) -> None:
+        hooks = _hooks_table(path, data, agent.register, create=False) or {}
+        entry = want()
+        for event in agent.register:
+            entries = hooks.get(event) or []
+            ours = [i for i, e in enumerate(entries) if _contains_ours(e)]
+            if not ours or [entries[i] for i in ours] == [entry]:
+                continue  # taken out by the owner, or already right
+            strip(entries)
+            entries.insert(min(ours[0], len(entries)), entry)
+
     def remove(data: dict) -> None:
         hooks = _hooks_table(path, data, (), create=False)
         if hooks is None:
@@ -179,10 +200,30 @@ def _hooks_target(agent: Agent, spec: HooksFile) -> Target:
         fmt=JsonFormat(path),
         state=state,
         add=add,
+        repoint=repoint,
         remove=remove,
         holds_ours=lambda data: state(data) != ABSENT,
         empty=lambda data: data in ({}, dict(spec.skeleton)),
+        trimmed=lambda data: _trimmed(data, spec),
     )
+
+
+def _trimmed(data: object, spec: HooksFile) -> object:
+    """The document without empty event lists, an empty "hooks" table or skeleton keys at
+    their skeleton value: what install may add and uninstall cannot tell from the owner's."""
+    if not isinstance(data, dict):
+        return data
+    data = copy.deepcopy(data)
+    for key, value in spec.skeleton.items():
+        if data.get(key) == value:
+            del data[key]
+    hooks = data.get("hooks")
+    if isinstance(hooks, dict):
+        for event in [e for e, entries in hooks.items() if entries == []]:
+            del hooks[event]
+        if not hooks:
+            del data["hooks"]
+    return data
 
 
 def _notify_target(agent: Agent, spec: NotifyProgram) -> Target:
@@ -203,6 +244,10 @@ def _notify_target(agent: Agent, spec: NotifyProgram) -> Target:
         if state(data) in (ABSENT, OUTDATED):
             data[spec.key] = _notify_argv(agent)
 
+    def repoint(data: tomlkit.TOMLDocument) -> None:
+        if state(data) == OUTDATED:
+            data[spec.key] = _notify_argv(agent)
+
     def remove(data: tomlkit.TOMLDocument) -> None:
         if state(data) in (INSTALLED, OUTDATED):
             del data[spec.key]
@@ -213,6 +258,7 @@ def _notify_target(agent: Agent, spec: NotifyProgram) -> Target:
         fmt=TomlFormat(path),
         state=state,
         add=add,
+        repoint=repoint,
         remove=remove,
         holds_ours=lambda data: state(data) != ABSENT,
         empty=lambda data: not data.unwrap(),
@@ -329,13 +375,20 @@ def _change(agent: str, action: str) -> Report:
         name = _home_relative(target.path)
         try:
             changed = target.install() if action == "install" else target.uninstall()
+        except ReadOnly:
+            log.warning("%s: %s is read-only; left it as it is", agent, target.path)
+            report.problems.append(f"{name} is read-only; deskpet left it as it is")
+            report.lines.append(f"{agent}: {report.problems[-1]}")
+            continue
         except ParseRefused as exc:
             report.files[target.path] = REFUSED
             report.problems.append(f"cannot parse {name} ({exc.reason}); changed nothing")
             report.lines.append(f"{agent}: {report.problems[-1]}")
+            log.warning("%s: %s", agent, report.problems[-1])
             continue
         except OSError as exc:
             report.problems.append(f"could not update {name}: {exc}")
+            log.warning("%s: %s", agent, report.problems[-1])
             report.lines.append(f"{agent}: {report.problems[-1]}")
             continue
         if changed:
@@ -387,14 +440,41 @@ def run(action: str, which: str = "all") -> list[Report]:
 
 
 def repair() -> list[str]:
-    """At app start: re-point hooks that name an old deskpet path (the app moved). Only touches
-    agents that already have deskpet's entries; never raises."""
+    """At app start: re-point deskpet's hooks that name an old deskpet path (the app moved).
+    Only entries already there are changed: an event the owner took deskpet out of stays out,
+    and agents without deskpet's entries are not touched. One line per file changed or
+    refused; never raises."""
     lines = []
     for agent in agents.ids():
         try:
-            report = status(agent)
-            if any(state == OUTDATED for state in report.files.values()):
-                lines += install(agent).lines
+            files = status(agent).files
+            for target in targets(agent):
+                if files.get(target.path) != OUTDATED:
+                    continue
+                name = _home_relative(target.path)
+                try:
+                    if dataclasses.replace(target, add=target.repoint).install():
+                        lines.append(f"{agent}: updated {name}")
+                except ReadOnly:
+                    log.warning("%s: %s is read-only; not repaired", agent, target.path)
+                    lines.append(f"{agent}: {name} is read-only; deskpet left it as it is")
         except Exception as exc:  # the pet must start even with a broken agent config
+            log.warning("%s: repair failed: %s", agent, exc)
             lines.append(f"{agent}: repair failed: {exc}")
     return lines
+
+
+def remove_stale_temps() -> list[Path]:
+    """At start: deskpet's own temporary files that a killed save left in its data folder and
+    beside the agents' config files it writes (safefile.remove_stale_temps). Never raises."""
+    folders: set[Path] = set()
+    try:
+        folders.add(paths.data_dir())
+    except Exception:  # no HOME to find it in: nothing to clean there
+        pass
+    for agent in agents.ids():
+        try:
+            folders |= {Path(os.path.realpath(t.path)).parent for t in targets(agent)}
+        except Exception:
+            continue
+    return [path for folder in sorted(folders) for path in safefile.remove_stale_temps(folder)]
