@@ -295,14 +295,23 @@ def _read(path: Path) -> bytes | None:
     return data
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "cannot be read"
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
 def _parse(path: Path, data: bytes) -> dict[Any, Any]:
     """The file's top-level mapping; raises SettingsFileError when there is none to read."""
     try:
         doc = yaml.safe_load(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise SettingsFileError(path, f"not UTF-8 text ({exc})") from exc
+        raise SettingsFileError(path, f"not UTF-8 text (at byte {exc.start})") from exc
     except yaml.YAMLError as exc:
-        raise SettingsFileError(path, f"not valid YAML:\n{exc}\nFix or move the file") from exc
+        # Where and what, never the text around it: the message goes to notices and the log.
+        raise SettingsFileError(path, f"not valid YAML ({_yaml_problem(exc)})") from exc
     if doc is None:  # an empty file (or only comments)
         return {}
     if not isinstance(doc, dict):

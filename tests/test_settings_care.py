@@ -236,6 +236,17 @@ def test_a_settings_file_deskpet_cannot_read_is_one_clear_error(home, monkeypatc
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_yaml_error_says_where_and_never_quotes_the_file(home):
+    # The message goes to notices and the log, which never carry the owner's file contents.
+    path = home / "settings.yaml"
+    path.write_text("persona: neko\napi_note: sk-secret-words: here\n")
+    with pytest.raises(SettingsFileError) as caught:
+        Settings()
+    message = str(caught.value)
+    assert "not valid YAML (line 2, column" in message and "\n" not in message
+    assert "sk-secret" not in message and "api_note" not in message
+
+
 @pytest.mark.parametrize("kind", ["folder", "pipe", "not utf-8", "unreadable"])
 def test_with_an_unreadable_file_deskpet_starts_with_defaults_and_never_writes_it(
     home, monkeypatch, caplog, kind

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QWidget
 from deskpet.pet import Display, State
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.safefile import ParseRefused
-from deskpet.settings import Settings
+from deskpet.settings import Settings, SettingValueError
 from deskpet.ui.sprite import SpritePlayer
 from deskpet.ui.theme import DEFAULT_THEME, Theme, load_theme, theme_state
 
@@ -277,7 +277,7 @@ class PetWindow(QWidget):
         positions[key] = [self.x(), self.y()]
         try:
             self.settings.put(POSITIONS_KEY, positions)
-        except (ParseRefused, OSError) as exc:
+        except (ParseRefused, SettingValueError, OSError) as exc:
             log.warning("cannot save the pet's position: %s", exc)
 
     def restore_position(self) -> None:
