@@ -177,6 +177,8 @@ class BridgeServer:
             return
         except PermissionError as exc:
             raise not_writable(self.path.parent, exc) from exc
+        except OSError as exc:
+            raise BridgeError(f"cannot use {self.path}: {exc}") from exc
         if not stat.S_ISSOCK(mode):
             raise BridgeError(f"{self.path} exists and is not a socket; not touching it")
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -133,7 +133,7 @@ class AgentsController(QObject):
             server.start()
         except PetAlreadyRunning:
             raise
-        except BridgeError as exc:  # the pet still works; agents just cannot reach it
+        except (BridgeError, OSError) as exc:  # the pet still works; agents cannot reach it
             log.warning("agent bridge off: %s", exc)
             self.on_notice.emit("deskpet cannot hear your agents", str(exc))
         else:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.unchangeable import unchangeable
 
 from deskpet.bridge import hook
 from deskpet.bridge.server import (
@@ -260,3 +261,56 @@ def test_stop_is_idempotent_and_restart_works(home):
     assert socket_path().exists()
     server.stop()
     assert not socket_path().exists()
+
+
+@pytest.mark.parametrize("locked", ["the data folder", "the folder above it"])
+def test_a_folder_deskpet_may_not_change_turns_the_bridge_off_in_one_line(home, locked):
+    data = socket_path().parent
+    if locked == "the data folder":
+        data.mkdir(parents=True)
+    with unchangeable(data if locked == "the data folder" else data.parent) as how:
+        if locked == "the data folder" and how == "mode":
+            pytest.skip("its owner may chmod a 0555 folder back: only a flag stops it")
+        with pytest.raises(BridgeError) as caught:
+            BridgeServer(lambda e: None).start()
+    message = str(caught.value)
+    assert message.startswith(f"deskpet can't listen for agents: {data} is not writable")
+    assert not isinstance(caught.value, PetAlreadyRunning) and "\n" not in message
+
+
+def nobody() -> tuple[int, int] | None:
+    import pwd
+
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    return user.pw_uid, user.pw_gid
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or nobody() is None, reason="needs root to play `sudo deskpet`"
+)
+def test_a_data_folder_left_by_sudo_deskpet_turns_the_bridge_off_for_its_owner(home):
+    # GIVEN the data folder and a socket left by `sudo deskpet`: root's, 0700
+    data = socket_path().parent
+    data.mkdir(parents=True, mode=0o700)
+    leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    leftover.bind(str(socket_path()))
+    leftover.close()
+    os.chmod(data.parent, 0o755)
+    # WHEN its owner (here: nobody) starts the bridge THEN one line says why, no traceback
+    uid, gid = nobody()
+    code = (
+        "import os, sys\n"
+        "from deskpet.bridge.server import BridgeError, BridgeServer\n"
+        f"os.setgid({gid}); os.setuid({uid})\n"
+        "try:\n"
+        "    BridgeServer(lambda e: None).start()\n"
+        "except BridgeError as exc:\n"
+        "    print(exc)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.startswith(f"deskpet can't listen for agents: {data} is not writable")
+    assert stat.S_ISSOCK(os.lstat(socket_path()).st_mode)  # root's socket left alone
