@@ -3,8 +3,8 @@
 Pure logic with an injectable clock: feed() AgentEvents in, read mood() out. It handles what
 real agents do: the same event arriving on two channels (Codex hook + notify + rollout, Cursor
 replaying Claude's hooks), tool events out of order, and sessions that die without a goodbye.
-Each event costs the same however many came before: de-dup stamps expire oldest first and are
-capped in number.
+Each event costs the same however many came before: de-dup stamps expire oldest first, and
+both they and the live sessions are capped in number.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ DONE_FOR = 60  # done/error relax to idle after this long
 _ID_DEDUP_WINDOW = 10 * 60  # events carrying a turn or tool id: same id, same event
 _PLAIN_DEDUP_WINDOW = 3.0  # events without ids: identical within seconds = one event
 MAX_SEEN = 10_000  # de-dup stamps kept; a flood past this forgets its oldest first
+MAX_SESSIONS = 64  # live sessions kept; a new one past this forgets the longest silent
 
 
 class Stamps:
@@ -129,7 +130,7 @@ class SessionTracker:
     """Folds AgentEvents from every agent into one Mood.
 
     `clock` returns seconds (time.monotonic by default); tests pass a fake one. `max_seen`
-    caps the de-dup stamps kept.
+    caps the de-dup stamps kept, `max_sessions` the live sessions.
     """
 
     def __init__(
@@ -139,6 +140,7 @@ class SessionTracker:
         forget_after: float = FORGET_AFTER,
         done_for: float = DONE_FOR,
         max_seen: int = MAX_SEEN,
+        max_sessions: int = MAX_SESSIONS,
     ) -> None:
         self.now = clock
         self.working_timeout = working_timeout
@@ -147,6 +149,7 @@ class SessionTracker:
         self._sessions: dict[tuple[str, str], _Session] = {}
         # Plain stamps are only kept as long as id stamps; each is judged by its own window.
         self._seen = Stamps(_ID_DEDUP_WINDOW, max_seen)
+        self.max_sessions = max_sessions
 
     # --- input -----------------------------------------------------------------------
 
@@ -162,6 +165,10 @@ class SessionTracker:
         if s is None:
             if event.kind == ev.SESSION_END:
                 return None
+            if len(self._sessions) >= self.max_sessions:
+                # The watchdogs and mood() visit every session on every event: keep them few.
+                silent = min(self._sessions, key=lambda k: self._sessions[k].last_event)
+                del self._sessions[silent]
             s = self._sessions[key] = _Session(event.agent, event.session, since=now)
         s.last_event = now
         if event.project and event.project != "<CWD>":

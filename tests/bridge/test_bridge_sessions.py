@@ -309,3 +309,34 @@ def test_stamps_expire_in_time_order_and_a_fresh_stamp_moves_to_the_back():
     assert (stamps.get("a"), stamps.get("b")) == (8, None)
     stamps.expire(19)
     assert len(stamps) == 0
+
+
+def test_a_flood_of_new_sessions_keeps_the_work_per_event_flat():
+    # GIVEN events from thousands of different sessions (each one new)
+    clock = CountingClock()
+    tracker = SessionTracker(clock=clock)
+    names = itertools.count()
+
+    def work_for(events_: int) -> int:
+        before = clock.subtractions
+        for _ in range(events_):
+            clock.advance(0.01)
+            tracker.feed(ev("prompt", session=f"s{next(names)}"))
+        return clock.subtractions - before
+
+    first = work_for(100)
+    work_for(2000)
+    # THEN the watchdogs visit a bounded number of sessions: later events cost no more
+    assert work_for(100) <= first * 1.5
+    assert len(tracker.sessions()) == sessions.MAX_SESSIONS
+
+
+def test_past_the_cap_the_longest_silent_session_is_forgotten(clock):
+    tracker = SessionTracker(clock=clock, max_sessions=3)
+    for name in ("a", "b", "c"):
+        tracker.feed(ev("prompt", session=name))
+        clock.advance(1)
+    tracker.feed(ev("tool_start", session="a", tool="Bash", tool_id="t1"))  # a speaks again
+    clock.advance(1)
+    tracker.feed(ev("prompt", session="d"))
+    assert sorted(s for _, s, _ in tracker.sessions()) == ["a", "c", "d"]
