@@ -9,7 +9,7 @@
 
 app.py is the only module that knows every room; it builds, connects, starts and shuts down,
 and decides nothing itself. One pet per user: `start()` raises PetAlreadyRunning, having shown
-nothing, when another pet already answers on the bridge socket.
+nothing, when another pet already holds the bridge's lock or listens on its socket.
 """
 
 from __future__ import annotations

@@ -99,7 +99,10 @@ class History:
         self.path = Path(path) if path is not None else history_path()
         self.notice: str | None = None
         self.moved_to: Path | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a folder deskpet may not change (left by `sudo deskpet`)
+            raise HistoryError(self.path, f"cannot make its folder ({exc.strerror})") from exc
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:

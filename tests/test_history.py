@@ -6,6 +6,7 @@ import os
 import sqlite3
 
 import pytest
+from helpers.unchangeable import unchangeable
 
 from deskpet.history import History, HistoryError, history_path
 
@@ -132,3 +133,13 @@ def test_a_malformed_database_is_moved_aside(home):
 
     assert history.moved_to is not None and history.moved_to.read_bytes() == bytes(data)
     history.close()
+
+
+def test_a_history_folder_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    # GIVEN deskpet's data folder cannot be made (the folder above it is unchangeable)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    monkeypatch.setenv("DESKPET_HOME", str(locked / "d"))
+    with unchangeable(locked), pytest.raises(HistoryError, match="cannot make its") as caught:
+        History()
+    assert "\n" not in str(caught.value)

@@ -1,9 +1,16 @@
 """Zero-config Codex support: tail the session rollouts Codex writes anyway.
 
-Codex appends one JSON object per line to ~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl. We
-follow every such file from where it ended when we started (old content is history, not news),
-read new files from their start, and keep a partial-line buffer because a line may arrive in
-several writes. Poll-based on purpose: no file-watching dependency, and tests call poll().
+Codex appends one JSON object per line to ~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl, the
+folder named for the local day the session began. We follow every such file from where it ended
+when we started (old content is history, not news), read new files from their start, and keep a
+partial-line buffer because a line may arrive in several writes. Poll-based on purpose: no
+file-watching dependency, and tests call poll().
+
+Each poll lists only the day folders a live session can be born in (today's and yesterday's,
+local and UTC) and stats only the files it follows, so an idle poll costs the same with four
+files of history or forty thousand. A file keeps being followed after its day has passed (a
+session running past midnight) until it has been quiet for QUIET_AFTER. A months-old session
+resumed in Codex appends to its old file, which is not watched: its hooks still reach the pet.
 
 Each interesting line becomes a hook-shaped payload and goes through the same summarizer and
 normalizer as real hook events, so one set of rules decides what is kept.
@@ -12,17 +19,21 @@ normalizer as real hook events, so one set of rules decides what is kept.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from deskpet.bridge import hook
 from deskpet.bridge.agents import codex
 from deskpet.bridge.events import AgentEvent, normalize
+
+log = logging.getLogger(__name__)
 
 MAX_LINE = 8 << 20  # a function output line can be megabytes; beyond this we skip the line
 _FIRST_LINE_LIMIT = 1 << 20
@@ -30,6 +41,7 @@ _SESSION_IN_NAME = re.compile(
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$"
 )
 _SHELLS = {"bash", "sh", "zsh", "fish"}
+QUIET_AFTER = 60 * 60  # a followed file outside the watched days, unchanged this long, is let go
 
 
 @dataclass
@@ -41,6 +53,20 @@ class _File:
     buffer: bytes = b""
     skipping: bool = False  # inside a line longer than MAX_LINE
     tools: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
+    changed: float = 0.0  # when its size last moved (the tailer's clock)
+
+
+def day_folders(root: Path, now: datetime) -> list[Path]:
+    """The folders a live session's rollout can be in: today's and yesterday's local day
+    (Codex names the folder by local time), and UTC's today in case it used UTC."""
+    local = now.astimezone()
+    days = [local, local - timedelta(days=1), local.astimezone(UTC)]
+    folders = []
+    for day in days:
+        folder = root / f"{day.year:04d}" / f"{day.month:02d}" / f"{day.day:02d}"
+        if folder not in folders:
+            folders.append(folder)
+    return folders
 
 
 def _timestamp(value: object) -> float | None:
@@ -136,6 +162,8 @@ class RolloutTailer:
 
     Call poll() yourself (tests, a QTimer) or start() a background thread that polls every
     `interval` seconds. Events go to `on_event` (if given) and are returned by poll().
+    `now` gives the wall-clock time that picks the day folders, `clock` the seconds that time
+    a file's quiet; tests pass fixed ones.
 
     Attributes:
         primed: set once the first poll has noted the files already there (their old lines
@@ -146,9 +174,13 @@ class RolloutTailer:
         self,
         on_event: Callable[[AgentEvent], None] | None = None,
         root: Path | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.root = Path(root) if root is not None else codex.config_dir() / "sessions"
         self.on_event = on_event
+        self._now = now
+        self._clock = clock
         self._files: dict[Path, _File] = {}
         self._primed = False
         self.primed = threading.Event()
@@ -159,11 +191,13 @@ class RolloutTailer:
 
     def poll(self) -> list[AgentEvent]:
         events: list[AgentEvent] = []
-        for path in self._discover():
+        watched = self._discover()
+        for path in sorted(set(watched) | set(self._files)):
             state = self._files.get(path)
             if state is None:
                 state = self._files[path] = self._new_file(path, at_end=not self._primed)
             events.extend(self._read(path, state))
+        self._let_go(set(watched))
         self._primed = True
         self.primed.set()
         if self.on_event is not None:
@@ -171,20 +205,34 @@ class RolloutTailer:
                 self.on_event(event)
         return events
 
+    def following(self) -> list[Path]:
+        """The rollout files being tailed."""
+        return sorted(self._files)
+
     def _discover(self) -> list[Path]:
+        """The rollout files in the watched day folders (one listing each, no stat)."""
         found = []
-        for folder, _dirs, names in os.walk(self.root):
-            for name in names:
-                if name.startswith("rollout-") and name.endswith(".jsonl"):
-                    found.append(Path(folder) / name)
-        gone = set(self._files) - set(found)
-        for path in gone:
-            del self._files[path]
-        return sorted(found)
+        for folder in day_folders(self.root, self._now()):
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        if name.startswith("rollout-") and name.endswith(".jsonl"):
+                            found.append(folder / name)
+            except OSError:  # not there yet (no session today), or unreadable
+                continue
+        return found
+
+    def _let_go(self, watched: set[Path]) -> None:
+        """Stop following files that are gone, or outside the watched days and quiet."""
+        now = self._clock()
+        for path, state in list(self._files.items()):
+            if state.changed < 0 or (path not in watched and now - state.changed >= QUIET_AFTER):
+                del self._files[path]
 
     def _new_file(self, path: Path, at_end: bool) -> _File:
         match = _SESSION_IN_NAME.search(path.name)
-        state = _File(offset=0, session=match.group(1) if match else "")
+        state = _File(offset=0, session=match.group(1) if match else "", changed=self._clock())
         if at_end:
             # Skip the history, but learn the session and folder from its first line.
             try:
@@ -201,6 +249,10 @@ class RolloutTailer:
     def _read(self, path: Path, state: _File) -> list[AgentEvent]:
         try:
             size = path.stat().st_size
+        except OSError:
+            state.changed = -1.0  # gone: let go of it
+            return []
+        try:
             if size < state.offset:  # truncated or replaced: start over
                 state.offset, state.buffer, state.skipping = 0, b"", False
             if size == state.offset:
@@ -211,6 +263,7 @@ class RolloutTailer:
         except OSError:
             return []
         state.offset += len(chunk)
+        state.changed = self._clock()
         lines = (state.buffer + chunk).split(b"\n")
         state.buffer = lines.pop()  # the part after the last newline is not a line yet
         events = []
@@ -256,11 +309,17 @@ class RolloutTailer:
         self._thread.start()
 
     def _loop(self, interval: float) -> None:
+        last_error = ""
         while not self._stop.is_set():
             try:
                 self.poll()
-            except Exception:  # a bad file must not end the tailer; the next poll retries
-                pass
+            except Exception as exc:  # a bad file must not end the tailer; the next poll retries
+                error = f"{type(exc).__name__}: {exc}"
+                if error != last_error:  # once, not every second
+                    log.warning("reading Codex's session files failed: %s", error)
+                last_error = error
+            else:
+                last_error = ""
             self._stop.wait(interval)
 
     def stop(self) -> None:

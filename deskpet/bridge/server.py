@@ -4,11 +4,18 @@ The socket lives in deskpet's data folder (folder 0700, socket 0600), so only it
 talk to the pet. One background thread accepts connections and reads bounded NDJSON lines;
 each line is normalized (every field cleaned as untrusted text) and handed to `on_event`. No
 Qt and no asyncio: the GUI relays events onto its own thread.
+
+One pet per user: an exclusive flock on a file beside the socket (`bridge.lock`) is the truth,
+held while the bridge listens. A socket file is only ever removed as a crash's leftover when the
+lock is ours and connecting to it is refused; a listener that is merely slow (its accept queue
+full) is a live pet.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import json
 import logging
 import os
@@ -44,11 +51,25 @@ def socket_path() -> Path:
     return paths.data_dir() / hook.SOCKET_NAME
 
 
+def lock_path(socket: Path) -> Path:
+    """The single-instance lock file beside a socket: bridge.sock -> bridge.lock."""
+    return socket.with_suffix(".lock")
+
+
+def not_writable(path: Path, exc: OSError) -> BridgeError:
+    """The error for a folder or file deskpet may not change (left by `sudo deskpet`, say)."""
+    return BridgeError(
+        f"deskpet can't listen for agents: {path} is not writable ({exc.strerror or exc}); "
+        f"if `sudo deskpet` made it, give it back with `sudo chown -R $USER {path}`"
+    )
+
+
 class BridgeServer:
     """Listens on the bridge socket on a background thread.
 
     Attributes:
         path: the socket path.
+        lock: the single-instance lock file beside it (flocked while the bridge listens).
         on_event: called with each AgentEvent, on the bridge thread. Pass `queue.put` to hand
             events to another thread. Exceptions it raises are logged, never fatal.
         received / dropped: line counters, for `deskpet doctor` and tests.
@@ -65,6 +86,8 @@ class BridgeServer:
         self.max_line = max_line
         self.received = 0
         self.dropped = 0
+        self.lock = lock_path(self.path)
+        self._lock_fd: int | None = None
         self._sock: socket.socket | None = None
         self._inode: int | None = None
         self._stop = threading.Event()
@@ -73,15 +96,57 @@ class BridgeServer:
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bind and start listening. Raises PetAlreadyRunning or BridgeError."""
+        """Take the lock, bind and start listening. Raises PetAlreadyRunning or BridgeError."""
         if self._thread is not None:
             return
         if len(os.fsencode(self.path)) >= _SUN_PATH_MAX:
             raise BridgeError(f"socket path too long for a Unix socket: {self.path}")
         folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(folder, 0o700)
-        self._clear_stale()
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(folder, 0o700)
+        except PermissionError as exc:
+            raise not_writable(folder, exc) from exc
+        except OSError as exc:
+            raise BridgeError(f"cannot make the bridge folder {folder}: {exc}") from exc
+        self._take_lock()
+        try:
+            self._clear_stale()
+            self._sock = self._bind()
+        except BaseException:
+            self._release_lock()
+            raise
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._serve, name="deskpet-bridge", daemon=True)
+        self._thread.start()
+
+    def _take_lock(self) -> None:
+        """Hold the single-instance lock; another pet holding it is PetAlreadyRunning. The
+        kernel drops a flock when its holder dies, so a crash never leaves it taken."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(self.lock, flags, 0o600)
+        except PermissionError as exc:
+            raise not_writable(self.lock, exc) from exc
+        except OSError as exc:
+            raise BridgeError(f"cannot open the lock file {self.lock}: {exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise PetAlreadyRunning(
+                    f"another deskpet is already running for this user (it holds {self.lock})"
+                ) from None
+            raise BridgeError(f"cannot lock {self.lock}: {exc}") from exc
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the only descriptor drops the flock
+            self._lock_fd = None
+
+    def _bind(self) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.bind(str(self.path))
@@ -89,37 +154,57 @@ class BridgeServer:
             # socket is born with the umask's mode, but inside the 0700 folder nobody else can
             # reach it before this chmod.
             os.chmod(self.path, 0o600)
+            sock.listen(16)
+            sock.setblocking(False)
+            self._inode = os.stat(self.path).st_ino
+        except PermissionError as exc:
+            sock.close()
+            raise not_writable(self.path.parent, exc) from exc
         except OSError as exc:
             sock.close()
             raise BridgeError(f"cannot listen on {self.path}: {exc}") from exc
-        sock.listen(16)
-        sock.setblocking(False)
-        self._sock = sock
-        self._inode = os.stat(self.path).st_ino
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._serve, name="deskpet-bridge", daemon=True)
-        self._thread.start()
+        return sock
 
     def _clear_stale(self) -> None:
-        """Remove a socket left by a crash; refuse if a live pet answers on it."""
+        """Remove a socket left by a crash; refuse if anything still listens on it.
+
+        Called with the lock held, so no other pet of this version runs. Only a refused
+        connection proves nobody listens: a timeout or EAGAIN is a listener whose accept
+        queue is full (a busy pet, or an older one that took no lock)."""
         try:
             mode = os.lstat(self.path).st_mode
         except FileNotFoundError:
             return
+        except PermissionError as exc:
+            raise not_writable(self.path.parent, exc) from exc
+        except OSError as exc:
+            raise BridgeError(f"cannot use {self.path}: {exc}") from exc
         if not stat.S_ISSOCK(mode):
             raise BridgeError(f"{self.path} exists and is not a socket; not touching it")
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         probe.settimeout(0.2)
         try:
             probe.connect(str(self.path))
-        except OSError:
-            with contextlib.suppress(FileNotFoundError):
+        except ConnectionRefusedError:
+            try:
                 os.unlink(self.path)  # nobody listens: a crashed pet's leftover
+            except FileNotFoundError:
+                pass
+            except PermissionError as exc:
+                raise not_writable(self.path.parent, exc) from exc
             return
+        except FileNotFoundError:
+            return  # gone meanwhile
+        except PermissionError as exc:
+            raise not_writable(self.path, exc) from exc
+        except (TimeoutError, BlockingIOError):
+            pass  # alive, with a full accept queue
+        except OSError as exc:
+            raise BridgeError(f"cannot tell whether {self.path} is in use: {exc}") from exc
         finally:
             probe.close()
         raise PetAlreadyRunning(
-            f"another deskpet is already running for this user (it answers on {self.path})"
+            f"another deskpet is already running for this user (it listens on {self.path})"
         )
 
     def stop(self) -> None:
@@ -134,6 +219,7 @@ class BridgeServer:
             with contextlib.suppress(OSError):
                 if os.stat(self.path).st_ino == self._inode:
                     os.unlink(self.path)
+        self._release_lock()  # after the unlink: the next pet finds no socket of ours
 
     def __enter__(self) -> BridgeServer:
         self.start()

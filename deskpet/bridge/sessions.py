@@ -3,13 +3,16 @@
 Pure logic with an injectable clock: feed() AgentEvents in, read mood() out. It handles what
 real agents do: the same event arriving on two channels (Codex hook + notify + rollout, Cursor
 replaying Claude's hooks), tool events out of order, and sessions that die without a goodbye.
+Each event costs the same however many came before: de-dup stamps expire oldest first, and
+both they and the live sessions are capped in number.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from deskpet.bridge import events as ev
@@ -41,6 +44,47 @@ FORGET_AFTER = 60 * 60  # a session silent this long is forgotten
 DONE_FOR = 60  # done/error relax to idle after this long
 _ID_DEDUP_WINDOW = 10 * 60  # events carrying a turn or tool id: same id, same event
 _PLAIN_DEDUP_WINDOW = 3.0  # events without ids: identical within seconds = one event
+MAX_SEEN = 10_000  # de-dup stamps kept; a flood past this forgets its oldest first
+MAX_SESSIONS = 64  # live sessions kept; a new one past this forgets the longest silent
+
+
+class Stamps:
+    """Keys with the time each was last stamped, oldest stamp first.
+
+    Expiry pops from the front and stops at the first fresh stamp, and the count is capped,
+    so stamping and expiring cost O(1) amortised however many keys are held. Stamps are
+    assumed to come from a clock that never goes back (a stamp out of order only delays its
+    own expiry).
+    """
+
+    def __init__(self, max_age: float, cap: int = MAX_SEEN) -> None:
+        self.max_age = max_age
+        self.cap = cap
+        self._items: OrderedDict[Hashable, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable) -> float | None:
+        return self._items.get(key)
+
+    def stamp(self, key: Hashable, now: float) -> None:
+        self._items[key] = now
+        self._items.move_to_end(key)
+        while len(self._items) > self.cap:
+            self._items.popitem(last=False)
+
+    def pop(self, key: Hashable) -> float | None:
+        return self._items.pop(key, None)
+
+    def expire(self, now: float) -> None:
+        """Forget the stamps older than max_age."""
+        items = self._items
+        while items:
+            oldest = next(iter(items.values()))
+            if now - oldest <= self.max_age:
+                break
+            items.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -77,14 +121,16 @@ class _Session:
     last_event: float = 0.0
     since: float = 0.0
     open_tools: dict[str, str] = field(default_factory=dict)  # tool id -> category
-    finished_tools: dict[str, float] = field(default_factory=dict)  # ends seen before starts
+    # tool ids whose end came before their start
+    finished_tools: Stamps = field(default_factory=lambda: Stamps(_ID_DEDUP_WINDOW))
     subagents: int = 0
 
 
 class SessionTracker:
     """Folds AgentEvents from every agent into one Mood.
 
-    `clock` returns seconds (time.monotonic by default); tests pass a fake one.
+    `clock` returns seconds (time.monotonic by default); tests pass a fake one. `max_seen`
+    caps the de-dup stamps kept, `max_sessions` the live sessions.
     """
 
     def __init__(
@@ -93,13 +139,17 @@ class SessionTracker:
         working_timeout: float = WORKING_TIMEOUT,
         forget_after: float = FORGET_AFTER,
         done_for: float = DONE_FOR,
+        max_seen: int = MAX_SEEN,
+        max_sessions: int = MAX_SESSIONS,
     ) -> None:
         self.now = clock
         self.working_timeout = working_timeout
         self.forget_after = forget_after
         self.done_for = done_for
         self._sessions: dict[tuple[str, str], _Session] = {}
-        self._seen: dict[tuple, float] = {}
+        # Plain stamps are only kept as long as id stamps; each is judged by its own window.
+        self._seen = Stamps(_ID_DEDUP_WINDOW, max_seen)
+        self.max_sessions = max_sessions
 
     # --- input -----------------------------------------------------------------------
 
@@ -115,6 +165,10 @@ class SessionTracker:
         if s is None:
             if event.kind == ev.SESSION_END:
                 return None
+            if len(self._sessions) >= self.max_sessions:
+                # The watchdogs and mood() visit every session on every event: keep them few.
+                silent = min(self._sessions, key=lambda k: self._sessions[k].last_event)
+                del self._sessions[silent]
             s = self._sessions[key] = _Session(event.agent, event.session, since=now)
         s.last_event = now
         if event.project and event.project != "<CWD>":
@@ -141,8 +195,10 @@ class SessionTracker:
             key = (event.agent, event.session, event.kind, event.turn, summary, event.message)
             window = _PLAIN_DEDUP_WINDOW
         seen = self._seen.get(key)
-        self._seen[key] = now if seen is None or now - seen >= window else seen
-        return seen is not None and now - seen < window
+        if seen is None or now - seen >= window:
+            self._seen.stamp(key, now)
+            return False
+        return True
 
     def _apply(self, s: _Session, event: AgentEvent, now: float) -> AgentEvent:
         kind, tool = event.kind, event.tool
@@ -154,7 +210,7 @@ class SessionTracker:
             self._set(s, THINKING, now)
         elif kind == ev.TOOL_START:
             tool_id = tool.id if tool else ""
-            if tool_id and s.finished_tools.pop(tool_id, None) is not None:
+            if tool_id and s.finished_tools.pop(tool_id) is not None:
                 return event  # its end already came: nothing runs any more
             category = tool.category if tool else ev.OTHER
             if tool_id:
@@ -166,8 +222,8 @@ class SessionTracker:
                 # Cursor's postToolUse may lack the id its preToolUse had: close the newest.
                 s.open_tools.popitem()
             elif tool_id and s.open_tools.pop(tool_id, None) is None:
-                s.finished_tools[tool_id] = now  # end before start (out of order)
-                self._prune(s.finished_tools, now)
+                s.finished_tools.expire(now)
+                s.finished_tools.stamp(tool_id, now)  # end before start (out of order)
             self._after_work(s, now)
         elif kind == ev.PERMISSION_REQUEST:
             s.message = event.message
@@ -214,10 +270,6 @@ class SessionTracker:
         if state not in (PERMISSION, WAITING, DONE, ERROR):
             s.message = ""
 
-    def _prune(self, stamps: dict, now: float) -> None:
-        for key in [k for k, t in stamps.items() if now - t > _ID_DEDUP_WINDOW]:
-            del stamps[key]
-
     # --- watchdogs and output ------------------------------------------------------------
 
     def tick(self) -> None:
@@ -233,7 +285,7 @@ class SessionTracker:
                 self._set(s, IDLE, now)
             elif s.state in (DONE, ERROR) and now - s.since >= self.done_for:
                 self._set(s, IDLE, now)
-        self._prune(self._seen, now)
+        self._seen.expire(now)
 
     def mood(self) -> Mood:
         self.tick()

@@ -206,11 +206,15 @@ def load_all(*folders_and_shipped: tuple[Path, bool]) -> tuple[dict[str, Persona
     personas: dict[str, Persona] = {}
     problems: list[str] = []
     for root, shipped in folders_and_shipped:
-        if not root.is_dir():
+        try:
+            if not root.is_dir():
+                continue
+            folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError as e:  # a folder deskpet may not read (left by `sudo deskpet`)
+            problems.append(f"cannot read the personas in {root}: {e.strerror}")
+            log.warning("%s", problems[-1])
             continue
-        for folder in sorted(
-            p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ):
+        for folder in folders:
             try:
                 persona = load_persona(folder, shipped=shipped)
             except PersonaError as e:

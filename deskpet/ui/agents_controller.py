@@ -5,9 +5,10 @@
     SessionTracker ──Mood──▶ PetMachine; a bell (sound, tray line, notification) when one waits
                    └──▶ Narrator ──Narrate (when the owner is not chatting)──▶ brain ──▶ bubble
 
-One pet per user: `start` binds the bridge socket first, and a live pet already answering on it
-raises PetAlreadyRunning before anything is shown. Without the socket (any other error) the pet
-still works: agents just cannot reach it, and the owner is told why.
+One pet per user: `start` takes the bridge's lock and socket first, and another pet holding the
+lock (or listening on the socket) raises PetAlreadyRunning before anything is shown. Without the
+socket (any other error: a data folder deskpet may not write, say) the pet still works: agents
+just cannot reach it, and the owner is told why.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ class AgentsController(QObject):
             server.start()
         except PetAlreadyRunning:
             raise
-        except BridgeError as exc:  # the pet still works; agents just cannot reach it
+        except (BridgeError, OSError) as exc:  # the pet still works; agents cannot reach it
             log.warning("agent bridge off: %s", exc)
             self.on_notice.emit("deskpet cannot hear your agents", str(exc))
         else:

@@ -7,13 +7,21 @@ import os
 import queue
 import socket
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers.unchangeable import unchangeable
 
 from deskpet.bridge import hook
-from deskpet.bridge.server import BridgeError, BridgeServer, PetAlreadyRunning, socket_path
+from deskpet.bridge.server import (
+    BridgeError,
+    BridgeServer,
+    PetAlreadyRunning,
+    lock_path,
+    socket_path,
+)
 
 
 def send_raw(path: Path, data: bytes) -> None:
@@ -97,6 +105,98 @@ def test_second_pet_is_refused_and_first_keeps_working(home):
         assert got.get(timeout=2).session == "still-me"
 
 
+def fill_accept_queue(path: Path) -> tuple[socket.socket, list[socket.socket]]:
+    """A listener that never accepts, its queue filled: what a busy pet looks like."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(0)
+    waiting = []
+    while len(waiting) < 64:
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.setblocking(False)
+        try:
+            client.connect(str(path))
+        except (BlockingIOError, ConnectionRefusedError):  # Linux / macOS: the queue is full
+            client.close()
+            break
+        waiting.append(client)
+    return listener, waiting
+
+
+def test_a_listener_with_a_full_accept_queue_is_a_live_pet_not_a_stale_socket(home):
+    path = socket_path()
+    path.parent.mkdir(parents=True)
+    listener, waiting = fill_accept_queue(path)
+    try:
+        inode = os.stat(path).st_ino
+        with pytest.raises(PetAlreadyRunning, match="already running"):
+            BridgeServer(lambda e: None).start()
+        assert os.stat(path).st_ino == inode  # still the first pet's socket
+    finally:
+        for client in waiting:
+            client.close()
+        listener.close()
+
+
+def test_a_pet_in_another_process_holding_the_lock_keeps_its_socket(home):
+    # GIVEN another process that holds the lock while its socket refuses (on a Mac a full
+    # accept queue refuses connections, so refusal alone proves nothing)
+    path = socket_path()
+    path.parent.mkdir(parents=True)
+    leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    leftover.bind(str(path))
+    leftover.close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True)\n"
+            "sys.stdin.read()\n",
+            str(lock_path(path)),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        # WHEN a second pet starts THEN it is refused and the socket stays
+        with pytest.raises(PetAlreadyRunning, match="already running"):
+            BridgeServer(lambda e: None).start()
+        assert stat.S_ISSOCK(os.lstat(path).st_mode)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+        holder.stdout.close()
+    # AND once that process is gone (the kernel drops its lock) the leftover is replaced
+    got: queue.Queue = queue.Queue()
+    with BridgeServer(got.put):
+        send_raw(path, line(event="Stop", session="after"))
+        assert got.get(timeout=2).session == "after"
+
+
+def test_the_lock_is_held_while_listening_and_released_on_stop(home):
+    import fcntl
+
+    def lock_is_free() -> bool:
+        fd = os.open(lock_path(socket_path()), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)  # drops the probe's lock, if it got it
+
+    with BridgeServer(lambda e: None) as server:
+        assert server.lock == lock_path(server.path)
+        assert not lock_is_free()
+    assert lock_is_free()
+
+
 def test_a_regular_file_in_the_way_is_not_deleted(home):
     path = socket_path()
     path.parent.mkdir(parents=True)
@@ -161,3 +261,56 @@ def test_stop_is_idempotent_and_restart_works(home):
     assert socket_path().exists()
     server.stop()
     assert not socket_path().exists()
+
+
+@pytest.mark.parametrize("locked", ["the data folder", "the folder above it"])
+def test_a_folder_deskpet_may_not_change_turns_the_bridge_off_in_one_line(home, locked):
+    data = socket_path().parent
+    if locked == "the data folder":
+        data.mkdir(parents=True)
+    with unchangeable(data if locked == "the data folder" else data.parent) as how:
+        if locked == "the data folder" and how == "mode":
+            pytest.skip("its owner may chmod a 0555 folder back: only a flag stops it")
+        with pytest.raises(BridgeError) as caught:
+            BridgeServer(lambda e: None).start()
+    message = str(caught.value)
+    assert message.startswith(f"deskpet can't listen for agents: {data} is not writable")
+    assert not isinstance(caught.value, PetAlreadyRunning) and "\n" not in message
+
+
+def nobody() -> tuple[int, int] | None:
+    import pwd
+
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    return user.pw_uid, user.pw_gid
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or nobody() is None, reason="needs root to play `sudo deskpet`"
+)
+def test_a_data_folder_left_by_sudo_deskpet_turns_the_bridge_off_for_its_owner(home):
+    # GIVEN the data folder and a socket left by `sudo deskpet`: root's, 0700
+    data = socket_path().parent
+    data.mkdir(parents=True, mode=0o700)
+    leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    leftover.bind(str(socket_path()))
+    leftover.close()
+    os.chmod(data.parent, 0o755)
+    # WHEN its owner (here: nobody) starts the bridge THEN one line says why, no traceback
+    uid, gid = nobody()
+    code = (
+        "import os, sys\n"
+        "from deskpet.bridge.server import BridgeError, BridgeServer\n"
+        f"os.setgid({gid}); os.setuid({uid})\n"
+        "try:\n"
+        "    BridgeServer(lambda e: None).start()\n"
+        "except BridgeError as exc:\n"
+        "    print(exc)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.startswith(f"deskpet can't listen for agents: {data} is not writable")
+    assert stat.S_ISSOCK(os.lstat(socket_path()).st_mode)  # root's socket left alone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -236,3 +237,106 @@ def test_session_end_forgets_only_that_session(tracker):
     tracker.feed(ev("prompt", "b", agent="codex"))
     tracker.feed(ev("session_end", "a"))
     assert [s[:2] for s in tracker.sessions()] == [("codex", "b")]
+
+
+class CountingClock(FakeClock):
+    """A fake clock whose readings count how often they are subtracted: every stamp the
+    tracker looks at costs one subtraction, so the count is the work done."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.subtractions = 0
+
+    def __call__(self) -> float:
+        return Reading(self.t, self)
+
+
+class Reading(float):
+    def __new__(cls, value: float, clock: CountingClock) -> Reading:
+        reading = super().__new__(cls, value)
+        reading.clock = clock
+        return reading
+
+    def __sub__(self, other: float) -> float:
+        self.clock.subtractions += 1
+        return float(self) - float(other)
+
+    def __rsub__(self, other: float) -> float:
+        self.clock.subtractions += 1
+        return float(other) - float(self)
+
+
+def test_the_work_per_event_stays_flat_as_the_de_dup_table_grows():
+    # GIVEN a long busy session: every tool id is new, all within the de-dup window
+    clock = CountingClock()
+    tracker = SessionTracker(clock=clock)
+    tracker.feed(ev("prompt"))
+    ids = itertools.count()
+
+    def work_for(events_: int) -> int:
+        before = clock.subtractions
+        for _ in range(events_):
+            clock.advance(0.01)
+            tracker.feed(ev("tool_start", tool="Bash", tool_id=f"t{next(ids)}"))
+        return clock.subtractions - before
+
+    # WHEN the table already holds thousands of stamps
+    first = work_for(200)
+    work_for(3000)
+    later = work_for(200)
+    # THEN the next events cost what the first ones did (not one visit per held stamp)
+    assert later <= first * 1.5
+    assert later < 200 * 20
+
+
+def test_the_de_dup_table_is_capped_and_forgets_its_oldest_first(clock):
+    tracker = SessionTracker(clock=clock, max_seen=100)
+    tracker.feed(ev("prompt", turn="first"))
+    for i in range(1000):
+        clock.advance(0.001)
+        tracker.feed(ev("tool_start", tool="Read", tool_id=f"r{i}"))
+        assert len(tracker._seen) <= 100
+    assert tracker.feed(ev("tool_start", tool="Read", tool_id="r999")) is None  # still held
+    assert tracker.feed(ev("prompt", turn="first")) is not None  # pushed out by the flood
+
+
+def test_stamps_expire_in_time_order_and_a_fresh_stamp_moves_to_the_back():
+    stamps = sessions.Stamps(max_age=10)
+    stamps.stamp("a", 0)
+    stamps.stamp("b", 5)
+    stamps.stamp("a", 8)  # a again: now newer than b
+    stamps.expire(16)
+    assert (stamps.get("a"), stamps.get("b")) == (8, None)
+    stamps.expire(19)
+    assert len(stamps) == 0
+
+
+def test_a_flood_of_new_sessions_keeps_the_work_per_event_flat():
+    # GIVEN events from thousands of different sessions (each one new)
+    clock = CountingClock()
+    tracker = SessionTracker(clock=clock)
+    names = itertools.count()
+
+    def work_for(events_: int) -> int:
+        before = clock.subtractions
+        for _ in range(events_):
+            clock.advance(0.01)
+            tracker.feed(ev("prompt", session=f"s{next(names)}"))
+        return clock.subtractions - before
+
+    first = work_for(100)
+    work_for(2000)
+    # THEN the watchdogs visit a bounded number of sessions: later events cost no more
+    assert work_for(100) <= first * 1.5
+    assert len(tracker.sessions()) == sessions.MAX_SESSIONS
+
+
+def test_past_the_cap_the_longest_silent_session_is_forgotten(clock):
+    tracker = SessionTracker(clock=clock, max_sessions=3)
+    for name in ("a", "b", "c"):
+        tracker.feed(ev("prompt", session=name))
+        clock.advance(1)
+    tracker.feed(ev("tool_start", session="a", tool="Bash", tool_id="t1"))  # a speaks again
+    clock.advance(1)
+    tracker.feed(ev("prompt", session="d"))
+    assert sorted(s for _, s, _ in tracker.sessions()) == ["a", "c", "d"]

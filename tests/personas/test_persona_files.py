@@ -4,7 +4,10 @@ the manager's switch plan and the `deskpet persona` command."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -206,3 +209,40 @@ def test_cli_train_refuses_unknown_persona_and_bad_data_before_loading_a_model(
     bad.write_text("{}\n")
     assert main(["persona", "train", "neko", "--data", str(bad)]) == 1
     assert "bad.jsonl:1: needs a non-empty 'messages' list" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to play `sudo deskpet`")
+def test_an_owner_folder_left_by_sudo_deskpet_is_a_problem_not_a_crash():
+    # GIVEN the owner's personas folder is root's and 0700 (left by `sudo deskpet`)
+    import pwd
+    import tempfile
+
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no other user to be")
+    base = Path(tempfile.mkdtemp(prefix="dpp"))
+    try:
+        base.chmod(0o755)  # the way there is open, as a home folder's is to its owner
+        owner = base / "personas"
+        write_persona(owner, GOOD)
+        owner.chmod(0o700)
+        # WHEN its owner (here: nobody) lists the personas
+        code = (
+            "import os, sys\n"
+            "from pathlib import Path\n"
+            "from deskpet.personas import PersonaManager\n"
+            f"os.setgid({user.pw_gid}); os.setuid({user.pw_uid})\n"
+            "manager = PersonaManager(owner=Path(sys.argv[1]))\n"
+            "print(sorted(manager.personas)); print(manager.problems)\n"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", code, str(owner)], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        shutil.rmtree(base)
+    # THEN the shipped personas load and the unreadable folder is one problem line
+    assert run.returncode == 0 and "Traceback" not in run.stderr
+    names, problems = run.stdout.splitlines()
+    assert "owl2" not in names and "deskpet" in names
+    assert problems == f"['cannot read the personas in {owner}: Permission denied']"

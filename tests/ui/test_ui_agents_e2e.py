@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers.unchangeable import unchangeable
 from PySide6.QtGui import QAction
 
 from deskpet.app import DeskpetApp
@@ -209,6 +210,34 @@ def test_a_second_pet_says_deskpet_is_already_running(qtbot, agents_pet, capsys)
     run_hook("claude_userpromptsubmit.json")
     qtbot.waitUntil(lambda: app.agents.bridge.received > received, timeout=5000)
     qtbot.waitUntil(lambda: app.machine.state is State.THINKING, timeout=10_000)
+
+
+def test_a_data_folder_deskpet_may_not_change_leaves_the_pet_up_without_the_bridge(
+    qtbot, qapp, agents_home, demo_gguf, monkeypatch, caplog
+):
+    # GIVEN deskpet's data folder cannot be made: the folder above it is unchangeable
+    locked = agents_home / "locked"
+    locked.mkdir()
+    data = locked / "d"
+    monkeypatch.setenv("DESKPET_HOME", str(data))
+    caplog.set_level(logging.INFO)
+    with unchangeable(locked):
+        # WHEN the pet starts
+        app = DeskpetApp("demo", sampling=Sampling.greedy(), platform=RecordingPlatform())
+        try:
+            app.start()
+            # THEN it is up, without the bridge, and says why from the tray and in the log
+            assert app.pet.isVisible() and app.agents.bridge is None
+            why = f"deskpet can't listen for agents: {data} is not writable"
+            assert any(why in line for line in tray_log(caplog))
+            assert any(
+                r.name == "deskpet.ui.agents_controller"
+                and r.levelno == logging.WARNING
+                and why in r.getMessage()
+                for r in caplog.records
+            )
+        finally:
+            app.shutdown()
 
 
 def test_a_narration_never_pushes_a_chat_answer_aside(qtbot):
