@@ -41,7 +41,7 @@ from deskpet.ui.tray import TrayMenu
 log = logging.getLogger(__name__)
 
 TICK_MS = 100  # the pet machine's clock; the sprite has its own frame timer
-CRASH_TITLE = "deskpet stopped unexpectedly last time"
+CRASH_TITLE = "deskpet ran into an error last time"
 
 
 class DeskpetApp(QObject):

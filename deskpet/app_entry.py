@@ -81,13 +81,13 @@ def run_app(args) -> int:
 
     from .ui.diagnostics import install_qt_message_handler
 
+    install_qt_message_handler()
     try:
         app = launch(args)
     except LaunchError as exc:
         log.warning("the pet did not start: %s", exc)
         print(exc, file=sys.stderr)
         return 1
-    install_qt_message_handler()
     qapp = QApplication.instance()
     qapp.aboutToQuit.connect(app.shutdown)
     # Ctrl-C in the terminal quits like the menu's Quit. Python runs signal handlers only
@@ -103,3 +103,4 @@ def run_app(args) -> int:
         wake.stop()
         app.shutdown()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        log.info("the pet has quit")
