@@ -20,6 +20,7 @@ import time
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from deskpet import logs
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
@@ -30,6 +31,7 @@ from deskpet.ui.agents_controller import AgentsController
 from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble
 from deskpet.ui.chat_controller import ChatController, open_history
+from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import Relay
@@ -39,6 +41,7 @@ from deskpet.ui.tray import TrayMenu
 log = logging.getLogger(__name__)
 
 TICK_MS = 100  # the pet machine's clock; the sprite has its own frame timer
+CRASH_TITLE = "deskpet ran into an error last time"
 
 
 class DeskpetApp(QObject):
@@ -83,6 +86,7 @@ class DeskpetApp(QObject):
         self._started = False
         self._closed = False
         self._pending_notices: list[tuple[str, str]] = []
+        self._last_notice = ""
 
         self.settings = settings if settings is not None else Settings()
         history, history_trouble = open_history()
@@ -103,7 +107,11 @@ class DeskpetApp(QObject):
         self.tray = TrayMenu(personas=self.personas.choices, parent=self)
 
         self.preferences = SettingsController(
-            self.settings, self._platform, self.personas.choices, parent=self
+            self.settings,
+            self._platform,
+            self.personas.choices,
+            model_in_use=lambda: self.model.source,
+            parent=self,
         )
         self.chat = ChatController(
             self.brain,
@@ -157,6 +165,9 @@ class DeskpetApp(QObject):
         self.chat.on_persona_changed.connect(self._on_persona_changed)
         self.model.on_status.connect(self.tray.set_status)
         self.model.on_ready.connect(self.chat.model_ready)
+        self.model.on_ready.connect(
+            lambda source: log.info("model in use: %s; MLX %s", source, logs.mlx_description())
+        )
         self.model.on_ready.connect(lambda _source: self.agents.narrate_next())
         self.model.on_save.connect(self.preferences.save)
         self.model.on_notice.connect(self._notify)
@@ -178,6 +189,8 @@ class DeskpetApp(QObject):
         self.bubble.addAction(tray.chat_action)
         tray.on_agent_action.connect(self._on_agent_action)
         tray.on_open_settings.connect(self.preferences.show)
+        tray.on_show_logs.connect(open_logs_folder)
+        tray.on_notice_clicked.connect(self._on_notice_clicked)
         tray.on_quit.connect(self.quit)
 
     # -- lifetime ------------------------------------------------------------------------------
@@ -205,8 +218,13 @@ class DeskpetApp(QObject):
         for warning in self.settings.warnings:
             self._notify("deskpet settings", warning)
         for title, text in self._pending_notices:
-            self.tray.notify(title, text)
+            self._notify(title, text)
         self._pending_notices.clear()
+        # Last, so it is the notice on screen: a click on it opens the logs folder.
+        crash = logs.take_crash_notice()
+        if crash:
+            # MAC-CHECK: clicking the crash notice opens the logs folder in the Finder
+            self._notify(CRASH_TITLE, f"{crash}. Click here or use Show Logs… to see why.")
 
     def shutdown(self) -> None:
         """Stop the model (ending any answer), close the windows. Safe to call twice."""
@@ -234,9 +252,15 @@ class DeskpetApp(QObject):
     def _notify(self, title: str, text: str) -> None:
         """A notice from the menu-bar icon; those from before it shows wait for `start`."""
         if self._started:
+            self._last_notice = title
             self.tray.notify(title, text)
         else:
             self._pending_notices.append((title, text))
+
+    def _on_notice_clicked(self) -> None:
+        """A click on the notification: the crash notice opens the logs folder."""
+        if self._last_notice == CRASH_TITLE:
+            open_logs_folder()
 
     # -- between the rooms ---------------------------------------------------------------------
 

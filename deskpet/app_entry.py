@@ -4,16 +4,22 @@ first launch, onboarding (deskpet.ui.first_run).
 Without a display to draw on (Linux with neither X11 nor Wayland, and no offscreen Qt platform
 asked for) it says so in one line and points at the terminal chat instead. With a pet already
 running for this user it says that and exits with status 1: one pet per user.
+
+The log file is set up before this runs (deskpet.cli.main); once the pet is up, Qt's own
+messages go there too (deskpet.ui.diagnostics).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
 
 # Qt platforms that need no window system.
 _HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb")
+
+log = logging.getLogger(__name__)
 
 
 def has_display() -> bool:
@@ -59,6 +65,7 @@ def launch(args):
 
 def run_app(args) -> int:
     if not has_display():
+        log.warning("no display to show the pet on")
         print(
             "deskpet: no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); "
             "try `deskpet chat` to chat in the terminal.",
@@ -69,9 +76,13 @@ def run_app(args) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from .ui.diagnostics import install_qt_message_handler
+
+    install_qt_message_handler()
     try:
         app = launch(args)
     except LaunchError as exc:
+        log.warning("the pet did not start: %s", exc)
         print(exc, file=sys.stderr)
         return 1
     qapp = QApplication.instance()
@@ -89,3 +100,4 @@ def run_app(args) -> int:
         wake.stop()
         app.shutdown()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        log.info("the pet has quit")

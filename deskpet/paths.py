@@ -39,7 +39,10 @@ def cache_dir() -> Path:
 
 
 def logs_dir() -> Path:
+    """deskpet.log and crash.log (deskpet.logs); under the data folder when DESKPET_HOME moves
+    it, so a test's HOME holds its own logs."""
     if sys.platform == "darwin" and "DESKPET_HOME" not in os.environ:
+        # MAC-CHECK: the log is written to ~/Library/Logs/deskpet/deskpet.log (Console.app shows it)
         return _home() / "Library" / "Logs" / APP_NAME
     return data_dir() / "logs"
 

@@ -40,6 +40,16 @@ def _away_from_the_owners_files(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture(autouse=True)
+def _logging_undone():
+    """A test that runs `deskpet.cli.main` in-process sets up the log file, the fault handler
+    and the exception hooks; they are undone after it, so no handler outlives its test."""
+    yield
+    from deskpet import logs
+
+    logs.reset()
+
+
 def _run_seed(config) -> int | None:
     """pytest-randomly's seed for this run (None when the plugin is off: `-p no:randomly`)."""
     seed = config.getoption("randomly_seed", default=None)

@@ -72,7 +72,9 @@ def test_agents_status_describes_a_machine_without_agents(tmp_path, monkeypatch)
     assert done.returncode == 0, done.stderr
     for agent in ("claude", "codex", "cursor"):
         assert f"{agent}: not found on this computer" in done.stdout
-    assert list(tmp_path.iterdir()) == []  # status changes nothing
+    # status changes nothing: the only files are its own log (and the empty crash file)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["deskpet/logs/crash.log", "deskpet/logs/deskpet.log"]
 
 
 # What building the parser and the light commands may not import: the model libraries and Qt.

@@ -4,19 +4,28 @@ Every change deskpet makes on its own (a persona picked in the menu, the model o
 chose) is saved here, and a save the file refuses is said once, never lost silently. The
 settings window is made the first time it is opened; whatever the owner changes in it is
 already saved when `on_changed` says so, and the app applies it live.
+
+The window's folder buttons land here too: the logs, the model's folder, and deleting a model
+deskpet downloaded itself (never one the owner pointed it at).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox
 
+from deskpet import paths
+from deskpet.inference.source import DEMO
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
+from deskpet.ui.diagnostics import open_folder, open_logs_folder
 from deskpet.ui.settings_window import SettingsWindow
 
 log = logging.getLogger(__name__)
@@ -44,6 +53,7 @@ class SettingsController(QObject):
         settings: Settings,
         platform: DefaultPlatform,
         personas: Callable[[], list[tuple[str, str]]],
+        model_in_use: Callable[[], str] = lambda: "",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -51,6 +61,7 @@ class SettingsController(QObject):
         self.settings = settings
         self._platform = platform
         self._personas = personas
+        self._model_in_use = model_in_use
         self.window: SettingsWindow | None = None
 
     def save(self, key: str, value) -> None:
@@ -71,6 +82,9 @@ class SettingsController(QObject):
             window.on_setting_changed.connect(self.on_changed)
             window.on_open_settings_file.connect(self.open_file)
             window.on_rerun_onboarding.connect(self.on_rerun_onboarding)
+            window.on_show_logs.connect(open_logs_folder)
+            window.on_reveal_model.connect(self.reveal_model)
+            window.on_delete_model.connect(self.delete_model)
             self.window = window
         self._platform.bring_to_front(self.window)
         return self.window
@@ -90,8 +104,89 @@ class SettingsController(QObject):
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
+    def reveal_model(self) -> None:
+        """Show the folder of the model in use."""
+        folder = model_folder(self._model_in_use())
+        if folder is None or not folder.is_dir():
+            self.on_notice.emit("deskpet", "No model folder to show: no model is in use yet.")
+            return
+        open_folder(folder)
+
+    def delete_model(self) -> bool:
+        """Delete the model in use if deskpet downloaded it, after asking; say what follows.
+        A model the owner pointed deskpet at is never touched. Returns whether it deleted."""
+        source = self._model_in_use()
+        folder = downloaded_folder(source)
+        if folder is None:
+            log.info("delete refused: the model in use is not one deskpet downloaded")
+            self.on_notice.emit(
+                "deskpet did not delete the model",
+                "Only a model deskpet downloaded into its own folder can be deleted here; "
+                "the model in use is yours (or the built-in demo) and stays.",
+            )
+            return False
+        answer = QMessageBox.question(
+            self.window,
+            "Delete the downloaded model?",
+            f"Delete {folder.name} from {folder.parent}?\n\n"
+            "The pet keeps talking until deskpet quits; then it needs a model again: the next "
+            "launch opens onboarding to download or choose one.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:
+            log.warning("could not delete %s: %s", folder, exc)
+            self.on_notice.emit("deskpet could not delete the model", str(exc))
+            return False
+        log.info("deleted the downloaded model %s", folder)
+        if self.settings.get("model") == source:
+            self.save("model", "")
+        self.on_notice.emit(
+            "Model deleted",
+            f"{folder.name} is gone. The pet keeps talking until deskpet quits; the next launch "
+            "opens onboarding for a model (or choose one now: Re-run onboarding).",
+        )
+        return True
+
     def close(self) -> None:
         if self.window is not None:
             self.window.close()
             self.window.deleteLater()
             self.window = None
+
+
+def model_folder(source: str) -> Path | None:
+    """The folder holding a model source: the folder itself, a .gguf file's folder, the demo
+    model's folder; None when no model is chosen."""
+    if not source:
+        return None
+    if source == DEMO:
+        from deskpet.inference.demo import demo_model_path
+
+        return demo_model_path().parent
+    path = Path(source).expanduser()
+    return path if path.is_dir() else path.parent
+
+
+def downloaded_folder(source: str) -> Path | None:
+    """The folder of `source` if deskpet downloaded it (a `<repo>@<sha>` folder right inside
+    its models folder, named by its path there, no symlink on the way); else None: the
+    owner's own folders, files and links, and the demo model, are never deleted."""
+    if not source or source == DEMO:
+        return None
+    path = Path(source).expanduser()
+    try:
+        models = paths.models_dir().resolve()
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return None
+    named_inside = path.absolute().parent == paths.models_dir().absolute()
+    if not named_inside or path.is_symlink() or not real.is_dir() or real.parent != models:
+        return None
+    if "@" not in real.name or real.name.endswith(".partial"):
+        return None
+    return real

@@ -7,7 +7,7 @@ Settings) and announced with `on_setting_changed`. A value that does not fit, or
 file that cannot be read, is refused inline and nothing is written.
 
 Below the settings: the agents (connect or disconnect each one's hooks), the data folder, the
-raw settings.yaml, and re-running the first-launch onboarding.
+raw settings.yaml, re-running the first-launch onboarding, the logs, and the model's folder.
 """
 
 from __future__ import annotations
@@ -70,6 +70,16 @@ ERROR_STYLE = "color: #c0392b;"
 NOTE_STYLE = "color: palette(placeholder-text);"
 FLOAT_DECIMALS = 2
 
+_DATA_TIPS = {
+    "open-data-folder": "Settings, conversations and personas live in {data}",
+    "edit-settings-file": "Open the settings file in your text editor",
+    "rerun-onboarding": "Show the first-launch window again (model download and checks)",
+    "show-logs": "deskpet's log and crash files, in {logs}",
+    "reveal-model-folder": "Show the folder of the model the pet talks with",
+    "delete-downloaded-model": "Delete the model deskpet downloaded (asks first; "
+    "a model folder you chose yourself is never deleted)",
+}
+
 # (value, label) pairs offered for a str setting instead of free text, e.g. the personas.
 ChoiceSource = Callable[[], list[tuple[Any, str]]]
 
@@ -99,12 +109,18 @@ class SettingsWindow(QWidget):
         on_agent_changed(str): an agent's hooks were installed or removed (agent id).
         on_open_settings_file(): the owner asked for settings.yaml in their editor.
         on_rerun_onboarding(): the owner asked to see the first-launch window again.
+        on_show_logs(): the owner asked for the logs folder.
+        on_reveal_model(): the owner asked for the folder of the model in use.
+        on_delete_model(): the owner asked to delete the downloaded model in use.
     """
 
     on_setting_changed = Signal(str, object)
     on_agent_changed = Signal(str)
     on_open_settings_file = Signal()
     on_rerun_onboarding = Signal()
+    on_show_logs = Signal()
+    on_reveal_model = Signal()
+    on_delete_model = Signal()
 
     def __init__(
         self,
@@ -301,36 +317,31 @@ class SettingsWindow(QWidget):
         group = QGroupBox("Data")
         group.setObjectName("section-data")
         column = QVBoxLayout(group)
-        row = QHBoxLayout()
-        buttons = (
+        rows = (
             (
-                "open-data-folder",
-                "Open data folder",
-                self.open_data_folder,
-                f"Settings, conversations and personas live in {paths.data_dir()}",
+                ("open-data-folder", "Open data folder", self.open_data_folder),
+                ("edit-settings-file", "Edit settings.yaml", self.on_open_settings_file.emit),
+                ("rerun-onboarding", "Re-run onboarding", self.on_rerun_onboarding.emit),
             ),
             (
-                "edit-settings-file",
-                "Edit settings.yaml",
-                self.on_open_settings_file.emit,
-                "Open the settings file in your text editor",
-            ),
-            (
-                "rerun-onboarding",
-                "Re-run onboarding",
-                self.on_rerun_onboarding.emit,
-                "Show the first-launch window again (model download and checks)",
+                ("show-logs", "Show Logs…", self.on_show_logs.emit),
+                ("reveal-model-folder", "Reveal model folder", self.on_reveal_model.emit),
+                ("delete-downloaded-model", "Delete downloaded model", self.on_delete_model.emit),
             ),
         )
-        for name, text, slot, tip in buttons:
-            button = QPushButton(text)
-            button.setObjectName(name)
-            button.setToolTip(tip)
-            button.setAutoDefault(False)
-            button.clicked.connect(lambda _checked=False, s=slot: s())
-            row.addWidget(button)
-        row.addStretch(1)
-        column.addLayout(row)
+        for buttons in rows:
+            row = QHBoxLayout()
+            for name, text, slot in buttons:
+                button = QPushButton(text)
+                button.setObjectName(name)
+                button.setToolTip(
+                    _DATA_TIPS[name].format(data=paths.data_dir(), logs=paths.logs_dir())
+                )
+                button.setAutoDefault(False)
+                button.clicked.connect(lambda _checked=False, s=slot: s())
+                row.addWidget(button)
+            row.addStretch(1)
+            column.addLayout(row)
         column.addWidget(_small(str(paths.data_dir()), "data-folder-path"))
         return group
 

@@ -55,6 +55,8 @@ class TrayMenu(QObject):
         on_open_chat(): open the chat bubble.
         on_agent_action(str, str): ("install" or "uninstall", agent id).
         on_open_settings(): show the owner's settings.
+        on_show_logs(): show the folder holding deskpet's log files.
+        on_notice_clicked(): the owner clicked the last notice (`notify`).
         on_quit(): quit deskpet.
     """
 
@@ -65,6 +67,8 @@ class TrayMenu(QObject):
     on_open_chat = Signal()
     on_agent_action = Signal(str, str)
     on_open_settings = Signal()
+    on_show_logs = Signal()
+    on_notice_clicked = Signal()
     on_quit = Signal()
 
     def __init__(
@@ -123,12 +127,17 @@ class TrayMenu(QObject):
         self.settings_action = self._action("settings", "Settings…")
         self.settings_action.triggered.connect(self.on_open_settings)
         self.menu.addAction(self.settings_action)
+        self.logs_action = self._action("show-logs", "Show Logs…")
+        self.logs_action.setToolTip("Open the folder with deskpet's log and crash files")
+        self.logs_action.triggered.connect(self.on_show_logs)
+        self.menu.addAction(self.logs_action)
         self.menu.addSeparator().setObjectName("quit-top")
         self.quit_action = self._action("quit", "Quit deskpet")
         self.quit_action.triggered.connect(self.on_quit)
         self.menu.addAction(self.quit_action)
 
         self.icon = QSystemTrayIcon(tray_icon(), self)
+        self.icon.messageClicked.connect(self.on_notice_clicked)
         self.icon.setObjectName("tray-icon")
         self.icon.setToolTip("deskpet")
         self.icon.setContextMenu(self.menu)
