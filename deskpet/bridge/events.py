@@ -77,6 +77,34 @@ class Tool:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """What an agent asks the owner, for a card beside the pet.
+
+    Shown on the owner's screen only: never logged, stored, narrated or given to the model
+    (AgentEvent leaves it out of its repr).
+
+    Attributes:
+        kind: "shell", "edit", "web", "mcp", "question" or "other".
+        text: what is asked: the command line, the files and size of an edit, the host, the
+            MCP server and tool, or the question.
+        note: the agent's own short description of the call.
+        options: a question's choices (a question card only shows them).
+        suggestions: (the agent's index, plain words) for each "always allow" choice.
+        request: the bridge's handle of a request the hook waits on ("" when nothing waits:
+            the card cannot decide).
+        wait: seconds the hook waits for a click.
+    """
+
+    kind: str
+    text: str = ""
+    note: str = ""
+    options: tuple[str, ...] = ()
+    suggestions: tuple[tuple[int, str], ...] = ()
+    request: str = ""
+    wait: float = 0.0
+
+
+@dataclass(frozen=True)
 class AgentEvent:
     """One normalized agent event.
 
@@ -91,6 +119,7 @@ class AgentEvent:
         message: short text for narration (the agent's last reply, a notification).
         detail: a short reason or code (notification type, error, end reason).
         ts: when the agent sent it (epoch seconds); received: when deskpet got it.
+        ask: what a permission request or a question asks the owner, for a card.
     """
 
     agent: str
@@ -104,6 +133,83 @@ class AgentEvent:
     detail: str = ""
     ts: float = 0.0
     received: float = field(default_factory=time.time)
+    ask: Ask | None = field(default=None, repr=False, compare=False)
+
+
+_ASK_KINDS = ("shell", "edit", "web", "mcp", "question", "other")
+# Where an "always allow" choice is kept, in the owner's words.
+_PLACES = {
+    "session": "for this session",
+    "localSettings": "in this project",
+    "projectSettings": "in this project, for everyone",
+    "userSettings": "everywhere",
+}
+
+
+def _rule_words(rule: object) -> str:
+    if not isinstance(rule, list) or len(rule) != 2:
+        return ""
+    tool = sanitize.clean_name(rule[0])
+    content = sanitize.clean_line(rule[1], 200).replace("`", "'")
+    if not content:
+        return f"every {tool} call" if tool else ""
+    return f"`{content}`" if tool in ("Bash", "Shell", "PowerShell") else f"{tool} `{content}`"
+
+
+def suggestion_words(item: object) -> str:
+    """Claude Code's "always allow" choice in plain words, or "" for one not offered."""
+    if not isinstance(item, dict):
+        return ""
+    place = _PLACES.get(str(item.get("destination")), "")
+    kind = item.get("type")
+    if kind == "addRules" and item.get("behavior") == "allow":
+        rules = [w for w in map(_rule_words, item.get("rules") or []) if w]
+        return f"Always allow {' and '.join(rules)} {place}".strip() if rules else ""
+    if kind == "setMode" and item.get("mode") == "acceptEdits":
+        return f"Accept every edit {place}".strip()
+    if kind == "addDirectories":
+        dirs = [sanitize.clean_basename(d, 60) for d in item.get("dirs") or []]
+        dirs = [d for d in dirs if d]
+        return f"Always allow files in {', '.join(dirs)} {place}".strip() if dirs else ""
+    return ""
+
+
+def _ask_text(ask: dict) -> str:
+    kind = ask.get("kind")
+    if kind == "mcp":
+        server = sanitize.clean_line(ask.get("server"), 80)
+        name = sanitize.clean_line(ask.get("name"), 80)
+        return f"{name} on the {server} MCP server" if server else name
+    if kind == "edit":
+        files = [sanitize.clean_basename(f, 80) for f in ask.get("files") or [] if f]
+        size = sanitize.clean_line(ask.get("size"), 40)
+        return ", ".join(f for f in files if f) + (f" ({size})" if size else "")
+    if kind == "web" and ask.get("host"):
+        return sanitize.clean_host(ask.get("host"), 80)
+    return sanitize.clean_line(ask.get("text"))
+
+
+def read_ask(wire: dict, kind: str) -> Ask | None:
+    """The Ask a hook line carries, cleaned; None when it carries none."""
+    ask = wire.get("ask")
+    if not isinstance(ask, dict) or kind not in (PERMISSION_REQUEST, TOOL_START):
+        return None
+    ask_kind = ask.get("kind") if ask.get("kind") in _ASK_KINDS else "other"
+    options = ask.get("options") if isinstance(ask.get("options"), list) else []
+    found = wire.get("suggestions") if isinstance(wire.get("suggestions"), list) else []
+    suggestions = []
+    for item in found[:4]:
+        index = item.get("i") if isinstance(item, dict) else None
+        words = suggestion_words(item)
+        if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < 4 and words:
+            suggestions.append((index, words))
+    return Ask(
+        kind=ask_kind,
+        text=_ask_text(ask),
+        note=sanitize.clean_line(ask.get("note"), 200),
+        options=tuple(sanitize.clean_line(o, 80) for o in options[:6] if isinstance(o, str)),
+        suggestions=tuple(suggestions),
+    )
 
 
 def _kind(agent_id: str, event: str, wire: dict) -> str | None:
@@ -171,6 +277,7 @@ def normalize(wire: object, received: float | None = None) -> AgentEvent | None:
         detail=sanitize.clean_text(detail, 60),
         ts=_number(wire.get("ts"), received),
         received=received,
+        ask=read_ask(wire, kind),
     )
 
 

@@ -360,6 +360,187 @@ def send(summary: dict, path: str | None = None) -> bool:
         sock.close()
 
 
+# --- permission requests --------------------------------------------------------------------
+# The agents whose PermissionRequest hook may answer for the owner, and the longest the hook
+# waits for a click (the pet says how long it wants; this caps it). Claude Code shows its own
+# prompt while the hook runs; Codex waits for the hook first, so its wait is short. The
+# installers write each agent's hook timeout above these (bridge/agents/).
+APPROVAL_WAIT = {"claude": 120.0, "codex": 20.0}
+ACK_TIMEOUT = 1.0  # a pet that does not say this fast whether it shows a card is not answering
+MAX_REPLY = 4096
+ASK_CHARS = 600
+DENY_MESSAGE = "The user denied this from deskpet."
+QUESTION_TOOLS = ("AskUserQuestion",)
+# CLAUDE_CODE_ENTRYPOINT, which Claude Code sets for its hooks: "cli" in a terminal, "sdk-*"
+# for `claude -p` and the SDKs, where nobody sits at a prompt.
+_HEADLESS = ("sdk", "mcp", "claude-code-github-action")
+
+
+def _ask_text(value: object, limit: int = ASK_CHARS) -> str:
+    """Text for the owner's card: one line, cut; the pet strips controls and secrets."""
+    if not isinstance(value, str):
+        return ""
+    value = " ".join(clip(value, limit * 4).split())
+    return clip(value, limit - 1) + "…" if len(value) > limit else value
+
+
+def _change_size(src: dict) -> str:
+    """How big an edit is, in lines: "+3 -1 lines" (never the text itself)."""
+    if isinstance(src.get("edits"), list):
+        return f"{len(src['edits'])} edits"
+    new = src.get("new_string", src.get("content", src.get("new_source")))
+    old = src.get("old_string")
+    parts = []
+    if isinstance(new, str):
+        parts.append(f"+{new.count(chr(10)) + 1}")
+    if isinstance(old, str) and old:
+        parts.append(f"-{old.count(chr(10)) + 1}")
+    return " ".join(parts) + " lines" if parts else ""
+
+
+def describe(tool: str, tool_input: object) -> dict:
+    """What a tool call asks for, in the few fields a card shows."""
+    src = tool_input if isinstance(tool_input, dict) else {}
+    if tool.startswith("mcp__"):
+        server, _, name = tool[5:].partition("__")
+        return {"kind": "mcp", "server": _ask_text(server, 80), "name": _ask_text(name, 80)}
+    if tool in QUESTION_TOOLS:
+        questions = src.get("questions")
+        first = questions[0] if isinstance(questions, list) and questions else {}
+        first = first if isinstance(first, dict) else {}
+        options = first.get("options") if isinstance(first.get("options"), list) else []
+        labels = [o.get("label") if isinstance(o, dict) else o for o in options[:6]]
+        return {
+            "kind": "question",
+            "text": _ask_text(first.get("question"), 300),
+            "options": [_ask_text(label, 80) for label in labels if isinstance(label, str)],
+        }
+    command = src.get("command")
+    if isinstance(command, str) and "*** Begin Patch" in command:
+        files = _PATCH_FILE.findall(command[: 1 << 16])[:5]
+        return {"kind": "edit", "files": [_basename(f) for f in files]}
+    if isinstance(command, str):
+        return {
+            "kind": "shell",
+            "text": _ask_text(command),
+            "note": _ask_text(src.get("description"), 200),
+        }
+    for key in ("file_path", "filePath", "notebook_path", "path"):
+        if isinstance(src.get(key), str):
+            return {"kind": "edit", "files": [_basename(src[key])], "size": _change_size(src)}
+    if isinstance(src.get("url"), str):
+        return {"kind": "web", "host": _text(url_host(src["url"]), 80)}
+    if isinstance(src.get("query"), str):
+        return {"kind": "web", "text": _ask_text(src["query"], 200)}
+    return {"kind": "other", "note": _ask_text(src.get("description"), 200)}
+
+
+def _suggestions(payload: dict) -> list[dict]:
+    """Claude Code's "always allow" choices, by their index, reduced to what a card says."""
+    found = payload.get("permission_suggestions")
+    kept = []
+    for index, item in enumerate(found[:4] if isinstance(found, list) else []):
+        if not isinstance(item, dict):
+            continue
+        rules = item.get("rules") if isinstance(item.get("rules"), list) else []
+        dirs = item.get("directories") if isinstance(item.get("directories"), list) else []
+        kept.append(
+            {
+                "i": index,
+                "type": _text(item.get("type"), 40),
+                "behavior": _text(item.get("behavior"), 20),
+                "destination": _text(item.get("destination"), 40),
+                "mode": _text(item.get("mode"), 40),
+                "rules": [
+                    [_text(r.get("toolName"), 64), _ask_text(r.get("ruleContent"), 200)]
+                    for r in rules[:3]
+                    if isinstance(r, dict)
+                ],
+                "dirs": [_basename(d) for d in dirs[:3]],
+            }
+        )
+    return kept
+
+
+def headless(agent: str) -> bool:
+    """Whether nobody sits at this agent's prompt (`claude -p`, the SDKs)."""
+    return agent == "claude" and os.environ.get("CLAUDE_CODE_ENTRYPOINT", "").startswith(_HEADLESS)
+
+
+def _read_reply(sock: socket.socket, buffer: bytearray, deadline: float) -> dict | None:
+    """The pet's next line, or None at EOF, on a bad line or at the monotonic `deadline`."""
+    while b"\n" not in buffer:
+        left = deadline - time.monotonic()
+        if left <= 0 or len(buffer) > MAX_REPLY:
+            return None
+        sock.settimeout(left)
+        chunk = sock.recv(MAX_REPLY)
+        if not chunk:
+            return None
+        buffer += chunk
+    line, _, rest = bytes(buffer).partition(b"\n")
+    buffer[:] = rest
+    try:
+        reply = json.loads(line)
+    except ValueError:
+        return None
+    return reply if isinstance(reply, dict) else None
+
+
+def decision_reply(agent: str, answer: object, payload: dict) -> str:
+    """Exactly what the agent reads as the owner's decision, or "" for none.
+
+    Codex refuses updatedInput, updatedPermissions and interrupt, so it gets behavior (and a
+    message) only; an "always allow" choice exists for Claude Code alone.
+    """
+    decision = answer.get("decision") if isinstance(answer, dict) else None
+    if decision == "allow":
+        body: dict = {"behavior": "allow"}
+    elif decision == "deny":
+        body = {"behavior": "deny", "message": DENY_MESSAGE}
+    elif agent == "claude" and isinstance(decision, int) and not isinstance(decision, bool):
+        offered = payload.get("permission_suggestions")
+        if not isinstance(offered, list) or not 0 <= decision < min(len(offered), 4):
+            return ""
+        if not isinstance(offered[decision], dict):
+            return ""
+        body = {"behavior": "allow", "updatedPermissions": [offered[decision]]}
+    else:
+        return ""
+    output = {"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": body}}
+    return json.dumps(output, separators=(",", ":"))
+
+
+def ask_owner(agent: str, payload: dict, summary: dict, path: str | None = None) -> str:
+    """Send a permission request and wait on the same connection for the owner's click.
+
+    The pet first says how long to wait ({"wait": s}, or closes: no card), then sends
+    {"decision": "allow" | "deny" | suggestion index}. Anything else, no pet, a silent pet or
+    the wait running out is "": the agent's own prompt decides.
+    """
+    summary = dict(summary, ask=describe(str(summary.get("tool", "")), payload.get("tool_input")))
+    if agent == "claude":
+        summary["suggestions"] = _suggestions(payload)
+    summary["await"] = APPROVAL_WAIT[agent]
+    line = json.dumps(summary, ensure_ascii=True, separators=(",", ":")) + "\n"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(SEND_TIMEOUT)
+        sock.connect(path or socket_path())
+        sock.sendall(line.encode("ascii"))
+        buffer = bytearray()
+        ack = _read_reply(sock, buffer, time.monotonic() + ACK_TIMEOUT)
+        wait = ack.get("wait") if ack else None
+        if not isinstance(wait, int | float) or isinstance(wait, bool) or not wait > 0:
+            return ""
+        wait = min(float(wait), APPROVAL_WAIT[agent])
+        return decision_reply(agent, _read_reply(sock, buffer, time.monotonic() + wait), payload)
+    except (OSError, ValueError):
+        return ""
+    finally:
+        sock.close()
+
+
 def reply_for(agent: str, event: str) -> str:
     """What the agent expects on stdout: Cursor and Gemini want JSON, the others nothing."""
     reply, by_event = REPLIES.get(agent, ("", {}))
@@ -399,7 +580,19 @@ def run(argv: list[str]) -> str:
     reply = reply_for(agent, event if isinstance(event, str) else "")
     if agent != "unknown":
         try:
-            send(summarize(agent, payload, channel))
+            summary = summarize(agent, payload, channel)
+            tool = summary.get("tool", "")
+            if (
+                event == "PermissionRequest"
+                and agent in APPROVAL_WAIT
+                and summary.get("agent") == agent  # not Cursor replaying Claude's hooks
+                and tool not in QUESTION_TOOLS
+            ):
+                if not headless(agent):
+                    return ask_owner(agent, payload, summary) or reply
+            elif tool in QUESTION_TOOLS and event in ("PreToolUse", "PermissionRequest"):
+                summary["ask"] = describe(tool, payload.get("tool_input"))
+            send(summary)
         except Exception:  # a lost event must not cost the agent its reply ("continue": true)
             pass
     return reply

@@ -28,6 +28,7 @@ import tomlkit
 from deskpet import config_merge, paths, safefile
 from deskpet.bridge import agents, hook
 from deskpet.bridge.agents import Agent, HooksFile, NotifyProgram
+from deskpet.bridge.agents.spec import HOOK_TIMEOUT_SECONDS
 from deskpet.config_merge import JsonFormat, TomlFormat
 from deskpet.safefile import ParseRefused, ReadOnly
 
@@ -144,25 +145,29 @@ def _hooks_target(agent: Agent, spec: HooksFile) -> Target:
     path = spec.path()
     strip = _strip_nested if spec.nested else _strip_flat
 
-    def want() -> dict:
-        return spec.entry(hook_command(agent.id))
+    def want(event: str) -> dict:
+        timeout = agent.hook_timeout(event)
+        if timeout == HOOK_TIMEOUT_SECONDS:
+            return spec.entry(hook_command(agent.id))
+        return spec.entry(hook_command(agent.id), timeout=timeout)
 
     def state(data: dict) -> str:
         hooks = _hooks_table(path, data, agent.register, create=False) or {}
-        ours = [
-            [e for e in hooks.get(event) or [] if _contains_ours(e)] for event in agent.register
-        ]
-        if not any(ours):
+        ours = {
+            event: [e for e in hooks.get(event) or [] if _contains_ours(e)]
+            for event in agent.register
+        }
+        if not any(ours.values()):
             return ABSENT
-        entry = want()
-        return INSTALLED if all(found == [entry] for found in ours) else OUTDATED
+        right = all(found == [want(event)] for event, found in ours.items())
+        return INSTALLED if right else OUTDATED
 
     def add(data: dict) -> None:
         for key, value in spec.skeleton.items():
             data.setdefault(key, value)
         hooks = _hooks_table(path, data, agent.register, create=True)
-        entry = want()
         for event in agent.register:
+            entry = want(event)
             entries = hooks.setdefault(event, [])
             if [e for e in entries if _contains_ours(e)] == [entry]:
                 continue
@@ -171,8 +176,8 @@ def _hooks_target(agent: Agent, spec: HooksFile) -> Target:
 
     def repoint(data: dict) -> None:
         hooks = _hooks_table(path, data, agent.register, create=False) or {}
-        entry = want()
         for event in agent.register:
+            entry = want(event)
             entries = hooks.get(event) or []
             ours = [i for i, e in enumerate(entries) if _contains_ours(e)]
             if not ours or [entries[i] for i in ours] == [entry]:

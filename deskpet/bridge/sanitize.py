@@ -124,6 +124,15 @@ def clean_text(value: object, limit: int = 300) -> str:
     return hook.clip(text, limit - 1) + "…" if len(text) > limit else text
 
 
+def clean_line(value: object, limit: int = 600) -> str:
+    """One line for the owner's own screen (a permission card): no controls or secrets, but
+    paths kept, since the owner decides on the exact command."""
+    if not isinstance(value, str):
+        return ""
+    text = " ".join(redact(_CONTROL.sub(" ", hook.clip(value, limit * 4))).split())
+    return hook.clip(text, limit - 1) + "…" if len(text) > limit else text
+
+
 def clean_id(value: object, limit: int = 80) -> str:
     """Session, turn and tool ids: a strict character set, so they are safe as dict keys."""
     if isinstance(value, int) and not isinstance(value, bool):

@@ -14,8 +14,10 @@ full) is a live pet.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -28,8 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from deskpet import paths
-from deskpet.bridge import hook
-from deskpet.bridge.events import AgentEvent, normalize
+from deskpet.bridge import agents, hook
+from deskpet.bridge.events import PERMISSION_REQUEST, AgentEvent, normalize
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,11 @@ MAX_LINE = 16 * 1024  # the shim sends about 1 KB; anything longer is not from t
 MAX_LINES_PER_CONNECTION = 64
 CLIENT_TIMEOUT = 0.5  # a client that connects and stalls must not stall the bridge
 _SUN_PATH_MAX = 104  # macOS limit for a Unix socket path (Linux: 108)
+# Permission requests whose hook waits on its connection: beyond this many, the oldest is let go
+# (its hook exits with no answer and its agent's own prompt decides).
+MAX_WAITING = 8
+WAIT_GRACE = 5.0  # seconds past its wait before a request nobody closed is let go
+DECISIONS = ("allow", "deny")
 
 
 class BridgeError(RuntimeError):
@@ -84,6 +91,14 @@ class BridgeServer:
         self.path = Path(path) if path is not None else socket_path()
         self.on_event = on_event
         self.max_line = max_line
+        # Permission requests: how long the pet wants a hook to wait for a click (0: no card),
+        # and who hears that a waiting hook went away. Both run on the bridge thread.
+        self.permission_wait: Callable[[AgentEvent], float] = lambda _event: 0.0
+        self.on_request_closed: Callable[[str], None] = lambda _request: None
+        self._waiting: dict[str, tuple[socket.socket, float]] = {}  # request -> (conn, until)
+        self._waiting_lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._selector: selectors.BaseSelector | None = None
         self.received = 0
         self.dropped = 0
         self.lock = lock_path(self.path)
@@ -234,23 +249,143 @@ class BridgeServer:
         assert self._sock is not None
         with selectors.DefaultSelector() as selector:
             selector.register(self._sock, selectors.EVENT_READ)
-            while not self._stop.is_set():
-                if not selector.select(timeout=0.1):
-                    continue
-                try:
-                    conn, _ = self._sock.accept()
-                except (BlockingIOError, InterruptedError):
-                    continue
-                except OSError:
-                    if self._stop.is_set():
-                        break
-                    log.exception("bridge accept failed")
-                    time.sleep(0.1)
-                    continue
-                with conn:
-                    self._handle(conn)
+            self._selector = selector
+            try:
+                self._accept_loop(selector)
+            finally:
+                for request in list(self._waiting):
+                    self._let_go(request, report=False)
 
-    def _handle(self, conn: socket.socket) -> None:
+    def _accept_loop(self, selector: selectors.BaseSelector) -> None:
+        while not self._stop.is_set():
+            ready = selector.select(timeout=0.1)
+            for key, _ in ready:
+                if key.data is not None:  # a waiting hook hung up, or its answer went out
+                    self._hung_up(key.data)
+            self._expire()
+            if not any(key.data is None for key, _ in ready):
+                continue
+            try:
+                conn, _ = self._sock.accept()
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    break
+                log.exception("bridge accept failed")
+                time.sleep(0.1)
+                continue
+            request = None
+            try:
+                request = self._handle(conn)
+            finally:
+                if request is None:
+                    conn.close()
+
+    # --- permission requests -----------------------------------------------------------
+
+    def decide(self, request: str, decision: str | int) -> bool:
+        """Send the owner's click to the hook waiting on `request`: "allow", "deny" or the
+        index of one of the agent's "always allow" suggestions. Thread-safe; False when the
+        request is gone (answered elsewhere, timed out)."""
+        if decision not in DECISIONS and not (
+            isinstance(decision, int) and not isinstance(decision, bool) and decision >= 0
+        ):
+            raise ValueError(f"not a decision: {decision!r}")
+        with self._waiting_lock:
+            waiting = self._waiting.pop(request, None)
+        if waiting is None:
+            return False
+        conn = waiting[0]
+        line = json.dumps({"decision": decision}, separators=(",", ":")) + "\n"
+        try:
+            conn.settimeout(CLIENT_TIMEOUT)
+            conn.sendall(line.encode("ascii"))
+            conn.shutdown(socket.SHUT_WR)  # the bridge thread closes it when the hook exits
+        except OSError as exc:
+            log.info("a permission decision found its hook gone: %s", exc.strerror or exc)
+            return False
+        return True
+
+    def waiting(self) -> list[str]:
+        """The requests whose hook still waits for a click, oldest first."""
+        with self._waiting_lock:
+            return list(self._waiting)
+
+    def _park(self, conn: socket.socket, event: AgentEvent) -> AgentEvent:
+        """Keep a permission request's connection open for the owner's click, if the pet
+        shows a card for it; the event comes back carrying the request's handle."""
+        try:
+            wait = min(float(self.permission_wait(event)), agents.get(event.agent).approval_wait)
+        except Exception:
+            log.exception("permission wait callback failed")
+            wait = 0.0
+        if not wait > 0:
+            return event
+        request = f"r{next(self._ids)}"
+        try:
+            conn.settimeout(CLIENT_TIMEOUT)
+            conn.sendall(json.dumps({"wait": wait}).encode("ascii") + b"\n")
+            conn.setblocking(False)
+        except OSError:
+            return event  # the hook is already gone
+        with self._waiting_lock:
+            self._waiting[request] = (conn, time.monotonic() + wait + WAIT_GRACE)
+            oldest = list(self._waiting)[:-MAX_WAITING] if len(self._waiting) > MAX_WAITING else []
+        for old in oldest:
+            self._let_go(old)
+        self._selector.register(conn, selectors.EVENT_READ, data=(request, conn))
+        return dataclasses.replace(
+            event, ask=dataclasses.replace(event.ask, request=request, wait=wait)
+        )
+
+    def _hung_up(self, data: tuple[str, socket.socket]) -> None:
+        request, conn = data
+        try:
+            more = conn.recv(1024)
+        except BlockingIOError:
+            return
+        except OSError:
+            more = b""
+        if more:
+            return  # a hook says nothing after its request; ignore it until it closes
+        with self._waiting_lock:
+            undecided = self._waiting.pop(request, None) is not None
+        self._selector.unregister(conn)
+        conn.close()
+        if undecided:
+            self._closed(request)
+
+    def _let_go(self, request: str, report: bool = True) -> None:
+        """Close a waiting request's connection: its hook exits with no answer."""
+        with self._waiting_lock:
+            waiting = self._waiting.pop(request, None)
+        if waiting is None:
+            return
+        conn = waiting[0]
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(conn)
+        conn.close()
+        if report:
+            self._closed(request)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        with self._waiting_lock:
+            late = [r for r, (_conn, until) in self._waiting.items() if until < now]
+        for request in late:
+            self._let_go(request)
+
+    def _closed(self, request: str) -> None:
+        try:
+            self.on_request_closed(request)
+        except Exception:
+            log.exception("bridge request-closed callback failed")
+
+    # --- ordinary lines ----------------------------------------------------------------
+
+    def _handle(self, conn: socket.socket) -> str | None:
+        """Read one connection's lines; the request handle when it stays open for a click."""
         conn.settimeout(CLIENT_TIMEOUT)
         deadline = time.monotonic() + CLIENT_TIMEOUT
         buffer, lines, skipping = b"", 0, False
@@ -268,26 +403,39 @@ class BridgeServer:
                     skipping = False
                     continue
                 lines += 1
-                self._line(line)
+                request = self._line(line, conn)
+                if request is not None:
+                    return request  # a waiting hook sends one line and nothing after it
             if len(buffer) > self.max_line:
                 buffer, skipping = b"", True
                 self.dropped += 1
         if buffer and not skipping and len(buffer) <= self.max_line:
             self._line(buffer)  # a last line without its newline still counts
+        return None
 
-    def _line(self, raw: bytes) -> None:
+    def _line(self, raw: bytes, conn: socket.socket | None = None) -> str | None:
         if len(raw) > self.max_line:
             self.dropped += 1
-            return
+            return None
         try:
-            event = normalize(json.loads(raw.decode("utf-8")))
+            wire = json.loads(raw.decode("utf-8"))
+            event = normalize(wire)
         except (ValueError, RecursionError):
             event = None
         if event is None:
             self.dropped += 1
-            return
+            return None
         self.received += 1
+        if (
+            conn is not None
+            and wire.get("await")
+            and event.kind == PERMISSION_REQUEST
+            and event.ask is not None
+            and event.source == "hook"
+        ):
+            event = self._park(conn, event)
         try:
             self.on_event(event)
         except Exception:
             log.exception("bridge event callback failed")
+        return event.ask.request or None if event.ask is not None else None

@@ -4,6 +4,10 @@ Shape: {"hooks": {"Event": [{"hooks": [{"type": "command", "command": ..., "time
 with no matcher, so an entry covers every tool. The hook prints nothing: Claude reads an empty
 stdout with exit 0 as "carry on".
 
+PermissionRequest waits for the owner's click on a card and prints Claude's decision
+({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": {...}}}); its entry
+gets a timeout above that wait.
+
 Never registered: WorktreeCreate (a hook there replaces git's own worktree creation), and no
 http hook types.
 """
@@ -56,8 +60,8 @@ def config_dir() -> Path:
     return Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
 
 
-def hook_entry(command: str) -> dict:
-    return {"hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT_SECONDS}]}
+def hook_entry(command: str, timeout: int = HOOK_TIMEOUT_SECONDS) -> dict:
+    return {"hooks": [{"type": "command", "command": command, "timeout": timeout}]}
 
 
 AGENT = Agent(
@@ -71,4 +75,6 @@ AGENT = Agent(
     files=(HooksFile(path=lambda: config_dir() / "settings.json", entry=hook_entry),),
     config_dir=config_dir,
     programs=("claude",),
+    # Claude Code shows its own prompt while the hook waits: either answer wins.
+    approval_wait=120.0,
 )

@@ -6,7 +6,8 @@ Codex runs at the end of a turn with the event as JSON in its last argument; des
 only when the owner has none. The session rollouts (codex_rollout.py) need no setup at all.
 
 Codex runs new or changed hooks only once its owner trusts them; deskpet never writes Codex's
-trust hashes itself. The hook prints nothing.
+trust hashes itself. The hook prints nothing, except the owner's decision on a PermissionRequest
+(behavior and message only: Codex refuses the fields it reserves).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ AGENT = Agent(
     ),
     config_dir=config_dir,
     programs=("codex",),
+    # Codex runs the hook before it shows its own approval prompt: a short wait.
+    approval_wait=20.0,
     notes=("deskpet also follows Codex's session files, no setup needed",),
     installed_notes=(
         "Codex runs new or changed hooks only after you trust them: "

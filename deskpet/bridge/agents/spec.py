@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HOOK_TIMEOUT_SECONDS = 10  # what deskpet asks agents to allow the shim; it needs well under one
+# A permission request's hook waits for the owner's click: its timeout is the wait plus this.
+APPROVAL_TIMEOUT_MARGIN = 30
 
 
 @dataclass(frozen=True)
@@ -20,14 +22,15 @@ class HooksFile:
 
     Attributes:
         path: where the file is (read at call time: HOME and the agent's own variables).
-        entry: the hook command -> deskpet's entry under each registered event.
+        entry: the hook command (and a timeout in seconds) -> deskpet's entry under each
+            registered event.
         nested: entries are groups holding a "hooks" list of handlers (Claude's shape); else
             each entry is one handler (Cursor's).
         skeleton: top-level keys deskpet adds to the file next to "hooks" ({"version": 1}).
     """
 
     path: Callable[[], Path]
-    entry: Callable[[str], dict]
+    entry: Callable[..., dict]
     nested: bool = True
     skeleton: Mapping[str, object] = field(default_factory=dict)
 
@@ -69,6 +72,8 @@ class Agent:
         programs: the agent's commands on PATH (detection).
         reply: what the hook prints on stdout for any event ("" for nothing).
         replies: event -> a different reply for that event.
+        approval_wait: the longest the PermissionRequest hook waits for the owner's click on a
+            card (0: the agent's hooks cannot take an answer; hook.APPROVAL_WAIT repeats it).
         notes: lines `deskpet agents status` always adds.
         installed_notes: lines it adds once deskpet's hooks are in the agent's files.
     """
@@ -87,6 +92,7 @@ class Agent:
     never_register: tuple[str, ...] = ()
     reply: str = ""
     replies: Mapping[str, str] = field(default_factory=dict)
+    approval_wait: float = 0.0
     notes: tuple[str, ...] = ()
     installed_notes: tuple[str, ...] = ()
     _kinds: dict[str, str] = field(init=False, repr=False, compare=False)
@@ -121,6 +127,12 @@ class Agent:
     def reply_for(self, event: str) -> str:
         """Exactly what the agent expects the hook to print for `event`."""
         return self.replies.get(event, self.reply)
+
+    def hook_timeout(self, event: str) -> int:
+        """Seconds the agent should allow deskpet's hook on `event`."""
+        if event == "PermissionRequest" and self.approval_wait:
+            return int(self.approval_wait) + APPROVAL_TIMEOUT_MARGIN
+        return HOOK_TIMEOUT_SECONDS
 
     def detected(self) -> bool:
         """Whether the agent looks installed: its folder exists or its program is on PATH."""
