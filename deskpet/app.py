@@ -33,6 +33,7 @@ from deskpet.ui.bubble import ChatBubble
 from deskpet.ui.chat_controller import ChatController, open_history
 from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
+from deskpet.ui.permission_cards import PermissionCards
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import Relay
 from deskpet.ui.settings_controller import SettingsController
@@ -104,6 +105,8 @@ class DeskpetApp(QObject):
         )
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.bubble.anchor_to(self.pet)
+        self.cards = PermissionCards()
+        self.cards.anchor_to(self.pet)
         self.tray = TrayMenu(personas=self.personas.choices, parent=self)
 
         self.preferences = SettingsController(
@@ -144,6 +147,7 @@ class DeskpetApp(QObject):
             pet_visible=self.pet.isVisible,
             style=self._narration_style,
             sampling=self.chat.sampling,
+            cards=self.cards,
             parent=self,
         )
         self._tick = QTimer(self)
@@ -235,6 +239,7 @@ class DeskpetApp(QObject):
         self.model.close()
         self._tick.stop()
         self.agents.stop()
+        self.cards.close()
         self.bubble.close()
         self.pet.close()
         self.preferences.close()
@@ -289,6 +294,7 @@ class DeskpetApp(QObject):
     def _on_drag_finished(self, _pos) -> None:
         self.machine.drag_end()
         self.bubble.follow_anchor()
+        self.cards.follow_anchor()
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)

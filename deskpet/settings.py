@@ -208,6 +208,16 @@ SETTINGS: tuple[Setting, ...] = (
         "No sounds and no narration; the pet still shows what agents do.",
     ),
     Setting(
+        "permission_cards", True, bool, "Answer agents from the pet",
+        "Show Allow / Deny cards beside the pet when Claude Code or Codex asks permission.",
+    ),
+    Setting(
+        "permission_wait_seconds", 60, int, "Card waits for you (s)",
+        "Seconds a permission card waits for your click before the agent's own prompt decides"
+        " (Codex: at most 20).",
+        minimum=5, maximum=120,
+    ),
+    Setting(
         "dnd_schedule", "", str, "Quiet hours",
         "HH:MM-HH:MM (24-hour clock) when do-not-disturb turns on by itself, e.g. 22:00-08:00",
         pattern=DND_SCHEDULE_PATTERN,

@@ -4,6 +4,10 @@
     Codex rollouts ──▶ RolloutTailer ─┴─AgentEvent──▶ Relay (GUI thread) ──▶ SessionTracker
     SessionTracker ──Mood──▶ PetMachine; a bell (sound, tray line, notification) when one waits
                    └──▶ Narrator ──Narrate (when the owner is not chatting)──▶ brain ──▶ bubble
+    permission requests ──▶ PermissionCards ──click──▶ BridgeServer.decide ──▶ the waiting hook
+
+A permission card closes when its session moves on (the tool ran or failed, the turn ended, a
+new prompt, the session ended) or its hook hangs up (answered in the terminal, timed out).
 
 One pet per user: `start` takes the bridge's lock and socket first, and another pet holding the
 lock (or listening on the socket) raises PetAlreadyRunning before anything is shown. Without the
@@ -17,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from deskpet.bridge import events as ev
 from deskpet.bridge import installers
@@ -32,6 +36,7 @@ from deskpet.pet import PetMachine
 from deskpet.platform import DefaultPlatform
 from deskpet.settings import Settings
 from deskpet.ui.brain import Brain
+from deskpet.ui.permission_cards import PermissionCards, Request
 from deskpet.ui.relay import Relay
 from deskpet.ui.theme import assets_dir
 
@@ -76,6 +81,7 @@ class AgentsController(QObject):
     on_bell = Signal(str)
     on_narrated = Signal(str)
     on_notice = Signal(str, str)
+    _request_closed = Signal(str)  # from the bridge thread: a waiting hook hung up
 
     def __init__(
         self,
@@ -91,6 +97,7 @@ class AgentsController(QObject):
         style: Callable[[], str],
         sampling: Callable[[], Sampling],
         clock: Callable[[], float] = time.monotonic,
+        cards: PermissionCards | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -123,6 +130,10 @@ class AgentsController(QObject):
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.tick)
         relay.on_agent_event.connect(self.feed)
+        self.cards = cards
+        if cards is not None:
+            cards.on_decided.connect(self.decide)
+            self._request_closed.connect(cards.close_request, Qt.ConnectionType.QueuedConnection)
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -130,6 +141,8 @@ class AgentsController(QObject):
         """Listen for hooks and follow Codex's files. Raises PetAlreadyRunning if another pet
         answers on the socket; any other trouble is a notice and the pet goes on without."""
         server = BridgeServer(self._relay.post)
+        server.permission_wait = self.card_wait
+        server.on_request_closed = self._request_closed.emit
         try:
             server.start()
         except PetAlreadyRunning:
@@ -153,6 +166,8 @@ class AgentsController(QObject):
             self.bridge.stop()
         if self.rollouts is not None:
             self.rollouts.stop()
+        if self.cards is not None:
+            self.cards.clear()
 
     # -- the owner's hand ----------------------------------------------------------------------
 
@@ -175,12 +190,63 @@ class AgentsController(QObject):
             text = str(exc)
         self.on_notice.emit("deskpet agents", text)
 
+    # -- permission cards ----------------------------------------------------------------------
+
+    def cards_wanted(self) -> bool:
+        return (
+            self.cards is not None
+            and bool(self._settings.get("permission_cards"))
+            and not self._settings.do_not_disturb()
+        )
+
+    def card_wait(self, _event: AgentEvent) -> float:
+        """Seconds a permission request's hook should wait for a click; 0: no card (do not
+        disturb, cards off). Called on the bridge thread: it only reads settings."""
+        if self._closed or not self.cards_wanted():
+            return 0.0
+        return float(self._settings.get("permission_wait_seconds"))
+
+    def decide(self, request: str, decision: str) -> None:
+        """The owner clicked a card: "allow", "deny" or an "always allow" choice's index."""
+        if self.bridge is None:
+            return
+        answer: str | int = int(decision) if decision.isdigit() else decision
+        try:
+            sent = self.bridge.decide(request, answer)
+        except ValueError as exc:
+            log.warning("a permission card sent no decision: %s", exc)
+            return
+        if not sent:
+            log.info("a permission request was answered elsewhere before the click")
+
+    def _update_cards(self, event: AgentEvent) -> None:
+        """Show the cards an event asks for; close those of a session that moved on."""
+        if self.cards is None:
+            return
+        who = speaker(event.agent, event.project)
+        ask = event.ask
+        if ask is not None and ask.request:
+            self.cards.show_request(Request.from_event(event, who))
+            return
+        asks_owner = (ask is not None and ask.kind == "question") or (
+            event.kind == ev.WAITING_FOR_OWNER and event.detail == "elicitation_dialog"
+        )
+        if asks_owner:
+            if self.cards_wanted():
+                self.cards.show_request(Request.from_event(event, who))
+            return
+        if event.kind in (ev.TOOL_END, ev.TOOL_FAILED):
+            self.cards.close_session(event.session, event.tool.name if event.tool else "")
+        elif event.kind in (ev.PROMPT, ev.TURN_COMPLETE, ev.TURN_FAILED, ev.SESSION_END):
+            self.cards.close_session(event.session)
+
     # -- the agents ----------------------------------------------------------------------------
 
     def feed(self, event: AgentEvent) -> None:
         """One agent event, on the GUI thread."""
         if self._closed:
             return
+        self._update_cards(event)
         folded = self.sessions.feed(event)
         if folded is None:  # a duplicate from another channel, or nothing new
             return

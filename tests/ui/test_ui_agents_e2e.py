@@ -54,7 +54,8 @@ def agents_home(monkeypatch):
     root = Path(tempfile.mkdtemp(prefix="dpa"))
     (root / "h").mkdir()
     (root / "d").mkdir()
-    (root / "d" / "settings.yaml").write_text("bubble_fade_seconds: 0\n")
+    # No permission cards: run_hook waits for the shim, which would wait for a click.
+    (root / "d" / "settings.yaml").write_text("bubble_fade_seconds: 0\npermission_cards: false\n")
     monkeypatch.setenv("HOME", str(root / "h"))
     monkeypatch.setenv("DESKPET_HOME", str(root / "d"))
     for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
