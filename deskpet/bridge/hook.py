@@ -8,6 +8,11 @@ line to the running pet over its Unix socket, and exits 0. It never runs, opens 
 anything from the payload, never prints anything except the reply Cursor and Gemini expect, and
 drops the event when no pet is listening.
 
+A PermissionRequest from Claude Code or Codex also carries what is asked (for the owner's card)
+and waits on the same connection for the owner's click, then prints exactly that agent's
+decision. No pet, no card, no click in time or a signal: nothing printed, and the agent's own
+prompt decides.
+
 Standard library only, and no other deskpet module: agents wait for this program, so its import
 must stay cheap and nothing in the app may break it.
 """
