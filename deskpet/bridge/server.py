@@ -301,10 +301,12 @@ class BridgeServer:
         try:
             conn.settimeout(CLIENT_TIMEOUT)
             conn.sendall(line.encode("ascii"))
-            conn.shutdown(socket.SHUT_WR)  # the bridge thread closes it when the hook exits
         except OSError as exc:
             log.info("a permission decision found its hook gone: %s", exc.strerror or exc)
             return False
+        # The hook may have read it and exited already; the bridge thread closes the socket.
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_WR)
         return True
 
     def waiting(self) -> list[str]:
@@ -343,7 +345,7 @@ class BridgeServer:
         request, conn = data
         try:
             more = conn.recv(1024)
-        except BlockingIOError:
+        except (BlockingIOError, TimeoutError):
             return
         except OSError:
             more = b""
