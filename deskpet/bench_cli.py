@@ -1,6 +1,7 @@
-"""`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its two other
-modes: `--adapters` (persona adapters, inference/bench_adapters.py) and `--ui` (the pet's frame
-timing, ui/smoothness.py).
+"""`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its other
+modes: `--adapters` (persona adapters, inference/bench_adapters.py), `--ui` (the pet's frame
+timing, ui/smoothness.py) and `--bridge` (the agents' hook round trips; the permission card's in
+ui/bench_permission.py).
 
 It sits above the rooms because one mode is the engine's (inference/, never Qt) and one is the
 pet's (ui/). Building the parser imports nothing heavy; each bench is imported when it runs.
@@ -58,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seconds", type=float, default=10.0, help="length of each --ui phase")
     p.add_argument(
+        "--bridge",
+        action="store_true",
+        help="the agents' hook round trip: a permission request from spawn to card to the "
+        "simulated click to the hook's exit",
+    )
+    p.add_argument(
         "--adapters",
         action="store_true",
         help="persona adapters: switch latency, decode with an adapter, memory",
@@ -72,6 +79,8 @@ def _progress(msg: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.ui:
         return _run_ui(args)
+    if args.bridge:
+        return _run_bridge_permission(args)
     if args.synthetic and named(getattr(args, "model", None), getattr(args, "demo", False)):
         print(
             "deskpet: --synthetic builds its own model; leave out --model and --demo",
@@ -163,3 +172,16 @@ def _run_ui(args: argparse.Namespace) -> int:
     from deskpet.ui.smoothness import run_bench_ui
 
     return run_bench_ui(args)
+
+
+def _run_bridge_permission(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from deskpet.ui.bench_permission import bench_permission, format_permission
+
+    _progress("permission round trip: hook -> card -> click -> hook exit")
+    result = bench_permission()
+    print(json.dumps(result) if args.json else format_permission(result))
+    return 0 if not result["failures"] else 1

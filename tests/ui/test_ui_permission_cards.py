@@ -255,3 +255,12 @@ def test_cards_stack_newest_on_top_and_are_bounded(qtbot, cards_home):
     cards.on_decided.connect(lambda r, d: decided.append((r, d)))
     assert cards.allow_top()
     assert decided == [("r4", "allow")]
+
+
+def test_the_bench_round_trip_completes(qtbot, cards_home):
+    # `deskpet bench --bridge`: spawn -> card -> simulated click -> the hook's exit, each round
+    from deskpet.ui.bench_permission import bench_permission
+
+    result = bench_permission(rounds=2)
+    assert result["failures"] == 0 and result["rounds"] == 2
+    assert 0 < result["spawn_to_card"]["p50_ms"] <= result["round_trip"]["p50_ms"]
