@@ -456,9 +456,10 @@ def _suggestions(payload: dict) -> list[dict]:
                 "behavior": _text(item.get("behavior"), 20),
                 "destination": _text(item.get("destination"), 40),
                 "mode": _text(item.get("mode"), 40),
+                # Kept short: the whole line must stay under the bridge's 16 KB.
                 "rules": [
-                    [_text(r.get("toolName"), 64), _ask_text(r.get("ruleContent"), 200)]
-                    for r in rules[:3]
+                    [_text(r.get("toolName"), 64), _ask_text(r.get("ruleContent"), 160)]
+                    for r in rules[:2]
                     if isinstance(r, dict)
                 ],
                 "dirs": [_basename(d) for d in dirs[:3]],

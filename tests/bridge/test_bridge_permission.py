@@ -22,7 +22,7 @@ import pytest
 
 from deskpet import paths
 from deskpet.bridge import agents, events, hook, installers
-from deskpet.bridge.server import MAX_WAITING, BridgeServer
+from deskpet.bridge.server import MAX_LINE, MAX_WAITING, BridgeServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLAUDE = "claude_permissionrequest_bash.json"
@@ -307,3 +307,19 @@ def test_waiting_many_hooks_does_not_stall_ordinary_events(pet):
     assert pet.got.get(timeout=5).kind == events.TURN_COMPLETE
     pet.decide(request, "allow")
     assert finish(proc)[0] == 0
+
+
+def test_the_longest_request_line_fits_the_bridge():
+    # GIVEN the largest command and suggestions (wide characters, escaped six bytes each)
+    payload = json.loads((FIXTURES / CLAUDE).read_text())
+    payload["tool_input"]["command"] = "界" * 100_000
+    rule = {"toolName": "Bash", "ruleContent": "界" * 10_000}
+    payload["permission_suggestions"] = [
+        {"type": "addRules", "rules": [rule] * 9, "behavior": "allow", "destination": "session"}
+    ] * 9
+    # THEN the line the hook sends stays under the bridge's limit (or it would be dropped)
+    summary = hook.summarize("claude", payload)
+    summary.update(ask=hook.describe("Bash", payload["tool_input"]), **{"await": 120.0})
+    summary["suggestions"] = hook._suggestions(payload)
+    line = json.dumps(summary, ensure_ascii=True, separators=(",", ":"))
+    assert len(line) < MAX_LINE

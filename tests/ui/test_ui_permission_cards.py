@@ -264,3 +264,15 @@ def test_the_bench_round_trip_completes(qtbot, cards_home):
     result = bench_permission(rounds=2)
     assert result["failures"] == 0 and result["rounds"] == 2
     assert 0 < result["spawn_to_card"]["p50_ms"] <= result["round_trip"]["p50_ms"]
+
+
+def test_an_elicitation_shows_a_question_card(qtbot, cards_pet):
+    run_hook(
+        "claude_notification_idle.json",
+        notification_type="elicitation_dialog",
+        message="The github server asks for a repository name",
+    )
+    card = a_card_shows(qtbot, cards_pet)
+    assert not card.decides and card.what.text() == "The github server asks for a repository name"
+    run_hook("claude_userpromptsubmit.json")  # a new prompt: the question was answered
+    qtbot.waitUntil(lambda: cards_pet.cards.cards() == [], timeout=10_000)
