@@ -88,6 +88,44 @@ print(json.dumps({"exit": code, "imported": sorted({m.split(".")[0] for m in sys
 """
 
 
+def bad_model(kind: str, tmp_path):
+    """A model path broken one way (the full table is tests/inference/test_load_bad_input.py)."""
+    if kind == "lfs pointer":
+        path = tmp_path / "model.gguf"
+        path.write_text("version https://git-lfs.github.com/spec/v1\nsize 98362432\n")
+    elif kind == "bad magic":
+        path = tmp_path / "model.gguf"
+        path.write_bytes(b"GGUX" + bytes(60))
+    else:
+        path = tmp_path / "model"
+        path.mkdir()
+        if kind == "config list":
+            (path / "config.json").write_text("[1, 2]")
+        else:
+            (path / "config.json").mkdir()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("command", "kind", "expected"),
+    [
+        (["model", "info"], "config list", "config must be a JSON object"),
+        (["model", "info"], "lfs pointer", "is a Git LFS pointer, not the weights"),
+        (["chat", "--model"], "bad magic", "does not start with GGUF"),
+        (["chat", "--model"], "config folder", "config.json is not a file"),
+    ],
+)
+def test_a_bad_model_is_one_line_on_the_command_line(
+    command, kind, expected, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "home"))
+    done = deskpet(*command, str(bad_model(kind, tmp_path)), timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    said = [line for line in done.stderr.splitlines() if expected in line]
+    assert len(said) == 1 and said[0].startswith("deskpet: "), done.stderr
+
+
 @pytest.mark.parametrize(
     "argv",
     [
