@@ -265,3 +265,30 @@ def test_the_demo_gguf_passes_the_header_check(demo_gguf):
     from deskpet.inference.gguf import check_gguf
 
     check_gguf(demo_gguf)
+
+
+def test_the_worker_reports_the_same_line_with_kind_load(hf_base, gguf_base, tmp_path):
+    from deskpet.inference.protocol import LOAD, Done, Failed
+    from deskpet.inference.worker import InferenceWorker
+
+    sources = []
+    for case in ("config is a list", "weights are a Git LFS pointer"):
+        make, _ = HF_CASES[case]
+        sources.append(make(Path(shutil.copytree(hf_base, tmp_path / case.replace(" ", "-")))))
+    for case in ("absurd metadata count", "zero attention heads"):
+        path = tmp_path / f"{case.replace(' ', '-')}.gguf"
+        path.write_bytes(GGUF_CASES[case][0](gguf_base))
+        sources.append(path)
+    worker = InferenceWorker().start()
+    try:
+        for source in sources:
+            with pytest.raises(ModelLoadError) as caught:
+                load(source)
+            assert caught.value.kind == LOAD
+            events = list(worker.events_for(worker.load(source, stream=True), timeout=120))
+            assert isinstance(events[-1], Done)
+            failed = events[-2]
+            assert isinstance(failed, Failed) and failed.kind == LOAD
+            assert failed.message == str(caught.value)
+    finally:
+        worker.shutdown()
