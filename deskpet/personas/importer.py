@@ -115,6 +115,9 @@ def import_persona(
         raise ImportRefused(f"{folder} is not a folder")
     files = scan(folder)
     persona = load_persona(folder, shipped=False)
+    if persona.adapter_is_local and not Path(persona.adapter).is_relative_to(folder.resolve()):
+        # The copy would point back out of the owner's personas, at whatever is there then.
+        raise ImportRefused(f"{persona.file}: adapter {persona.adapter} is outside the folder")
     target = owner / persona.id
     if same_or_nested(folder, target):
         raise ImportRefused(f"{folder} is the persona {persona.id!r} itself; nothing to import")
@@ -130,10 +133,6 @@ def import_persona(
         for relative, size in files:
             budget -= _copy_file(folder / relative, copy / relative, min(size, budget))
         imported = load_persona(copy, shipped=False)
-        if imported.adapter_is_local and not Path(imported.adapter).is_relative_to(copy.resolve()):
-            raise ImportRefused(
-                f"{persona.file}: adapter {imported.adapter} is outside the persona folder"
-            )
         if check is not None:
             check(imported)
         _swap_in(copy, target)

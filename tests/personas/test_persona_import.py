@@ -183,3 +183,17 @@ def test_a_copy_left_by_a_killed_import_is_cleared_and_never_loads(home, tmp_pat
     os.utime(stale.parent, (0, 0))
     assert main(["persona", "import", str(make_persona(tmp_path / "in"))]) == 0
     assert sorted(p.name for p in owner.iterdir()) == ["owl2"]
+
+
+def test_an_adapter_outside_the_persona_folder_is_refused(home, tmp_path, capsys):
+    # GIVEN persona.yaml naming an adapter folder beside, not inside, the persona
+    folder = make_persona(tmp_path / "in")
+    elsewhere = tmp_path / "in" / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "adapter_config.json").write_text("{}")
+    data = yaml.safe_load((folder / "persona.yaml").read_text())
+    (folder / "persona.yaml").write_text(yaml.safe_dump({**data, "adapter": "../elsewhere"}))
+    # THEN the import is refused: the copy would point back out of the owner's folder
+    assert main(["persona", "import", str(folder)]) == 1
+    assert "is outside the folder" in one_line_error(capsys)
+    assert not (home / "personas").exists() or list((home / "personas").iterdir()) == []
