@@ -331,6 +331,10 @@ class InferenceWorker:
         except ModelLoadError as e:
             self._emit(Failed(request_id, str(e), LOAD))
             return False
+        except Exception as e:  # a model from outside (its chat template) is still a refusal
+            log.warning("loading %s failed: %s", Path(source).name, _one_line(e))
+            self._emit(Failed(request_id, f"{Path(source).name}: {_one_line(e)}", LOAD))
+            return False
         # Swap only after a successful load: a bad file leaves the old model working.
         # Adapters belong to one base: a new model starts with none resident.
         self._lm, self._template = lm, template
