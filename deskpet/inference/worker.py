@@ -27,7 +27,6 @@ import logging
 import queue
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,7 +283,7 @@ class InferenceWorker:
             self._emit(Failed(request_id, str(e), NO_MODEL))
         except Exception as e:  # one bad request must not end the worker
             self._emit(Failed(request_id, _one_line(e), INTERNAL))
-            traceback.print_exc()
+            log.exception("request %d (%s) failed", request_id, type(request).__name__)
         finally:
             with self._lock:
                 self._cancelled.discard(request_id)
@@ -591,7 +590,7 @@ class InferenceWorker:
             ):
                 pass
         except Exception:  # only an optimisation: the first answer pays instead
-            traceback.print_exc()
+            log.exception("warm-up failed")
         self._emit(WarmedUp(request_id, time.perf_counter() - started))
 
 
