@@ -26,40 +26,25 @@ def deskpet(*args, stdin="", timeout=300):
 def test_chat_demo_answers_piped_questions_and_exits_at_end_of_input(
     demo_gguf, tmp_path, monkeypatch
 ):
-    monkeypatch.setenv("DESKPET_HOME", str(tmp_path))
-    done = deskpet(
-        "chat",
-        "--demo",
-        "--seed",
-        "0",
-        "--max-tokens",
-        "40",
-        stdin="What is the capital of France?\n/reset\n/think\nWhat is 2+2?\n",
-    )
-    assert done.returncode == 0, done.stderr
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    assert len(lines) == 2, done.stdout
-    assert "Paris" in lines[0]
-    assert "New conversation." in done.stderr and "Thinking mode on." in done.stderr
-
-
-@pytest.mark.slow
-def test_chat_reads_input_that_is_not_utf8_and_keeps_going(demo_gguf, tmp_path, monkeypatch):
-    # GIVEN piped input with a byte that is not UTF-8, then a normal question
+    # GIVEN piped questions and commands, the last with a byte that is not UTF-8 (one chat
+    # serves both stories: each one loads the model)
     monkeypatch.setenv("DESKPET_HOME", str(tmp_path))
     done = subprocess.run(
-        [sys.executable, "-m", "deskpet.cli", "chat", "--demo", "--seed", "0", "--max-tokens", "8"],
-        input=b"hi \xff there\nWhat is the capital of France?\n",
+        [sys.executable, "-m", "deskpet.cli", "chat", "--demo", "--seed", "0"]
+        + ["--max-tokens", "40"],
+        input=b"What is the capital of France?\n/reset\n/think\nhi \xff there, what is 2+2?\n",
         capture_output=True,
         timeout=300,
         env=dict(os.environ, PYTHONIOENCODING="utf-8:strict"),  # as on a Mac (UTF-8 locale)
     )
-    # THEN both lines are answered and the chat ends normally, without a traceback
+    # THEN both questions are answered, the commands are said, and the chat ends normally
     stderr = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 0, stderr
     assert "Traceback" not in stderr and "UnicodeDecodeError" not in stderr
     lines = [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
     assert len(lines) == 2, lines
+    assert "Paris" in lines[0]
+    assert "New conversation." in stderr and "Thinking mode on." in stderr
 
 
 def test_model_info_describes_the_demo_model(demo_gguf):
