@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
+from helpers.tmux_server import needs_tmux, tmux_server
 
 from deskpet.bridge import events, terminal
 from deskpet.bridge.server import BridgeServer
@@ -21,59 +20,12 @@ from deskpet.bridge.terminal import JumpResult, Terminal
 from deskpet.platform import terminal_macos
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ROOT = Path(__file__).resolve().parents[2]
-# Found before any fixture empties PATH.
-TMUX = shutil.which("tmux") or ""
-needs_tmux = pytest.mark.skipif(
-    not TMUX, reason="tmux is not installed on this machine (apt-get install tmux)"
-)
-
-
-class Tmux:
-    """A private tmux server on its own socket: two windows, the second split in two panes."""
-
-    def __init__(self, socket: Path) -> None:
-        self.socket = str(socket)
-        # Outside any tmux the test may run in, and with this checkout's deskpet first.
-        self.env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
-        self.env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-
-    def __call__(self, *args: str) -> str:
-        done = subprocess.run(
-            [TMUX, "-S", self.socket, *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    def panes(self) -> dict[str, tuple[bool, bool]]:
-        """pane id -> (its window is the active one, it is its window's active pane)."""
-        lines = self(
-            "list-panes", "-s", "-t", "w", "-F", "#{pane_id} #{window_active} #{pane_active}"
-        )
-        return {p: (w == "1", a == "1") for p, w, a in (line.split() for line in lines.split("\n"))}
-
-    def current(self) -> str:
-        return self("display-message", "-p", "-t", "w", "#{pane_id}")
 
 
 @pytest.fixture
 def tmux():
-    root = Path(tempfile.mkdtemp(prefix="dpt"))  # short: socket paths stay under 104 bytes
-    server = Tmux(root / "tmux.sock")
-    server("-f", "/dev/null", "new-session", "-d", "-s", "w", "-x", "100", "-y", "30")
-    server("set-option", "-g", "remain-on-exit", "on")  # a finished command keeps its pane
-    server("new-window", "-t", "w")
-    server("split-window", "-t", "w:1")
-    try:
+    with tmux_server() as server:
         yield server
-    finally:
-        subprocess.run([TMUX, "-S", server.socket, "kill-server"], capture_output=True, timeout=10)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # --- what the pet accepts ---------------------------------------------------------------------
