@@ -345,10 +345,19 @@ def summarize(agent: str, payload: dict, channel: str = "hook") -> dict:
         "subagent_id": _ident(payload.get("agent_id")),
         "interrupt": payload.get("is_interrupt") is True,
         "via": via,
-        "term": terminal(),
         "ts": time.time(),
     }
-    return {k: v for k, v in summary.items() if v not in ("", False, {})}
+    return {k: v for k, v in summary.items() if v not in ("", False)}
+
+
+def with_terminal(summary: dict) -> dict:
+    """The summary with where this hook runs (its "term" field), for the line the hook sends.
+
+    Only the hook adds it: the pet also summarizes Codex's rollout files, and its own
+    environment says nothing about the agent's terminal.
+    """
+    found = terminal()
+    return {**summary, "term": found} if found else summary
 
 
 def salvage(data: bytes) -> dict:
@@ -496,7 +505,7 @@ def run(argv: list[str]) -> str:
     reply = reply_for(agent, event if isinstance(event, str) else "")
     if agent != "unknown":
         try:
-            send(summarize(agent, payload, channel))
+            send(with_terminal(summarize(agent, payload, channel)))
         except Exception:  # a lost event must not cost the agent its reply ("continue": true)
             pass
     return reply

@@ -71,6 +71,18 @@ def test_the_normalizer_carries_the_terminal_into_the_event():
     assert events.normalize({**wire, "term": None}).terminal is None
 
 
+def test_only_the_hook_adds_a_terminal_never_the_pets_own_summaries(monkeypatch):
+    # The pet summarizes Codex's rollout lines itself: its environment is not the agent's.
+    from deskpet.bridge import hook
+
+    monkeypatch.setenv("TMUX", "/tmp/pets-own-tmux,1,0")
+    monkeypatch.setenv("TMUX_PANE", "%5")
+    payload = {"hook_event_name": "Stop", "session_id": "s1"}
+    assert "term" not in hook.summarize("codex", payload, "rollout")
+    assert events.from_payload("claude", payload).terminal is None
+    assert hook.with_terminal(hook.summarize("claude", payload))["term"]["tmux_pane"] == "%5"
+
+
 def test_sessions_keep_the_latest_terminal_of_each_session():
     tracker = SessionTracker(clock=iter(range(1, 100)).__next__)
     first = Terminal(program="tmux", tmux_pane="%1")
@@ -256,7 +268,7 @@ def test_the_widest_summary_with_its_terminal_fits_the_pets_line_limit(monkeypat
     env.update(TMUX="/" + "x" * (hook.TERM_CHARS - 1) + ",1,0", TERM_PROGRAM="vscode")
     monkeypatch.setattr(hook.os, "environ", env)
     monkeypatch.setattr(hook.os, "getcwd", lambda: "/" + "\U0001f600" * 169)  # 2030 bytes sent
-    summary = hook.summarize("claude", payload)
+    summary = hook.with_terminal(hook.summarize("claude", payload))
     assert len(summary["term"]) == 8  # all but the tty (none here)
     # WHEN it is sent as the hook sends it THEN the pet takes the line
     line = json.dumps(summary, ensure_ascii=True, separators=(",", ":"))
