@@ -56,7 +56,8 @@ def speaker(agent: str, project: str) -> str:
 
 
 class AgentsController(QObject):
-    """Listens to the agents, folds their sessions into the pet's mood, rings and narrates.
+    """Listens to the agents, folds their sessions into the pet's mood, rings and narrates;
+    brings a session's terminal forward when asked (`go_to_terminal`).
 
     Attributes:
         bridge: the BridgeServer listening for agent hooks (None when it could not listen or
