@@ -65,6 +65,21 @@ _WITH_SUBCOMMAND = frozenset(
     "git npm pnpm yarn bun cargo go docker kubectl make uv pip pip3 poetry brew gh swift "
     "xcodebuild dotnet mix gradle mvn rake bundle deno npx pytest terraform".split()
 )
+# The hook's own environment names the terminal it runs in; only these variables are read.
+# wire field: environment variable (ASCII, TERM_CHARS at most, or left out).
+_TERMINAL_ENV = {
+    "program": "TERM_PROGRAM",
+    "version": "TERM_PROGRAM_VERSION",
+    "term_session": "TERM_SESSION_ID",  # Apple Terminal
+    "iterm_session": "ITERM_SESSION_ID",  # iTerm2: "w0t0p0:<unique id>"
+    "tmux_pane": "TMUX_PANE",
+}
+TERM_CHARS = 128
+# The working directory's size as sent (non-ASCII escaped): the line stays under the pet's 16 KB.
+CWD_BYTES = 2048
+_TTY_NAME = re.compile(r"(?:[A-Za-z0-9_]{1,16}/)?[A-Za-z0-9_]{1,40}")  # "ttys003", "pts/4"
+TTY_TIMEOUT = 0.3
+_ASCII_VALUE = re.compile(r"[\x21-\x7e][\x20-\x7e]*")
 _SKIP_PROGRAMS = frozenset("cd pushd popd export set source . true :".split())
 _PREFIX_PROGRAMS = frozenset("sudo env time nohup exec command".split())
 
@@ -164,6 +179,87 @@ def url_host(url: object) -> str:
     return host if _URL_HOST.fullmatch(host) else ""
 
 
+def _env_value(value: object, limit: int = TERM_CHARS) -> str:
+    """Printable ASCII within `limit`, else "": a cut or cleaned id would name another one."""
+    if not isinstance(value, str) or len(value) > limit or not _ASCII_VALUE.fullmatch(value):
+        return ""
+    return value
+
+
+def _editor(env: dict) -> str:
+    """The editor whose integrated terminal runs us: "cursor", "windsurf", "vscode" or "".
+
+    Cursor and Windsurf say TERM_PROGRAM=vscode too; Cursor sets CURSOR_TRACE_ID, and both put
+    their own app's path in VS Code's git helper variables.
+    """
+    if env.get("CURSOR_TRACE_ID"):
+        return "cursor"
+    vscode = env.get("TERM_PROGRAM") == "vscode" or any(
+        env.get(name) for name in ("VSCODE_GIT_IPC_HANDLE", "VSCODE_PID", "VSCODE_INJECTION")
+    )
+    if not vscode:
+        return ""
+    helpers = " ".join(
+        str(env.get(name, ""))[:4096].lower()
+        for name in ("VSCODE_GIT_ASKPASS_MAIN", "VSCODE_GIT_ASKPASS_NODE", "GIT_ASKPASS")
+    )
+    for editor in ("cursor", "windsurf"):
+        if editor in helpers:
+            return editor
+    return "vscode"
+
+
+def _tty() -> str:
+    """The controlling terminal's device ("/dev/ttys003"): Apple Terminal knows tabs by it.
+
+    Agents give hooks pipes, never the terminal, and /dev/tty names no device; `ps` tells which
+    terminal this process belongs to. Asked only when there is one, and bounded.
+    """
+    try:
+        os.close(os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK))
+    except OSError:  # no controlling terminal (a GUI agent, a detached session)
+        return ""
+    import subprocess  # here only: most events never need it
+
+    ps = next((p for p in ("/bin/ps", "/usr/bin/ps") if os.access(p, os.X_OK)), "")
+    try:
+        # MAC-CHECK: an agent in Terminal.app reports its tab's tty ("ps -o tty=" says ttys003)
+        done = subprocess.run(
+            [ps, "-o", "tty=", "-p", str(os.getpid())],
+            capture_output=True,
+            text=True,
+            timeout=TTY_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    name = done.stdout.strip()
+    return _env_value("/dev/" + name) if _TTY_NAME.fullmatch(name) else ""
+
+
+def terminal(env: dict | None = None) -> dict:
+    """Where the agent runs, from this process's own environment: never the payload.
+
+    Only the variables in _TERMINAL_ENV, the tmux socket, the editor's name, the controlling
+    tty and the working directory; a value too long or with a control character is left out.
+    """
+    env = os.environ if env is None else env
+    found = {key: _env_value(env.get(name)) for key, name in _TERMINAL_ENV.items()}
+    # TMUX is "<socket path>,<server pid>,<session index>": only the socket is needed.
+    tmux = env.get("TMUX")
+    found["tmux_socket"] = _env_value(tmux.rsplit(",", 2)[0]) if isinstance(tmux, str) else ""
+    found["editor"] = _editor(env)
+    # Only Apple Terminal needs it, and asking costs a process.
+    found["tty"] = _tty() if found["program"] == "Apple_Terminal" else ""
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the folder was deleted under us
+        cwd = ""
+    fits = len(cwd) <= CWD_BYTES and len(json.dumps(cwd)) <= CWD_BYTES + 2  # + its quotes
+    found["cwd"] = cwd if fits and cwd.isprintable() else ""
+    return {key: value for key, value in found.items() if value}
+
+
 def _tool_detail(tool: str, tool_input: object, payload: dict) -> str:
     """A short, safe hint of what the tool touched: program, file basename, host, agent type."""
     src = tool_input if isinstance(tool_input, dict) else {}
@@ -252,6 +348,16 @@ def summarize(agent: str, payload: dict, channel: str = "hook") -> dict:
         "ts": time.time(),
     }
     return {k: v for k, v in summary.items() if v not in ("", False)}
+
+
+def with_terminal(summary: dict) -> dict:
+    """The summary with where this hook runs (its "term" field), for the line the hook sends.
+
+    Only the hook adds it: the pet also summarizes Codex's rollout files, and its own
+    environment says nothing about the agent's terminal.
+    """
+    found = terminal()
+    return {**summary, "term": found} if found else summary
 
 
 def salvage(data: bytes) -> dict:
@@ -399,7 +505,7 @@ def run(argv: list[str]) -> str:
     reply = reply_for(agent, event if isinstance(event, str) else "")
     if agent != "unknown":
         try:
-            send(summarize(agent, payload, channel))
+            send(with_terminal(summarize(agent, payload, channel)))
         except Exception:  # a lost event must not cost the agent its reply ("continue": true)
             pass
     return reply

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from deskpet.bridge import events as ev
 from deskpet.bridge.events import AgentEvent
+from deskpet.bridge.terminal import Terminal
 
 # Moods, from most to least urgent. The pet shows the most urgent mood of any session.
 PERMISSION = "permission"  # an agent asks the owner to approve something
@@ -124,6 +125,7 @@ class _Session:
     # tool ids whose end came before their start
     finished_tools: Stamps = field(default_factory=lambda: Stamps(_ID_DEDUP_WINDOW))
     subagents: int = 0
+    terminal: Terminal | None = None  # the latest one its hook reported
 
 
 class SessionTracker:
@@ -173,6 +175,8 @@ class SessionTracker:
         s.last_event = now
         if event.project and event.project != "<CWD>":
             s.project = event.project
+        if event.terminal is not None:
+            s.terminal = event.terminal
         if event.kind == ev.SESSION_END:
             del self._sessions[key]
             return event
@@ -310,3 +314,8 @@ class SessionTracker:
         """(agent, session, state) for every live session, for the tray's status list."""
         self.tick()
         return [(s.agent, s.session, s.state) for s in self._sessions.values()]
+
+    def terminal(self, session: str) -> Terminal | None:
+        """The latest terminal a live session's hook reported (None if unknown or gone)."""
+        found = [s for s in self._sessions.values() if s.session == session and s.terminal]
+        return max(found, key=lambda s: s.last_event).terminal if found else None

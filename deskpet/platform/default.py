@@ -17,6 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QWidget
 
+from deskpet.bridge.terminal import JumpResult, Terminal
+
 # Answers "is the pet opaque at this global (screen) point?"
 HitTest = Callable[[QPoint], bool]
 
@@ -56,3 +58,11 @@ class DefaultPlatform:
     def set_launch_at_login(self, on: bool) -> bool:
         """Register (or unregister) deskpet to open at login; False when it could not."""
         return False
+
+    def go_to_terminal_app(self, terminal: Terminal) -> JumpResult | None:
+        """Bring the app around an agent's terminal forward; None when there is no way here.
+
+        Called off the GUI thread (it may wait for a scripting answer). Here: no way; a tmux
+        pane is selected on every system by bridge/terminal.py itself.
+        """
+        return None

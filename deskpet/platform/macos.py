@@ -1,5 +1,6 @@
 """macOS window tricks through pyobjc: no Dock icon, above full-screen apps, on every Space,
-clicks on transparent pixels passing through to the window below, and the bell (NSSound).
+clicks on transparent pixels passing through to the window below, the bell (NSSound), and the
+agent's terminal app brought forward (terminal_macos.py).
 
 Imported only on macOS (`get_platform`), never on Linux: it needs pyobjc-framework-Cocoa.
 Nothing here runs in the Linux test suite; the lines tagged MAC-CHECK are the ones whose effect
@@ -28,6 +29,8 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
+from deskpet.bridge.terminal import JumpResult, Terminal
+from deskpet.platform import terminal_macos
 from deskpet.platform.default import DefaultPlatform, HitTest
 
 log = logging.getLogger(__name__)
@@ -183,3 +186,6 @@ class MacPlatform(DefaultPlatform):
         if not ok:
             log.warning("could not %s the login item: %s", "add" if on else "remove", error)
         return bool(ok)
+
+    def go_to_terminal_app(self, terminal: Terminal) -> JumpResult | None:
+        return terminal_macos.jump_app(terminal)

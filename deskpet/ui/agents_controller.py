@@ -14,13 +14,15 @@ just cannot reach it, and the owner is told why.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from deskpet.bridge import events as ev
 from deskpet.bridge import installers
+from deskpet.bridge import terminal as term
 from deskpet.bridge.codex_rollout import RolloutTailer
 from deskpet.bridge.events import AgentEvent
 from deskpet.bridge.narrator import DEFAULT_STYLE, NarrationRequest, Narrator, agent_name
@@ -54,7 +56,8 @@ def speaker(agent: str, project: str) -> str:
 
 
 class AgentsController(QObject):
-    """Listens to the agents, folds their sessions into the pet's mood, rings and narrates.
+    """Listens to the agents, folds their sessions into the pet's mood, rings and narrates;
+    brings a session's terminal forward when asked (`go_to_terminal`).
 
     Attributes:
         bridge: the BridgeServer listening for agent hooks (None when it could not listen or
@@ -70,12 +73,16 @@ class AgentsController(QObject):
         on_bell(str): an agent needs the owner (the attention line); sent in DND too.
         on_narrated(str): a narration line was shown in the bubble.
         on_notice(str, str): something the owner should read (title, text).
+        on_jumped(object): a "Go to terminal" finished (its `JumpResult`); a failure is also
+            said in the bubble.
     """
 
     on_attention = Signal(str)
     on_bell = Signal(str)
     on_narrated = Signal(str)
     on_notice = Signal(str, str)
+    on_jumped = Signal(object)
+    _jump_done = Signal(object)
 
     def __init__(
         self,
@@ -118,6 +125,9 @@ class AgentsController(QObject):
         self._last_bell: float | None = None
         self._narration: int | None = None  # the narration being written
         self._closed = False
+        self._jumping = False
+        # Queued: the jump's thread hands its result to the GUI thread.
+        self._jump_done.connect(self._on_jump_done, Qt.ConnectionType.QueuedConnection)
         self._tick = QTimer(self)
         self._tick.setObjectName("bridge-clock")
         self._tick.setInterval(TICK_MS)
@@ -161,6 +171,44 @@ class AgentsController(QObject):
         if self.attention:
             message = f": {self.mood.message}" if self.mood.message else ""
             self._say(self.attention + message)
+
+    def go_to_terminal(self, session: str) -> None:
+        """Bring the terminal a session runs in to the front (cards, session rows, tray).
+
+        Runs on a thread of its own: tmux and the Mac's scripting may take a moment, and a
+        first AppleScript use waits for the owner's permission. One jump at a time.
+        """
+        if self._closed or self._jumping:
+            return
+        self._jumping = True
+        found = self.sessions.terminal(session)
+        thread = threading.Thread(
+            target=self._jump, args=(found,), name="go-to-terminal", daemon=True
+        )
+        thread.start()
+
+    def go_to_waiting_terminal(self) -> None:
+        """Go to the terminal of the session that waits for the owner (the tray's line)."""
+        if self.attention and self.mood.session:
+            self.go_to_terminal(self.mood.session)
+
+    def _jump(self, found: term.Terminal | None) -> None:
+        try:
+            result = term.jump(found, app=self._platform.go_to_terminal_app)
+        except Exception as exc:  # whatever happens there, the GUI hears back
+            log.warning("go to terminal failed: %s", exc)
+            result = term.JumpResult(False, "something went wrong")
+        self._jump_done.emit(result)
+
+    @Slot(object)
+    def _on_jump_done(self, result: term.JumpResult) -> None:
+        self._jumping = False
+        if self._closed:
+            return
+        if not result.ok:
+            log.info("go to terminal: %s", result.message)
+            self._say(f"I can't go to that terminal: {result.message}")
+        self.on_jumped.emit(result)
 
     def change_hooks(self, action: str, agent: str) -> None:
         """Install or uninstall an agent's hooks (the tray's menu); the report is a notice."""

@@ -53,6 +53,7 @@ class TrayMenu(QObject):
         on_dnd_toggled(bool): do-not-disturb switched.
         on_show_toggled(bool): show (True) or hide the pet.
         on_open_chat(): open the chat bubble.
+        on_go_to_terminal(): go to the terminal of the agent that waits (the attention line).
         on_agent_action(str, str): ("install" or "uninstall", agent id).
         on_open_settings(): show the owner's settings.
         on_show_logs(): show the folder holding deskpet's log files.
@@ -65,6 +66,7 @@ class TrayMenu(QObject):
     on_dnd_toggled = Signal(bool)
     on_show_toggled = Signal(bool)
     on_open_chat = Signal()
+    on_go_to_terminal = Signal()
     on_agent_action = Signal(str, str)
     on_open_settings = Signal()
     on_show_logs = Signal()
@@ -93,6 +95,11 @@ class TrayMenu(QObject):
 
         self.status_action = self._action("status", "deskpet", enabled=False)
         self.menu.addAction(self.status_action)
+        # Offered only while an agent waits, under the line that says who.
+        self.go_to_terminal_action = self._action("go-to-terminal", "Go to Terminal", enabled=False)
+        self.go_to_terminal_action.setVisible(False)
+        self.go_to_terminal_action.triggered.connect(self.on_go_to_terminal)
+        self.menu.addAction(self.go_to_terminal_action)
         self.menu.addSeparator().setObjectName("personas-top")
         self._persona_group = QActionGroup(self)
         self._persona_group.setObjectName("persona-group")
@@ -178,10 +185,12 @@ class TrayMenu(QObject):
 
     def set_attention(self, line: str) -> None:
         """An agent needs the owner ("Claude · myproject needs you"), or "" once answered:
-        shown as the status line and the icon's tooltip meanwhile."""
+        shown as the status line and the icon's tooltip meanwhile, with "Go to Terminal"."""
         self.attention = line
         self.status_action.setText(line or self._status)
         self.icon.setToolTip(line or "deskpet")
+        self.go_to_terminal_action.setEnabled(bool(line))
+        self.go_to_terminal_action.setVisible(bool(line))
 
     def set_persona(self, persona: str) -> None:
         self.persona = persona
