@@ -281,6 +281,5 @@ def test_two_sessions_working_make_the_pet_look_busy(qtbot, app):
     app.agents.feed(payload_event("codex_hook_pretooluse_bash.json", "api-server"))
     qtbot.waitUntil(lambda: app.machine.tick().variant == BUSY, timeout=4000)
     assert app.pet.display == Display(State.WORKING, BUSY)
-    assert app.pet.player.animation.name == "working_busy" or (
-        app.pet.player.animation.name == "working_shell"
-    )
+    assert app.pet.player.animation.name == "working_busy"
+    assert app.pet.player.animation.theme_id == "deskpet"
