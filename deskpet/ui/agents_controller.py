@@ -217,7 +217,8 @@ class AgentsController(QObject):
         return self.sessions.live()
 
     def _show_mood(self, mood: Mood, renewed: bool = False) -> None:
-        key = (mood.state, mood.variant, mood.session, mood.working >= BUSY_SESSIONS)
+        busy = mood.state == WORKING and mood.working >= BUSY_SESSIONS
+        key = (mood.state, mood.variant, mood.session, busy)
         if key == self._mood_key and not renewed:
             return  # unchanged: never re-ring a bell the owner has already clicked away
         self._mood_key = key

@@ -9,6 +9,7 @@ own AgentsController.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,19 @@ def test_two_sessions_working_make_the_pet_look_busy(qtbot, app):
     assert app.pet.display == Display(State.WORKING, BUSY)
     assert app.pet.player.animation.name == "working_busy"
     assert app.pet.player.animation.theme_id == "deskpet"
+
+
+def test_sessions_starting_work_never_bring_back_a_bell_already_answered(qtbot, app):
+    # GIVEN a bell the owner answered, while one other agent works
+    app.agents.feed(payload_event("claude_pretooluse_bash.json", "webshop"))
+    app.agents.feed(payload_event("gemini_notification_toolpermission.json", "notes"))
+    app.machine.tick()
+    assert app.machine.state is State.ATTENTION
+    app.machine.click()
+    assert app.machine.state is not State.ATTENTION
+    # WHEN a second agent starts working (the working count crosses the busy line)
+    app.agents.feed(payload_event("codex_hook_pretooluse_bash.json", "api-server"))
+    app.agents.tick()
+    # THEN the answered bell stays answered, also once the poke is over
+    later = time.monotonic() + 5
+    assert app.machine.tick(later).state is not State.ATTENTION
