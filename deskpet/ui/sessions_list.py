@@ -303,6 +303,7 @@ class SessionsList(QWidget):
             button = QPushButton("Go to terminal", row)
             button.setObjectName("go-to-terminal")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            # MAC-CHECK: one click on Go to terminal works while another app is in front
             button.clicked.connect(lambda _checked=False, b=button: self._go(b))
             line.addWidget(button)
             self._layout.insertWidget(self._layout.indexOf(self.empty), row)

@@ -267,7 +267,9 @@ class TrayMenu(QObject):
             return
         for i, view in enumerate(sessions[:MAX_ROWS]):
             who, what = row_texts(view)
-            action = self._action(f"session-{i}", f"{who} — {what}")
+            # "&" would mark a shortcut letter in a menu item: agent words show as written.
+            text = f"{who} — {what}".replace("&", "&&")
+            action = self._action(f"session-{i}", text)
             action.setToolTip("Go to terminal")
             action.setData(view.session)
             action.triggered.connect(

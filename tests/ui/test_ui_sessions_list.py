@@ -196,6 +196,16 @@ def test_the_tray_lists_the_same_sessions(qtbot, three):
     assert asked.args == ["65ced290-2a08-43de-aa80-d0b049d7ce30"]
 
 
+def test_a_tray_row_shows_an_ampersand_as_written(qtbot):
+    clock = FakeClock()
+    tracker = SessionTracker(clock=clock)
+    tracker.feed(payload_event("codex_hook_userpromptsubmit.json", "R&D"))
+    tray = TrayMenu(personas=lambda: [], agent_status=lambda _a: None, sessions=tracker.live)
+    tray.rebuild_sessions()
+    [row] = tray.sessions_menu.actions()
+    assert row.text() == "Codex · R&&D — thinking · 0 s"  # Qt shows "&&" as one "&"
+
+
 def test_the_tray_says_when_there_are_no_sessions(qtbot):
     tray = TrayMenu(personas=lambda: [], agent_status=lambda _a: None)
     tray.rebuild_sessions()
