@@ -422,7 +422,7 @@ def test_mood_counts_the_sessions_working(tracker):
     assert tracker.mood().working == 1
 
 
-def test_live_costs_one_pass_over_the_capped_sessions(clock):
+def test_live_lists_at_most_the_capped_sessions(clock):
     tracker = SessionTracker(clock=clock, max_sessions=8)
     for i in range(50):
         tracker.feed(ev(events.PROMPT, session=f"s{i}"))
