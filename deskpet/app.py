@@ -21,6 +21,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from deskpet import logs
+from deskpet.bridge.sessions import SessionView
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
@@ -35,6 +36,7 @@ from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import Relay
+from deskpet.ui.sessions_list import SessionsList
 from deskpet.ui.settings_controller import SettingsController
 from deskpet.ui.tray import TrayMenu
 
@@ -56,6 +58,7 @@ class DeskpetApp(QObject):
             the controllers' handle on both.
         machine: the PetMachine deciding what the pet shows.
         pet, bubble, tray: the pet window, the chat bubble and the menu-bar icon.
+        sessions_list: the live agent sessions, opened beside the pet by a single click.
         chat, model, agents, preferences: the controllers (see the module docstring).
 
     Signals:
@@ -104,7 +107,12 @@ class DeskpetApp(QObject):
         )
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.bubble.anchor_to(self.pet)
-        self.tray = TrayMenu(personas=self.personas.choices, parent=self)
+        self.tray = TrayMenu(
+            personas=self.personas.choices, sessions=self._live_sessions, parent=self
+        )
+        self.sessions_list = SessionsList(self._live_sessions)
+        self.sessions_list.anchor_to(self.pet)
+        self._click_answered = False  # the last click answered a bell or opened onboarding
 
         self.preferences = SettingsController(
             self.settings,
@@ -158,6 +166,7 @@ class DeskpetApp(QObject):
         self.machine.add_listener(self.pet.set_display)
         self.pet.on_clicked.connect(self._on_clicked)
         self.pet.on_double_clicked.connect(self._on_double_clicked)
+        self.pet.on_single_clicked.connect(self._on_single_clicked)
         self.pet.on_drag_started.connect(self.machine.drag_start)
         self.pet.on_drag_finished.connect(self._on_drag_finished)
         self.pet.on_hovered.connect(self.machine.owner_activity)
@@ -191,6 +200,9 @@ class DeskpetApp(QObject):
         tray.on_open_settings.connect(self.preferences.show)
         tray.on_show_logs.connect(open_logs_folder)
         tray.on_notice_clicked.connect(self._on_notice_clicked)
+        tray.on_go_to_waiting_terminal.connect(self.agents.go_to_waiting_terminal)
+        tray.on_go_to_terminal.connect(self.agents.go_to_terminal)
+        self.sessions_list.on_go_to_terminal.connect(self.agents.go_to_terminal)
         tray.on_quit.connect(self.quit)
 
     # -- lifetime ------------------------------------------------------------------------------
@@ -236,6 +248,7 @@ class DeskpetApp(QObject):
         self._tick.stop()
         self.agents.stop()
         self.bubble.close()
+        self.sessions_list.close()
         self.pet.close()
         self.preferences.close()
         self.tray.hide()
@@ -277,18 +290,27 @@ class DeskpetApp(QObject):
 
     def _on_clicked(self) -> None:
         intent = self.machine.click()
+        self._click_answered = self.model.waiting() or intent is Intent.ACKNOWLEDGED
         if self.model.waiting():  # the sleeping pet points the owner to onboarding
             self.model.open_onboarding()
         elif intent is Intent.ACKNOWLEDGED:
             self.agents.acknowledged()
 
+    def _on_single_clicked(self) -> None:
+        """A click that was not the start of a double-click: the sessions at a glance, unless
+        that click already answered the bell."""
+        if not self._click_answered:
+            self.sessions_list.toggle()
+
     def _on_double_clicked(self) -> None:
+        self.sessions_list.close_list()
         if self.machine.double_click() is Intent.OPEN_CHAT or self.model.waiting():
             self.open_chat()
 
     def _on_drag_finished(self, _pos) -> None:
         self.machine.drag_end()
         self.bubble.follow_anchor()
+        self.sessions_list.follow_anchor()
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)
@@ -323,6 +345,9 @@ class DeskpetApp(QObject):
             and not self.chat.busy()
             and self.pet.isVisible()
         )
+
+    def _live_sessions(self) -> list[SessionView]:
+        return self.agents.live_sessions()
 
     def _theme(self) -> str:
         current = self.personas.current

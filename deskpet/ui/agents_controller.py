@@ -27,10 +27,17 @@ from deskpet.bridge.codex_rollout import RolloutTailer
 from deskpet.bridge.events import AgentEvent
 from deskpet.bridge.narrator import DEFAULT_STYLE, NarrationRequest, Narrator, agent_name
 from deskpet.bridge.server import BridgeError, BridgeServer, PetAlreadyRunning
-from deskpet.bridge.sessions import PERMISSION, WAITING, WORKING, Mood, SessionTracker
+from deskpet.bridge.sessions import (
+    PERMISSION,
+    WAITING,
+    WORKING,
+    Mood,
+    SessionTracker,
+    SessionView,
+)
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import Failed, Finished, Narrate
-from deskpet.pet import PetMachine
+from deskpet.pet import BUSY_SESSIONS, PetMachine
 from deskpet.platform import DefaultPlatform
 from deskpet.settings import Settings
 from deskpet.ui.brain import Brain
@@ -121,7 +128,7 @@ class AgentsController(QObject):
         )
         self.mood = Mood()
         self.attention = ""
-        self._mood_key: tuple[str, str, str] | None = None
+        self._mood_key: tuple[str, str, str, bool] | None = None
         self._last_bell: float | None = None
         self._narration: int | None = None  # the narration being written
         self._closed = False
@@ -253,13 +260,19 @@ class AgentsController(QObject):
         self._show_mood(self.sessions.mood())
         self.narrate_next()
 
+    def live_sessions(self) -> list[SessionView]:
+        """The sessions the owner sits at, most urgent first (the sessions list, the tray)."""
+        return self.sessions.live()
+
     def _show_mood(self, mood: Mood, renewed: bool = False) -> None:
-        key = (mood.state, mood.variant, mood.session)
+        busy = mood.state == WORKING and mood.working >= BUSY_SESSIONS
+        key = (mood.state, mood.variant, mood.session, busy)
         if key == self._mood_key and not renewed:
             return  # unchanged: never re-ring a bell the owner has already clicked away
         self._mood_key = key
         self.mood = mood
-        self._machine.set_mood(mood.state, mood.variant if mood.state == WORKING else "")
+        variant = mood.variant if mood.state == WORKING else ""
+        self._machine.set_mood(mood.state, variant, working_sessions=mood.working)
         if mood.state in (PERMISSION, WAITING):
             self.attention = f"{speaker(mood.agent, mood.project)} needs you"
             self.on_attention.emit(self.attention)

@@ -2,7 +2,8 @@
 
 The menu is a view: it shows state it is given (persona, thinking, do-not-disturb, whether the
 pet is shown) and emits what the owner chose. Lists that change while deskpet runs (personas,
-the agents' hook status) are rebuilt each time their menu opens, so they are never stale.
+the live agent sessions, the agents' hook status) are rebuilt each time their menu opens, so
+they are never stale.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from deskpet.bridge.agents import ids as agent_ids
 from deskpet.bridge.agents import long_name
+from deskpet.bridge.sessions import SessionView
+from deskpet.ui.sessions_list import EMPTY_TEXT, MAX_ROWS, row_texts
 from deskpet.ui.theme import assets_dir
 
 OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctrl to Cmd)
@@ -23,6 +26,7 @@ OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctr
 log = logging.getLogger(__name__)
 
 PersonaSource = Callable[[], list[tuple[str, str]]]
+SessionSource = Callable[[], list[SessionView]]
 
 
 def tray_icon() -> QIcon:
@@ -44,6 +48,7 @@ class TrayMenu(QObject):
         icon: the QSystemTrayIcon.
         menu: its QMenu (every QAction in it has an object name, e.g. "persona-neko").
         agents_menu: the "Agents" submenu.
+        sessions_menu: the "Sessions" submenu: the live agent sessions, as in the pet's list.
         persona: the persona shown as chosen.
         attention: the line of an agent waiting for the owner, else "".
 
@@ -53,8 +58,10 @@ class TrayMenu(QObject):
         on_dnd_toggled(bool): do-not-disturb switched.
         on_show_toggled(bool): show (True) or hide the pet.
         on_open_chat(): open the chat bubble.
-        on_go_to_terminal(): go to the terminal of the agent that waits (the attention line).
+        on_go_to_waiting_terminal(): go to the terminal of the agent that waits (the attention
+            line).
         on_agent_action(str, str): ("install" or "uninstall", agent id).
+        on_go_to_terminal(str): the owner picked a session (its session id) to go to.
         on_open_settings(): show the owner's settings.
         on_show_logs(): show the folder holding deskpet's log files.
         on_notice_clicked(): the owner clicked the last notice (`notify`).
@@ -66,8 +73,9 @@ class TrayMenu(QObject):
     on_dnd_toggled = Signal(bool)
     on_show_toggled = Signal(bool)
     on_open_chat = Signal()
-    on_go_to_terminal = Signal()
+    on_go_to_waiting_terminal = Signal()
     on_agent_action = Signal(str, str)
+    on_go_to_terminal = Signal(str)
     on_open_settings = Signal()
     on_show_logs = Signal()
     on_notice_clicked = Signal()
@@ -78,6 +86,7 @@ class TrayMenu(QObject):
         personas: PersonaSource,
         agent_status: Callable[[str], object] | None = None,
         agents: tuple[str, ...] = agent_ids(),
+        sessions: SessionSource | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -85,6 +94,7 @@ class TrayMenu(QObject):
         self._personas = personas
         self._agent_status = agent_status or _installer_status
         self._agents = agents
+        self._sessions = sessions or (lambda: [])
         self.persona = ""
         self.attention = ""
         self._status = "deskpet"
@@ -92,13 +102,14 @@ class TrayMenu(QObject):
         self.menu = QMenu()
         self.menu.setObjectName("tray-menu")
         self.menu.aboutToShow.connect(self.rebuild_personas)
+        self.menu.aboutToShow.connect(self.rebuild_sessions)
 
         self.status_action = self._action("status", "deskpet", enabled=False)
         self.menu.addAction(self.status_action)
         # Offered only while an agent waits, under the line that says who.
         self.go_to_terminal_action = self._action("go-to-terminal", "Go to Terminal", enabled=False)
         self.go_to_terminal_action.setVisible(False)
-        self.go_to_terminal_action.triggered.connect(self.on_go_to_terminal)
+        self.go_to_terminal_action.triggered.connect(self.on_go_to_waiting_terminal)
         self.menu.addAction(self.go_to_terminal_action)
         self.menu.addSeparator().setObjectName("personas-top")
         self._persona_group = QActionGroup(self)
@@ -107,6 +118,11 @@ class TrayMenu(QObject):
         self._persona_actions: list[QAction] = []
         self._personas_end = self.menu.addSeparator()
         self._personas_end.setObjectName("personas-end")
+
+        self.sessions_menu = QMenu("Sessions", self.menu)
+        self.sessions_menu.setObjectName("sessions-menu")
+        self.sessions_menu.menuAction().setObjectName("sessions")
+        self.menu.addMenu(self.sessions_menu)
 
         self.chat_action = self._action("open-chat", "Chat…")
         # Works while any deskpet window is active (the app never steals focus to get it).
@@ -243,6 +259,37 @@ class TrayMenu(QObject):
     def _choose(self, persona: str) -> None:
         self.set_persona(persona)
         self.on_persona_chosen.emit(persona)
+
+    def rebuild_sessions(self) -> None:
+        """The live agent sessions, two lines each, picked to go to their terminal (each time
+        the menu opens); the submenu's title counts them."""
+        for action in self.sessions_menu.actions():
+            self.sessions_menu.removeAction(action)
+            action.setParent(None)
+        try:
+            sessions = list(self._sessions())
+        except Exception as exc:  # the menu must open even if the tracker misbehaves
+            log.warning("cannot list the agent sessions: %s", exc)
+            sessions = []
+        self.sessions_menu.setTitle(f"Sessions ({len(sessions)})" if sessions else "Sessions")
+        if not sessions:
+            self.sessions_menu.addAction(self._action("session-none", EMPTY_TEXT, enabled=False))
+            return
+        for i, view in enumerate(sessions[:MAX_ROWS]):
+            who, what = row_texts(view)
+            # "&" would mark a shortcut letter in a menu item: agent words show as written.
+            text = f"{who} — {what}".replace("&", "&&")
+            action = self._action(f"session-{i}", text)
+            action.setToolTip("Go to terminal")
+            action.setData(view.session)
+            action.triggered.connect(
+                lambda _checked=False, s=view.session: self.on_go_to_terminal.emit(s)
+            )
+            self.sessions_menu.addAction(action)
+        hidden = len(sessions) - MAX_ROWS
+        if hidden > 0:
+            more = self._action("session-more", f"+ {hidden} more", enabled=False)
+            self.sessions_menu.addAction(more)
 
     def rebuild_agents(self) -> None:
         """One status line and an Install or Uninstall item per agent (each time it opens)."""

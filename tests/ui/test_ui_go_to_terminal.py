@@ -77,7 +77,7 @@ def test_go_to_terminal_is_offered_only_while_an_agent_waits(qtbot, tray):
     tray.set_attention(WAITING)
     assert action(tray).isEnabled() and action(tray).isVisible()
     assert tray.menu.actions().index(action(tray)) == 1  # right under the status line
-    with qtbot.waitSignal(tray.on_go_to_terminal, timeout=1000):
+    with qtbot.waitSignal(tray.on_go_to_waiting_terminal, timeout=1000):
         action(tray).trigger()
     # WHEN it was answered THEN it goes again
     tray.set_attention("")
@@ -89,7 +89,7 @@ def test_the_needs_you_line_brings_the_waiting_sessions_pane_forward(qtbot, tray
     with tmux_server() as tmux:
         # GIVEN Claude waits in pane %0 while the owner looks at another window
         controller.on_attention.connect(tray.set_attention)
-        tray.on_go_to_terminal.connect(controller.go_to_waiting_terminal)
+        tray.on_go_to_waiting_terminal.connect(controller.go_to_waiting_terminal)
         controller.feed(permission("s1", Terminal(tmux_socket=tmux.socket, tmux_pane="%0")))
         assert tray.attention == WAITING and action(tray).isEnabled()
         assert tmux.current() != "%0"
