@@ -172,6 +172,7 @@ class DeskpetApp(QObject):
         self.model.on_save.connect(self.preferences.save)
         self.model.on_notice.connect(self._notify)
         self.model.on_onboarded.connect(lambda: self.on_greeted.emit(self.chat.greet()))
+        self.agents.about = self._about_model
         self.agents.on_attention.connect(self.tray.set_attention)
         self.agents.on_notice.connect(self._notify)
         self.preferences.on_changed.connect(self._on_setting_changed)
@@ -327,6 +328,14 @@ class DeskpetApp(QObject):
     def _theme(self) -> str:
         current = self.personas.current
         return current.theme if current is not None else "deskpet"
+
+    def _about_model(self) -> dict:
+        """The model, for `deskpet doctor` (asked on the bridge thread: reads only)."""
+        return {
+            "model": self.model.source or "none",
+            "model_loaded": self.model.info is not None,
+            "device": logs.mlx_description(),
+        }
 
     def _narration_style(self) -> str:
         current = self.personas.current

@@ -64,6 +64,8 @@ class AgentsController(QObject):
         narrator: the Narrator turning finished agent turns into narration requests.
         mood: the agent Mood the pet was last told.
         attention: "Claude · myproject needs you" while an agent waits for the owner, else "".
+        about: what the bridge adds to its answer to `deskpet doctor` (the app sets it: the
+            model in use); called on the bridge thread, so it only reads.
 
     Signals:
         on_attention(str): the attention line changed ("" once nobody waits any more).
@@ -114,6 +116,7 @@ class AgentsController(QObject):
         )
         self.mood = Mood()
         self.attention = ""
+        self.about: Callable[[], dict] = dict
         self._mood_key: tuple[str, str, str] | None = None
         self._last_bell: float | None = None
         self._narration: int | None = None  # the narration being written
@@ -130,6 +133,7 @@ class AgentsController(QObject):
         """Listen for hooks and follow Codex's files. Raises PetAlreadyRunning if another pet
         answers on the socket; any other trouble is a notice and the pet goes on without."""
         server = BridgeServer(self._relay.post)
+        server.about = lambda: self.about()
         try:
             server.start()
         except PetAlreadyRunning:
