@@ -6,7 +6,8 @@ tooltip. A change applies at once: it is checked, written to settings.yaml (atom
 Settings) and announced with `on_setting_changed`. A value that does not fit, or a settings
 file that cannot be read, is refused inline and nothing is written.
 
-Below the settings: the agents (connect or disconnect each one's hooks), the data folder, the
+Below the settings: the agents (connect or disconnect each one's hooks, Check connection runs
+`deskpet doctor` and shows its findings), the data folder, the
 raw settings.yaml, re-running the first-launch onboarding, the logs, and the model's folder.
 """
 
@@ -116,6 +117,7 @@ class SettingsWindow(QWidget):
 
     on_setting_changed = Signal(str, object)
     on_agent_changed = Signal(str)
+    on_check_connection = Signal()
     on_open_settings_file = Signal()
     on_rerun_onboarding = Signal()
     on_show_logs = Signal()
@@ -311,7 +313,33 @@ class SettingsWindow(QWidget):
             self._agent_boxes[agent] = box
             self._agent_lines[agent] = line
             form.addRow(self._label(long_name(agent)), cell)
+        self._check_button = QPushButton("Check connection")
+        self._check_button.setObjectName("check-connection")
+        self._check_button.setToolTip(
+            "Run each agent's hook on a test event and see what is wrong, if anything "
+            "(as `deskpet doctor` does)"
+        )
+        self._check_button.setAutoDefault(False)
+        self._check_button.clicked.connect(lambda _checked=False: self.on_check_connection.emit())
+        self._findings = _small("", "connection-findings")
+        self._findings.setWordWrap(True)
+        self._findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self._label(""), self._check_button)
+        form.addRow(self._findings)
         return group
+
+    def connection_checking(self) -> None:
+        """The check runs: its button waits."""
+        self._check_button.setEnabled(False)
+        self._check_button.setText("Checking…")
+
+    def show_connection(self, lines: list[str], healthy: bool) -> None:
+        """The check's findings, one per line; failures in the error colour."""
+        self._check_button.setEnabled(True)
+        self._check_button.setText("Check connection")
+        self._findings.setStyleSheet(NOTE_STYLE if healthy else ERROR_STYLE)
+        verdict = "All good." if healthy else "Something needs fixing (the !! lines)."
+        self._findings.setText("\n".join([*lines, verdict]))
 
     def _data_group(self) -> QGroupBox:
         group = QGroupBox("Data")
