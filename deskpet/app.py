@@ -175,6 +175,10 @@ class DeskpetApp(QObject):
         self.agents.about = self._about_model
         self.agents.on_attention.connect(self.tray.set_attention)
         self.agents.on_notice.connect(self._notify)
+        self.agents.on_lost_hooks.connect(self.tray.set_lost_hooks)
+        self.preferences.on_connection_checked.connect(
+            lambda result: self.tray.set_connection_trouble(not result.healthy)
+        )
         self.preferences.on_changed.connect(self._on_setting_changed)
         self.preferences.on_rerun_onboarding.connect(self.model.open_onboarding)
         self.preferences.on_notice.connect(self._notify)
@@ -191,6 +195,8 @@ class DeskpetApp(QObject):
         tray.on_agent_action.connect(self._on_agent_action)
         tray.on_open_settings.connect(self.preferences.show)
         tray.on_show_logs.connect(open_logs_folder)
+        tray.on_reconnect.connect(self.agents.reconnect)
+        tray.on_check_connection.connect(self._check_connection)
         tray.on_notice_clicked.connect(self._on_notice_clicked)
         tray.on_quit.connect(self.quit)
 
@@ -328,6 +334,10 @@ class DeskpetApp(QObject):
     def _theme(self) -> str:
         current = self.personas.current
         return current.theme if current is not None else "deskpet"
+
+    def _check_connection(self) -> None:
+        self.preferences.show()
+        self.preferences.check_connection()
 
     def _about_model(self) -> dict:
         """The model, for `deskpet doctor` (asked on the bridge thread: reads only)."""

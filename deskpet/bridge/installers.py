@@ -410,6 +410,9 @@ def _record_intent(changes: dict[Path, bool]) -> None:
 
 def _change(agent: str, action: str) -> Report:
     report = Report(agent, detected=detect(agent))
+    if action == "uninstall":
+        # Before the files change: a watching pet must never take this for another program.
+        _record_intent({target.path: False for target in targets(agent)})
     for target in targets(agent):
         name = _home_relative(target.path)
         try:

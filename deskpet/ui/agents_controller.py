@@ -9,6 +9,10 @@ One pet per user: `start` takes the bridge's lock and socket first, and another 
 lock (or listening on the socket) raises PetAlreadyRunning before anything is shown. Without the
 socket (any other error: a data folder deskpet may not write, say) the pet still works: agents
 just cannot reach it, and the owner is told why.
+
+The same one-second tick watches the agents' config files (HooksWatch): when another program
+rewrites one without deskpet's hooks, the pet says so once and offers Reconnect; it never puts
+them back by itself.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from deskpet.bridge import events as ev
 from deskpet.bridge import installers
+from deskpet.bridge.agents import long_name
 from deskpet.bridge.codex_rollout import RolloutTailer
 from deskpet.bridge.events import AgentEvent
+from deskpet.bridge.hooks_watch import HooksWatch
 from deskpet.bridge.narrator import DEFAULT_STYLE, NarrationRequest, Narrator, agent_name
 from deskpet.bridge.server import BridgeError, BridgeServer, PetAlreadyRunning
 from deskpet.bridge.sessions import PERMISSION, WAITING, WORKING, Mood, SessionTracker
@@ -72,12 +78,15 @@ class AgentsController(QObject):
         on_bell(str): an agent needs the owner (the attention line); sent in DND too.
         on_narrated(str): a narration line was shown in the bubble.
         on_notice(str, str): something the owner should read (title, text).
+        on_lost_hooks(list): the agents whose hooks another program removed, waiting for the
+            owner's Reconnect ([] once none are).
     """
 
     on_attention = Signal(str)
     on_bell = Signal(str)
     on_narrated = Signal(str)
     on_notice = Signal(str, str)
+    on_lost_hooks = Signal(list)
 
     def __init__(
         self,
@@ -117,6 +126,8 @@ class AgentsController(QObject):
         self.mood = Mood()
         self.attention = ""
         self.about: Callable[[], dict] = dict
+        self.hooks_watch = HooksWatch()
+        self.lost_hooks: list[str] = []
         self._mood_key: tuple[str, str, str] | None = None
         self._last_bell: float | None = None
         self._narration: int | None = None  # the narration being written
@@ -146,6 +157,7 @@ class AgentsController(QObject):
         lines = installers.repair()  # never raises
         if lines:
             self.on_notice.emit("deskpet agents", "\n".join(lines))
+        self.hooks_watch.poll()  # learns what is there now
         self.rollouts = RolloutTailer(self._relay.post)
         self.rollouts.start(ROLLOUT_POLL_SECONDS)
         self._tick.start()
@@ -177,7 +189,29 @@ class AgentsController(QObject):
         except Exception as exc:  # the installer's own words: a refused file, an unknown agent
             log.warning("could not %s the %s hooks: %s", action, agent, exc)
             text = str(exc)
+        self.hooks_watch.poll()  # deskpet's own change is no news
+        if agent in self.lost_hooks:
+            self.lost_hooks.remove(agent)
+            self.on_lost_hooks.emit(list(self.lost_hooks))
         self.on_notice.emit("deskpet agents", text)
+
+    def reconnect(self, agent: str) -> None:
+        """The owner's Reconnect: put the agent's hooks back after another program took them."""
+        self.change_hooks("install", agent)
+
+    def watch_hooks(self) -> None:
+        """Say once when another program removed deskpet's hooks from an agent's file."""
+        for agent in self.hooks_watch.poll():
+            name = long_name(agent)
+            log.info("%s lost deskpet's hooks", agent)
+            if agent not in self.lost_hooks:
+                self.lost_hooks.append(agent)
+                self.on_lost_hooks.emit(list(self.lost_hooks))
+            self.on_notice.emit(
+                f"{name} no longer tells deskpet what it does",
+                f"Another program rewrote {name}'s settings without deskpet's hooks. "
+                f"Choose Reconnect {name} in deskpet's menu to put them back.",
+            )
 
     # -- the agents ----------------------------------------------------------------------------
 
@@ -208,6 +242,7 @@ class AgentsController(QObject):
             return
         self._show_mood(self.sessions.mood())
         self.narrate_next()
+        self.watch_hooks()
 
     def _show_mood(self, mood: Mood, renewed: bool = False) -> None:
         key = (mood.state, mood.variant, mood.session)
