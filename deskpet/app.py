@@ -265,9 +265,12 @@ class DeskpetApp(QObject):
             self._pending_notices.append((title, text))
 
     def _on_notice_clicked(self) -> None:
-        """A click on the notification: the crash notice opens the logs folder."""
+        """A click on the notification: the crash notice opens the logs folder; a notice of
+        lost hooks reconnects that agent."""
         if self._last_notice == CRASH_TITLE:
             open_logs_folder()
+        else:
+            self.agents.notice_clicked(self._last_notice)
 
     # -- between the rooms ---------------------------------------------------------------------
 

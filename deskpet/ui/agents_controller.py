@@ -59,6 +59,11 @@ def speaker(agent: str, project: str) -> str:
     return f"{name} · {project}" if project else name
 
 
+def lost_title(agent: str) -> str:
+    """The notice's title when another program removed an agent's hooks."""
+    return f"{long_name(agent)} no longer tells deskpet what it does"
+
+
 class AgentsController(QObject):
     """Listens to the agents, folds their sessions into the pet's mood, rings and narrates.
 
@@ -208,10 +213,16 @@ class AgentsController(QObject):
                 self.lost_hooks.append(agent)
                 self.on_lost_hooks.emit(list(self.lost_hooks))
             self.on_notice.emit(
-                f"{name} no longer tells deskpet what it does",
+                lost_title(agent),
                 f"Another program rewrote {name}'s settings without deskpet's hooks. "
-                f"Choose Reconnect {name} in deskpet's menu to put them back.",
+                f"Click here, or choose Reconnect {name} in deskpet's menu, to put them back.",
             )
+
+    def notice_clicked(self, title: str) -> None:
+        """The owner clicked a notice: a lost-hooks one means Reconnect (the owner's choice)."""
+        for agent in list(self.lost_hooks):
+            if title == lost_title(agent):
+                self.reconnect(agent)
 
     # -- the agents ----------------------------------------------------------------------------
 

@@ -116,6 +116,16 @@ def test_a_second_rewrite_after_reconnect_is_said_again_never_fought(qtbot, pet,
     assert "deskpet" not in settings_file.read_text()  # never re-added on its own
 
 
+def test_clicking_the_notice_reconnects(pet, settings_file):
+    another_program_rewrites(settings_file, {"model": "haiku"})
+    pet.tick()
+    title = lost_notices(pet)[0]
+    pet.notice_clicked("deskpet agents")  # another notice: nothing happens
+    assert "deskpet" not in settings_file.read_text()
+    pet.notice_clicked(title)
+    assert installers.status("claude").installed and pet.lost_hooks == []
+
+
 def test_the_owners_uninstall_in_the_menu_is_no_news(pet, settings_file):
     pet.change_hooks("uninstall", "claude")
     pet.tick()
