@@ -13,6 +13,7 @@ raw settings.yaml, re-running the first-launch onboarding, the logs, and the mod
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -323,8 +324,9 @@ class SettingsWindow(QWidget):
         self._check_button.clicked.connect(lambda _checked=False: self.on_check_connection.emit())
         self._findings = _small("", "connection-findings")
         self._findings.setWordWrap(True)
+        self._findings.setTextFormat(Qt.TextFormat.RichText)
         self._findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow(self._label(""), self._check_button)
+        form.addRow("", self._check_button)
         form.addRow(self._findings)
         return group
 
@@ -334,12 +336,16 @@ class SettingsWindow(QWidget):
         self._check_button.setText("Checking…")
 
     def show_connection(self, lines: list[str], healthy: bool) -> None:
-        """The check's findings, one per line; failures in the error colour."""
+        """The check's findings, one per line; the failed ones ("!! ...") in the error colour."""
         self._check_button.setEnabled(True)
         self._check_button.setText("Check connection")
-        self._findings.setStyleSheet(NOTE_STYLE if healthy else ERROR_STYLE)
-        verdict = "All good." if healthy else "Something needs fixing (the !! lines)."
-        self._findings.setText("\n".join([*lines, verdict]))
+        verdict = "All good." if healthy else "Something needs fixing (the lines marked !!)."
+        shown = []
+        for line in lines:
+            text = html.escape(line, quote=False)
+            shown.append(f'<span style="{ERROR_STYLE}">{text}</span>' if line[:2] == "!!" else text)
+        shown.append(verdict if healthy else f'<span style="{ERROR_STYLE}">{verdict}</span>')
+        self._findings.setText("<br>".join(shown))
 
     def _data_group(self) -> QGroupBox:
         group = QGroupBox("Data")

@@ -16,6 +16,7 @@ from deskpet.bridge.server import BridgeServer
 from deskpet.platform import DefaultPlatform
 from deskpet.settings import Settings
 from deskpet.ui.settings_controller import SettingsController
+from deskpet.ui.settings_window import ERROR_STYLE
 
 CHECK_TIMEOUT = 30_000
 
@@ -58,15 +59,19 @@ def test_check_connection_with_a_running_pet(qtbot, controller, home):
         bridge.about = lambda: threads.append(threading.current_thread()) or {"model": "demo"}
         result, shown = check(qtbot, controller)
     assert result.healthy, result.lines()
-    assert "ok claude: the hook in ~/.claude/settings.json runs and its test event arrives" in shown
-    assert shown.endswith("All good.")
+    assert (
+        "<br>ok claude: the hook in ~/.claude/settings.json runs and its test event arrives<br>"
+        in (shown)
+    )
+    assert shown.endswith("<br>All good.") and ERROR_STYLE not in shown
     assert threading.main_thread() not in threads
 
 
 def test_check_connection_without_hooks_says_what_to_do(qtbot, controller):
     result, shown = check(qtbot, controller)
     assert not result.healthy
-    assert "!! claude: deskpet's hooks are not installed: run `deskpet agents install claude`" in (
-        shown
-    )
-    assert shown.endswith("Something needs fixing (the !! lines).")
+    # THEN the failed line, and only failed lines, are in the error colour
+    failed = "!! claude: deskpet's hooks are not installed: run `deskpet agents install claude`"
+    assert f'<span style="{ERROR_STYLE}">{failed}' in shown
+    assert "Something needs fixing (the lines marked !!).</span>" in shown
+    assert "<br>-- codex: Codex is not on this computer<br>" in shown
