@@ -180,9 +180,11 @@ def _first_hook_command(data: object, events: tuple[str, ...]) -> str:
     return ""
 
 
-def run_installed(installed: Installed, nonce: str, timeout: float = RUN_TIMEOUT) -> str:
-    """Run the installed command on a test event as the agent would; "" when it ran and exited
-    0, else why not."""
+def run_installed(
+    installed: Installed, nonce: str, reply: str = "", timeout: float = RUN_TIMEOUT
+) -> str:
+    """Run the installed command on a test event as the agent would; "" when it exited 0 and
+    printed exactly `reply` (what the agent reads), else why not."""
     payload = json.dumps(probe_payload(nonce))
     if installed.argv:
         argv, stdin = [*installed.argv, payload], ""
@@ -198,6 +200,8 @@ def run_installed(installed: Installed, nonce: str, timeout: float = RUN_TIMEOUT
         return f"cannot run ({exc.strerror or exc})"
     if done.returncode != 0:
         return f"exited with status {done.returncode}"
+    if done.stdout.strip() != reply.strip():
+        return "prints something the agent does not expect (a wrapper or profile script?)"
     return ""
 
 
@@ -360,7 +364,7 @@ def _check_agent(agent_id: str, result: Diagnosis, listener, path: Path, wait: f
             )
             continue
         nonce = "doctor-" + secrets.token_hex(8)
-        failure = run_installed(entry, nonce)
+        failure = run_installed(entry, nonce, agent.reply_for(server.PROBE_EVENT))
         if failure:
             result.add(
                 agent_id,

@@ -103,6 +103,20 @@ def test_a_hook_that_fails_to_run(claude, pet):
     assert failed and "exited with status 3" in failed[0]
 
 
+def test_a_hook_that_prints_what_the_agent_does_not_expect(claude, pet):
+    claude.write_text(claude.read_text().replace("--agent claude", "--agent claude; echo hi"))
+    failed = findings(doctor.diagnose(), "claude", FAIL)
+    assert failed and "prints something the agent does not expect" in failed[0]
+
+
+def test_cursors_hook_prints_its_reply_and_passes(home, pet):
+    (home / ".cursor").mkdir()
+    assert installers.install("cursor").ok
+    result = doctor.diagnose()
+    assert any("test event arrives" in t for t in findings(result, "cursor", OK))
+    assert findings(result, "cursor", FAIL) == []
+
+
 def test_pet_silent_while_claude_was_in_use(claude, pet):
     # GIVEN a transcript Claude Code wrote after the pet started, and no hook event heard
     transcript = claude.parent / "projects" / "-work-app" / "s1.jsonl"
