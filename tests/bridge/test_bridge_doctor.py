@@ -9,14 +9,20 @@ import queue
 import socket
 import subprocess
 from datetime import datetime
+from pathlib import Path
 
 import pytest
-from conftest import fixture_payload
 
 from deskpet import cli
 from deskpet.bridge import doctor, installers, server
 from deskpet.bridge.doctor import FAIL, NOTE, OK
 from deskpet.bridge.server import BridgeServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_payload(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
 
 
 def findings(result, topic, level=None):
