@@ -176,6 +176,7 @@ class DeskpetApp(QObject):
         self.agents.on_attention.connect(self.tray.set_attention)
         self.agents.on_notice.connect(self._notify)
         self.agents.on_lost_hooks.connect(self.tray.set_lost_hooks)
+        self.agents.on_silent_hooks.connect(lambda _agent: self.tray.set_connection_trouble(True))
         self.preferences.on_connection_checked.connect(
             lambda result: self.tray.set_connection_trouble(not result.healthy)
         )

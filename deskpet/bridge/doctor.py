@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from deskpet.bridge import agents, installers, server
+from deskpet.bridge import agents, installers, intents, server
 from deskpet.bridge.agents import HooksFile
 
 log = logging.getLogger(__name__)
@@ -331,7 +331,7 @@ def _check_agent(agent_id: str, result: Diagnosis, listener, path: Path, wait: f
     if not installed:
         if not report.detected:
             result.add(agent_id, NOTE, f"{name} is not on this computer")
-        elif any(installers.intents().get(str(p)) is False for p in report.files):
+        elif any(intents.load().get(str(p)) is False for p in report.files):
             result.add(
                 agent_id,
                 NOTE,

@@ -5,7 +5,7 @@ whole, and deskpet's entries go with it. Each `poll` stats every agent file desk
 (a handful of `stat` calls: cheap enough for the app's one-second tick) and reads only a file
 whose stamp changed. A file that held deskpet's entries and now holds none of them is "lost",
 reported once per such change, unless the owner's last word through deskpet for that file was
-an uninstall (installers.intents). Taking deskpet out of one event is not a loss: some of its
+an uninstall (intents.load). Taking deskpet out of one event is not a loss: some of its
 entries are still there. Nothing is re-added here: the owner decides (Reconnect).
 """
 
@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from deskpet.bridge import agents, installers
+from deskpet.bridge import agents, installers, intents
 from deskpet.safefile import ParseRefused
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ class HooksWatch:
         reads: how many files were parsed (only changed ones are): for tests of the bound.
     """
 
-    def __init__(self, intents: Callable[[], dict[str, bool]] = installers.intents) -> None:
-        self._intents = intents
+    def __init__(self, recorded: Callable[[], dict[str, bool]] = intents.load) -> None:
+        self._recorded = recorded
         self._seen: dict[Path, tuple[Stamp, bool]] = {}
         self.reads = 0
 
@@ -82,7 +82,7 @@ class HooksWatch:
         self._seen[target.path] = (stamp, holds)
         if before is None or not before[1] or holds:
             return False
-        if self._intents().get(str(target.path)) is False:
+        if self._recorded().get(str(target.path)) is False:
             return False  # the owner uninstalled through deskpet
         log.info(
             "%s: deskpet's hooks were removed from %s by another program", target.agent, target.path

@@ -9,16 +9,15 @@ found by a marker in their command (hook.MARKERS); the owner's are never touched
 the owner took deskpet's entry out of stays out until the owner installs again (repair only
 re-points entries that are there).
 
-What the owner last asked deskpet to do with each file (install or uninstall) is kept in the
-data folder (INTENT_NAME), so the app can tell "another program rewrote the file without
-deskpet's hooks" from "the owner took them out" (bridge/hooks_watch.py).
+What the owner last asked deskpet to do with each file (install or uninstall) is recorded
+(bridge/intents.py), so the app can tell "another program rewrote the file without deskpet's
+hooks" from "the owner took them out" (bridge/hooks_watch.py).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import logging
 import os
 import re
@@ -31,7 +30,7 @@ from typing import Any
 import tomlkit
 
 from deskpet import config_merge, paths, safefile
-from deskpet.bridge import agents, hook
+from deskpet.bridge import agents, hook, intents
 from deskpet.bridge.agents import Agent, HooksFile, NotifyProgram
 from deskpet.config_merge import JsonFormat, TomlFormat
 from deskpet.safefile import ParseRefused, ReadOnly
@@ -374,45 +373,11 @@ def _describe(target: Target, state: str, name: str) -> str:
     }[state]
 
 
-# --- what the owner asked for ----------------------------------------------------------------
-
-INTENT_NAME = "agent-hooks.json"
-
-
-def intent_path() -> Path:
-    return paths.data_dir() / INTENT_NAME
-
-
-def intents() -> dict[str, bool]:
-    """{config file path: True (the owner installed deskpet there) or False (uninstalled)}.
-    Empty when nothing was recorded or the record is unreadable."""
-    try:
-        data = json.loads(intent_path().read_bytes())
-    except (OSError, ValueError):
-        return {}
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, dict):
-        return {}
-    return {str(k): v for k, v in files.items() if isinstance(v, bool)}
-
-
-def _record_intent(changes: dict[Path, bool]) -> None:
-    """Note the owner's install or uninstall, atomically; a failure is only a log line (the
-    hooks themselves were changed)."""
-    files = intents()
-    files.update({str(path): wanted for path, wanted in changes.items()})
-    text = json.dumps({"version": 1, "files": files}, indent=2, sort_keys=True) + "\n"
-    try:
-        safefile.atomic_write_text(intent_path(), text, mode=0o600)
-    except OSError as exc:
-        log.warning("could not record the hooks' install state in %s: %s", intent_path(), exc)
-
-
 def _change(agent: str, action: str) -> Report:
     report = Report(agent, detected=detect(agent))
     if action == "uninstall":
         # Before the files change: a watching pet must never take this for another program.
-        _record_intent({target.path: False for target in targets(agent)})
+        intents.record({target.path: False for target in targets(agent)})
     for target in targets(agent):
         name = _home_relative(target.path)
         try:
@@ -440,7 +405,7 @@ def _change(agent: str, action: str) -> Report:
             verb = "removed deskpet from" if changed else "nothing of deskpet's in"
         report.lines.append(f"{agent}: {verb} {name}")
     after = status(agent)
-    _record_intent(
+    intents.record(
         {
             path: action == "install" and state in (INSTALLED, OUTDATED)
             for path, state in after.files.items()

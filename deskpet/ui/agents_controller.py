@@ -47,6 +47,9 @@ TICK_MS = 1000  # session watchdogs and the narration queue
 NARRATION_TOKENS = 60
 BELL_GAP = 3.0  # seconds: a burst of requests (parallel sessions) rings once
 ROLLOUT_POLL_SECONDS = 1.0
+# Codex's session files showed it working this long without one of its hooks reaching the
+# pet: its hooks are installed but do not run (not trusted yet, most often).
+SILENT_HOOKS_SECONDS = 60.0
 
 
 def bell_sound():
@@ -85,6 +88,8 @@ class AgentsController(QObject):
         on_notice(str, str): something the owner should read (title, text).
         on_lost_hooks(list): the agents whose hooks another program removed, waiting for the
             owner's Reconnect ([] once none are).
+        on_silent_hooks(str): an agent works (its session files say so) but its installed
+            hooks never reach the pet; sent once per agent per run.
     """
 
     on_attention = Signal(str)
@@ -92,6 +97,7 @@ class AgentsController(QObject):
     on_narrated = Signal(str)
     on_notice = Signal(str, str)
     on_lost_hooks = Signal(list)
+    on_silent_hooks = Signal(str)
 
     def __init__(
         self,
@@ -133,6 +139,8 @@ class AgentsController(QObject):
         self.about: Callable[[], dict] = dict
         self.hooks_watch = HooksWatch()
         self.lost_hooks: list[str] = []
+        self._working_since: dict[str, float] = {}  # agent -> first rollout event, no hook yet
+        self._hooks_heard: set[str] = set()
         self._mood_key: tuple[str, str, str] | None = None
         self._last_bell: float | None = None
         self._narration: int | None = None  # the narration being written
@@ -230,6 +238,11 @@ class AgentsController(QObject):
         """One agent event, on the GUI thread."""
         if self._closed:
             return
+        if event.source == "hook":
+            self._hooks_heard.add(event.agent)
+            self._working_since.pop(event.agent, None)
+        elif event.source == "rollout" and event.agent not in self._hooks_heard:
+            self._working_since.setdefault(event.agent, self._clock())
         folded = self.sessions.feed(event)
         if folded is None:  # a duplicate from another channel, or nothing new
             return
@@ -254,6 +267,25 @@ class AgentsController(QObject):
         self._show_mood(self.sessions.mood())
         self.narrate_next()
         self.watch_hooks()
+        self._watch_silence()
+
+    def _watch_silence(self) -> None:
+        """Once per agent: working for a while by its session files, never by its hooks,
+        though they are installed."""
+        now = self._clock()
+        for agent, since in list(self._working_since.items()):
+            if now - since < SILENT_HOOKS_SECONDS:
+                continue
+            del self._working_since[agent]
+            self._hooks_heard.add(agent)  # asked once: never again this run
+            try:
+                installed = installers.status(agent).installed
+            except Exception as exc:  # an unreadable file is the doctor's to explain
+                log.warning("%s: cannot read its hooks' status: %s", agent, exc)
+                installed = True
+            if installed:
+                log.info("%s works but its hooks never reached the pet", agent)
+                self.on_silent_hooks.emit(agent)
 
     def _show_mood(self, mood: Mood, renewed: bool = False) -> None:
         key = (mood.state, mood.variant, mood.session)

@@ -20,11 +20,12 @@ import pytest
 from PySide6.QtGui import QAction
 
 from deskpet.bridge import installers
+from deskpet.bridge.events import TOOL_START, AgentEvent
 from deskpet.bridge.hooks_watch import HooksWatch
 from deskpet.pet import PetMachine
 from deskpet.platform import DefaultPlatform
 from deskpet.settings import Settings
-from deskpet.ui.agents_controller import TICK_MS, AgentsController
+from deskpet.ui.agents_controller import SILENT_HOOKS_SECONDS, TICK_MS, AgentsController
 from deskpet.ui.relay import Relay
 from deskpet.ui.tray import TrayMenu
 
@@ -174,6 +175,72 @@ def test_unchanged_files_are_only_stat_ed(settings_file):
     for _ in range(20):
         assert watch.poll() == []
     assert watch.reads == first  # nothing read again: the per-tick cost is a few stats
+
+
+def codex_event(source: str) -> AgentEvent:
+    return AgentEvent(agent="codex", source=source, kind=TOOL_START, session="s1", turn=source)
+
+
+def quiet_controller(clock) -> AgentsController:
+    return AgentsController(
+        Relay(),
+        None,
+        PetMachine(),
+        Settings(),
+        DefaultPlatform(),
+        say=lambda _line: None,
+        may_speak=lambda: False,
+        pet_visible=lambda: True,
+        style=lambda: "",
+        sampling=lambda: None,
+        clock=clock,
+    )
+
+
+def test_codex_working_with_installed_hooks_that_never_run_is_trouble(qtbot, home):
+    # GIVEN Codex's hooks installed, and Codex working (its session files) with no hook heard
+    (home / ".codex").mkdir()
+    assert installers.install("codex").ok
+    now = [1000.0]
+    controller = quiet_controller(lambda: now[0])
+    silent = []
+    controller.on_silent_hooks.connect(silent.append)
+    controller.feed(codex_event("rollout"))
+    now[0] += SILENT_HOOKS_SECONDS - 1
+    controller.tick()
+    assert silent == []
+    # WHEN it goes on that way past the grace THEN the pet says so, once
+    now[0] += 2
+    controller.tick()
+    controller.feed(codex_event("rollout"))
+    now[0] += 2 * SILENT_HOOKS_SECONDS
+    controller.tick()
+    assert silent == ["codex"]
+
+
+def test_codex_whose_hooks_run_is_no_trouble(qtbot, home):
+    (home / ".codex").mkdir()
+    assert installers.install("codex").ok
+    now = [1000.0]
+    controller = quiet_controller(lambda: now[0])
+    silent = []
+    controller.on_silent_hooks.connect(silent.append)
+    controller.feed(codex_event("rollout"))
+    controller.feed(codex_event("hook"))
+    now[0] += 2 * SILENT_HOOKS_SECONDS
+    controller.tick()
+    assert silent == []
+
+
+def test_codex_without_deskpets_hooks_is_no_trouble(qtbot, home):
+    now = [1000.0]
+    controller = quiet_controller(lambda: now[0])
+    silent = []
+    controller.on_silent_hooks.connect(silent.append)
+    controller.feed(codex_event("rollout"))
+    now[0] += 2 * SILENT_HOOKS_SECONDS
+    controller.tick()
+    assert silent == []
 
 
 def test_the_tray_offers_reconnect_and_check_connection(qtbot):
