@@ -181,8 +181,14 @@ class DeskpetApp(QObject):
         self.model.on_save.connect(self.preferences.save)
         self.model.on_notice.connect(self._notify)
         self.model.on_onboarded.connect(lambda: self.on_greeted.emit(self.chat.greet()))
+        self.agents.about = self._about_model
         self.agents.on_attention.connect(self.tray.set_attention)
         self.agents.on_notice.connect(self._notify)
+        self.agents.on_lost_hooks.connect(self.tray.set_lost_hooks)
+        self.agents.on_silent_hooks.connect(lambda _agent: self.tray.set_connection_trouble(True))
+        self.preferences.on_connection_checked.connect(
+            lambda result: self.tray.set_connection_trouble(not result.healthy)
+        )
         self.preferences.on_changed.connect(self._on_setting_changed)
         self.preferences.on_rerun_onboarding.connect(self.model.open_onboarding)
         self.preferences.on_notice.connect(self._notify)
@@ -199,6 +205,8 @@ class DeskpetApp(QObject):
         tray.on_agent_action.connect(self._on_agent_action)
         tray.on_open_settings.connect(self.preferences.show)
         tray.on_show_logs.connect(open_logs_folder)
+        tray.on_reconnect.connect(self.agents.reconnect)
+        tray.on_check_connection.connect(self._check_connection)
         tray.on_notice_clicked.connect(self._on_notice_clicked)
         tray.on_go_to_waiting_terminal.connect(self.agents.go_to_waiting_terminal)
         tray.on_go_to_terminal.connect(self.agents.go_to_terminal)
@@ -271,9 +279,12 @@ class DeskpetApp(QObject):
             self._pending_notices.append((title, text))
 
     def _on_notice_clicked(self) -> None:
-        """A click on the notification: the crash notice opens the logs folder."""
+        """A click on the notification: the crash notice opens the logs folder; a notice of
+        lost hooks reconnects that agent."""
         if self._last_notice == CRASH_TITLE:
             open_logs_folder()
+        else:
+            self.agents.notice_clicked(self._last_notice)
 
     # -- between the rooms ---------------------------------------------------------------------
 
@@ -352,6 +363,18 @@ class DeskpetApp(QObject):
     def _theme(self) -> str:
         current = self.personas.current
         return current.theme if current is not None else "deskpet"
+
+    def _check_connection(self) -> None:
+        self.preferences.show()
+        self.preferences.check_connection()
+
+    def _about_model(self) -> dict:
+        """The model, for `deskpet doctor` (asked on the bridge thread: reads only)."""
+        return {
+            "model": self.model.source or "none",
+            "model_loaded": self.model.info is not None,
+            "device": logs.mlx_description(),
+        }
 
     def _narration_style(self) -> str:
         current = self.personas.current

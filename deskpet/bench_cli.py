@@ -1,6 +1,6 @@
-"""`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its two other
-modes: `--adapters` (persona adapters, inference/bench_adapters.py) and `--ui` (the pet's frame
-timing, ui/smoothness.py).
+"""`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its other
+modes: `--adapters` (persona adapters, inference/bench_adapters.py), `--ui` (the pet's frame
+timing, ui/smoothness.py) and `--bridge` (the agents' hook round trip, bridge/bench_bridge.py).
 
 It sits above the rooms because one mode is the engine's (inference/, never Qt) and one is the
 pet's (ui/). Building the parser imports nothing heavy; each bench is imported when it runs.
@@ -62,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="persona adapters: switch latency, decode with an adapter, memory",
     )
+    p.add_argument(
+        "--bridge",
+        action="store_true",
+        help="the agents' hook: a real hook process per event against a real socket "
+        "(median and p95)",
+    )
+    p.add_argument("--runs", type=int, default=50, help="hook runs for --bridge")
     p.set_defaults(run=run)
 
 
@@ -72,6 +79,8 @@ def _progress(msg: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.ui:
         return _run_ui(args)
+    if args.bridge:
+        return _run_bridge(args)
     if args.synthetic and named(getattr(args, "model", None), getattr(args, "demo", False)):
         print(
             "deskpet: --synthetic builds its own model; leave out --model and --demo",
@@ -163,3 +172,14 @@ def _run_ui(args: argparse.Namespace) -> int:
     from deskpet.ui.smoothness import run_bench_ui
 
     return run_bench_ui(args)
+
+
+def _run_bridge(args: argparse.Namespace) -> int:
+    import json
+
+    from .bridge.bench_bridge import hook_round_trip
+
+    _progress(f"running the hook {args.runs} times against a throwaway socket")
+    result = hook_round_trip(args.runs)
+    print(json.dumps({"ordinary": result.to_json()}) if args.json else result.table())
+    return 0 if result.arrived == result.runs else 1

@@ -9,6 +9,14 @@ One pet per user: an exclusive flock on a file beside the socket (`bridge.lock`)
 held while the bridge listens. A socket file is only ever removed as a crash's leftover when the
 lock is ours and connecting to it is refused; a listener that is merely slow (its accept queue
 full) is a live pet.
+
+Besides events, two kinds of line serve `deskpet doctor` (deskpet/bridge/doctor.py):
+- a test event, `"event": "deskpet-doctor"` with a nonce in `"session"`, sent through the
+  installed hook command: remembered (the last PROBES_KEPT nonces) and never handed on, so it
+  never reaches the mood, the bell or the narration;
+- a request, `{"v": 1, "request": "doctor"}`: answered on the same connection with one JSON
+  line (the pet's pid and start, per-agent counts and last-heard times, the remembered test
+  nonces and whatever `about` adds: the model). Only the socket's owner can connect.
 """
 
 from __future__ import annotations
@@ -24,11 +32,12 @@ import socket
 import stat
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 from deskpet import paths
-from deskpet.bridge import hook
+from deskpet.bridge import agents, hook, sanitize
 from deskpet.bridge.events import AgentEvent, normalize
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,9 @@ MAX_LINE = 16 * 1024  # the shim sends about 1 KB; anything longer is not from t
 MAX_LINES_PER_CONNECTION = 64
 CLIENT_TIMEOUT = 0.5  # a client that connects and stalls must not stall the bridge
 _SUN_PATH_MAX = 104  # macOS limit for a Unix socket path (Linux: 108)
+PROBE_EVENT = "deskpet-doctor"  # doctor's test event: recognised here, never shown
+DOCTOR_REQUEST = "doctor"
+PROBES_KEPT = 32
 
 
 class BridgeError(RuntimeError):
@@ -73,6 +85,12 @@ class BridgeServer:
         on_event: called with each AgentEvent, on the bridge thread. Pass `queue.put` to hand
             events to another thread. Exceptions it raises are logged, never fatal.
         received / dropped: line counters, for `deskpet doctor` and tests.
+        heard: agent id -> {"events", "last", "channels": {channel: count}}: every line from a
+            known agent (an event deskpet has no mood for still proves the hook runs).
+        probes: doctor's test nonces heard, newest last -> the agent that sent each.
+        started: when the bridge started listening (epoch seconds).
+        about: adds to the doctor answer (the app: the model in use); called on the bridge
+            thread, so it must only read.
     """
 
     def __init__(
@@ -86,6 +104,10 @@ class BridgeServer:
         self.max_line = max_line
         self.received = 0
         self.dropped = 0
+        self.heard: dict[str, dict] = {}
+        self.probes: OrderedDict[str, str] = OrderedDict()
+        self.started = 0.0
+        self.about: Callable[[], dict] = dict
         self.lock = lock_path(self.path)
         self._lock_fd: int | None = None
         self._sock: socket.socket | None = None
@@ -117,6 +139,7 @@ class BridgeServer:
             self._release_lock()
             raise
         self._stop.clear()
+        self.started = time.time()
         self._thread = threading.Thread(target=self._serve, name="deskpet-bridge", daemon=True)
         self._thread.start()
 
@@ -268,21 +291,28 @@ class BridgeServer:
                     skipping = False
                     continue
                 lines += 1
-                self._line(line)
+                self._line(line, conn)
             if len(buffer) > self.max_line:
                 buffer, skipping = b"", True
                 self.dropped += 1
         if buffer and not skipping and len(buffer) <= self.max_line:
-            self._line(buffer)  # a last line without its newline still counts
+            self._line(buffer, conn)  # a last line without its newline still counts
 
-    def _line(self, raw: bytes) -> None:
+    def _line(self, raw: bytes, conn: socket.socket | None = None) -> None:
         if len(raw) > self.max_line:
             self.dropped += 1
             return
         try:
-            event = normalize(json.loads(raw.decode("utf-8")))
+            wire = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):
-            event = None
+            wire = None
+        if isinstance(wire, dict) and wire.get("request") == DOCTOR_REQUEST:
+            if conn is not None:
+                self._answer_doctor(conn)
+            return
+        if isinstance(wire, dict) and self._count(wire):
+            return  # doctor's test event: heard, and that is all
+        event = normalize(wire)
         if event is None:
             self.dropped += 1
             return
@@ -291,3 +321,51 @@ class BridgeServer:
             self.on_event(event)
         except Exception:
             log.exception("bridge event callback failed")
+
+    # --- doctor ----------------------------------------------------------------------------
+
+    def _count(self, wire: dict) -> bool:
+        """Note a line from a known agent; True when it is doctor's test event."""
+        agent = wire.get("agent")
+        if agents.find(agent) is None:
+            return False
+        if wire.get("event") == PROBE_EVENT:
+            nonce = sanitize.clean_id(wire.get("session"))
+            if nonce:
+                self.probes[nonce] = agent
+                self.probes.move_to_end(nonce)
+                while len(self.probes) > PROBES_KEPT:
+                    self.probes.popitem(last=False)
+            return True
+        channel = wire.get("channel") if wire.get("channel") in ("hook", "notify") else "hook"
+        heard = self.heard.setdefault(agent, {"events": 0, "last": 0.0, "channels": {}})
+        heard["events"] += 1
+        heard["last"] = time.time()
+        heard["channels"][channel] = heard["channels"].get(channel, 0) + 1
+        return False
+
+    def doctor_answer(self) -> dict:
+        """What the pet says about itself to `deskpet doctor`."""
+        try:
+            about = dict(self.about())
+        except Exception:
+            log.exception("the doctor answer's extra facts failed")
+            about = {}
+        return {
+            **about,
+            "v": 1,
+            "pet": "deskpet",
+            "pid": os.getpid(),
+            "started": self.started,
+            "received": self.received,
+            "dropped": self.dropped,
+            "agents": {a: {**h, "channels": dict(h["channels"])} for a, h in self.heard.items()},
+            "probes": dict(self.probes),
+        }
+
+    def _answer_doctor(self, conn: socket.socket) -> None:
+        line = json.dumps(self.doctor_answer(), ensure_ascii=True, separators=(",", ":"))
+        try:
+            conn.sendall(line.encode("ascii") + b"\n")
+        except OSError as exc:  # doctor gave up waiting: nothing to repair
+            log.info("could not answer doctor: %s", exc)

@@ -9,6 +9,10 @@ One pet per user: `start` takes the bridge's lock and socket first, and another 
 lock (or listening on the socket) raises PetAlreadyRunning before anything is shown. Without the
 socket (any other error: a data folder deskpet may not write, say) the pet still works: agents
 just cannot reach it, and the owner is told why.
+
+The same one-second tick watches the agents' config files (HooksWatch): when another program
+rewrites one without deskpet's hooks, the pet says so once and offers Reconnect; it never puts
+them back by itself.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from deskpet.bridge import events as ev
 from deskpet.bridge import installers
 from deskpet.bridge import terminal as term
+from deskpet.bridge.agents import long_name
 from deskpet.bridge.codex_rollout import RolloutTailer
 from deskpet.bridge.events import AgentEvent
+from deskpet.bridge.hooks_watch import HooksWatch
 from deskpet.bridge.narrator import DEFAULT_STYLE, NarrationRequest, Narrator, agent_name
 from deskpet.bridge.server import BridgeError, BridgeServer, PetAlreadyRunning
 from deskpet.bridge.sessions import (
@@ -50,6 +56,9 @@ TICK_MS = 1000  # session watchdogs and the narration queue
 NARRATION_TOKENS = 60
 BELL_GAP = 3.0  # seconds: a burst of requests (parallel sessions) rings once
 ROLLOUT_POLL_SECONDS = 1.0
+# Codex's session files showed it working this long without one of its hooks reaching the
+# pet: its hooks are installed but do not run (not trusted yet, most often).
+SILENT_HOOKS_SECONDS = 60.0
 
 
 def bell_sound():
@@ -60,6 +69,11 @@ def speaker(agent: str, project: str) -> str:
     """ "Claude · myproject": who an agent line is about."""
     name = agent_name(agent)
     return f"{name} · {project}" if project else name
+
+
+def lost_title(agent: str) -> str:
+    """The notice's title when another program removed an agent's hooks."""
+    return f"{long_name(agent)} no longer tells deskpet what it does"
 
 
 class AgentsController(QObject):
@@ -74,6 +88,8 @@ class AgentsController(QObject):
         narrator: the Narrator turning finished agent turns into narration requests.
         mood: the agent Mood the pet was last told.
         attention: "Claude · myproject needs you" while an agent waits for the owner, else "".
+        about: what the bridge adds to its answer to `deskpet doctor` (the app sets it: the
+            model in use); called on the bridge thread, so it only reads.
 
     Signals:
         on_attention(str): the attention line changed ("" once nobody waits any more).
@@ -82,6 +98,10 @@ class AgentsController(QObject):
         on_notice(str, str): something the owner should read (title, text).
         on_jumped(object): a "Go to terminal" finished (its `JumpResult`); a failure is also
             said in the bubble.
+        on_lost_hooks(list): the agents whose hooks another program removed, waiting for the
+            owner's Reconnect ([] once none are).
+        on_silent_hooks(str): an agent works (its session files say so) but its installed
+            hooks never reach the pet; sent once per agent per run.
     """
 
     on_attention = Signal(str)
@@ -90,6 +110,8 @@ class AgentsController(QObject):
     on_notice = Signal(str, str)
     on_jumped = Signal(object)
     _jump_done = Signal(object)
+    on_lost_hooks = Signal(list)
+    on_silent_hooks = Signal(str)
 
     def __init__(
         self,
@@ -128,6 +150,11 @@ class AgentsController(QObject):
         )
         self.mood = Mood()
         self.attention = ""
+        self.about: Callable[[], dict] = dict
+        self.hooks_watch = HooksWatch()
+        self.lost_hooks: list[str] = []
+        self._working_since: dict[str, float] = {}  # agent -> first rollout event, no hook yet
+        self._hooks_heard: set[str] = set()
         self._mood_key: tuple[str, str, str, bool] | None = None
         self._last_bell: float | None = None
         self._narration: int | None = None  # the narration being written
@@ -147,6 +174,7 @@ class AgentsController(QObject):
         """Listen for hooks and follow Codex's files. Raises PetAlreadyRunning if another pet
         answers on the socket; any other trouble is a notice and the pet goes on without."""
         server = BridgeServer(self._relay.post)
+        server.about = lambda: self.about()
         try:
             server.start()
         except PetAlreadyRunning:
@@ -159,6 +187,7 @@ class AgentsController(QObject):
         lines = installers.repair()  # never raises
         if lines:
             self.on_notice.emit("deskpet agents", "\n".join(lines))
+        self.hooks_watch.poll()  # learns what is there now
         self.rollouts = RolloutTailer(self._relay.post)
         self.rollouts.start(ROLLOUT_POLL_SECONDS)
         self._tick.start()
@@ -228,7 +257,35 @@ class AgentsController(QObject):
         except Exception as exc:  # the installer's own words: a refused file, an unknown agent
             log.warning("could not %s the %s hooks: %s", action, agent, exc)
             text = str(exc)
+        self.hooks_watch.poll()  # deskpet's own change is no news
+        if agent in self.lost_hooks:
+            self.lost_hooks.remove(agent)
+            self.on_lost_hooks.emit(list(self.lost_hooks))
         self.on_notice.emit("deskpet agents", text)
+
+    def reconnect(self, agent: str) -> None:
+        """The owner's Reconnect: put the agent's hooks back after another program took them."""
+        self.change_hooks("install", agent)
+
+    def watch_hooks(self) -> None:
+        """Say once when another program removed deskpet's hooks from an agent's file."""
+        for agent in self.hooks_watch.poll():
+            name = long_name(agent)
+            log.info("%s lost deskpet's hooks", agent)
+            if agent not in self.lost_hooks:
+                self.lost_hooks.append(agent)
+                self.on_lost_hooks.emit(list(self.lost_hooks))
+            self.on_notice.emit(
+                lost_title(agent),
+                f"Another program rewrote {name}'s settings without deskpet's hooks. "
+                f"Click here, or choose Reconnect {name} in deskpet's menu, to put them back.",
+            )
+
+    def notice_clicked(self, title: str) -> None:
+        """The owner clicked a notice: a lost-hooks one means Reconnect (the owner's choice)."""
+        for agent in list(self.lost_hooks):
+            if title == lost_title(agent):
+                self.reconnect(agent)
 
     # -- the agents ----------------------------------------------------------------------------
 
@@ -236,6 +293,11 @@ class AgentsController(QObject):
         """One agent event, on the GUI thread."""
         if self._closed:
             return
+        if event.source == "hook":
+            self._hooks_heard.add(event.agent)
+            self._working_since.pop(event.agent, None)
+        elif event.source == "rollout" and event.agent not in self._hooks_heard:
+            self._working_since.setdefault(event.agent, self._clock())
         folded = self.sessions.feed(event)
         if folded is None:  # a duplicate from another channel, or nothing new
             return
@@ -259,6 +321,26 @@ class AgentsController(QObject):
             return
         self._show_mood(self.sessions.mood())
         self.narrate_next()
+        self.watch_hooks()
+        self._watch_silence()
+
+    def _watch_silence(self) -> None:
+        """Once per agent: working for a while by its session files, never by its hooks,
+        though they are installed."""
+        now = self._clock()
+        for agent, since in list(self._working_since.items()):
+            if now - since < SILENT_HOOKS_SECONDS:
+                continue
+            del self._working_since[agent]
+            self._hooks_heard.add(agent)  # asked once: never again this run
+            try:
+                installed = installers.status(agent).installed
+            except Exception as exc:  # an unreadable file is the doctor's to explain
+                log.warning("%s: cannot read its hooks' status: %s", agent, exc)
+                installed = True
+            if installed:
+                log.info("%s works but its hooks never reached the pet", agent)
+                self.on_silent_hooks.emit(agent)
 
     def live_sessions(self) -> list[SessionView]:
         """The sessions the owner sits at, most urgent first (the sessions list, the tray)."""

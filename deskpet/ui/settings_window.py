@@ -6,12 +6,14 @@ tooltip. A change applies at once: it is checked, written to settings.yaml (atom
 Settings) and announced with `on_setting_changed`. A value that does not fit, or a settings
 file that cannot be read, is refused inline and nothing is written.
 
-Below the settings: the agents (connect or disconnect each one's hooks), the data folder, the
+Below the settings: the agents (connect or disconnect each one's hooks, Check connection runs
+`deskpet doctor` and shows its findings), the data folder, the
 raw settings.yaml, re-running the first-launch onboarding, the logs, and the model's folder.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -116,6 +118,7 @@ class SettingsWindow(QWidget):
 
     on_setting_changed = Signal(str, object)
     on_agent_changed = Signal(str)
+    on_check_connection = Signal()
     on_open_settings_file = Signal()
     on_rerun_onboarding = Signal()
     on_show_logs = Signal()
@@ -311,7 +314,38 @@ class SettingsWindow(QWidget):
             self._agent_boxes[agent] = box
             self._agent_lines[agent] = line
             form.addRow(self._label(long_name(agent)), cell)
+        self._check_button = QPushButton("Check connection")
+        self._check_button.setObjectName("check-connection")
+        self._check_button.setToolTip(
+            "Run each agent's hook on a test event and see what is wrong, if anything "
+            "(as `deskpet doctor` does)"
+        )
+        self._check_button.setAutoDefault(False)
+        self._check_button.clicked.connect(lambda _checked=False: self.on_check_connection.emit())
+        self._findings = _small("", "connection-findings")
+        self._findings.setWordWrap(True)
+        self._findings.setTextFormat(Qt.TextFormat.RichText)
+        self._findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("", self._check_button)
+        form.addRow(self._findings)
         return group
+
+    def connection_checking(self) -> None:
+        """The check runs: its button waits."""
+        self._check_button.setEnabled(False)
+        self._check_button.setText("Checking…")
+
+    def show_connection(self, lines: list[str], healthy: bool) -> None:
+        """The check's findings, one per line; the failed ones ("!! ...") in the error colour."""
+        self._check_button.setEnabled(True)
+        self._check_button.setText("Check connection")
+        verdict = "All good." if healthy else "Something needs fixing (the lines marked !!)."
+        shown = []
+        for line in lines:
+            text = html.escape(line, quote=False)
+            shown.append(f'<span style="{ERROR_STYLE}">{text}</span>' if line[:2] == "!!" else text)
+        shown.append(verdict if healthy else f'<span style="{ERROR_STYLE}">{verdict}</span>')
+        self._findings.setText("<br>".join(shown))
 
     def _data_group(self) -> QGroupBox:
         group = QGroupBox("Data")

@@ -64,6 +64,10 @@ class TrayMenu(QObject):
         on_go_to_terminal(str): the owner picked a session (its session id) to go to.
         on_open_settings(): show the owner's settings.
         on_show_logs(): show the folder holding deskpet's log files.
+        on_check_connection(): run the connection check ("Check connection…", shown only
+            while something is wrong: `set_connection_trouble`).
+        on_reconnect(str): put an agent's hooks back after another program removed them
+            ("Reconnect Claude Code", shown from `set_lost_hooks`).
         on_notice_clicked(): the owner clicked the last notice (`notify`).
         on_quit(): quit deskpet.
     """
@@ -78,6 +82,8 @@ class TrayMenu(QObject):
     on_go_to_terminal = Signal(str)
     on_open_settings = Signal()
     on_show_logs = Signal()
+    on_check_connection = Signal()
+    on_reconnect = Signal(str)
     on_notice_clicked = Signal()
     on_quit = Signal()
 
@@ -147,6 +153,11 @@ class TrayMenu(QObject):
         self.agents_menu.menuAction().setObjectName("agents")
         self.agents_menu.aboutToShow.connect(self.rebuild_agents)
         self.menu.addMenu(self.agents_menu)
+        self.check_action = self._action("check-connection", "Check connection…")
+        self.check_action.setVisible(False)
+        self.check_action.triggered.connect(self.on_check_connection)
+        self.menu.addAction(self.check_action)
+        self._reconnect_actions: list[QAction] = []
         self.settings_action = self._action("settings", "Settings…")
         self.settings_action.triggered.connect(self.on_open_settings)
         self.menu.addAction(self.settings_action)
@@ -225,6 +236,22 @@ class TrayMenu(QObject):
     def set_pet_shown(self, shown: bool) -> None:
         with _quiet(self.show_action):
             self.show_action.setChecked(shown)
+
+    def set_connection_trouble(self, trouble: bool) -> None:
+        """Show "Check connection…" while something is wrong with the agents' link."""
+        self.check_action.setVisible(trouble)
+
+    def set_lost_hooks(self, lost: list[str]) -> None:
+        """One "Reconnect <agent>" item per agent whose hooks another program removed."""
+        for action in self._reconnect_actions:
+            self.menu.removeAction(action)
+            action.setParent(None)
+        self._reconnect_actions = []
+        for agent in lost:
+            action = self._action(f"reconnect-{agent}", f"Reconnect {long_name(agent)}")
+            action.triggered.connect(lambda _checked=False, a=agent: self.on_reconnect.emit(a))
+            self.menu.insertAction(self.check_action, action)
+            self._reconnect_actions.append(action)
 
     def notify(self, title: str, text: str) -> None:
         """A passing message from the menu-bar icon (where the platform shows them)."""
