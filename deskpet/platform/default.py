@@ -43,8 +43,9 @@ class DefaultPlatform:
     def detach_pet_window(self, window: QWidget) -> None:
         """When the pet window hides or closes: stop anything attach started."""
 
-    def play_sound(self, path: Path) -> None:
-        """Play a short sound file once, without waiting (here: the system beep)."""
+    def play_sound(self, path: Path, volume: float = 1.0) -> None:
+        """Play a short sound file once at `volume` (0.0-1.0), without waiting (here: the
+        system beep, at the system's volume)."""
         QApplication.beep()
 
     def bring_to_front(self, window: QWidget) -> None:

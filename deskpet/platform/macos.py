@@ -107,7 +107,7 @@ class MacPlatform(DefaultPlatform):
         self._click_through: dict[int, _ClickThrough] = {}
         self._sound = None  # the playing NSSound: it stops if it is freed mid-play
 
-    def play_sound(self, path: Path) -> None:
+    def play_sound(self, path: Path, volume: float = 1.0) -> None:
         # MAC-CHECK: the bell is heard once, and a second ring restarts it
         # byReference: read from the file, not copied into memory first.
         if self._sound is not None:
@@ -117,6 +117,8 @@ class MacPlatform(DefaultPlatform):
             log.warning("cannot play %s", path)
             return
         self._sound = sound
+        # MAC-CHECK: the done chime is soft, and Settings' volume makes both sounds quieter
+        sound.setVolume_(max(0.0, min(1.0, volume)))
         sound.play()
 
     def bring_to_front(self, window: QWidget) -> None:

@@ -2,7 +2,8 @@
 
     hooks ──▶ BridgeServer ─┐
     Codex rollouts ──▶ RolloutTailer ─┴─AgentEvent──▶ Relay (GUI thread) ──▶ SessionTracker
-    SessionTracker ──Mood──▶ PetMachine; a bell (sound, tray line, notification) when one waits
+    SessionTracker ──Mood──▶ PetMachine; a bell (sound, tray line, notification) when one waits,
+                   ├──▶ a soft chime when a turn finishes (Sounds: one cooldown, settings, DND)
                    └──▶ Narrator ──Narrate (when the owner is not chatting)──▶ brain ──▶ bubble
 
 One pet per user: `start` takes the bridge's lock and socket first, and another pet holding the
@@ -33,18 +34,13 @@ from deskpet.platform import DefaultPlatform
 from deskpet.settings import Settings
 from deskpet.ui.brain import Brain
 from deskpet.ui.relay import Relay
-from deskpet.ui.theme import assets_dir
+from deskpet.ui.sounds import BELL, DONE, Sounds
 
 log = logging.getLogger(__name__)
 
 TICK_MS = 1000  # session watchdogs and the narration queue
 NARRATION_TOKENS = 60
-BELL_GAP = 3.0  # seconds: a burst of requests (parallel sessions) rings once
 ROLLOUT_POLL_SECONDS = 1.0
-
-
-def bell_sound():
-    return assets_dir() / "sounds" / "bell.wav"
 
 
 def speaker(agent: str, project: str) -> str:
@@ -61,6 +57,7 @@ class AgentsController(QObject):
             before `start`).
         rollouts: the RolloutTailer following Codex's session files (None before `start`).
         sessions: the SessionTracker folding agent sessions into one mood.
+        sounds: the bell and the done chime, behind one cooldown and the owner's settings.
         narrator: the Narrator turning finished agent turns into narration requests.
         mood: the agent Mood the pet was last told.
         attention: "Claude · myproject needs you" while an agent waits for the owner, else "".
@@ -115,7 +112,7 @@ class AgentsController(QObject):
         self.mood = Mood()
         self.attention = ""
         self._mood_key: tuple[str, str, str] | None = None
-        self._last_bell: float | None = None
+        self.sounds = Sounds(settings, platform.play_sound, clock=clock)
         self._narration: int | None = None  # the narration being written
         self._closed = False
         self._tick = QTimer(self)
@@ -196,6 +193,8 @@ class AgentsController(QObject):
         self._show_mood(mood, renewed)
         if folded.kind in (ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER):
             self._ring(folded)
+        elif folded.kind == ev.TURN_COMPLETE:
+            self.sounds.play(DONE)
         self.narrate_next()
 
     def tick(self) -> None:
@@ -226,13 +225,7 @@ class AgentsController(QObject):
         self.on_bell.emit(line)
         if self._settings.do_not_disturb():
             return
-        now = self._clock()
-        if self._last_bell is None or now - self._last_bell >= BELL_GAP:
-            self._last_bell = now
-            try:
-                self._platform.play_sound(bell_sound())
-            except Exception as exc:  # a missing sound device is not worth a crash
-                log.warning("could not ring the bell: %s", exc)
+        self.sounds.play(BELL)
         if not self._pet_visible():
             self.on_notice.emit(line, event.message or "Waiting for you to answer.")
 

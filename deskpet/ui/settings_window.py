@@ -49,7 +49,11 @@ log = logging.getLogger(__name__)
 # Sections, in order; a setting not listed here lands in "Other", so a new setting always shows.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Pet", ("persona", "bubble_fade_seconds", "launch_at_login")),
-    ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule")),
+    ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule", "start_with_agents")),
+    (
+        "Sounds and shortcuts",
+        ("sound_volume", "done_sound", "shortcut_chat", "shortcut_allow", "shortcut_deny"),
+    ),
     (
         "Model",
         (
