@@ -5,6 +5,7 @@
     ModelController   the model in use, its loading, the first launch (onboarding)
     AgentsController  the coding agents: bridge ──▶ sessions ──▶ mood, bell, narration
     SettingsController  saves settings, the settings window, settings.yaml
+    ShortcutsController the owner's shortcuts (system-wide on a Mac): chat, Allow, Deny
     InferenceWorker (its thread) ──events──▶ Relay (GUI thread) ──▶ the handler of each request
 
 app.py is the only module that knows every room; it builds, connects, starts and shuts down,
@@ -36,6 +37,7 @@ from deskpet.ui.model_controller import ModelController
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import Relay
 from deskpet.ui.settings_controller import SettingsController
+from deskpet.ui.shortcuts import ShortcutsController
 from deskpet.ui.tray import TrayMenu
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,8 @@ class DeskpetApp(QObject):
             the controllers' handle on both.
         machine: the PetMachine deciding what the pet shows.
         pet, bubble, tray: the pet window, the chat bubble and the menu-bar icon.
-        chat, model, agents, preferences: the controllers (see the module docstring).
+        chat, model, agents, preferences, shortcuts: the controllers (see the module
+            docstring).
 
     Signals:
         on_greeted(str): onboarding ended with the pet greeting its owner (the greeting).
@@ -105,12 +108,16 @@ class DeskpetApp(QObject):
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.bubble.anchor_to(self.pet)
         self.tray = TrayMenu(personas=self.personas.choices, parent=self)
+        self.shortcuts = ShortcutsController(
+            self.settings, self._platform, self.tray.chat_action, parent=self
+        )
 
         self.preferences = SettingsController(
             self.settings,
             self._platform,
             self.personas.choices,
             model_in_use=lambda: self.model.source,
+            checks=self.shortcuts.checks,
             parent=self,
         )
         self.chat = ChatController(
@@ -184,6 +191,8 @@ class DeskpetApp(QObject):
         tray.on_dnd_toggled.connect(lambda on: self.preferences.save("do_not_disturb", on))
         tray.on_show_toggled.connect(self.set_pet_shown)
         tray.on_open_chat.connect(self.open_chat)
+        self.shortcuts.on_toggle_chat.connect(self.toggle_chat)
+        self.shortcuts.on_notice.connect(self._notify)
         # The menu's actions only fire from windows that carry them.
         self.pet.addAction(tray.chat_action)
         self.bubble.addAction(tray.chat_action)
@@ -207,6 +216,7 @@ class DeskpetApp(QObject):
         self.tray.set_dnd(self.settings.get("do_not_disturb"))
         self.tray.set_pet_shown(True)
         self.tray.show()
+        self.shortcuts.start()
         self.pet.show()
         self.machine.tick()
         self.pet.set_display(self.machine.display)
@@ -235,6 +245,7 @@ class DeskpetApp(QObject):
         self.model.close()
         self._tick.stop()
         self.agents.stop()
+        self.shortcuts.close()
         self.bubble.close()
         self.pet.close()
         self.preferences.close()
@@ -270,6 +281,13 @@ class DeskpetApp(QObject):
             self.model.open_onboarding()
         else:
             self.chat.open()
+
+    def toggle_chat(self) -> None:
+        """The chat shortcut: close the open chat, or open it."""
+        if self.bubble.isVisible() and not self.model.waiting():
+            self.bubble.dismiss()
+        else:
+            self.open_chat()
 
     def set_pet_shown(self, shown: bool) -> None:
         self.pet.setVisible(shown)

@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QObject, QPoint
 from PySide6.QtWidgets import QApplication, QWidget
+
+from deskpet.platform.hotkeys import HotKeys
 
 # Answers "is the pet opaque at this global (screen) point?"
 HitTest = Callable[[QPoint], bool]
@@ -33,6 +35,10 @@ class DefaultPlatform:
     click_through = False
     # Shown beside the "Open at login" setting where it cannot take effect.
     launch_at_login_note = "macOS only: the setting is kept but does nothing here."
+    # Shown beside the shortcuts: here they are app-wide, not system-wide.
+    shortcuts_note = "Here shortcuts work while a deskpet window is active."
+    # Shown beside "Start with an agent", which only the installed Mac app can do.
+    start_with_agents_note = "macOS app only: the setting is kept but does nothing here."
 
     def prepare_app(self, app: QApplication) -> None:
         """Once, after the QApplication exists (e.g. hide the Dock icon)."""
@@ -57,3 +63,7 @@ class DefaultPlatform:
     def set_launch_at_login(self, on: bool) -> bool:
         """Register (or unregister) deskpet to open at login; False when it could not."""
         return False
+
+    def hot_keys(self, parent: QObject | None = None) -> HotKeys:
+        """The owner's shortcuts: here app-wide, firing while a deskpet window is active."""
+        return HotKeys(parent)

@@ -1,5 +1,6 @@
 """macOS window tricks through pyobjc: no Dock icon, above full-screen apps, on every Space,
-clicks on transparent pixels passing through to the window below, and the bell (NSSound).
+clicks on transparent pixels passing through to the window below, the sounds (NSSound), and
+shortcuts that work in every app (hotkeys_macos.py).
 
 Imported only on macOS (`get_platform`), never on Linux: it needs pyobjc-framework-Cocoa.
 Nothing here runs in the Linux test suite; the lines tagged MAC-CHECK are the ones whose effect
@@ -29,6 +30,7 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
 from deskpet.platform.default import DefaultPlatform, HitTest
+from deskpet.platform.hotkeys import HotKeys
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,8 @@ class MacPlatform(DefaultPlatform):
     name = "macos"
     click_through = True
     launch_at_login_note = ""
+    shortcuts_note = ""
+    start_with_agents_note = "The installed Deskpet.app only, not deskpet run from source."
 
     def __init__(self) -> None:
         self._click_through: dict[int, _ClickThrough] = {}
@@ -167,6 +171,11 @@ class MacPlatform(DefaultPlatform):
         # MAC-CHECK: no shadow around the pet, even after its first frame changes
         nswindow.setHidesOnDeactivate_(False)
         nswindow.setHasShadow_(False)
+
+    def hot_keys(self, parent: QObject | None = None) -> HotKeys:
+        from deskpet.platform.hotkeys_macos import CarbonHotKeys
+
+        return CarbonHotKeys(parent)
 
     def set_launch_at_login(self, on: bool) -> bool:
         # SMAppService (macOS 13+) registers the running .app bundle itself as a login item;

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
@@ -26,7 +26,7 @@ from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
 from deskpet.ui.diagnostics import open_folder, open_logs_folder
-from deskpet.ui.settings_window import SettingsWindow
+from deskpet.ui.settings_window import Check, SettingsWindow
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class SettingsController(QObject):
         platform: DefaultPlatform,
         personas: Callable[[], list[tuple[str, str]]],
         model_in_use: Callable[[], str] = lambda: "",
+        checks: Callable[[], Mapping[str, Check]] = dict,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -62,6 +63,7 @@ class SettingsController(QObject):
         self._platform = platform
         self._personas = personas
         self._model_in_use = model_in_use
+        self._checks = checks
         self.window: SettingsWindow | None = None
 
     def save(self, key: str, value) -> None:
@@ -77,7 +79,10 @@ class SettingsController(QObject):
         """Show the settings window (made on first use), in front."""
         if self.window is None:
             window = SettingsWindow(
-                self.settings, platform=self._platform, choices={"persona": self._personas}
+                self.settings,
+                platform=self._platform,
+                choices={"persona": self._personas},
+                checks=self._checks(),
             )
             window.on_setting_changed.connect(self.on_changed)
             window.on_open_settings_file.connect(self.open_file)

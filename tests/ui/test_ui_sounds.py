@@ -16,13 +16,24 @@ import wave
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QKeySequenceEdit,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
 
 from deskpet.bridge.sessions import DONE as FINISHED
 from deskpet.pet import PetMachine
 from deskpet.platform import DefaultPlatform
+from deskpet.platform.hotkeys import HotKeys
 from deskpet.settings import Settings
 from deskpet.ui.agents_controller import AgentsController
 from deskpet.ui.relay import Relay
+from deskpet.ui.settings_window import SettingsWindow
 from deskpet.ui.sounds import BELL, COOLDOWN, DONE, SoundGate, Sounds, bell_sound, done_sound
 
 FIXTURES = Path(__file__).parents[1] / "bridge" / "fixtures"
@@ -207,3 +218,65 @@ def test_no_chime_in_do_not_disturb(qtbot, listening):
     # the turn did arrive (the pet knows it finished), and no sound was asked for
     qtbot.waitUntil(lambda: controller.mood.state == FINISHED, timeout=5000)
     assert platform.played == []
+
+
+# -- in Settings -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_window(qtbot, ui_home, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    hot = HotKeys()
+    hot.bind("chat", "Ctrl+Shift+Space")
+    window = SettingsWindow(checks={"shortcut_chat": lambda keys: hot.bind("chat", keys)})
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, hot
+
+
+def test_sounds_and_shortcuts_have_their_section(settings_window):
+    window, _hot = settings_window
+    section = window.findChild(QGroupBox, "section-sounds-and-shortcuts")
+    assert section is not None
+    for key in ("sound_volume", "done_sound", "shortcut_chat", "shortcut_allow", "shortcut_deny"):
+        assert section.findChild(QWidget, f"setting-{key}") is not None, key
+    volume = section.findChild(QSpinBox, "setting-sound_volume")
+    assert (volume.minimum(), volume.maximum(), volume.value()) == (0, 100, 60)
+    assert section.findChild(QCheckBox, "setting-done_sound").isChecked()
+    chat = section.findChild(QKeySequenceEdit, "setting-shortcut_chat")
+    assert chat.keySequence() == QKeySequence("Ctrl+Shift+Space")
+    # here the shortcuts work only in deskpet's windows, and the pane says so
+    note = window.findChild(QLabel, "setting-note-shortcut_chat")
+    assert note is not None and "deskpet window" in note.text()
+    start = window.findChild(QCheckBox, "setting-start_with_agents")
+    assert start is not None and not start.isChecked()
+
+
+def test_a_recorded_shortcut_is_bound_and_saved(qtbot, settings_window):
+    window, hot = settings_window
+    chat = window.editors["shortcut_chat"]
+    chat.setKeySequence(QKeySequence("Ctrl+Alt+K"))
+    with qtbot.waitSignal(window.on_setting_changed) as changed:
+        chat.editingFinished.emit()
+    assert changed.args == ["shortcut_chat", "Ctrl+Alt+K"]
+    assert Settings().get("shortcut_chat") == "Ctrl+Alt+K"
+    assert hot.keys("chat") == "Ctrl+Alt+K"
+
+
+def test_a_refused_shortcut_keeps_the_old_one_and_says_why(qtbot, settings_window):
+    window, hot = settings_window
+    hot.bind("deny", "Ctrl+Alt+N")  # held by another binding: refused like a taken key
+    chat = window.editors["shortcut_chat"]
+    chat.setKeySequence(QKeySequence("Ctrl+Alt+N"))
+    chat.editingFinished.emit()
+    error = window.findChild(QLabel, "setting-error-shortcut_chat")
+    assert error.isVisible() and error.text() == "Ctrl+Alt+N is already the shortcut for deny"
+    assert chat.keySequence() == QKeySequence("Ctrl+Shift+Space")
+    assert Settings().get("shortcut_chat") == "Ctrl+Shift+Space"
+    assert hot.keys("chat") == "Ctrl+Shift+Space"
+    # a plain key is refused by the setting itself, before anything is bound
+    chat.setKeySequence(QKeySequence("K"))
+    chat.editingFinished.emit()
+    assert "not in the expected form" in error.text()
+    assert hot.keys("chat") == "Ctrl+Shift+Space"
