@@ -328,6 +328,8 @@ class DeskpetApp(QObject):
             self.chat.set_persona(value)
         elif key == "model":
             self.model.choose(value)
+        elif key == "start_with_agents":
+            self.agents.repair_hooks()
 
     def _on_agent_action(self, action: str, agent: str) -> None:
         self.agents.change_hooks(action, agent)

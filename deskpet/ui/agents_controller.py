@@ -136,12 +136,17 @@ class AgentsController(QObject):
             self.on_notice.emit("deskpet cannot hear your agents", str(exc))
         else:
             self.bridge = server
-        lines = installers.repair()  # never raises
-        if lines:
-            self.on_notice.emit("deskpet agents", "\n".join(lines))
+        self.repair_hooks()
         self.rollouts = RolloutTailer(self._relay.post)
         self.rollouts.start(ROLLOUT_POLL_SECONDS)
         self._tick.start()
+
+    def repair_hooks(self) -> None:
+        """Re-point deskpet's hook entries at this deskpet and the owner's choices (the hook's
+        command line carries "Start with an agent"); what changed is a notice."""
+        lines = installers.repair()  # never raises
+        if lines:
+            self.on_notice.emit("deskpet agents", "\n".join(lines))
 
     def stop(self) -> None:
         self._closed = True
