@@ -196,6 +196,8 @@ class DeskpetApp(QObject):
         # The menu's actions only fire from windows that carry them.
         self.pet.addAction(tray.chat_action)
         self.bubble.addAction(tray.chat_action)
+        self.shortcuts.attach(self.pet)
+        self.shortcuts.attach(self.bubble)
         tray.on_agent_action.connect(self._on_agent_action)
         tray.on_open_settings.connect(self.preferences.show)
         tray.on_show_logs.connect(open_logs_folder)

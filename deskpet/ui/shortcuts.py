@@ -12,6 +12,7 @@ and the old one stays.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
@@ -93,7 +94,7 @@ class ShortcutsController(QObject):
         for name in CARD_KEYS:
             window.addAction(self.hot_keys.action(name))
 
-    def checks(self) -> dict[str, object]:
+    def checks(self) -> dict[str, Callable[[str], str]]:
         """{setting key: check} for the settings window: a chord is bound before it is saved,
         and a refusal says why instead."""
         return {
