@@ -5,6 +5,7 @@
     ModelController   the model in use, its loading, the first launch (onboarding)
     AgentsController  the coding agents: bridge ──▶ sessions ──▶ mood, bell, narration
     SettingsController  saves settings, the settings window, settings.yaml
+    ShortcutsController the owner's shortcuts (system-wide on a Mac): chat, Allow, Deny
     InferenceWorker (its thread) ──events──▶ Relay (GUI thread) ──▶ the handler of each request
 
 app.py is the only module that knows every room; it builds, connects, starts and shuts down,
@@ -38,6 +39,7 @@ from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import Relay
 from deskpet.ui.sessions_list import SessionsList
 from deskpet.ui.settings_controller import SettingsController
+from deskpet.ui.shortcuts import ShortcutsController
 from deskpet.ui.tray import TrayMenu
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,8 @@ class DeskpetApp(QObject):
         machine: the PetMachine deciding what the pet shows.
         pet, bubble, tray: the pet window, the chat bubble and the menu-bar icon.
         sessions_list: the live agent sessions, opened beside the pet by a single click.
-        chat, model, agents, preferences: the controllers (see the module docstring).
+        chat, model, agents, preferences, shortcuts: the controllers (see the module
+            docstring).
 
     Signals:
         on_greeted(str): onboarding ended with the pet greeting its owner (the greeting).
@@ -113,12 +116,16 @@ class DeskpetApp(QObject):
         self.sessions_list = SessionsList(self._live_sessions)
         self.sessions_list.anchor_to(self.pet)
         self._click_answered = False  # the last click answered a bell or opened onboarding
+        self.shortcuts = ShortcutsController(
+            self.settings, self._platform, self.tray.chat_action, parent=self
+        )
 
         self.preferences = SettingsController(
             self.settings,
             self._platform,
             self.personas.choices,
             model_in_use=lambda: self.model.source,
+            checks=self.shortcuts.checks,
             parent=self,
         )
         self.chat = ChatController(
@@ -199,9 +206,13 @@ class DeskpetApp(QObject):
         tray.on_dnd_toggled.connect(lambda on: self.preferences.save("do_not_disturb", on))
         tray.on_show_toggled.connect(self.set_pet_shown)
         tray.on_open_chat.connect(self.open_chat)
+        self.shortcuts.on_toggle_chat.connect(self.toggle_chat)
+        self.shortcuts.on_notice.connect(self._notify)
         # The menu's actions only fire from windows that carry them.
         self.pet.addAction(tray.chat_action)
         self.bubble.addAction(tray.chat_action)
+        self.shortcuts.attach(self.pet)
+        self.shortcuts.attach(self.bubble)
         tray.on_agent_action.connect(self._on_agent_action)
         tray.on_open_settings.connect(self.preferences.show)
         tray.on_show_logs.connect(open_logs_folder)
@@ -227,6 +238,7 @@ class DeskpetApp(QObject):
         self.tray.set_dnd(self.settings.get("do_not_disturb"))
         self.tray.set_pet_shown(True)
         self.tray.show()
+        self.shortcuts.start()
         self.pet.show()
         self.machine.tick()
         self.pet.set_display(self.machine.display)
@@ -255,6 +267,7 @@ class DeskpetApp(QObject):
         self.model.close()
         self._tick.stop()
         self.agents.stop()
+        self.shortcuts.close()
         self.bubble.close()
         self.sessions_list.close()
         self.pet.close()
@@ -294,6 +307,13 @@ class DeskpetApp(QObject):
             self.model.open_onboarding()
         else:
             self.chat.open()
+
+    def toggle_chat(self) -> None:
+        """The chat shortcut: close the open chat, or open it."""
+        if self.bubble.isVisible() and not self.model.waiting():
+            self.bubble.dismiss()
+        else:
+            self.open_chat()
 
     def set_pet_shown(self, shown: bool) -> None:
         self.pet.setVisible(shown)
@@ -343,6 +363,8 @@ class DeskpetApp(QObject):
             self.chat.set_persona(value)
         elif key == "model":
             self.model.choose(value)
+        elif key == "start_with_agents":
+            self.agents.repair_hooks()
 
     def _on_agent_action(self, action: str, agent: str) -> None:
         self.agents.change_hooks(action, agent)

@@ -1,12 +1,13 @@
 """`deskpet-hook`: the tiny program coding agents run on every hook event.
 
-Usage (written by the installers):  deskpet-hook --agent claude|codex|cursor|gemini
+Usage (written by the installers):  deskpet-hook --agent claude|codex|cursor|gemini [--autostart]
 
 The agent passes the event as JSON on stdin (Codex's `notify` passes it as the last argument
 instead). The shim picks a few whitelisted, truncated fields out of it, sends them as ONE NDJSON
 line to the running pet over its Unix socket, and exits 0. It never runs, opens or interpolates
 anything from the payload, never prints anything except the reply Cursor and Gemini expect, and
-drops the event when no pet is listening.
+drops the event when no pet is listening (with --autostart, a session's start then opens the
+installed Deskpet.app in the background, without waiting for it).
 
 Standard library only, and no other deskpet module: agents wait for this program, so its import
 must stay cheap and nothing in the app may break it.
@@ -36,6 +37,11 @@ REPLIES: dict[str, tuple[str, dict[str, str]]] = {
     "cursor": ("{}", {"beforeSubmitPrompt": '{"continue": true}'}),
     "gemini": ("{}", {}),
 }
+
+# In the hook's command line when the owner wants a session's start to open the pet
+# (Settings: start_with_agents); the installers write it.
+AUTOSTART = "--autostart"
+START_EVENTS = ("SessionStart", "sessionStart")
 
 MAX_STDIN = 1 << 20  # 1 MB: enough for the fields we keep; huge tool output is cut off
 # Past MAX_STDIN only the event name is looked for (the reply depends on it), in this much more.
@@ -466,6 +472,33 @@ def send(summary: dict, path: str | None = None) -> bool:
         sock.close()
 
 
+def start_command(argv: list[str], event: object, executable: str, system: str) -> list[str]:
+    """The command that opens the installed pet when a session starts and none answered, or []
+    when this hook should not: the owner did not ask (the installers write AUTOSTART only then),
+    not a session's start, not a Mac, or not the hook inside Deskpet.app."""
+    if AUTOSTART not in argv or event not in START_EVENTS or system != "darwin":
+        return []
+    inside = executable.find(".app/Contents/MacOS/")
+    if inside < 0 or not os.path.isdir(executable[: inside + 4]):
+        return []
+    # -g: in the background, the agent's terminal keeps the keyboard.
+    return ["/usr/bin/open", "-g", "-a", executable[: inside + 4]]
+
+
+def start_pet(command: list[str]) -> int | None:
+    """Run `command` (an absolute program path first) detached: never waited for, its output
+    to /dev/null, any failure ignored. Returns its process id, None when nothing ran."""
+    if not command:
+        return None
+    # The agent reads our stdout: the child must never write to it.
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    try:
+        # MAC-CHECK: a session started with no pet running opens Deskpet.app in the background
+        return os.posix_spawn(command[0], command, dict(os.environ), file_actions=quiet)
+    except (OSError, AttributeError, NotImplementedError):  # no such program, no posix_spawn
+        return None
+
+
 def reply_for(agent: str, event: str) -> str:
     """What the agent expects on stdout: Cursor and Gemini want JSON, the others nothing."""
     reply, by_event = REPLIES.get(agent, ("", {}))
@@ -505,7 +538,8 @@ def run(argv: list[str]) -> str:
     reply = reply_for(agent, event if isinstance(event, str) else "")
     if agent != "unknown":
         try:
-            send(with_terminal(summarize(agent, payload, channel)))
+            if not send(with_terminal(summarize(agent, payload, channel))):  # no pet answered
+                start_pet(start_command(argv, event, sys.executable, sys.platform))
         except Exception:  # a lost event must not cost the agent its reply ("continue": true)
             pass
     return reply

@@ -34,6 +34,7 @@ from deskpet.bridge import agents, hook, intents
 from deskpet.bridge.agents import Agent, HooksFile, NotifyProgram
 from deskpet.config_merge import JsonFormat, TomlFormat
 from deskpet.safefile import ParseRefused, ReadOnly
+from deskpet.settings import Settings, SettingsFileError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,17 @@ def _quote(arg: str) -> str:
 
 def hook_command(agent_id: str) -> str:
     program, *args = hook_argv()  # args are "-m deskpet.bridge.hook" at most: no quoting needed
-    return " ".join([_quote(program), *args, "--agent", agent_id])
+    start = [hook.AUTOSTART] if autostart_wanted() else []
+    return " ".join([_quote(program), *args, "--agent", agent_id, *start])
+
+
+def autostart_wanted() -> bool:
+    """The owner's "Start with an agent" (settings: start_with_agents), read here because the
+    hook cannot afford to read settings on every event; off when the settings cannot be read."""
+    try:
+        return bool(Settings().get("start_with_agents"))
+    except (SettingsFileError, OSError):
+        return False
 
 
 def is_ours(command: object) -> bool:

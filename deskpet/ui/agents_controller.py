@@ -2,7 +2,8 @@
 
     hooks ──▶ BridgeServer ─┐
     Codex rollouts ──▶ RolloutTailer ─┴─AgentEvent──▶ Relay (GUI thread) ──▶ SessionTracker
-    SessionTracker ──Mood──▶ PetMachine; a bell (sound, tray line, notification) when one waits
+    SessionTracker ──Mood──▶ PetMachine; a bell (sound, tray line, notification) when one waits,
+                   ├──▶ a soft chime when a turn finishes (Sounds: one cooldown, settings, DND)
                    └──▶ Narrator ──Narrate (when the owner is not chatting)──▶ brain ──▶ bubble
 
 One pet per user: `start` takes the bridge's lock and socket first, and another pet holding the
@@ -48,21 +49,16 @@ from deskpet.platform import DefaultPlatform
 from deskpet.settings import Settings
 from deskpet.ui.brain import Brain
 from deskpet.ui.relay import Relay
-from deskpet.ui.theme import assets_dir
+from deskpet.ui.sounds import BELL, DONE, Sounds
 
 log = logging.getLogger(__name__)
 
 TICK_MS = 1000  # session watchdogs and the narration queue
 NARRATION_TOKENS = 60
-BELL_GAP = 3.0  # seconds: a burst of requests (parallel sessions) rings once
 ROLLOUT_POLL_SECONDS = 1.0
 # Codex's session files showed it working this long without one of its hooks reaching the
 # pet: its hooks are installed but do not run (not trusted yet, most often).
 SILENT_HOOKS_SECONDS = 60.0
-
-
-def bell_sound():
-    return assets_dir() / "sounds" / "bell.wav"
 
 
 def speaker(agent: str, project: str) -> str:
@@ -85,6 +81,7 @@ class AgentsController(QObject):
             before `start`).
         rollouts: the RolloutTailer following Codex's session files (None before `start`).
         sessions: the SessionTracker folding agent sessions into one mood.
+        sounds: the bell and the done chime, behind one cooldown and the owner's settings.
         narrator: the Narrator turning finished agent turns into narration requests.
         mood: the agent Mood the pet was last told.
         attention: "Claude · myproject needs you" while an agent waits for the owner, else "".
@@ -156,7 +153,7 @@ class AgentsController(QObject):
         self._working_since: dict[str, float] = {}  # agent -> first rollout event, no hook yet
         self._hooks_heard: set[str] = set()
         self._mood_key: tuple[str, str, str, bool] | None = None
-        self._last_bell: float | None = None
+        self.sounds = Sounds(settings, platform.play_sound, clock=clock)
         self._narration: int | None = None  # the narration being written
         self._closed = False
         self._jumping = False
@@ -184,13 +181,18 @@ class AgentsController(QObject):
             self.on_notice.emit("deskpet cannot hear your agents", str(exc))
         else:
             self.bridge = server
-        lines = installers.repair()  # never raises
-        if lines:
-            self.on_notice.emit("deskpet agents", "\n".join(lines))
+        self.repair_hooks()
         self.hooks_watch.poll()  # learns what is there now
         self.rollouts = RolloutTailer(self._relay.post)
         self.rollouts.start(ROLLOUT_POLL_SECONDS)
         self._tick.start()
+
+    def repair_hooks(self) -> None:
+        """Re-point deskpet's hook entries at this deskpet and the owner's choices (the hook's
+        command line carries "Start with an agent"); what changed is a notice."""
+        lines = installers.repair()  # never raises
+        if lines:
+            self.on_notice.emit("deskpet agents", "\n".join(lines))
 
     def stop(self) -> None:
         self._closed = True
@@ -313,6 +315,8 @@ class AgentsController(QObject):
         self._show_mood(mood, renewed)
         if folded.kind in (ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER):
             self._ring(folded)
+        elif folded.kind == ev.TURN_COMPLETE:
+            self.sounds.play(DONE)
         self.narrate_next()
 
     def tick(self) -> None:
@@ -369,13 +373,7 @@ class AgentsController(QObject):
         self.on_bell.emit(line)
         if self._settings.do_not_disturb():
             return
-        now = self._clock()
-        if self._last_bell is None or now - self._last_bell >= BELL_GAP:
-            self._last_bell = now
-            try:
-                self._platform.play_sound(bell_sound())
-            except Exception as exc:  # a missing sound device is not worth a crash
-                log.warning("could not ring the bell: %s", exc)
+        self.sounds.play(BELL)
         if not self._pet_visible():
             self.on_notice.emit(line, event.message or "Waiting for you to answer.")
 

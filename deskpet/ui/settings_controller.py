@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
@@ -28,7 +28,7 @@ from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
 from deskpet.ui.diagnostics import open_folder, open_logs_folder
-from deskpet.ui.settings_window import SettingsWindow
+from deskpet.ui.settings_window import Check, SettingsWindow
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class SettingsController(QObject):
         platform: DefaultPlatform,
         personas: Callable[[], list[tuple[str, str]]],
         model_in_use: Callable[[], str] = lambda: "",
+        checks: Callable[[], Mapping[str, Check]] = dict,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -67,6 +68,7 @@ class SettingsController(QObject):
         self._platform = platform
         self._personas = personas
         self._model_in_use = model_in_use
+        self._checks = checks
         self.window: SettingsWindow | None = None
         self._checking: threading.Thread | None = None
         self._checked.connect(self._on_checked)
@@ -84,7 +86,10 @@ class SettingsController(QObject):
         """Show the settings window (made on first use), in front."""
         if self.window is None:
             window = SettingsWindow(
-                self.settings, platform=self._platform, choices={"persona": self._personas}
+                self.settings,
+                platform=self._platform,
+                choices={"persona": self._personas},
+                checks=self._checks(),
             )
             window.on_setting_changed.connect(self.on_changed)
             window.on_open_settings_file.connect(self.open_file)
