@@ -222,6 +222,11 @@ class SessionTracker:
         event = self._apply(s, event, now)
         return event
 
+    def headless(self, event: AgentEvent) -> bool:
+        """The event's session runs without an owner at it (`codex exec`), as far as known."""
+        s = self._sessions.get((event.agent, event.session))
+        return s is not None and s.headless
+
     def _duplicate(self, event: AgentEvent, now: float) -> bool:
         tool = event.tool
         tool_id = tool.id if tool else ""

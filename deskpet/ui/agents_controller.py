@@ -315,8 +315,8 @@ class AgentsController(QObject):
         self._show_mood(mood, renewed)
         if folded.kind in (ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER):
             self._ring(folded)
-        elif folded.kind == ev.TURN_COMPLETE:
-            self.sounds.play(DONE)
+        elif folded.kind == ev.TURN_COMPLETE and not self.sessions.headless(folded):
+            self.sounds.play(DONE)  # a headless run (codex exec) has nobody to tell
         self.narrate_next()
 
     def tick(self) -> None:

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskpet.bridge import events as ev
+from deskpet.bridge.events import AgentEvent
 from deskpet.bridge.sessions import DONE as FINISHED
 from deskpet.pet import PetMachine
 from deskpet.platform import DefaultPlatform
@@ -207,6 +209,21 @@ def test_a_finished_turn_asks_the_platform_for_the_chime(qtbot, listening):
     run_hook("claude_userpromptsubmit.json")
     run_hook("claude_stop.json")
     qtbot.waitUntil(lambda: bool(platform.played), timeout=5000)
+    assert platform.played == [(done_sound(), pytest.approx(0.7))]
+
+
+def test_a_headless_run_finishing_rings_no_chime(qtbot, listening):
+    controller, platform, _settings = listening
+
+    def run(session: str, detail: str) -> None:
+        controller.feed(AgentEvent("codex", "rollout", ev.SESSION_START, session, detail=detail))
+        controller.feed(AgentEvent("codex", "rollout", ev.TURN_COMPLETE, session, turn="t1"))
+
+    # GIVEN a `codex exec` run (its start says so) finishing THEN nobody is told
+    run("exec-run", "exec")
+    assert platform.played == []
+    # AND an owner's session finishing still chimes
+    run("at-desk", "cli")
     assert platform.played == [(done_sound(), pytest.approx(0.7))]
 
 
