@@ -5,6 +5,7 @@
     ModelController   the model in use, its loading, the first launch (onboarding)
     AgentsController  the coding agents: bridge ──▶ sessions ──▶ mood, bell, narration
     SettingsController  saves settings, the settings window, settings.yaml
+    ShortcutsController the owner's shortcuts (system-wide on a Mac): chat, Allow, Deny
     InferenceWorker (its thread) ──events──▶ Relay (GUI thread) ──▶ the handler of each request
 
 app.py is the only module that knows every room; it builds, connects, starts and shuts down,
@@ -21,6 +22,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from deskpet import logs
+from deskpet.bridge.sessions import SessionView
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
@@ -36,7 +38,9 @@ from deskpet.ui.model_controller import ModelController
 from deskpet.ui.permission_cards import PermissionCards
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import Relay
+from deskpet.ui.sessions_list import SessionsList
 from deskpet.ui.settings_controller import SettingsController
+from deskpet.ui.shortcuts import ShortcutsController
 from deskpet.ui.tray import TrayMenu
 
 log = logging.getLogger(__name__)
@@ -57,7 +61,9 @@ class DeskpetApp(QObject):
             the controllers' handle on both.
         machine: the PetMachine deciding what the pet shows.
         pet, bubble, tray: the pet window, the chat bubble and the menu-bar icon.
-        chat, model, agents, preferences: the controllers (see the module docstring).
+        sessions_list: the live agent sessions, opened beside the pet by a single click.
+        chat, model, agents, preferences, shortcuts: the controllers (see the module
+            docstring).
 
     Signals:
         on_greeted(str): onboarding ended with the pet greeting its owner (the greeting).
@@ -107,13 +113,22 @@ class DeskpetApp(QObject):
         self.bubble.anchor_to(self.pet)
         self.cards = PermissionCards()
         self.cards.anchor_to(self.pet)
-        self.tray = TrayMenu(personas=self.personas.choices, parent=self)
+        self.tray = TrayMenu(
+            personas=self.personas.choices, sessions=self._live_sessions, parent=self
+        )
+        self.sessions_list = SessionsList(self._live_sessions)
+        self.sessions_list.anchor_to(self.pet)
+        self._click_answered = False  # the last click answered a bell or opened onboarding
+        self.shortcuts = ShortcutsController(
+            self.settings, self._platform, self.tray.chat_action, parent=self
+        )
 
         self.preferences = SettingsController(
             self.settings,
             self._platform,
             self.personas.choices,
             model_in_use=lambda: self.model.source,
+            checks=self.shortcuts.checks,
             parent=self,
         )
         self.chat = ChatController(
@@ -162,6 +177,7 @@ class DeskpetApp(QObject):
         self.machine.add_listener(self.pet.set_display)
         self.pet.on_clicked.connect(self._on_clicked)
         self.pet.on_double_clicked.connect(self._on_double_clicked)
+        self.pet.on_single_clicked.connect(self._on_single_clicked)
         self.pet.on_drag_started.connect(self.machine.drag_start)
         self.pet.on_drag_finished.connect(self._on_drag_finished)
         self.pet.on_hovered.connect(self.machine.owner_activity)
@@ -176,8 +192,14 @@ class DeskpetApp(QObject):
         self.model.on_save.connect(self.preferences.save)
         self.model.on_notice.connect(self._notify)
         self.model.on_onboarded.connect(lambda: self.on_greeted.emit(self.chat.greet()))
+        self.agents.about = self._about_model
         self.agents.on_attention.connect(self.tray.set_attention)
         self.agents.on_notice.connect(self._notify)
+        self.agents.on_lost_hooks.connect(self.tray.set_lost_hooks)
+        self.agents.on_silent_hooks.connect(lambda _agent: self.tray.set_connection_trouble(True))
+        self.preferences.on_connection_checked.connect(
+            lambda result: self.tray.set_connection_trouble(not result.healthy)
+        )
         self.preferences.on_changed.connect(self._on_setting_changed)
         self.preferences.on_rerun_onboarding.connect(self.model.open_onboarding)
         self.preferences.on_notice.connect(self._notify)
@@ -188,13 +210,26 @@ class DeskpetApp(QObject):
         tray.on_dnd_toggled.connect(lambda on: self.preferences.save("do_not_disturb", on))
         tray.on_show_toggled.connect(self.set_pet_shown)
         tray.on_open_chat.connect(self.open_chat)
+        self.shortcuts.on_toggle_chat.connect(self.toggle_chat)
+        self.shortcuts.on_notice.connect(self._notify)
         # The menu's actions only fire from windows that carry them.
         self.pet.addAction(tray.chat_action)
         self.bubble.addAction(tray.chat_action)
+        self.shortcuts.attach(self.pet)
+        self.shortcuts.attach(self.bubble)
+        self.shortcuts.attach(self.cards)
+        self.shortcuts.cards = self.cards
+        self.cards.on_deciding.connect(self.shortcuts.cards_showing)
+        self.cards.on_go_to_terminal.connect(self.agents.go_to_terminal)
         tray.on_agent_action.connect(self._on_agent_action)
         tray.on_open_settings.connect(self.preferences.show)
         tray.on_show_logs.connect(open_logs_folder)
+        tray.on_reconnect.connect(self.agents.reconnect)
+        tray.on_check_connection.connect(self._check_connection)
         tray.on_notice_clicked.connect(self._on_notice_clicked)
+        tray.on_go_to_waiting_terminal.connect(self.agents.go_to_waiting_terminal)
+        tray.on_go_to_terminal.connect(self.agents.go_to_terminal)
+        self.sessions_list.on_go_to_terminal.connect(self.agents.go_to_terminal)
         tray.on_quit.connect(self.quit)
 
     # -- lifetime ------------------------------------------------------------------------------
@@ -211,6 +246,7 @@ class DeskpetApp(QObject):
         self.tray.set_dnd(self.settings.get("do_not_disturb"))
         self.tray.set_pet_shown(True)
         self.tray.show()
+        self.shortcuts.start()
         self.pet.show()
         self.machine.tick()
         self.pet.set_display(self.machine.display)
@@ -240,7 +276,9 @@ class DeskpetApp(QObject):
         self._tick.stop()
         self.agents.stop()
         self.cards.close()
+        self.shortcuts.close()
         self.bubble.close()
+        self.sessions_list.close()
         self.pet.close()
         self.preferences.close()
         self.tray.hide()
@@ -263,9 +301,12 @@ class DeskpetApp(QObject):
             self._pending_notices.append((title, text))
 
     def _on_notice_clicked(self) -> None:
-        """A click on the notification: the crash notice opens the logs folder."""
+        """A click on the notification: the crash notice opens the logs folder; a notice of
+        lost hooks reconnects that agent."""
         if self._last_notice == CRASH_TITLE:
             open_logs_folder()
+        else:
+            self.agents.notice_clicked(self._last_notice)
 
     # -- between the rooms ---------------------------------------------------------------------
 
@@ -276,18 +317,33 @@ class DeskpetApp(QObject):
         else:
             self.chat.open()
 
+    def toggle_chat(self) -> None:
+        """The chat shortcut: close the open chat, or open it."""
+        if self.bubble.isVisible() and not self.model.waiting():
+            self.bubble.dismiss()
+        else:
+            self.open_chat()
+
     def set_pet_shown(self, shown: bool) -> None:
         self.pet.setVisible(shown)
         self.tray.set_pet_shown(shown)
 
     def _on_clicked(self) -> None:
         intent = self.machine.click()
+        self._click_answered = self.model.waiting() or intent is Intent.ACKNOWLEDGED
         if self.model.waiting():  # the sleeping pet points the owner to onboarding
             self.model.open_onboarding()
         elif intent is Intent.ACKNOWLEDGED:
             self.agents.acknowledged()
 
+    def _on_single_clicked(self) -> None:
+        """A click that was not the start of a double-click: the sessions at a glance, unless
+        that click already answered the bell."""
+        if not self._click_answered:
+            self.sessions_list.toggle()
+
     def _on_double_clicked(self) -> None:
+        self.sessions_list.close_list()
         if self.machine.double_click() is Intent.OPEN_CHAT or self.model.waiting():
             self.open_chat()
 
@@ -295,6 +351,7 @@ class DeskpetApp(QObject):
         self.machine.drag_end()
         self.bubble.follow_anchor()
         self.cards.follow_anchor()
+        self.sessions_list.follow_anchor()
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)
@@ -316,6 +373,8 @@ class DeskpetApp(QObject):
             self.chat.set_persona(value)
         elif key == "model":
             self.model.choose(value)
+        elif key == "start_with_agents":
+            self.agents.repair_hooks()
 
     def _on_agent_action(self, action: str, agent: str) -> None:
         self.agents.change_hooks(action, agent)
@@ -330,9 +389,24 @@ class DeskpetApp(QObject):
             and self.pet.isVisible()
         )
 
+    def _live_sessions(self) -> list[SessionView]:
+        return self.agents.live_sessions()
+
     def _theme(self) -> str:
         current = self.personas.current
         return current.theme if current is not None else "deskpet"
+
+    def _check_connection(self) -> None:
+        self.preferences.show()
+        self.preferences.check_connection()
+
+    def _about_model(self) -> dict:
+        """The model, for `deskpet doctor` (asked on the bridge thread: reads only)."""
+        return {
+            "model": self.model.source or "none",
+            "model_loaded": self.model.info is not None,
+            "device": logs.mlx_description(),
+        }
 
     def _narration_style(self) -> str:
         current = self.personas.current

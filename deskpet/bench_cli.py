@@ -1,7 +1,7 @@
 """`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its other
 modes: `--adapters` (persona adapters, inference/bench_adapters.py), `--ui` (the pet's frame
-timing, ui/smoothness.py) and `--bridge` (the agents' hook round trips; the permission card's in
-ui/bench_permission.py).
+timing, ui/smoothness.py) and `--bridge` (the agents' hook round trip, bridge/bench_bridge.py,
+and the permission card's, ui/bench_permission.py).
 
 It sits above the rooms because one mode is the engine's (inference/, never Qt) and one is the
 pet's (ui/). Building the parser imports nothing heavy; each bench is imported when it runs.
@@ -69,6 +69,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="persona adapters: switch latency, decode with an adapter, memory",
     )
+    p.add_argument(
+        "--bridge",
+        action="store_true",
+        help="the agents' hook: a real hook process per event against a real socket "
+        "(median and p95)",
+    )
+    p.add_argument("--runs", type=int, default=50, help="hook runs for --bridge")
     p.set_defaults(run=run)
 
 
@@ -80,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ui:
         return _run_ui(args)
     if args.bridge:
-        return _run_bridge_permission(args)
+        return _run_bridge(args)
     if args.synthetic and named(getattr(args, "model", None), getattr(args, "demo", False)):
         print(
             "deskpet: --synthetic builds its own model; leave out --model and --demo",
@@ -174,14 +181,25 @@ def _run_ui(args: argparse.Namespace) -> int:
     return run_bench_ui(args)
 
 
-def _run_bridge_permission(args: argparse.Namespace) -> int:
+def _run_bridge(args: argparse.Namespace) -> int:
+    """Both round trips: an ordinary event's, and a permission request's through its card."""
     import json
     import os
 
+    from .bridge.bench_bridge import hook_round_trip
+
+    _progress(f"running the hook {args.runs} times against a throwaway socket")
+    ordinary = hook_round_trip(args.runs)
+    # The cards are real widgets; the bench only needs them drawn, not seen.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from deskpet.ui.bench_permission import bench_permission, format_permission
 
     _progress("permission round trip: hook -> card -> click -> hook exit")
-    result = bench_permission()
-    print(json.dumps(result) if args.json else format_permission(result))
-    return 0 if not result["failures"] else 1
+    permission = bench_permission(args.runs)
+    if args.json:
+        print(json.dumps({"ordinary": ordinary.to_json(), "permission": permission}))
+    else:
+        print(ordinary.table())
+        print(format_permission(permission))
+    healthy = ordinary.arrived == ordinary.runs and not permission["failures"]
+    return 0 if healthy else 1

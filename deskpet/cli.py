@@ -27,6 +27,7 @@ COMMANDS = (
     "deskpet.bench_cli",
     "deskpet.personas.cli",
     "deskpet.bridge.agents_cli",
+    "deskpet.bridge.doctor_cli",
 )
 
 

@@ -54,6 +54,14 @@ MAX_FILE_BYTES = 1024 * 1024
 # "" (no schedule) or HH:MM-HH:MM on a 24-hour clock; the range may cross midnight.
 _CLOCK = r"(?:[01]\d|2[0-3]):[0-5]\d"
 DND_SCHEDULE_PATTERN = rf"(?:{_CLOCK}-{_CLOCK})?"
+# "" (none) or Qt's portable text of one key chord with at least one modifier, e.g.
+# "Ctrl+Shift+Space": a plain key bound for the whole desktop would swallow typing.
+_MODIFIER = r"(?:Ctrl|Shift|Alt|Meta)\+"
+_KEY = (
+    r"(?:[A-Z0-9]|F(?:[1-9]|1[0-2])|Space|Return|Tab|Esc|Backspace|Left|Right|Up|Down"
+    r"|[-=\[\];',./\\`])"
+)
+SHORTCUT_PATTERN = rf"(?:(?:{_MODIFIER}){{1,4}}{_KEY})?"
 
 
 class SettingValueError(ValueError):
@@ -221,6 +229,34 @@ SETTINGS: tuple[Setting, ...] = (
         "dnd_schedule", "", str, "Quiet hours",
         "HH:MM-HH:MM (24-hour clock) when do-not-disturb turns on by itself, e.g. 22:00-08:00",
         pattern=DND_SCHEDULE_PATTERN,
+    ),
+    Setting(
+        "sound_volume", 60, int, "Sound volume",
+        "Loudness of the pet's sounds (the bell and the done chime), 0 for silence.",
+        minimum=0, maximum=100,
+    ),
+    Setting(
+        "done_sound", True, bool, "Chime when done",
+        "Play a soft chime when an agent finishes its turn (never in do-not-disturb).",
+    ),
+    Setting(
+        "shortcut_chat", "Ctrl+Shift+Space", str, "Open or close the chat",
+        "Keys that open or close the chat; on a Mac they work in any app (Ctrl is Command).",
+        pattern=SHORTCUT_PATTERN,
+    ),
+    Setting(
+        "shortcut_allow", "Ctrl+Alt+Shift+Y", str, "Allow the request",
+        "Keys that allow the permission request on top, only while one shows.",
+        pattern=SHORTCUT_PATTERN,
+    ),
+    Setting(
+        "shortcut_deny", "Ctrl+Alt+Shift+N", str, "Deny the request",
+        "Keys that deny the permission request on top, only while one shows.",
+        pattern=SHORTCUT_PATTERN,
+    ),
+    Setting(
+        "start_with_agents", False, bool, "Start with an agent",
+        "Open the pet when a coding agent session starts and no pet runs (the installed app).",
     ),
     Setting(
         "temperature", 0.6, float, "Temperature",

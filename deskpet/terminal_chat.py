@@ -7,11 +7,14 @@ With piped input it answers each line in turn and exits at the end of input.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from .inference.generate import Sampling
 from .inference.protocol import Failed, Finished, ModelLoading, ModelReady, ResetConversation, Token
 from .inference.worker import InferenceWorker
+
+log = logging.getLogger(__name__)
 
 CONVERSATION = "terminal"
 HELP = "Commands: /think  /reset  /system TEXT  /help   (Ctrl-C stops an answer, Ctrl-D quits)"
@@ -32,6 +35,7 @@ class _Screen:
 def run_terminal_chat(args, model_source: str) -> int:
     screen = _Screen()
     interactive = sys.stdin.isatty()
+    _tolerate_bad_bytes(sys.stdin)
     worker = InferenceWorker().start()
     try:
         load = worker.load(model_source, fp16=bool(getattr(args, "fp16", False)), stream=True)
@@ -103,6 +107,20 @@ def _read_line(interactive: bool) -> str | None:
         except KeyboardInterrupt:
             # At the prompt Ctrl-C just clears the line, like a shell.
             print(file=sys.stderr)
+        except UnicodeDecodeError:  # a stream whose decoder could not be made tolerant
+            log.warning("skipped an input line that is not UTF-8")
+            print("deskpet: skipped a line that is not UTF-8 text", file=sys.stderr)
+
+
+def _tolerate_bad_bytes(stream) -> None:
+    """Input that is not valid UTF-8 (a pasted binary, a Latin-1 file) reads as U+FFFD
+    replacement characters instead of ending the chat."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError):  # a stream that cannot change its decoder
+            log.info("stdin keeps its strict decoder")
 
 
 def _piped_line() -> str:

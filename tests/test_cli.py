@@ -26,21 +26,25 @@ def deskpet(*args, stdin="", timeout=300):
 def test_chat_demo_answers_piped_questions_and_exits_at_end_of_input(
     demo_gguf, tmp_path, monkeypatch
 ):
+    # GIVEN piped questions and commands, the last with a byte that is not UTF-8 (one chat
+    # serves both stories: each one loads the model)
     monkeypatch.setenv("DESKPET_HOME", str(tmp_path))
-    done = deskpet(
-        "chat",
-        "--demo",
-        "--seed",
-        "0",
-        "--max-tokens",
-        "40",
-        stdin="What is the capital of France?\n/reset\n/think\nWhat is 2+2?\n",
+    done = subprocess.run(
+        [sys.executable, "-m", "deskpet.cli", "chat", "--demo", "--seed", "0"]
+        + ["--max-tokens", "40"],
+        input=b"What is the capital of France?\n/reset\n/think\nhi \xff there, what is 2+2?\n",
+        capture_output=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONIOENCODING="utf-8:strict"),  # as on a Mac (UTF-8 locale)
     )
-    assert done.returncode == 0, done.stderr
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    assert len(lines) == 2, done.stdout
+    # THEN both questions are answered, the commands are said, and the chat ends normally
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 0, stderr
+    assert "Traceback" not in stderr and "UnicodeDecodeError" not in stderr
+    lines = [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+    assert len(lines) == 2, lines
     assert "Paris" in lines[0]
-    assert "New conversation." in done.stderr and "Thinking mode on." in done.stderr
+    assert "New conversation." in stderr and "Thinking mode on." in stderr
 
 
 def test_model_info_describes_the_demo_model(demo_gguf):
@@ -88,6 +92,44 @@ except SystemExit as e:
     code = e.code
 print(json.dumps({"exit": code, "imported": sorted({m.split(".")[0] for m in sys.modules})}))
 """
+
+
+def bad_model(kind: str, tmp_path):
+    """A model path broken one way (the full table is tests/inference/test_load_bad_input.py)."""
+    if kind == "lfs pointer":
+        path = tmp_path / "model.gguf"
+        path.write_text("version https://git-lfs.github.com/spec/v1\nsize 98362432\n")
+    elif kind == "bad magic":
+        path = tmp_path / "model.gguf"
+        path.write_bytes(b"GGUX" + bytes(60))
+    else:
+        path = tmp_path / "model"
+        path.mkdir()
+        if kind == "config list":
+            (path / "config.json").write_text("[1, 2]")
+        else:
+            (path / "config.json").mkdir()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("command", "kind", "expected"),
+    [
+        (["model", "info"], "config list", "config must be a JSON object"),
+        (["model", "info"], "lfs pointer", "is a Git LFS pointer, not the weights"),
+        (["chat", "--model"], "bad magic", "does not start with GGUF"),
+        (["chat", "--model"], "config folder", "config.json is not a file"),
+    ],
+)
+def test_a_bad_model_is_one_line_on_the_command_line(
+    command, kind, expected, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "home"))
+    done = deskpet(*command, str(bad_model(kind, tmp_path)), timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    said = [line for line in done.stderr.splitlines() if expected in line]
+    assert len(said) == 1 and said[0].startswith("deskpet: "), done.stderr
 
 
 @pytest.mark.parametrize(

@@ -1003,10 +1003,10 @@ def fx_bell(angle: float, rings: int, k: float = 1.3):
     return e
 
 
-def fx_terminal(cursor: bool, lines: int):
+def fx_terminal(cursor: bool, lines: int, x: float = 168, y: float = 22):
     def e(t: Theme):
         o = t.outline
-        x, y, w, h = 168, 22, 68, 48
+        w, h = 68, 48
         out = [
             rrect(x, y, w, h, 9, "#2a3146", o, 4),
             rrect(x, y, w, 12, 6, "#4b5470"),
@@ -1258,6 +1258,29 @@ def states() -> dict[str, tuple[int, bool, list]]:
                 props=[keyboard(12)],
                 fx=[fx_terminal(False, 2)],
             ),
+        ],
+    )
+    # Several agents at once: typing fast between two terminals, focused, a drop of sweat.
+    busy_hands = [((-30, -42), (28, -28)), ((-28, -28), (30, -42))]
+    S["working_busy"] = (
+        110,
+        True,
+        [
+            P(
+                look=(-0.8 if i < 2 else 0.8, 0.6),
+                brows="focus",
+                mouth="line" if i % 2 else "tiny",
+                lhand=busy_hands[i % 2][0],
+                rhand=busy_hands[i % 2][1],
+                dy=-1.5 if i % 2 else 0.0,
+                props=[keyboard((3, 11, 6, 13)[i])],
+                fx=[
+                    fx_terminal(i % 2 == 0, 1 + i % 2, x=20, y=22),
+                    fx_terminal(i % 2 == 1, 2 - i % 2),
+                    *([fx_sweat(204, 96, 0.8)] if i >= 2 else []),
+                ],
+            )
+            for i in range(4)
         ],
     )
     pen_hands = [(8, -40), (18, -38), (28, -40), (14, -36)]
@@ -1639,6 +1662,7 @@ def states() -> dict[str, tuple[int, bool, list]]:
 STATE_NAMES = [
     "idle", "idle_blink", "idle_flourish", "thinking", "talking",
     "working_shell", "working_editing", "working_reading", "working_searching", "working_delegating",
+    "working_busy",
     "attention", "happy", "error", "yawn", "doze", "sleep", "waking", "dragged", "poked",
 ]  # fmt: skip
 
@@ -1653,6 +1677,7 @@ STATE_NOTES = {
     "working_reading": "reads a book, turns a page",
     "working_searching": "peers through a magnifier",
     "working_delegating": "hands a note to a little helper",
+    "working_busy": "several agents at once: types fast between two terminals",
     "attention": "a bell rings, waves for attention",
     "happy": "jumps with sparkles",
     "error": "dizzy, sweat drop, oops",

@@ -103,7 +103,9 @@ def line_payload(record: dict, state: _File) -> dict | None:
     if kind == "session_meta":
         state.session = str(body.get("id") or state.session)
         state.cwd = str(body.get("cwd") or state.cwd)
-        return {"hook_event_name": "SessionStart", "source": "rollout"}
+        # "exec" marks a `codex exec` run: headless, left out of the owner's sessions list.
+        source = "exec" if body.get("source") == "exec" else "rollout"
+        return {"hook_event_name": "SessionStart", "source": source}
     if kind == "turn_context":
         state.turn = str(body.get("turn_id") or state.turn)
         state.cwd = str(body.get("cwd") or state.cwd)

@@ -31,6 +31,7 @@ from deskpet.bridge.kinds import (  # noqa: F401 - the kinds are also this modul
     TURN_FAILED,
     WAITING_FOR_OWNER,
 )
+from deskpet.bridge.terminal import Terminal
 
 # Tool categories, which the pet shows as working variants.
 SHELL, EDIT, READ, SEARCH, DELEGATE, WEB, OTHER = (
@@ -118,6 +119,7 @@ class AgentEvent:
         project: basename of the working directory.
         message: short text for narration (the agent's last reply, a notification).
         detail: a short reason or code (notification type, error, end reason).
+        terminal: where the agent runs (from the hook's own environment), or None.
         ts: when the agent sent it (epoch seconds); received: when deskpet got it.
         ask: what a permission request or a question asks the owner, for a card.
     """
@@ -133,6 +135,7 @@ class AgentEvent:
     detail: str = ""
     ts: float = 0.0
     received: float = field(default_factory=time.time)
+    terminal: Terminal | None = None
     ask: Ask | None = field(default=None, repr=False, compare=False)
 
 
@@ -275,6 +278,7 @@ def normalize(wire: object, received: float | None = None) -> AgentEvent | None:
         project=sanitize.clean_basename(wire.get("cwd")),
         message=message,
         detail=sanitize.clean_text(detail, 60),
+        terminal=Terminal.from_wire(wire.get("term")),
         ts=_number(wire.get("ts"), received),
         received=received,
         ask=read_ask(wire, kind),

@@ -1,12 +1,13 @@
 """`deskpet-hook`: the tiny program coding agents run on every hook event.
 
-Usage (written by the installers):  deskpet-hook --agent claude|codex|cursor|gemini
+Usage (written by the installers):  deskpet-hook --agent claude|codex|cursor|gemini [--autostart]
 
 The agent passes the event as JSON on stdin (Codex's `notify` passes it as the last argument
 instead). The shim picks a few whitelisted, truncated fields out of it, sends them as ONE NDJSON
 line to the running pet over its Unix socket, and exits 0. It never runs, opens or interpolates
 anything from the payload, never prints anything except the reply Cursor and Gemini expect, and
-drops the event when no pet is listening.
+drops the event when no pet is listening (with --autostart, a session's start then opens the
+installed Deskpet.app in the background, without waiting for it).
 
 A PermissionRequest from Claude Code or Codex also carries what is asked (for the owner's card)
 and waits on the same connection for the owner's click, then prints exactly that agent's
@@ -42,6 +43,11 @@ REPLIES: dict[str, tuple[str, dict[str, str]]] = {
     "gemini": ("{}", {}),
 }
 
+# In the hook's command line when the owner wants a session's start to open the pet
+# (Settings: start_with_agents); the installers write it.
+AUTOSTART = "--autostart"
+START_EVENTS = ("SessionStart", "sessionStart")
+
 MAX_STDIN = 1 << 20  # 1 MB: enough for the fields we keep; huge tool output is cut off
 # Past MAX_STDIN only the event name is looked for (the reply depends on it), in this much more.
 MAX_SCAN = 64 << 20
@@ -70,6 +76,21 @@ _WITH_SUBCOMMAND = frozenset(
     "git npm pnpm yarn bun cargo go docker kubectl make uv pip pip3 poetry brew gh swift "
     "xcodebuild dotnet mix gradle mvn rake bundle deno npx pytest terraform".split()
 )
+# The hook's own environment names the terminal it runs in; only these variables are read.
+# wire field: environment variable (ASCII, TERM_CHARS at most, or left out).
+_TERMINAL_ENV = {
+    "program": "TERM_PROGRAM",
+    "version": "TERM_PROGRAM_VERSION",
+    "term_session": "TERM_SESSION_ID",  # Apple Terminal
+    "iterm_session": "ITERM_SESSION_ID",  # iTerm2: "w0t0p0:<unique id>"
+    "tmux_pane": "TMUX_PANE",
+}
+TERM_CHARS = 128
+# The working directory's size as sent (non-ASCII escaped): the line stays under the pet's 16 KB.
+CWD_BYTES = 2048
+_TTY_NAME = re.compile(r"(?:[A-Za-z0-9_]{1,16}/)?[A-Za-z0-9_]{1,40}")  # "ttys003", "pts/4"
+TTY_TIMEOUT = 0.3
+_ASCII_VALUE = re.compile(r"[\x21-\x7e][\x20-\x7e]*")
 _SKIP_PROGRAMS = frozenset("cd pushd popd export set source . true :".split())
 _PREFIX_PROGRAMS = frozenset("sudo env time nohup exec command".split())
 
@@ -169,6 +190,87 @@ def url_host(url: object) -> str:
     return host if _URL_HOST.fullmatch(host) else ""
 
 
+def _env_value(value: object, limit: int = TERM_CHARS) -> str:
+    """Printable ASCII within `limit`, else "": a cut or cleaned id would name another one."""
+    if not isinstance(value, str) or len(value) > limit or not _ASCII_VALUE.fullmatch(value):
+        return ""
+    return value
+
+
+def _editor(env: dict) -> str:
+    """The editor whose integrated terminal runs us: "cursor", "windsurf", "vscode" or "".
+
+    Cursor and Windsurf say TERM_PROGRAM=vscode too; Cursor sets CURSOR_TRACE_ID, and both put
+    their own app's path in VS Code's git helper variables.
+    """
+    if env.get("CURSOR_TRACE_ID"):
+        return "cursor"
+    vscode = env.get("TERM_PROGRAM") == "vscode" or any(
+        env.get(name) for name in ("VSCODE_GIT_IPC_HANDLE", "VSCODE_PID", "VSCODE_INJECTION")
+    )
+    if not vscode:
+        return ""
+    helpers = " ".join(
+        str(env.get(name, ""))[:4096].lower()
+        for name in ("VSCODE_GIT_ASKPASS_MAIN", "VSCODE_GIT_ASKPASS_NODE", "GIT_ASKPASS")
+    )
+    for editor in ("cursor", "windsurf"):
+        if editor in helpers:
+            return editor
+    return "vscode"
+
+
+def _tty() -> str:
+    """The controlling terminal's device ("/dev/ttys003"): Apple Terminal knows tabs by it.
+
+    Agents give hooks pipes, never the terminal, and /dev/tty names no device; `ps` tells which
+    terminal this process belongs to. Asked only when there is one, and bounded.
+    """
+    try:
+        os.close(os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK))
+    except OSError:  # no controlling terminal (a GUI agent, a detached session)
+        return ""
+    import subprocess  # here only: most events never need it
+
+    ps = next((p for p in ("/bin/ps", "/usr/bin/ps") if os.access(p, os.X_OK)), "")
+    try:
+        # MAC-CHECK: an agent in Terminal.app reports its tab's tty ("ps -o tty=" says ttys003)
+        done = subprocess.run(
+            [ps, "-o", "tty=", "-p", str(os.getpid())],
+            capture_output=True,
+            text=True,
+            timeout=TTY_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    name = done.stdout.strip()
+    return _env_value("/dev/" + name) if _TTY_NAME.fullmatch(name) else ""
+
+
+def terminal(env: dict | None = None) -> dict:
+    """Where the agent runs, from this process's own environment: never the payload.
+
+    Only the variables in _TERMINAL_ENV, the tmux socket, the editor's name, the controlling
+    tty and the working directory; a value too long or with a control character is left out.
+    """
+    env = os.environ if env is None else env
+    found = {key: _env_value(env.get(name)) for key, name in _TERMINAL_ENV.items()}
+    # TMUX is "<socket path>,<server pid>,<session index>": only the socket is needed.
+    tmux = env.get("TMUX")
+    found["tmux_socket"] = _env_value(tmux.rsplit(",", 2)[0]) if isinstance(tmux, str) else ""
+    found["editor"] = _editor(env)
+    # Only Apple Terminal needs it, and asking costs a process.
+    found["tty"] = _tty() if found["program"] == "Apple_Terminal" else ""
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the folder was deleted under us
+        cwd = ""
+    fits = len(cwd) <= CWD_BYTES and len(json.dumps(cwd)) <= CWD_BYTES + 2  # + its quotes
+    found["cwd"] = cwd if fits and cwd.isprintable() else ""
+    return {key: value for key, value in found.items() if value}
+
+
 def _tool_detail(tool: str, tool_input: object, payload: dict) -> str:
     """A short, safe hint of what the tool touched: program, file basename, host, agent type."""
     src = tool_input if isinstance(tool_input, dict) else {}
@@ -257,6 +359,16 @@ def summarize(agent: str, payload: dict, channel: str = "hook") -> dict:
         "ts": time.time(),
     }
     return {k: v for k, v in summary.items() if v not in ("", False)}
+
+
+def with_terminal(summary: dict) -> dict:
+    """The summary with where this hook runs (its "term" field), for the line the hook sends.
+
+    Only the hook adds it: the pet also summarizes Codex's rollout files, and its own
+    environment says nothing about the agent's terminal.
+    """
+    found = terminal()
+    return {**summary, "term": found} if found else summary
 
 
 def salvage(data: bytes) -> dict:
@@ -547,6 +659,33 @@ def ask_owner(agent: str, payload: dict, summary: dict, path: str | None = None)
         sock.close()
 
 
+def start_command(argv: list[str], event: object, executable: str, system: str) -> list[str]:
+    """The command that opens the installed pet when a session starts and none answered, or []
+    when this hook should not: the owner did not ask (the installers write AUTOSTART only then),
+    not a session's start, not a Mac, or not the hook inside Deskpet.app."""
+    if AUTOSTART not in argv or event not in START_EVENTS or system != "darwin":
+        return []
+    inside = executable.find(".app/Contents/MacOS/")
+    if inside < 0 or not os.path.isdir(executable[: inside + 4]):
+        return []
+    # -g: in the background, the agent's terminal keeps the keyboard.
+    return ["/usr/bin/open", "-g", "-a", executable[: inside + 4]]
+
+
+def start_pet(command: list[str]) -> int | None:
+    """Run `command` (an absolute program path first) detached: never waited for, its output
+    to /dev/null, any failure ignored. Returns its process id, None when nothing ran."""
+    if not command:
+        return None
+    # The agent reads our stdout: the child must never write to it.
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    try:
+        # MAC-CHECK: a session started with no pet running opens Deskpet.app in the background
+        return os.posix_spawn(command[0], command, dict(os.environ), file_actions=quiet)
+    except (OSError, AttributeError, NotImplementedError):  # no such program, no posix_spawn
+        return None
+
+
 def reply_for(agent: str, event: str) -> str:
     """What the agent expects on stdout: Cursor and Gemini want JSON, the others nothing."""
     reply, by_event = REPLIES.get(agent, ("", {}))
@@ -586,7 +725,7 @@ def run(argv: list[str]) -> str:
     reply = reply_for(agent, event if isinstance(event, str) else "")
     if agent != "unknown":
         try:
-            summary = summarize(agent, payload, channel)
+            summary = with_terminal(summarize(agent, payload, channel))
             tool = summary.get("tool", "")
             if (
                 event == "PermissionRequest"
@@ -598,7 +737,8 @@ def run(argv: list[str]) -> str:
                     return ask_owner(agent, payload, summary) or reply
             elif tool in QUESTION_TOOLS and event in ("PreToolUse", "PermissionRequest"):
                 summary["ask"] = describe(tool, payload.get("tool_input"))
-            send(summary)
+            if not send(summary):  # no pet answered
+                start_pet(start_command(argv, event, sys.executable, sys.platform))
         except Exception:  # a lost event must not cost the agent its reply ("continue": true)
             pass
     return reply

@@ -8,6 +8,10 @@ or flat handlers (Cursor), and Codex's one-program `notify` key in TOML. deskpet
 found by a marker in their command (hook.MARKERS); the owner's are never touched, and an event
 the owner took deskpet's entry out of stays out until the owner installs again (repair only
 re-points entries that are there).
+
+What the owner last asked deskpet to do with each file (install or uninstall) is recorded
+(bridge/intents.py), so the app can tell "another program rewrote the file without deskpet's
+hooks" from "the owner took them out" (bridge/hooks_watch.py).
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from typing import Any
 import tomlkit
 
 from deskpet import config_merge, paths, safefile
-from deskpet.bridge import agents, hook
+from deskpet.bridge import agents, hook, intents
 from deskpet.bridge.agents import Agent, HooksFile, NotifyProgram
 from deskpet.bridge.agents.spec import HOOK_TIMEOUT_SECONDS
 from deskpet.config_merge import JsonFormat, TomlFormat
 from deskpet.safefile import ParseRefused, ReadOnly
+from deskpet.settings import Settings, SettingsFileError
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +66,17 @@ def _quote(arg: str) -> str:
 
 def hook_command(agent_id: str) -> str:
     program, *args = hook_argv()  # args are "-m deskpet.bridge.hook" at most: no quoting needed
-    return " ".join([_quote(program), *args, "--agent", agent_id])
+    start = [hook.AUTOSTART] if autostart_wanted() else []
+    return " ".join([_quote(program), *args, "--agent", agent_id, *start])
+
+
+def autostart_wanted() -> bool:
+    """The owner's "Start with an agent" (settings: start_with_agents), read here because the
+    hook cannot afford to read settings on every event; off when the settings cannot be read."""
+    try:
+        return bool(Settings().get("start_with_agents"))
+    except (SettingsFileError, OSError):
+        return False
 
 
 def is_ours(command: object) -> bool:
@@ -376,6 +391,9 @@ def _describe(target: Target, state: str, name: str) -> str:
 
 def _change(agent: str, action: str) -> Report:
     report = Report(agent, detected=detect(agent))
+    if action == "uninstall":
+        # Before the files change: a watching pet must never take this for another program.
+        intents.record({target.path: False for target in targets(agent)})
     for target in targets(agent):
         name = _home_relative(target.path)
         try:
@@ -403,6 +421,13 @@ def _change(agent: str, action: str) -> Report:
             verb = "removed deskpet from" if changed else "nothing of deskpet's in"
         report.lines.append(f"{agent}: {verb} {name}")
     after = status(agent)
+    intents.record(
+        {
+            path: action == "install" and state in (INSTALLED, OUTDATED)
+            for path, state in after.files.items()
+            if state != REFUSED
+        }
+    )
     report.files = {**after.files, **{p: s for p, s in report.files.items() if s == REFUSED}}
     if action == "install":
         report.lines += after.advice

@@ -19,8 +19,10 @@ _CONTROL = re.compile(
 # Linear on hostile input: every repeat after a lookbehind of its own characters starts only at
 # the beginning of a run, so no run is scanned twice; other repeats are bounded.
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# A path of two or more components: keep only the last one.
-_PATH = re.compile(r"(?:~|\.{1,2})?(?:/[^\s/'\"`<>|()\[\]]+){2,}/?")
+# A path of two or more components, absolute or relative: keep only the last one. It starts
+# where a word starts (so "src/app/main.py" is one path, not "src" and a path), which also keeps
+# each attempt linear: inside a run of path characters no new attempt begins.
+_PATH = re.compile(r"(?<![\w.~/-])(?:~|\.{1,2}|[\w.-]+)?(?:/[^\s/'\"`<>|()\[\]]+){2,}/?")
 _ID = re.compile(r"[^A-Za-z0-9._:-]")
 _NAME = re.compile(r"[^\w.:+-]")
 

@@ -9,6 +9,14 @@ One pet per user: an exclusive flock on a file beside the socket (`bridge.lock`)
 held while the bridge listens. A socket file is only ever removed as a crash's leftover when the
 lock is ours and connecting to it is refused; a listener that is merely slow (its accept queue
 full) is a live pet.
+
+Besides events, two kinds of line serve `deskpet doctor` (deskpet/bridge/doctor.py):
+- a test event, `"event": "deskpet-doctor"` with a nonce in `"session"`, sent through the
+  installed hook command: remembered (the last PROBES_KEPT nonces) and never handed on, so it
+  never reaches the mood, the bell or the narration;
+- a request, `{"v": 1, "request": "doctor"}`: answered on the same connection with one JSON
+  line (the pet's pid and start, per-agent counts and last-heard times, the remembered test
+  nonces and whatever `about` adds: the model). Only the socket's owner can connect.
 """
 
 from __future__ import annotations
@@ -26,11 +34,12 @@ import socket
 import stat
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 from deskpet import paths
-from deskpet.bridge import agents, hook
+from deskpet.bridge import agents, hook, sanitize
 from deskpet.bridge.events import PERMISSION_REQUEST, AgentEvent, normalize
 
 log = logging.getLogger(__name__)
@@ -44,6 +53,9 @@ _SUN_PATH_MAX = 104  # macOS limit for a Unix socket path (Linux: 108)
 MAX_WAITING = 8
 WAIT_GRACE = 5.0  # seconds past its wait before a request nobody closed is let go
 DECISIONS = ("allow", "deny")
+PROBE_EVENT = "deskpet-doctor"  # doctor's test event: recognised here, never shown
+DOCTOR_REQUEST = "doctor"
+PROBES_KEPT = 32
 
 
 class BridgeError(RuntimeError):
@@ -80,6 +92,12 @@ class BridgeServer:
         on_event: called with each AgentEvent, on the bridge thread. Pass `queue.put` to hand
             events to another thread. Exceptions it raises are logged, never fatal.
         received / dropped: line counters, for `deskpet doctor` and tests.
+        heard: agent id -> {"events", "last", "channels": {channel: count}}: every line from a
+            known agent (an event deskpet has no mood for still proves the hook runs).
+        probes: doctor's test nonces heard, newest last -> the agent that sent each.
+        started: when the bridge started listening (epoch seconds).
+        about: adds to the doctor answer (the app: the model in use); called on the bridge
+            thread, so it must only read.
     """
 
     def __init__(
@@ -101,6 +119,10 @@ class BridgeServer:
         self._selector: selectors.BaseSelector | None = None
         self.received = 0
         self.dropped = 0
+        self.heard: dict[str, dict] = {}
+        self.probes: OrderedDict[str, str] = OrderedDict()
+        self.started = 0.0
+        self.about: Callable[[], dict] = dict
         self.lock = lock_path(self.path)
         self._lock_fd: int | None = None
         self._sock: socket.socket | None = None
@@ -132,6 +154,7 @@ class BridgeServer:
             self._release_lock()
             raise
         self._stop.clear()
+        self.started = time.time()
         self._thread = threading.Thread(target=self._serve, name="deskpet-bridge", daemon=True)
         self._thread.start()
 
@@ -412,7 +435,7 @@ class BridgeServer:
                 buffer, skipping = b"", True
                 self.dropped += 1
         if buffer and not skipping and len(buffer) <= self.max_line:
-            self._line(buffer)  # a last line without its newline still counts
+            return self._line(buffer, conn)  # a last line without its newline still counts
         return None
 
     def _line(self, raw: bytes, conn: socket.socket | None = None) -> str | None:
@@ -421,6 +444,15 @@ class BridgeServer:
             return None
         try:
             wire = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            wire = None
+        if isinstance(wire, dict) and wire.get("request") == DOCTOR_REQUEST:
+            if conn is not None:
+                self._answer_doctor(conn)
+            return None
+        if isinstance(wire, dict) and self._count(wire):
+            return None  # doctor's test event: heard, and that is all
+        try:
             event = normalize(wire)
         except (ValueError, RecursionError):
             event = None
@@ -441,3 +473,51 @@ class BridgeServer:
         except Exception:
             log.exception("bridge event callback failed")
         return event.ask.request or None if event.ask is not None else None
+
+    # --- doctor ----------------------------------------------------------------------------
+
+    def _count(self, wire: dict) -> bool:
+        """Note a line from a known agent; True when it is doctor's test event."""
+        agent = wire.get("agent")
+        if agents.find(agent) is None:
+            return False
+        if wire.get("event") == PROBE_EVENT:
+            nonce = sanitize.clean_id(wire.get("session"))
+            if nonce:
+                self.probes[nonce] = agent
+                self.probes.move_to_end(nonce)
+                while len(self.probes) > PROBES_KEPT:
+                    self.probes.popitem(last=False)
+            return True
+        channel = wire.get("channel") if wire.get("channel") in ("hook", "notify") else "hook"
+        heard = self.heard.setdefault(agent, {"events": 0, "last": 0.0, "channels": {}})
+        heard["events"] += 1
+        heard["last"] = time.time()
+        heard["channels"][channel] = heard["channels"].get(channel, 0) + 1
+        return False
+
+    def doctor_answer(self) -> dict:
+        """What the pet says about itself to `deskpet doctor`."""
+        try:
+            about = dict(self.about())
+        except Exception:
+            log.exception("the doctor answer's extra facts failed")
+            about = {}
+        return {
+            **about,
+            "v": 1,
+            "pet": "deskpet",
+            "pid": os.getpid(),
+            "started": self.started,
+            "received": self.received,
+            "dropped": self.dropped,
+            "agents": {a: {**h, "channels": dict(h["channels"])} for a, h in self.heard.items()},
+            "probes": dict(self.probes),
+        }
+
+    def _answer_doctor(self, conn: socket.socket) -> None:
+        line = json.dumps(self.doctor_answer(), ensure_ascii=True, separators=(",", ":"))
+        try:
+            conn.sendall(line.encode("ascii") + b"\n")
+        except OSError as exc:  # doctor gave up waiting: nothing to repair
+            log.info("could not answer doctor: %s", exc)

@@ -4,7 +4,8 @@ Pure logic with an injectable clock: feed() AgentEvents in, read mood() out. It 
 real agents do: the same event arriving on two channels (Codex hook + notify + rollout, Cursor
 replaying Claude's hooks), tool events out of order, and sessions that die without a goodbye.
 Each event costs the same however many came before: de-dup stamps expire oldest first, and
-both they and the live sessions are capped in number.
+both they and the live sessions are capped in number. live() lists the sessions for the owner
+(the pet's sessions list, the tray), without the headless ones.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from deskpet.bridge import events as ev
 from deskpet.bridge.events import AgentEvent
+from deskpet.bridge.terminal import Terminal
 
 # Moods, from most to least urgent. The pet shows the most urgent mood of any session.
 PERMISSION = "permission"  # an agent asks the owner to approve something
@@ -46,6 +48,9 @@ _ID_DEDUP_WINDOW = 10 * 60  # events carrying a turn or tool id: same id, same e
 _PLAIN_DEDUP_WINDOW = 3.0  # events without ids: identical within seconds = one event
 MAX_SEEN = 10_000  # de-dup stamps kept; a flood past this forgets its oldest first
 MAX_SESSIONS = 64  # live sessions kept; a new one past this forgets the longest silent
+# How an agent says a session has no owner at a terminal: the session source Codex writes in
+# its rollout for `codex exec`. Claude Code's hooks look the same with and without `-p`.
+HEADLESS_SOURCES = frozenset({"exec"})
 
 
 class Stamps:
@@ -98,6 +103,7 @@ class Mood:
             "delegating", or "" when unknown).
         message: the latest message of that session (a notification, the last reply).
         sessions: how many sessions are live.
+        working: how many of them (headless ones left out) run a tool.
     """
 
     state: str = IDLE
@@ -107,6 +113,30 @@ class Mood:
     variant: str = ""
     message: str = ""
     sessions: int = 0
+    working: int = 0
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One live session as the owner sees it in a list.
+
+    Attributes:
+        agent: the agent id ("claude", "codex", ...).
+        session: the agent's session id.
+        project: basename of its working directory ("" when unknown).
+        state: one of PRIORITY.
+        tool: for WORKING and PERMISSION, the tool's name when known ("Bash").
+        variant: for WORKING, the kind of work (VARIANTS).
+        seconds: how long the session has been in this state, by the tracker's clock.
+    """
+
+    agent: str
+    session: str
+    project: str
+    state: str
+    tool: str = ""
+    variant: str = ""
+    seconds: float = 0.0
 
 
 @dataclass
@@ -120,10 +150,13 @@ class _Session:
     last_reply: str = ""
     last_event: float = 0.0
     since: float = 0.0
-    open_tools: dict[str, str] = field(default_factory=dict)  # tool id -> category
+    tool: str = ""  # the tool's name while working or asking permission
+    headless: bool = False
+    open_tools: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> category, name
     # tool ids whose end came before their start
     finished_tools: Stamps = field(default_factory=lambda: Stamps(_ID_DEDUP_WINDOW))
     subagents: int = 0
+    terminal: Terminal | None = None  # the latest one its hook reported
 
 
 class SessionTracker:
@@ -158,9 +191,12 @@ class SessionTracker:
         None when it was a duplicate or changed nothing worth telling the pet about."""
         now = self.now()
         self.tick()
-        if self._duplicate(event, now):
-            return None
         key = (event.agent, event.session)
+        headless = event.kind == ev.SESSION_START and event.detail in HEADLESS_SOURCES
+        if self._duplicate(event, now):
+            if headless and key in self._sessions:  # the hook's start came first
+                self._sessions[key].headless = True
+            return None
         s = self._sessions.get(key)
         if s is None:
             if event.kind == ev.SESSION_END:
@@ -173,6 +209,8 @@ class SessionTracker:
         s.last_event = now
         if event.project and event.project != "<CWD>":
             s.project = event.project
+        if event.terminal is not None:
+            s.terminal = event.terminal
         if event.kind == ev.SESSION_END:
             del self._sessions[key]
             return event
@@ -180,8 +218,14 @@ class SessionTracker:
             wanted = PERMISSION if event.kind == ev.PERMISSION_REQUEST else WAITING
             if s.state == wanted:
                 return None  # Claude's Notification repeating its PermissionRequest
+        s.headless = s.headless or headless
         event = self._apply(s, event, now)
         return event
+
+    def headless(self, event: AgentEvent) -> bool:
+        """The event's session runs without an owner at it (`codex exec`), as far as known."""
+        s = self._sessions.get((event.agent, event.session))
+        return s is not None and s.headless
 
     def _duplicate(self, event: AgentEvent, now: float) -> bool:
         tool = event.tool
@@ -213,9 +257,10 @@ class SessionTracker:
             if tool_id and s.finished_tools.pop(tool_id) is not None:
                 return event  # its end already came: nothing runs any more
             category = tool.category if tool else ev.OTHER
+            name = tool.name if tool else ""
             if tool_id:
-                s.open_tools[tool_id] = category
-            self._set(s, WORKING, now, VARIANTS.get(category, ""))
+                s.open_tools[tool_id] = (category, name)
+            self._set(s, WORKING, now, VARIANTS.get(category, ""), name)
         elif kind in (ev.TOOL_END, ev.TOOL_FAILED):
             tool_id = tool.id if tool else ""
             if not tool_id and s.open_tools:
@@ -227,13 +272,13 @@ class SessionTracker:
             self._after_work(s, now)
         elif kind == ev.PERMISSION_REQUEST:
             s.message = event.message
-            self._set(s, PERMISSION, now, tool.category if tool else "")
+            self._set(s, PERMISSION, now, tool.category if tool else "", tool.name if tool else "")
         elif kind == ev.WAITING_FOR_OWNER:
             s.message = event.message
             self._set(s, WAITING, now)
         elif kind == ev.SUBAGENT_START:
             s.subagents += 1
-            self._set(s, WORKING, now, VARIANTS[ev.DELEGATE])
+            self._set(s, WORKING, now, VARIANTS[ev.DELEGATE], tool.summary if tool else "")
         elif kind == ev.SUBAGENT_STOP:
             s.subagents = max(0, s.subagents - 1)
             self._after_work(s, now)
@@ -254,19 +299,21 @@ class SessionTracker:
     def _after_work(self, s: _Session, now: float) -> None:
         """A tool or subagent finished: still working if others run, else thinking again."""
         if s.open_tools:
-            category = list(s.open_tools.values())[-1]
-            self._set(s, WORKING, now, VARIANTS.get(category, ""))
+            category, name = next(reversed(s.open_tools.values()))
+            self._set(s, WORKING, now, VARIANTS.get(category, ""), name)
         elif s.subagents:
             self._set(s, WORKING, now, VARIANTS[ev.DELEGATE])
         elif s.state in (WORKING, THINKING, PERMISSION, WAITING, IDLE):
             self._set(s, THINKING, now)
 
     @staticmethod
-    def _set(s: _Session, state: str, now: float, variant: str = "") -> None:
+    def _set(s: _Session, state: str, now: float, variant: str = "", tool: str = "") -> None:
         if state != s.state:
             s.since = now
         s.state = state
         s.variant = variant if state in (WORKING, PERMISSION) else ""
+        if state != WORKING or tool:
+            s.tool = tool if state in (WORKING, PERMISSION) else ""
         if state not in (PERMISSION, WAITING, DONE, ERROR):
             s.message = ""
 
@@ -294,6 +341,7 @@ class SessionTracker:
         rank = {state: i for i, state in enumerate(PRIORITY)}
         # Most urgent first; among equals, the most recent event.
         s = min(self._sessions.values(), key=lambda s: (rank[s.state], -s.last_event))
+        working = sum(1 for s in self._sessions.values() if s.state == WORKING and not s.headless)
         if s.state == IDLE:
             return Mood(sessions=len(self._sessions))
         return Mood(
@@ -304,9 +352,38 @@ class SessionTracker:
             variant=s.variant,
             message=s.message,
             sessions=len(self._sessions),
+            working=working,
         )
 
     def sessions(self) -> list[tuple[str, str, str]]:
         """(agent, session, state) for every live session, for the tray's status list."""
         self.tick()
         return [(s.agent, s.session, s.state) for s in self._sessions.values()]
+
+    def terminal(self, session: str) -> Terminal | None:
+        """The latest terminal a live session's hook reported (None if unknown or gone)."""
+        found = [s for s in self._sessions.values() if s.session == session and s.terminal]
+        return max(found, key=lambda s: s.last_event).terminal if found else None
+
+    def live(self) -> list[SessionView]:
+        """The live sessions an owner sits at (headless ones left out), most urgent first and,
+        among equals, the most recently heard first. At most `max_sessions` of them."""
+        self.tick()
+        now = self.now()
+        rank = {state: i for i, state in enumerate(PRIORITY)}
+        shown = sorted(
+            (s for s in self._sessions.values() if not s.headless),
+            key=lambda s: (rank[s.state], -s.last_event),
+        )
+        return [
+            SessionView(
+                agent=s.agent,
+                session=s.session,
+                project=s.project,
+                state=s.state,
+                tool=s.tool,
+                variant=s.variant,
+                seconds=max(0.0, now - s.since),
+            )
+            for s in shown
+        ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import logging
 import shutil
 import threading
 from collections.abc import Callable, Iterable
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
+
+log = logging.getLogger(__name__)
 
 # The official 4-bit MLX build of MiniCPM5-1B; OpenBMB spells it both ways: the first that
 # resolves wins.
@@ -371,12 +374,24 @@ def _fetch(
                     for chunk in response.iter_bytes():
                         if cancel is not None and cancel.is_set():
                             raise DownloadCancelled()
+                        if have + len(chunk) > f.size:
+                            # A mirror may stream without end: never keep more than listed.
+                            raise _Oversized()
                         out.write(chunk)
+                        have += len(chunk)
                         done += len(chunk)
                         report(done, total)
             if incomplete.stat().st_size < f.size:
                 raise _ShortRead()
             break
+        except _Oversized:
+            incomplete.unlink(missing_ok=True)
+            log.warning("%s sent more bytes than listed for %s", hub_name(plan.endpoint), f.name)
+            raise DownloadError(
+                f"the hub at {hub_name(plan.endpoint)} sent more than the {f.size} bytes it "
+                f"lists for {f.name}; the partial file was deleted",
+                HUB,
+            ) from None
         except (DownloadError, KeyboardInterrupt):
             raise
         except Exception as e:
@@ -396,6 +411,10 @@ def _fetch(
 
 class _ShortRead(Exception):
     """The server closed the body before the advertised size."""
+
+
+class _Oversized(Exception):
+    """The server sent more bytes than the hub lists for the file."""
 
 
 def _is_http_status_error(e: Exception) -> bool:

@@ -135,6 +135,7 @@ class ProgressBar:
         if now - self._last < self.interval and done < total:
             return
         self._last = now
+        done = max(0, min(done, total))  # a fixed-width line, never past 100%
         frac = done / total if total else 1.0
         filled = int(self.width * frac)
         speed = (done - self._first) / max(now - self._start, 1e-6)

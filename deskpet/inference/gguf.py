@@ -8,13 +8,15 @@ other tensor type is refused by name, since mx.load would silently widen it to f
 
 from __future__ import annotations
 
+import mmap
+import struct
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import mlx.core as mx
 
-from .load import Checkpoint, ModelLoadError, load_tokenizer_dir
+from .load import Checkpoint, ModelLoadError, load_tokenizer_dir, refuse_lfs_pointer
 from .model import ModelArgs, UnsupportedModelError
 
 # GGUF tensor types mx.load keeps quantized (Q*) or reads as plain floats (F*).
@@ -68,6 +70,7 @@ def config_from_metadata(meta: dict[str, Any], weights: dict[str, mx.array]) -> 
 
     hidden = get("embedding_length")
     heads = get("attention.head_count")
+    fits = isinstance(hidden, int) and isinstance(heads, int) and heads > 0
     tokens = meta.get("tokenizer.ggml.tokens") or []
     eos = [
         _scalar(meta[k])
@@ -82,8 +85,8 @@ def config_from_metadata(meta: dict[str, Any], weights: dict[str, mx.array]) -> 
         "intermediate_size": get("feed_forward_length"),
         "num_attention_heads": heads,
         "num_key_value_heads": get("attention.head_count_kv", heads),
-        "head_dim": get("attention.key_length", hidden // heads),
-        "vocab_size": get("vocab_size", len(tokens)),
+        "head_dim": get("attention.key_length", hidden // heads if fits else None),
+        "vocab_size": get("vocab_size", len(tokens) if isinstance(tokens, list) else None),
         "rms_norm_eps": get("attention.layer_norm_rms_epsilon", 1e-6),
         "rope_theta": get("rope.freq_base", 10000.0),
         "max_position_embeddings": get("context_length", 4096),
@@ -118,8 +121,127 @@ def _unreadable_tensors(path: Path) -> list[tuple[str, str]]:
     ]
 
 
+# The header is walked in Python before any C reader sees the file: every count and length is
+# checked against the bytes that are really there, so a hostile file cannot make a reader
+# allocate or loop without end. The bounds are far above any real model's.
+GGUF_MAGIC = b"GGUF"
+MAX_GGUF_TENSORS = 1 << 16
+MAX_GGUF_KEYS = 1 << 16
+MAX_GGUF_DIMS = 4  # GGML_MAX_DIMS
+MAX_GGUF_TYPE = 64
+_SCALAR = {
+    0: "B",
+    1: "b",
+    2: "H",
+    3: "h",
+    4: "I",
+    5: "i",
+    6: "f",
+    7: "?",
+    10: "Q",
+    11: "q",
+    12: "d",
+}
+_STRING, _ARRAY = 8, 9
+_U64 = struct.Struct("<Q")
+
+
+class _Header:
+    """A bounds-checked cursor over a GGUF file's bytes (ValueError on anything off)."""
+
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, fmt: str):
+        size = struct.calcsize(fmt)
+        if self.pos + size > len(self.data):
+            raise ValueError("the file ends inside its header")
+        (value,) = struct.unpack_from("<" + fmt, self.data, self.pos)
+        self.pos += size
+        return value
+
+    def count(self, limit: int, what: str, each: int = 1) -> int:
+        n = self.take("Q")
+        if n > limit or n * each > len(self.data) - self.pos:
+            raise ValueError(f"{what} count {n:,} is more than the file can hold")
+        return n
+
+    def skip_string(self) -> None:
+        length = self.count(len(self.data), "string length")
+        self.pos += length
+
+    def skip_strings(self, n: int) -> None:
+        # The vocabulary and merges are most of a header: one tight loop, not n method calls.
+        data, pos, end, unpack = self.data, self.pos, len(self.data), _U64.unpack_from
+        for _ in range(n):
+            if pos + 8 > end:
+                raise ValueError("the file ends inside its header")
+            pos += 8 + unpack(data, pos)[0]
+        if pos > end:
+            raise ValueError("the file ends inside its header")
+        self.pos = pos
+
+    def skip_value(self, kind: int, depth: int = 0) -> None:
+        if kind in _SCALAR:
+            self.take(_SCALAR[kind])
+        elif kind == _STRING:
+            self.skip_string()
+        elif kind == _ARRAY and depth == 0:
+            item = self.take("I")
+            if item in _SCALAR:
+                size = struct.calcsize(_SCALAR[item])
+                n = self.count(len(self.data), "array", size)
+                self.pos += size * n
+            elif item == _STRING:
+                self.skip_strings(self.count(len(self.data), "array", 8))
+            else:
+                for _ in range(self.count(len(self.data), "array", 8)):
+                    self.skip_value(item, depth + 1)
+        else:
+            raise ValueError(f"unknown metadata value type {kind}")
+
+
+def check_gguf(path: Path) -> None:
+    """Refuse a GGUF file whose header is not well formed, with one line."""
+    refuse_lfs_pointer(path)
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            _walk_header(_Header(data))
+    except (ValueError, OSError) as e:  # mmap of an empty file is a ValueError too
+        raise ModelLoadError(f"{path.name} is not a valid GGUF file ({e})") from None
+
+
+def _walk_header(h: _Header) -> None:
+    if bytes(h.data[:4]) != GGUF_MAGIC:
+        raise ValueError("it does not start with GGUF")
+    h.pos = 4
+    version = h.take("I")
+    if version not in (2, 3):
+        raise ValueError(f"version {version} is not supported (2 or 3)")
+    tensors = h.count(MAX_GGUF_TENSORS, "tensor", 8 + 4 + 8 + 4 + 8)
+    keys = h.count(MAX_GGUF_KEYS, "metadata", 8 + 4)
+    for _ in range(keys):
+        h.skip_string()
+        h.skip_value(h.take("I"))
+    for _ in range(tensors):
+        h.skip_string()
+        dims = h.take("I")
+        if not 0 < dims <= MAX_GGUF_DIMS:
+            raise ValueError(f"a tensor has {dims} dimensions")
+        elements = 1
+        for _ in range(dims):
+            elements *= h.take("Q")
+        if elements > len(h.data) * 8:  # no type packs more than 8 values in a byte
+            raise ValueError(f"a tensor of {elements:,} values is larger than the file")
+        if h.take("I") >= MAX_GGUF_TYPE:
+            raise ValueError("a tensor has an unknown type")
+        if h.take("Q") > len(h.data):
+            raise ValueError("a tensor starts past the end of the file")
+
+
 def read_gguf(path: Path) -> Checkpoint:
     """Config, weights (Hugging Face names, q/k un-permuted) and tokenizer of a GGUF file."""
+    check_gguf(path)
     try:
         raw, meta = mx.load(str(path), return_metadata=True)
     except Exception as e:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .chat import ChatTemplate
-from .load import build, read_checkpoint
+from .load import ModelLoadError, build, read_checkpoint
 
 
 def disk_size(path: Path) -> int:
@@ -18,7 +18,13 @@ def model_info(source: str | Path) -> dict[str, str]:
     ckpt = read_checkpoint(source)
     lm = build(ckpt)
     args, tok = lm.args, lm.tokenizer
-    template = ChatTemplate(tok)
+    try:
+        template = ChatTemplate(tok)
+    except Exception as e:  # the template comes with the model: a broken one is one line
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise ModelLoadError(
+            f"{ckpt.source.name}: its chat template cannot be used ({reason})"
+        ) from None
 
     def name(token_id: int | None) -> str:
         if token_id is None:

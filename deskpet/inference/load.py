@@ -12,6 +12,7 @@ message naming the problem, because the owner sees it verbatim.
 from __future__ import annotations
 
 import json
+import logging
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +24,48 @@ from mlx.utils import tree_flatten
 
 from .model import Model, ModelArgs, UnsupportedModelError
 
+log = logging.getLogger(__name__)
+
 DEFAULT_BITS = 4
 DEFAULT_GROUP_SIZE = 64
+MAX_CONFIG_BYTES = 1 << 20  # a config.json is a few KB
+MAX_SAFETENSORS_HEADER = 100 << 20  # the safetensors format's own limit
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 
 
 class ModelLoadError(Exception):
-    """A model could not be loaded; the message is one line meant for the owner."""
+    """A model could not be loaded; the message is one line meant for the owner.
+
+    Every way a model from outside can be wrong ends here (the worker reports it with the
+    failure kind protocol.LOAD), never in a traceback."""
+
+    kind = "load"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+def refuse_lfs_pointer(file: Path) -> None:
+    """A Git LFS pointer checked out instead of the weights is named as such."""
+    try:
+        with open(file, "rb") as f:
+            head = f.read(len(LFS_POINTER))
+    except OSError as e:
+        raise ModelLoadError(f"{file.name} cannot be read ({e.strerror or e})") from None
+    if head == LFS_POINTER:
+        raise ModelLoadError(f"{file.name} is a Git LFS pointer, not the weights: run git lfs pull")
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _refused(path: Path, what: str, error: Exception) -> ModelLoadError:
+    """An unexpected error while reading a model from outside, as one line (and the log)."""
+    log.warning("%s of %s failed: %s", what, path, _one_line(error))
+    log.debug("%s of %s failed", what, path, exc_info=error)
+    return ModelLoadError(f"{path.name} could not be {what} ({_one_line(error)})")
 
 
 @dataclass
@@ -67,6 +104,15 @@ def compute_dtype(checkpoint_dtype: mx.Dtype = mx.bfloat16, fp16: bool = False) 
 def read_checkpoint(source: str | Path) -> Checkpoint:
     """Read config, weights and tokenizer from a directory or a .gguf file."""
     path = Path(source).expanduser()
+    try:
+        return _read_checkpoint(path)
+    except ModelLoadError:
+        raise
+    except Exception as e:  # a model from outside must end in one line, never a traceback
+        raise _refused(path, "read", e) from None
+
+
+def _read_checkpoint(path: Path) -> Checkpoint:
     if not path.exists():
         raise ModelLoadError(f"{path} does not exist")
     if path.is_file():
@@ -78,10 +124,16 @@ def read_checkpoint(source: str | Path) -> Checkpoint:
     config_file = path / "config.json"
     if not config_file.exists():
         raise ModelLoadError(f"{path} has no config.json: not a Hugging Face or MLX model folder")
+    if not config_file.is_file():
+        raise ModelLoadError(f"{config_file} is not a file")
+    if config_file.stat().st_size > MAX_CONFIG_BYTES:
+        raise ModelLoadError(f"{config_file} is too large to be a model config")
     try:
-        config = json.loads(config_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        config = json.loads(config_file.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise ModelLoadError(f"{config_file} is not valid JSON ({e})") from None
+    except OSError as e:
+        raise ModelLoadError(f"{config_file} cannot be read ({e.strerror or e})") from None
     try:
         ModelArgs.from_dict(config)
     except UnsupportedModelError as e:
@@ -112,6 +164,15 @@ def build(
     fp16: bool = False,
     dtype: mx.Dtype | None = None,
 ) -> LoadedModel:
+    try:
+        return _build(ckpt, bits=bits, group_size=group_size, fp16=fp16, dtype=dtype)
+    except ModelLoadError:
+        raise
+    except Exception as e:  # a model from outside must end in one line, never a traceback
+        raise _refused(ckpt.source, "built", e) from None
+
+
+def _build(ckpt: Checkpoint, *, bits: int, group_size: int, fp16: bool, dtype) -> LoadedModel:
     try:
         args = ModelArgs.from_dict(ckpt.config)
     except (UnsupportedModelError, TypeError) as e:
@@ -224,21 +285,42 @@ def _float_dtype(weights: dict[str, mx.array]) -> mx.Dtype:
 
 def check_safetensors(file: Path) -> None:
     """Refuse a truncated or garbled safetensors file with a clear message, before mx.load."""
+    refuse_lfs_pointer(file)
     size = file.stat().st_size
     try:
         with open(file, "rb") as f:
             (header_len,) = struct.unpack("<Q", f.read(8))
-            if header_len > size - 8:
+            if header_len > min(size - 8, MAX_SAFETENSORS_HEADER):
                 raise ValueError("header longer than the file")
             header = json.loads(f.read(header_len))
-    except (struct.error, ValueError, UnicodeDecodeError) as e:
+        ends = _tensor_ends(header)
+    except (struct.error, ValueError, UnicodeDecodeError, RecursionError) as e:
         raise ModelLoadError(f"{file.name} is not a valid safetensors file ({e})") from None
-    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
     needed = 8 + header_len + max(ends, default=0)
     if size < needed:
         raise ModelLoadError(
             f"{file.name} is truncated: {size:,} of {needed:,} bytes (download or convert it again)"
         )
+
+
+def _tensor_ends(header) -> list[int]:
+    """Where each tensor's bytes end, after checking the header's shape (ValueError if not)."""
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    ends = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+            or not 0 <= offsets[0] <= offsets[1]
+        ):
+            raise ValueError(f"tensor {name[:80]} has no valid data_offsets")
+        ends.append(offsets[1])
+    return ends
 
 
 def _read_safetensors_dir(path: Path) -> dict[str, mx.array]:

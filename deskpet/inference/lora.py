@@ -12,6 +12,7 @@ Two file formats are read:
 - mlx-lm: adapter_config.json with lora_parameters (rank, scale) and adapters.safetensors with
   keys `model.layers.N.<proj>.lora_a` [in, r] and `...lora_b` [r, out].
 Every failure is an AdapterError with one line naming the file, the tensor or the setting.
+Which projections a config targets is read by lora_targets (its regexes run in bounded work).
 """
 
 from __future__ import annotations
@@ -26,23 +27,14 @@ from pathlib import Path
 import mlx.core as mx
 import mlx.nn as nn
 
+from . import lora_targets
 from .load import ModelLoadError, check_safetensors
+from .lora_targets import PROJECTIONS, TargetError, projection_dims
 from .model import Model, ModelArgs
 
 PEFT_CONFIG = "adapter_config.json"
 PEFT_WEIGHTS = "adapter_model.safetensors"
 MLX_WEIGHTS = "adapters.safetensors"
-
-# Where each projection lives inside a transformer block: deskpet's model has exactly these.
-PROJECTIONS = {
-    "q_proj": "self_attn",
-    "k_proj": "self_attn",
-    "v_proj": "self_attn",
-    "o_proj": "self_attn",
-    "gate_proj": "mlp",
-    "up_proj": "mlp",
-    "down_proj": "mlp",
-}
 
 _PEFT_KEY = re.compile(
     r"^(?:base_model\.model\.)?model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)\.lora_([AB])(?:\.\w+)?\.weight$"
@@ -61,22 +53,6 @@ def linear_dims(linear: nn.Module) -> tuple[int, int]:
     if isinstance(linear, nn.QuantizedLinear):
         return packed * 32 // linear.bits, out_dims
     return packed, out_dims
-
-
-def projection_dims(args: ModelArgs) -> dict[str, tuple[int, int]]:
-    """(in, out) of each projection, from the config alone (no weights needed)."""
-    attn = args.num_attention_heads * args.head_dim
-    kv = args.num_key_value_heads * args.head_dim
-    h, ffn = args.hidden_size, args.intermediate_size
-    return {
-        "q_proj": (h, attn),
-        "k_proj": (h, kv),
-        "v_proj": (h, kv),
-        "o_proj": (attn, h),
-        "gate_proj": (h, ffn),
-        "up_proj": (h, ffn),
-        "down_proj": (ffn, h),
-    }
 
 
 class LoRAPair(nn.Module):
@@ -222,10 +198,11 @@ def _peft_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
     if not isinstance(alpha, int | float) or isinstance(alpha, bool):
         raise AdapterError(f"{where}: lora_alpha must be a number (got {alpha!r})")
     scale = alpha / math.sqrt(rank) if config.get("use_rslora") else alpha / rank
-    targets = _peft_targets(where, config.get("target_modules"))
-    layers = config.get("layers_to_transform")
-    if isinstance(layers, int):
-        layers = [layers]
+    try:
+        targets = lora_targets.peft_targets(config.get("target_modules"))
+        layers = lora_targets.check_layers(config.get("layers_to_transform"))
+    except TargetError as e:
+        raise AdapterError(f"{where}: {e}") from None
     weights = folder / PEFT_WEIGHTS
     if not weights.exists():
         if (folder / "adapter_model.bin").exists():
@@ -247,36 +224,6 @@ def _peft_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
     )
 
 
-def _peft_targets(where: Path, targets) -> list[str]:
-    if targets in ("all-linear", "all_linear"):
-        return list(PROJECTIONS)
-    if isinstance(targets, str):
-        # PEFT treats a string as a regular expression over full module names.
-        pattern = re.compile(targets)
-        found = [
-            p
-            for p, block in PROJECTIONS.items()
-            if pattern.fullmatch(f"model.layers.0.{block}.{p}")
-        ]
-        if not found:
-            raise AdapterError(
-                f"{where}: target_modules {targets!r} matches no module deskpet's model has"
-            )
-        return found
-    if not isinstance(targets, list) or not targets:
-        raise AdapterError(f"{where}: target_modules must be a non-empty list (got {targets!r})")
-    out = []
-    for name in targets:
-        short = str(name).rsplit(".", 1)[-1]
-        if short not in PROJECTIONS:
-            raise AdapterError(
-                f"{where}: target module {name!r} does not exist in deskpet's model "
-                f"(it has {', '.join(PROJECTIONS)})"
-            )
-        out.append(short)
-    return out
-
-
 def _mlx_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
     where = config_file
     kind = config.get("fine_tune_type", "lora")
@@ -287,6 +234,8 @@ def _mlx_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
     if kind != "lora":
         raise AdapterError(f"{where}: fine_tune_type {kind} is not supported (only lora)")
     params = config.get("lora_parameters") or {}
+    if not isinstance(params, dict):
+        raise AdapterError(f"{where}: lora_parameters must be a JSON object")
     rank, scale = params.get("rank"), params.get("scale")
     if not isinstance(rank, int) or rank <= 0:
         raise AdapterError(
@@ -294,11 +243,10 @@ def _mlx_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
         )
     if not isinstance(scale, int | float) or isinstance(scale, bool):
         raise AdapterError(f"{where}: lora_parameters.scale must be a number (got {scale!r})")
-    keys = params.get("keys")
-    targets = sorted({k.rsplit(".", 1)[-1] for k in keys}) if keys else list(PROJECTIONS)
-    for name in targets:
-        if name not in PROJECTIONS:
-            raise AdapterError(f"{where}: target module {name!r} does not exist in deskpet's model")
+    try:
+        targets = lora_targets.mlx_targets(params.get("keys"))
+    except TargetError as e:
+        raise AdapterError(f"{where}: {e}") from None
     weights = folder / MLX_WEIGHTS
     if not weights.exists():
         raise AdapterError(f"{folder} has no {MLX_WEIGHTS}")

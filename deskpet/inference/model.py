@@ -50,7 +50,9 @@ class ModelArgs:
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> ModelArgs:
-        """Build from a HF config.json dict; unknown keys are ignored, non-Llama is refused."""
+        """Build from a HF config.json dict; unknown keys are ignored, non-Llama is refused,
+        and every size is checked first (configs come from outside)."""
+        check_config(config)
         archs = config.get("architectures") or []
         if config.get("model_type", "llama") != "llama" or (
             archs and archs[0] not in LLAMA_ARCHITECTURES
@@ -72,6 +74,92 @@ class ModelArgs:
             raise UnsupportedModelError(f"rope_scaling type {rope_type!r} is not supported")
         names = inspect.signature(cls).parameters
         return cls(**{k: v for k, v in config.items() if k in names and v is not None})
+
+
+# Generous bounds on a config's sizes: far above any Llama there is, far below what would
+# make building the model allocate without end.
+_REQUIRED = (
+    "hidden_size",
+    "num_hidden_layers",
+    "intermediate_size",
+    "num_attention_heads",
+    "vocab_size",
+)
+_SIZE_LIMITS = {
+    "hidden_size": 1 << 16,
+    "num_hidden_layers": 1024,
+    "intermediate_size": 1 << 18,
+    "num_attention_heads": 1024,
+    "vocab_size": 1 << 21,
+    "num_key_value_heads": 1024,
+    "head_dim": 4096,
+    "max_position_embeddings": 1 << 24,
+}
+
+
+def check_config(config: Any) -> None:
+    """Raise UnsupportedModelError (one line) unless `config` is a usable Llama config."""
+    if not isinstance(config, dict):
+        raise UnsupportedModelError(f"the config must be a JSON object, not {_kind(config)}")
+    missing = [k for k in _REQUIRED if config.get(k) is None]
+    if missing:
+        raise UnsupportedModelError(f"the config has no {', '.join(missing)}")
+    for name, limit in _SIZE_LIMITS.items():
+        value = config.get(name)
+        if value is None:
+            continue
+        if not _is_int(value) or not 0 < value <= limit:
+            raise UnsupportedModelError(
+                f"{name} must be a whole number from 1 to {limit:,} (got {_short(value)})"
+            )
+    heads, hidden = config["num_attention_heads"], config["hidden_size"]
+    kv_heads = config.get("num_key_value_heads") or heads
+    if heads % kv_heads:
+        raise UnsupportedModelError(
+            f"num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}"
+        )
+    if config.get("head_dim") is None and hidden % heads:
+        raise UnsupportedModelError(
+            f"hidden_size {hidden} does not divide into {heads} attention heads"
+        )
+    if (config.get("head_dim") or hidden // heads) % 2:
+        raise UnsupportedModelError("the attention head size must be even (RoPE rotates pairs)")
+    for name in ("rms_norm_eps", "rope_theta"):
+        value = config.get(name)
+        if value is not None and not (
+            isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e30
+        ):
+            raise UnsupportedModelError(f"{name} must be a positive number (got {_short(value)})")
+    for name in ("tie_word_embeddings", "attention_bias", "mlp_bias"):
+        if not isinstance(config.get(name, False), bool):
+            raise UnsupportedModelError(f"{name} must be true or false")
+    eos = config.get("eos_token_id")
+    eos_ok = eos is None or _is_int(eos) or (isinstance(eos, list) and all(map(_is_int, eos)))
+    if not eos_ok or not (config.get("bos_token_id") is None or _is_int(config["bos_token_id"])):
+        raise UnsupportedModelError("eos_token_id and bos_token_id must be token ids")
+    archs = config.get("architectures")
+    if archs is not None and not (
+        isinstance(archs, list) and all(isinstance(a, str) for a in archs)
+    ):
+        raise UnsupportedModelError("architectures must be a list of names")
+    if not isinstance(config.get("model_type", "llama"), str):
+        raise UnsupportedModelError("model_type must be a name")
+    for name in ("rope_scaling", "rope_parameters"):
+        if not isinstance(config.get(name) or {}, dict):
+            raise UnsupportedModelError(f"{name} must be a JSON object")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", type(None): "null"}.get(type(value), "a value")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class KVCache:

@@ -27,7 +27,6 @@ import logging
 import queue
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,7 +283,7 @@ class InferenceWorker:
             self._emit(Failed(request_id, str(e), NO_MODEL))
         except Exception as e:  # one bad request must not end the worker
             self._emit(Failed(request_id, _one_line(e), INTERNAL))
-            traceback.print_exc()
+            log.exception("request %d (%s) failed", request_id, type(request).__name__)
         finally:
             with self._lock:
                 self._cancelled.discard(request_id)
@@ -330,6 +329,10 @@ class InferenceWorker:
             template = ChatTemplate(lm.tokenizer)
         except ModelLoadError as e:
             self._emit(Failed(request_id, str(e), LOAD))
+            return False
+        except Exception as e:  # a model from outside (its chat template) is still a refusal
+            log.warning("loading %s failed: %s", Path(source).name, _one_line(e))
+            self._emit(Failed(request_id, f"{Path(source).name}: {_one_line(e)}", LOAD))
             return False
         # Swap only after a successful load: a bad file leaves the old model working.
         # Adapters belong to one base: a new model starts with none resident.
@@ -587,7 +590,7 @@ class InferenceWorker:
             ):
                 pass
         except Exception:  # only an optimisation: the first answer pays instead
-            traceback.print_exc()
+            log.exception("warm-up failed")
         self._emit(WarmedUp(request_id, time.perf_counter() - started))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -117,43 +116,45 @@ def _base_args(args):
 
 
 def _run_import(args) -> int:
-    from deskpet.inference.load import ModelLoadError
-    from deskpet.inference.lora import AdapterError, check_adapter
+    from .importer import ImportRefused, import_persona
+    from .persona import PersonaError, owner_dir
 
-    from .persona import PersonaError, load_persona, owner_dir
-
-    folder = Path(args.folder).expanduser()
     try:
-        persona = load_persona(folder, shipped=False)
-    except PersonaError as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        target = import_persona(
+            Path(args.folder), owner_dir(), replace=args.replace, check=_adapter_check(args)
+        )
+    except (ImportRefused, PersonaError) as e:
+        print(f"deskpet: not imported: {e}", file=sys.stderr)
         return 1
-    if persona.adapter and persona.adapter_is_local:
+    print(f"Imported {target.name} into {target}")
+    return 0
+
+
+def _adapter_check(args):
+    """Checks a copied persona's adapter against the configured base model's config."""
+
+    def check(persona) -> None:
+        from deskpet.inference.load import ModelLoadError
+        from deskpet.inference.lora import AdapterError, check_adapter
+
+        from .importer import ImportRefused
+
+        if not persona.adapter:
+            return
+        if not persona.adapter_is_local:
+            print(f"Adapter {persona.adapter} will be fetched from Hugging Face on first use")
+            return
         try:
             base, name = _base_args(args)
             adapter = check_adapter(persona.adapter, base)
         except (AdapterError, ModelLoadError) as e:
-            print(f"deskpet: not imported: {e}", file=sys.stderr)
-            return 1
+            raise ImportRefused(str(e)) from None
         print(
             f"Adapter fits {name}: r={adapter.rank}, alpha={adapter.alpha:g}, "
             f"{len(adapter.pairs)} projections, {adapter.nbytes / 1e6:.1f} MB"
         )
-    elif persona.adapter:
-        print(f"Adapter {persona.adapter} will be fetched from Hugging Face on first use")
-    target = owner_dir() / persona.id
-    if target.exists():
-        if not args.replace:
-            print(
-                f"deskpet: you already have a persona {persona.id!r} ({target}); use --replace",
-                file=sys.stderr,
-            )
-            return 1
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(folder, target)
-    print(f"Imported {persona.id} into {target}")
-    return 0
+
+    return check
 
 
 def _run_train(args) -> int:

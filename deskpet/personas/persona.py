@@ -149,6 +149,9 @@ def owner_dir() -> Path:
     return data_dir() / "personas"
 
 
+MAX_FILE_BYTES = 1024 * 1024  # the shipped ones are a few KB, training sets live beside them
+
+
 def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
     """Read and validate one persona folder. Raises PersonaError naming file and field."""
     folder = Path(folder)
@@ -156,9 +159,18 @@ def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
     if not file.exists():
         raise PersonaError(file, None, "missing (every persona folder needs a persona.yaml)")
     try:
+        if not file.is_file():
+            raise PersonaError(file, None, "is not a file")
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:  # persona folders come from anywhere: bound the read
+            raise PersonaError(
+                file, None, f"is {size:,} bytes; a persona.yaml is at most {MAX_FILE_BYTES:,}"
+            )
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise PersonaError(file, None, f"not valid YAML ({_one_line(e)})") from None
+    except OSError as e:
+        raise PersonaError(file, None, f"cannot be read ({e.strerror or e})") from None
     if not isinstance(data, dict):
         raise PersonaError(file, None, "must be a YAML mapping of fields")
     fmt = data.get("format", FORMAT)

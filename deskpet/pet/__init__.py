@@ -8,6 +8,8 @@
 from deskpet.pet.idle import IdleBehaviour, IdleTimings
 from deskpet.pet.machine import SLEEP_AFTER_SECONDS, Display, Intent, PetMachine
 from deskpet.pet.states import (
+    BUSY,
+    BUSY_SESSIONS,
     IDLE_FLOURISHES,
     MOODS,
     SPECS,
@@ -19,6 +21,8 @@ from deskpet.pet.states import (
 )
 
 __all__ = [
+    "BUSY",
+    "BUSY_SESSIONS",
     "IDLE_FLOURISHES",
     "MOODS",
     "SLEEP_AFTER_SECONDS",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from deskpet.pet.idle import IdleBehaviour
-from deskpet.pet.states import SLEEP_STATES, SPECS, State, mood_state
+from deskpet.pet.states import BUSY, BUSY_SESSIONS, SLEEP_STATES, SPECS, State, mood_state
 
 # How long the owner may be away (no mouse near the pet, no click, no chat) before an idle pet
 # starts yawning.
@@ -134,15 +134,19 @@ class PetMachine:
 
     # -- the agent bridge ----------------------------------------------------------------------
 
-    def set_mood(self, mood: str, variant: str = "") -> None:
+    def set_mood(self, mood: str, variant: str = "", working_sessions: int = 0) -> None:
         """The folded mood of all agent sessions: idle, thinking, working, attention, done, error.
 
         Aliases such as "permission_request" and "waiting_for_owner" mean attention (see the
         table). Asking again for the state already claimed refreshes it (restarts its automatic
-        return) instead of restarting the animation.
+        return) instead of restarting the animation. Working with `working_sessions` at
+        BUSY_SESSIONS or more shows the "busy" variant instead of the tool's; it goes back to
+        the tool's variant, like any variant change, after the minimum display time.
         """
         now = self._now()
         state = mood_state(mood)
+        if state is State.WORKING and working_sessions >= BUSY_SESSIONS:
+            variant = BUSY
         if state is State.IDLE:
             self._release(_MOOD)
         else:

@@ -96,7 +96,10 @@ MOODS: dict[str, State] = {mood: spec.state for spec in TABLE for mood in spec.m
 
 # Known variants. Variants are free strings so the bridge can grow new ones; the sprite player
 # falls back to the state's plain animation for a variant it has no frames for.
-WORKING_VARIANTS = ("shell", "editing", "reading", "searching", "delegating")
+WORKING_VARIANTS = ("shell", "editing", "reading", "searching", "delegating", "busy")
+# With this many agent sessions working at once the pet looks busier (the "busy" variant).
+BUSY = "busy"
+BUSY_SESSIONS = 2
 IDLE_VARIANTS = ("breathing", "blinking")
 IDLE_FLOURISHES = ("stretch", "look_around", "groom", "hop")
 

@@ -14,8 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QObject, QPoint
 from PySide6.QtWidgets import QApplication, QWidget
+
+from deskpet.bridge.terminal import JumpResult, Terminal
+from deskpet.platform.hotkeys import HotKeys
 
 # Answers "is the pet opaque at this global (screen) point?"
 HitTest = Callable[[QPoint], bool]
@@ -33,6 +36,10 @@ class DefaultPlatform:
     click_through = False
     # Shown beside the "Open at login" setting where it cannot take effect.
     launch_at_login_note = "macOS only: the setting is kept but does nothing here."
+    # Shown beside the shortcuts: here they are app-wide, not system-wide.
+    shortcuts_note = "Here shortcuts work while a deskpet window is active."
+    # Shown beside "Start with an agent", which only the installed Mac app can do.
+    start_with_agents_note = "macOS app only: the setting is kept but does nothing here."
 
     def prepare_app(self, app: QApplication) -> None:
         """Once, after the QApplication exists (e.g. hide the Dock icon)."""
@@ -43,8 +50,9 @@ class DefaultPlatform:
     def detach_pet_window(self, window: QWidget) -> None:
         """When the pet window hides or closes: stop anything attach started."""
 
-    def play_sound(self, path: Path) -> None:
-        """Play a short sound file once, without waiting (here: the system beep)."""
+    def play_sound(self, path: Path, volume: float = 1.0) -> None:
+        """Play a short sound file once at `volume` (0.0-1.0), without waiting (here: the
+        system beep, at the system's volume)."""
         QApplication.beep()
 
     def bring_to_front(self, window: QWidget) -> None:
@@ -56,3 +64,15 @@ class DefaultPlatform:
     def set_launch_at_login(self, on: bool) -> bool:
         """Register (or unregister) deskpet to open at login; False when it could not."""
         return False
+
+    def go_to_terminal_app(self, terminal: Terminal) -> JumpResult | None:
+        """Bring the app around an agent's terminal forward; None when there is no way here.
+
+        Called off the GUI thread (it may wait for a scripting answer). Here: no way; a tmux
+        pane is selected on every system by bridge/terminal.py itself.
+        """
+        return None
+
+    def hot_keys(self, parent: QObject | None = None) -> HotKeys:
+        """The owner's shortcuts: here app-wide, firing while a deskpet window is active."""
+        return HotKeys(parent)

@@ -1,5 +1,7 @@
 """macOS window tricks through pyobjc: no Dock icon, above full-screen apps, on every Space,
-clicks on transparent pixels passing through to the window below, and the bell (NSSound).
+clicks on transparent pixels passing through to the window below, the sounds (NSSound), the
+agent's terminal app brought forward (terminal_macos.py), and shortcuts that work in every app
+(hotkeys_macos.py).
 
 Imported only on macOS (`get_platform`), never on Linux: it needs pyobjc-framework-Cocoa.
 Nothing here runs in the Linux test suite; the lines tagged MAC-CHECK are the ones whose effect
@@ -28,7 +30,10 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
+from deskpet.bridge.terminal import JumpResult, Terminal
+from deskpet.platform import terminal_macos
 from deskpet.platform.default import DefaultPlatform, HitTest
+from deskpet.platform.hotkeys import HotKeys
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +107,14 @@ class MacPlatform(DefaultPlatform):
     name = "macos"
     click_through = True
     launch_at_login_note = ""
+    shortcuts_note = ""
+    start_with_agents_note = "The installed Deskpet.app only, not deskpet run from source."
 
     def __init__(self) -> None:
         self._click_through: dict[int, _ClickThrough] = {}
         self._sound = None  # the playing NSSound: it stops if it is freed mid-play
 
-    def play_sound(self, path: Path) -> None:
+    def play_sound(self, path: Path, volume: float = 1.0) -> None:
         # MAC-CHECK: the bell is heard once, and a second ring restarts it
         # byReference: read from the file, not copied into memory first.
         if self._sound is not None:
@@ -117,6 +124,8 @@ class MacPlatform(DefaultPlatform):
             log.warning("cannot play %s", path)
             return
         self._sound = sound
+        # MAC-CHECK: the done chime is soft, and Settings' volume makes both sounds quieter
+        sound.setVolume_(max(0.0, min(1.0, volume)))
         sound.play()
 
     def bring_to_front(self, window: QWidget) -> None:
@@ -166,6 +175,11 @@ class MacPlatform(DefaultPlatform):
         nswindow.setHidesOnDeactivate_(False)
         nswindow.setHasShadow_(False)
 
+    def hot_keys(self, parent: QObject | None = None) -> HotKeys:
+        from deskpet.platform.hotkeys_macos import CarbonHotKeys
+
+        return CarbonHotKeys(parent)
+
     def set_launch_at_login(self, on: bool) -> bool:
         # SMAppService (macOS 13+) registers the running .app bundle itself as a login item;
         # run from source (no bundle) it fails and says why.
@@ -183,3 +197,6 @@ class MacPlatform(DefaultPlatform):
         if not ok:
             log.warning("could not %s the login item: %s", "add" if on else "remove", error)
         return bool(ok)
+
+    def go_to_terminal_app(self, terminal: Terminal) -> JumpResult | None:
+        return terminal_macos.jump_app(terminal)

@@ -2,7 +2,8 @@
 
     hooks ──▶ BridgeServer ─┐
     Codex rollouts ──▶ RolloutTailer ─┴─AgentEvent──▶ Relay (GUI thread) ──▶ SessionTracker
-    SessionTracker ──Mood──▶ PetMachine; a bell (sound, tray line, notification) when one waits
+    SessionTracker ──Mood──▶ PetMachine; a bell (sound, tray line, notification) when one waits,
+                   ├──▶ a soft chime when a turn finishes (Sounds: one cooldown, settings, DND)
                    └──▶ Narrator ──Narrate (when the owner is not chatting)──▶ brain ──▶ bubble
     permission requests ──▶ PermissionCards ──click──▶ BridgeServer.decide ──▶ the waiting hook
 
@@ -13,43 +14,56 @@ One pet per user: `start` takes the bridge's lock and socket first, and another 
 lock (or listening on the socket) raises PetAlreadyRunning before anything is shown. Without the
 socket (any other error: a data folder deskpet may not write, say) the pet still works: agents
 just cannot reach it, and the owner is told why.
+
+The same one-second tick watches the agents' config files (HooksWatch): when another program
+rewrites one without deskpet's hooks, the pet says so once and offers Reconnect; it never puts
+them back by itself.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from deskpet.bridge import events as ev
 from deskpet.bridge import installers
+from deskpet.bridge import terminal as term
+from deskpet.bridge.agents import long_name
 from deskpet.bridge.codex_rollout import RolloutTailer
 from deskpet.bridge.events import AgentEvent
+from deskpet.bridge.hooks_watch import HooksWatch
 from deskpet.bridge.narrator import DEFAULT_STYLE, NarrationRequest, Narrator, agent_name
 from deskpet.bridge.server import BridgeError, BridgeServer, PetAlreadyRunning
-from deskpet.bridge.sessions import PERMISSION, WAITING, WORKING, Mood, SessionTracker
+from deskpet.bridge.sessions import (
+    PERMISSION,
+    WAITING,
+    WORKING,
+    Mood,
+    SessionTracker,
+    SessionView,
+)
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import Failed, Finished, Narrate
-from deskpet.pet import PetMachine
+from deskpet.pet import BUSY_SESSIONS, PetMachine
 from deskpet.platform import DefaultPlatform
 from deskpet.settings import Settings
 from deskpet.ui.brain import Brain
 from deskpet.ui.permission_cards import PermissionCards, Request
 from deskpet.ui.relay import Relay
-from deskpet.ui.theme import assets_dir
+from deskpet.ui.sounds import BELL, DONE, Sounds
 
 log = logging.getLogger(__name__)
 
 TICK_MS = 1000  # session watchdogs and the narration queue
 NARRATION_TOKENS = 60
-BELL_GAP = 3.0  # seconds: a burst of requests (parallel sessions) rings once
 ROLLOUT_POLL_SECONDS = 1.0
-
-
-def bell_sound():
-    return assets_dir() / "sounds" / "bell.wav"
+# Codex's session files showed it working this long without one of its hooks reaching the
+# pet: its hooks are installed but do not run (not trusted yet, most often).
+SILENT_HOOKS_SECONDS = 60.0
 
 
 def speaker(agent: str, project: str) -> str:
@@ -58,29 +72,48 @@ def speaker(agent: str, project: str) -> str:
     return f"{name} · {project}" if project else name
 
 
+def lost_title(agent: str) -> str:
+    """The notice's title when another program removed an agent's hooks."""
+    return f"{long_name(agent)} no longer tells deskpet what it does"
+
+
 class AgentsController(QObject):
-    """Listens to the agents, folds their sessions into the pet's mood, rings and narrates.
+    """Listens to the agents, folds their sessions into the pet's mood, rings and narrates;
+    brings a session's terminal forward when asked (`go_to_terminal`).
 
     Attributes:
         bridge: the BridgeServer listening for agent hooks (None when it could not listen or
             before `start`).
         rollouts: the RolloutTailer following Codex's session files (None before `start`).
         sessions: the SessionTracker folding agent sessions into one mood.
+        sounds: the bell and the done chime, behind one cooldown and the owner's settings.
         narrator: the Narrator turning finished agent turns into narration requests.
         mood: the agent Mood the pet was last told.
         attention: "Claude · myproject needs you" while an agent waits for the owner, else "".
+        about: what the bridge adds to its answer to `deskpet doctor` (the app sets it: the
+            model in use); called on the bridge thread, so it only reads.
 
     Signals:
         on_attention(str): the attention line changed ("" once nobody waits any more).
         on_bell(str): an agent needs the owner (the attention line); sent in DND too.
         on_narrated(str): a narration line was shown in the bubble.
         on_notice(str, str): something the owner should read (title, text).
+        on_jumped(object): a "Go to terminal" finished (its `JumpResult`); a failure is also
+            said in the bubble.
+        on_lost_hooks(list): the agents whose hooks another program removed, waiting for the
+            owner's Reconnect ([] once none are).
+        on_silent_hooks(str): an agent works (its session files say so) but its installed
+            hooks never reach the pet; sent once per agent per run.
     """
 
     on_attention = Signal(str)
     on_bell = Signal(str)
     on_narrated = Signal(str)
     on_notice = Signal(str, str)
+    on_jumped = Signal(object)
+    _jump_done = Signal(object)
+    on_lost_hooks = Signal(list)
+    on_silent_hooks = Signal(str)
     _request_closed = Signal(str)  # from the bridge thread: a waiting hook hung up
 
     def __init__(
@@ -121,10 +154,18 @@ class AgentsController(QObject):
         )
         self.mood = Mood()
         self.attention = ""
-        self._mood_key: tuple[str, str, str] | None = None
-        self._last_bell: float | None = None
+        self.about: Callable[[], dict] = dict
+        self.hooks_watch = HooksWatch()
+        self.lost_hooks: list[str] = []
+        self._working_since: dict[str, float] = {}  # agent -> first rollout event, no hook yet
+        self._hooks_heard: set[str] = set()
+        self._mood_key: tuple[str, str, str, bool] | None = None
+        self.sounds = Sounds(settings, platform.play_sound, clock=clock)
         self._narration: int | None = None  # the narration being written
         self._closed = False
+        self._jumping = False
+        # Queued: the jump's thread hands its result to the GUI thread.
+        self._jump_done.connect(self._on_jump_done, Qt.ConnectionType.QueuedConnection)
         self._tick = QTimer(self)
         self._tick.setObjectName("bridge-clock")
         self._tick.setInterval(TICK_MS)
@@ -143,6 +184,7 @@ class AgentsController(QObject):
         server = BridgeServer(self._relay.post)
         server.permission_wait = self.card_wait
         server.on_request_closed = self._request_closed.emit
+        server.about = lambda: self.about()
         try:
             server.start()
         except PetAlreadyRunning:
@@ -152,12 +194,18 @@ class AgentsController(QObject):
             self.on_notice.emit("deskpet cannot hear your agents", str(exc))
         else:
             self.bridge = server
-        lines = installers.repair()  # never raises
-        if lines:
-            self.on_notice.emit("deskpet agents", "\n".join(lines))
+        self.repair_hooks()
+        self.hooks_watch.poll()  # learns what is there now
         self.rollouts = RolloutTailer(self._relay.post)
         self.rollouts.start(ROLLOUT_POLL_SECONDS)
         self._tick.start()
+
+    def repair_hooks(self) -> None:
+        """Re-point deskpet's hook entries at this deskpet and the owner's choices (the hook's
+        command line carries "Start with an agent"); what changed is a notice."""
+        lines = installers.repair()  # never raises
+        if lines:
+            self.on_notice.emit("deskpet agents", "\n".join(lines))
 
     def stop(self) -> None:
         self._closed = True
@@ -177,6 +225,44 @@ class AgentsController(QObject):
             message = f": {self.mood.message}" if self.mood.message else ""
             self._say(self.attention + message)
 
+    def go_to_terminal(self, session: str) -> None:
+        """Bring the terminal a session runs in to the front (cards, session rows, tray).
+
+        Runs on a thread of its own: tmux and the Mac's scripting may take a moment, and a
+        first AppleScript use waits for the owner's permission. One jump at a time.
+        """
+        if self._closed or self._jumping:
+            return
+        self._jumping = True
+        found = self.sessions.terminal(session)
+        thread = threading.Thread(
+            target=self._jump, args=(found,), name="go-to-terminal", daemon=True
+        )
+        thread.start()
+
+    def go_to_waiting_terminal(self) -> None:
+        """Go to the terminal of the session that waits for the owner (the tray's line)."""
+        if self.attention and self.mood.session:
+            self.go_to_terminal(self.mood.session)
+
+    def _jump(self, found: term.Terminal | None) -> None:
+        try:
+            result = term.jump(found, app=self._platform.go_to_terminal_app)
+        except Exception as exc:  # whatever happens there, the GUI hears back
+            log.warning("go to terminal failed: %s", exc)
+            result = term.JumpResult(False, "something went wrong")
+        self._jump_done.emit(result)
+
+    @Slot(object)
+    def _on_jump_done(self, result: term.JumpResult) -> None:
+        self._jumping = False
+        if self._closed:
+            return
+        if not result.ok:
+            log.info("go to terminal: %s", result.message)
+            self._say(f"I can't go to that terminal: {result.message}")
+        self.on_jumped.emit(result)
+
     def change_hooks(self, action: str, agent: str) -> None:
         """Install or uninstall an agent's hooks (the tray's menu); the report is a notice."""
         try:
@@ -188,6 +274,10 @@ class AgentsController(QObject):
         except Exception as exc:  # the installer's own words: a refused file, an unknown agent
             log.warning("could not %s the %s hooks: %s", action, agent, exc)
             text = str(exc)
+        self.hooks_watch.poll()  # deskpet's own change is no news
+        if agent in self.lost_hooks:
+            self.lost_hooks.remove(agent)
+            self.on_lost_hooks.emit(list(self.lost_hooks))
         self.on_notice.emit("deskpet agents", text)
 
     # -- permission cards ----------------------------------------------------------------------
@@ -240,12 +330,41 @@ class AgentsController(QObject):
         elif event.kind in (ev.PROMPT, ev.TURN_COMPLETE, ev.TURN_FAILED, ev.SESSION_END):
             self.cards.close_session(event.session)
 
+    def reconnect(self, agent: str) -> None:
+        """The owner's Reconnect: put the agent's hooks back after another program took them."""
+        self.change_hooks("install", agent)
+
+    def watch_hooks(self) -> None:
+        """Say once when another program removed deskpet's hooks from an agent's file."""
+        for agent in self.hooks_watch.poll():
+            name = long_name(agent)
+            log.info("%s lost deskpet's hooks", agent)
+            if agent not in self.lost_hooks:
+                self.lost_hooks.append(agent)
+                self.on_lost_hooks.emit(list(self.lost_hooks))
+            self.on_notice.emit(
+                lost_title(agent),
+                f"Another program rewrote {name}'s settings without deskpet's hooks. "
+                f"Click here, or choose Reconnect {name} in deskpet's menu, to put them back.",
+            )
+
+    def notice_clicked(self, title: str) -> None:
+        """The owner clicked a notice: a lost-hooks one means Reconnect (the owner's choice)."""
+        for agent in list(self.lost_hooks):
+            if title == lost_title(agent):
+                self.reconnect(agent)
+
     # -- the agents ----------------------------------------------------------------------------
 
     def feed(self, event: AgentEvent) -> None:
         """One agent event, on the GUI thread."""
         if self._closed:
             return
+        if event.source == "hook":
+            self._hooks_heard.add(event.agent)
+            self._working_since.pop(event.agent, None)
+        elif event.source == "rollout" and event.agent not in self._hooks_heard:
+            self._working_since.setdefault(event.agent, self._clock())
         self._update_cards(event)
         folded = self.sessions.feed(event)
         if folded is None:  # a duplicate from another channel, or nothing new
@@ -262,6 +381,8 @@ class AgentsController(QObject):
         self._show_mood(mood, renewed)
         if folded.kind in (ev.PERMISSION_REQUEST, ev.WAITING_FOR_OWNER):
             self._ring(folded)
+        elif folded.kind == ev.TURN_COMPLETE and not self.sessions.headless(folded):
+            self.sounds.play(DONE)  # a headless run (codex exec) has nobody to tell
         self.narrate_next()
 
     def tick(self) -> None:
@@ -270,14 +391,40 @@ class AgentsController(QObject):
             return
         self._show_mood(self.sessions.mood())
         self.narrate_next()
+        self.watch_hooks()
+        self._watch_silence()
+
+    def _watch_silence(self) -> None:
+        """Once per agent: working for a while by its session files, never by its hooks,
+        though they are installed."""
+        now = self._clock()
+        for agent, since in list(self._working_since.items()):
+            if now - since < SILENT_HOOKS_SECONDS:
+                continue
+            del self._working_since[agent]
+            self._hooks_heard.add(agent)  # asked once: never again this run
+            try:
+                installed = installers.status(agent).installed
+            except Exception as exc:  # an unreadable file is the doctor's to explain
+                log.warning("%s: cannot read its hooks' status: %s", agent, exc)
+                installed = True
+            if installed:
+                log.info("%s works but its hooks never reached the pet", agent)
+                self.on_silent_hooks.emit(agent)
+
+    def live_sessions(self) -> list[SessionView]:
+        """The sessions the owner sits at, most urgent first (the sessions list, the tray)."""
+        return self.sessions.live()
 
     def _show_mood(self, mood: Mood, renewed: bool = False) -> None:
-        key = (mood.state, mood.variant, mood.session)
+        busy = mood.state == WORKING and mood.working >= BUSY_SESSIONS
+        key = (mood.state, mood.variant, mood.session, busy)
         if key == self._mood_key and not renewed:
             return  # unchanged: never re-ring a bell the owner has already clicked away
         self._mood_key = key
         self.mood = mood
-        self._machine.set_mood(mood.state, mood.variant if mood.state == WORKING else "")
+        variant = mood.variant if mood.state == WORKING else ""
+        self._machine.set_mood(mood.state, variant, working_sessions=mood.working)
         if mood.state in (PERMISSION, WAITING):
             self.attention = f"{speaker(mood.agent, mood.project)} needs you"
             self.on_attention.emit(self.attention)
@@ -292,13 +439,7 @@ class AgentsController(QObject):
         self.on_bell.emit(line)
         if self._settings.do_not_disturb():
             return
-        now = self._clock()
-        if self._last_bell is None or now - self._last_bell >= BELL_GAP:
-            self._last_bell = now
-            try:
-                self._platform.play_sound(bell_sound())
-            except Exception as exc:  # a missing sound device is not worth a crash
-                log.warning("could not ring the bell: %s", exc)
+        self.sounds.play(BELL)
         if not self._pet_visible():
             self.on_notice.emit(line, event.message or "Waiting for you to answer.")
 

@@ -199,10 +199,13 @@ class PermissionCards(QWidget):
     Signals:
         on_decided(str, str): request id and "allow", "deny" or an "always allow" index.
         on_go_to_terminal(str): the session whose terminal the owner wants.
+        on_deciding(bool): a card with Allow and Deny came into view (True), or the last such
+            card went (False): the Allow and Deny shortcuts hold their keys only meanwhile.
     """
 
     on_decided = Signal(str, str)
     on_go_to_terminal = Signal(str)
+    on_deciding = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -227,6 +230,7 @@ class PermissionCards(QWidget):
         self._layout.setSpacing(6)
         self._more = _label("", "card-more")
         self._more.hide()
+        self._deciding = False
 
     # -- what shows ----------------------------------------------------------------------------
 
@@ -316,6 +320,13 @@ class PermissionCards(QWidget):
             self._place()
 
     def _relayout(self) -> None:
+        self._lay_out()
+        deciding = any(card.decides for card in self._cards[:MAX_SHOWN])
+        if deciding != self._deciding:
+            self._deciding = deciding
+            self.on_deciding.emit(deciding)
+
+    def _lay_out(self) -> None:
         while self._layout.count():
             self._layout.takeAt(0)
         shown = self._cards[:MAX_SHOWN]

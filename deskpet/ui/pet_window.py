@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QEnterEvent,
     QGuiApplication,
@@ -83,6 +83,8 @@ class PetWindow(QWidget):
         on_clicked(): a click on the pet's body that was not part of a drag or double-click.
         on_double_clicked(): a double-click on the pet's body (the first click of it has
             already emitted on_clicked).
+        on_single_clicked(): a click that no second click followed within the platform's
+            double-click interval (so never the first click of a double-click).
         on_drag_started(): the owner picked the pet up (pressed and moved past the threshold).
         on_drag_finished(QPoint): the pet was dropped; its new top-left on the desktop.
         on_hovered(): the mouse came onto the pet (owner activity).
@@ -90,6 +92,7 @@ class PetWindow(QWidget):
 
     on_clicked = Signal()
     on_double_clicked = Signal()
+    on_single_clicked = Signal()
     on_drag_started = Signal()
     on_drag_finished = Signal(QPoint)
     on_hovered = Signal()
@@ -134,6 +137,11 @@ class PetWindow(QWidget):
         self._dragging = False
         self._double = False
         self._window_signals = False
+        # A click waits out the double-click interval before it counts as a single click.
+        self._single = QTimer(self)
+        self._single.setObjectName("pet-single-click")
+        self._single.setSingleShot(True)
+        self._single.timeout.connect(self.on_single_clicked)
 
         app = QGuiApplication.instance()
         app.screenAdded.connect(self._on_screen_added)
@@ -212,6 +220,7 @@ class PetWindow(QWidget):
         if not self._accept_press(event):
             return
         self._double = True
+        self._single.stop()
         self.on_double_clicked.emit()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -242,6 +251,7 @@ class PetWindow(QWidget):
             self.on_drag_finished.emit(self.pos())
         elif not double:
             self.on_clicked.emit()
+            self._single.start(QGuiApplication.styleHints().mouseDoubleClickInterval())
 
     def _accept_press(self, event: QMouseEvent) -> bool:
         if event.button() != Qt.MouseButton.LeftButton or not self._opaque_local(

@@ -6,14 +6,16 @@ settings window is made the first time it is opened; whatever the owner changes 
 already saved when `on_changed` says so, and the app applies it live.
 
 The window's folder buttons land here too: the logs, the model's folder, and deleting a model
-deskpet downloaded itself (never one the owner pointed it at).
+deskpet downloaded itself (never one the owner pointed it at). Check connection runs the
+doctor (deskpet.bridge.doctor: it runs hooks and waits on the socket) on a worker thread.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
@@ -26,7 +28,7 @@ from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
 from deskpet.ui.diagnostics import open_folder, open_logs_folder
-from deskpet.ui.settings_window import SettingsWindow
+from deskpet.ui.settings_window import Check, SettingsWindow
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +44,14 @@ class SettingsController(QObject):
         on_changed(str, object): the owner changed a setting in the window (key, value; saved).
         on_rerun_onboarding(): the owner asked for the first-launch window again.
         on_notice(str, str): something the owner should read (title, text).
+        on_connection_checked(object): a connection check finished (its doctor.Diagnosis).
     """
 
     on_changed = Signal(str, object)
     on_rerun_onboarding = Signal()
     on_notice = Signal(str, str)
+    on_connection_checked = Signal(object)
+    _checked = Signal(object)  # from the check's thread; queued onto the GUI thread
 
     def __init__(
         self,
@@ -54,6 +59,7 @@ class SettingsController(QObject):
         platform: DefaultPlatform,
         personas: Callable[[], list[tuple[str, str]]],
         model_in_use: Callable[[], str] = lambda: "",
+        checks: Callable[[], Mapping[str, Check]] = dict,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -62,7 +68,10 @@ class SettingsController(QObject):
         self._platform = platform
         self._personas = personas
         self._model_in_use = model_in_use
+        self._checks = checks
         self.window: SettingsWindow | None = None
+        self._checking: threading.Thread | None = None
+        self._checked.connect(self._on_checked)
 
     def save(self, key: str, value) -> None:
         """Save one setting; a refused or failed write is said, and the window shows the truth."""
@@ -77,7 +86,10 @@ class SettingsController(QObject):
         """Show the settings window (made on first use), in front."""
         if self.window is None:
             window = SettingsWindow(
-                self.settings, platform=self._platform, choices={"persona": self._personas}
+                self.settings,
+                platform=self._platform,
+                choices={"persona": self._personas},
+                checks=self._checks(),
             )
             window.on_setting_changed.connect(self.on_changed)
             window.on_open_settings_file.connect(self.open_file)
@@ -85,6 +97,7 @@ class SettingsController(QObject):
             window.on_show_logs.connect(open_logs_folder)
             window.on_reveal_model.connect(self.reveal_model)
             window.on_delete_model.connect(self.delete_model)
+            window.on_check_connection.connect(self.check_connection)
             self.window = window
         self._platform.bring_to_front(self.window)
         return self.window
@@ -94,6 +107,35 @@ class SettingsController(QObject):
         if self.window is not None:
             self.window.sync()
             self.window.refresh_agents()
+
+    def check_connection(self) -> None:
+        """Run the doctor off the GUI thread; its findings go to the window and
+        `on_connection_checked`. A check already running is not started twice."""
+        if self._checking is not None:
+            return
+        if self.window is not None:
+            self.window.connection_checking()
+        self._checking = threading.Thread(target=self._check, name="deskpet-doctor", daemon=True)
+        self._checking.start()
+
+    def _check(self) -> None:
+        from deskpet.bridge.doctor import Diagnosis, diagnose
+
+        try:
+            result = diagnose()
+        except Exception as exc:  # the check itself broke: that is a finding too
+            log.exception("the connection check failed")
+            result = Diagnosis()
+            result.add("doctor", "fail", f"the check itself failed: {exc}")
+        self._checked.emit(result)
+
+    def _on_checked(self, result) -> None:
+        self._checking = None
+        for line in result.lines():
+            log.info("connection check: %s", line)
+        if self.window is not None:
+            self.window.show_connection(result.lines(), result.healthy)
+        self.on_connection_checked.emit(result)
 
     def open_file(self) -> None:
         """Open settings.yaml in the owner's editor (created with every default, commented)."""

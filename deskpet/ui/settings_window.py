@@ -6,18 +6,20 @@ tooltip. A change applies at once: it is checked, written to settings.yaml (atom
 Settings) and announced with `on_setting_changed`. A value that does not fit, or a settings
 file that cannot be read, is refused inline and nothing is written.
 
-Below the settings: the agents (connect or disconnect each one's hooks), the data folder, the
+Below the settings: the agents (connect or disconnect each one's hooks, Check connection runs
+`deskpet doctor` and shows its findings), the data folder, the
 raw settings.yaml, re-running the first-launch onboarding, the logs, and the model's folder.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
+    QKeySequenceEdit,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -42,14 +45,25 @@ from deskpet.bridge.agents import ids as agent_ids
 from deskpet.bridge.agents import long_name
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
-from deskpet.settings import SETTINGS, Setting, Settings, SettingsFileError, SettingValueError
+from deskpet.settings import (
+    BY_KEY,
+    SETTINGS,
+    Setting,
+    Settings,
+    SettingsFileError,
+    SettingValueError,
+)
 
 log = logging.getLogger(__name__)
 
 # Sections, in order; a setting not listed here lands in "Other", so a new setting always shows.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Pet", ("persona", "bubble_fade_seconds", "launch_at_login")),
-    ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule")),
+    ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule", "start_with_agents")),
+    (
+        "Sounds and shortcuts",
+        ("sound_volume", "done_sound", "shortcut_chat", "shortcut_allow", "shortcut_deny"),
+    ),
     (
         "Model",
         (
@@ -65,6 +79,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # The running pet reads these once, at start.
 NEXT_START = frozenset({"context_window"})
+# Key chords, recorded by pressing them.
+SHORTCUTS = frozenset({"shortcut_chat", "shortcut_allow", "shortcut_deny"})
 
 ERROR_STYLE = "color: #c0392b;"
 NOTE_STYLE = "color: palette(placeholder-text);"
@@ -82,6 +98,9 @@ _DATA_TIPS = {
 
 # (value, label) pairs offered for a str setting instead of free text, e.g. the personas.
 ChoiceSource = Callable[[], list[tuple[Any, str]]]
+# A last word before a value is saved: "" lets it through, else why not (a shortcut another
+# app holds). It may act on the value (bind the shortcut) when it lets it through.
+Check = Callable[[Any], str]
 
 
 def _small(text: str, name: str, style: str = NOTE_STYLE) -> QLabel:
@@ -116,6 +135,7 @@ class SettingsWindow(QWidget):
 
     on_setting_changed = Signal(str, object)
     on_agent_changed = Signal(str)
+    on_check_connection = Signal()
     on_open_settings_file = Signal()
     on_rerun_onboarding = Signal()
     on_show_logs = Signal()
@@ -128,6 +148,7 @@ class SettingsWindow(QWidget):
         *,
         platform: DefaultPlatform | None = None,
         choices: Mapping[str, ChoiceSource] | None = None,
+        checks: Mapping[str, Check] | None = None,
         agents: tuple[str, ...] = agent_ids(),
         parent: QWidget | None = None,
     ) -> None:
@@ -136,6 +157,7 @@ class SettingsWindow(QWidget):
         self.setWindowTitle("deskpet Settings")
         self._platform = platform or DefaultPlatform()
         self._choices = dict(choices or {})
+        self._checks = dict(checks or {})
         self._agents = agents
         self.editors: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
@@ -246,6 +268,10 @@ class SettingsWindow(QWidget):
             return "Takes effect the next time deskpet starts."
         if setting.key == "dnd_schedule":
             return "HH:MM-HH:MM, e.g. 22:00-08:00; empty for none."
+        if setting.key == "shortcut_chat":
+            return self._platform.shortcuts_note
+        if setting.key == "start_with_agents":
+            return self._platform.start_with_agents_note
         return ""
 
     def _editor(self, setting: Setting) -> QWidget:
@@ -254,6 +280,17 @@ class SettingsWindow(QWidget):
             combo = QComboBox()
             combo.currentIndexChanged.connect(lambda _i, k=key: self._apply_combo(k))
             return combo
+        if key in SHORTCUTS:
+            keys = QKeySequenceEdit()
+            keys.setMaximumSequenceLength(1)
+            keys.setClearButtonEnabled(True)
+            keys.setMaximumWidth(220)
+            keys.editingFinished.connect(lambda k=key: self._apply_keys(k))
+            # The clear button changes the keys without finishing an edit.
+            keys.keySequenceChanged.connect(
+                lambda seq, k=key: seq.isEmpty() and self._apply_keys(k)
+            )
+            return keys
         if setting.type is bool:
             box = QCheckBox()
             box.toggled.connect(lambda on, k=key: self.apply(k, on))
@@ -311,7 +348,38 @@ class SettingsWindow(QWidget):
             self._agent_boxes[agent] = box
             self._agent_lines[agent] = line
             form.addRow(self._label(long_name(agent)), cell)
+        self._check_button = QPushButton("Check connection")
+        self._check_button.setObjectName("check-connection")
+        self._check_button.setToolTip(
+            "Run each agent's hook on a test event and see what is wrong, if anything "
+            "(as `deskpet doctor` does)"
+        )
+        self._check_button.setAutoDefault(False)
+        self._check_button.clicked.connect(lambda _checked=False: self.on_check_connection.emit())
+        self._findings = _small("", "connection-findings")
+        self._findings.setWordWrap(True)
+        self._findings.setTextFormat(Qt.TextFormat.RichText)
+        self._findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("", self._check_button)
+        form.addRow(self._findings)
         return group
+
+    def connection_checking(self) -> None:
+        """The check runs: its button waits."""
+        self._check_button.setEnabled(False)
+        self._check_button.setText("Checking…")
+
+    def show_connection(self, lines: list[str], healthy: bool) -> None:
+        """The check's findings, one per line; the failed ones ("!! ...") in the error colour."""
+        self._check_button.setEnabled(True)
+        self._check_button.setText("Check connection")
+        verdict = "All good." if healthy else "Something needs fixing (the lines marked !!)."
+        shown = []
+        for line in lines:
+            text = html.escape(line, quote=False)
+            shown.append(f'<span style="{ERROR_STYLE}">{text}</span>' if line[:2] == "!!" else text)
+        shown.append(verdict if healthy else f'<span style="{ERROR_STYLE}">{verdict}</span>')
+        self._findings.setText("<br>".join(shown))
 
     def _data_group(self) -> QGroupBox:
         group = QGroupBox("Data")
@@ -377,6 +445,8 @@ class SettingsWindow(QWidget):
                 editor.setValue(value)
             elif isinstance(editor, QLineEdit):
                 editor.setText(str(value))
+            elif isinstance(editor, QKeySequenceEdit):
+                editor.setKeySequence(QKeySequence(value))
         finally:
             editor.blockSignals(blocked)
         self._errors[key].hide()
@@ -442,6 +512,11 @@ class SettingsWindow(QWidget):
             self._errors[key].hide()
             return True
         try:
+            if key in self._checks:
+                BY_KEY[key].check(value)  # the setting's own rule first, then the last word
+                reason = self._checks[key](value)
+                if reason:
+                    raise SettingValueError(reason)
             self.settings.put(key, value)  # refused or unsaved: unchanged, in memory too
         except SettingValueError as exc:
             self._refuse(key, str(exc).removeprefix(f"{key}: ").removeprefix(f"{key} "))
@@ -466,6 +541,11 @@ class SettingsWindow(QWidget):
             self._errors[key].hide()
             return
         self.apply(key, text)
+
+    def _apply_keys(self, key: str) -> None:
+        editor = self.editors[key]
+        assert isinstance(editor, QKeySequenceEdit)
+        self.apply(key, editor.keySequence().toString(QKeySequence.SequenceFormat.PortableText))
 
     def _apply_combo(self, key: str) -> None:
         editor = self.editors[key]

@@ -1,7 +1,9 @@
 """Sprite themes: assets/themes/<id>/theme.yaml, its fallback rule, and its frames as pixmaps.
 
 `load_theme(id)` reads a theme and applies the fallback rule of assets/themes/README.md (own
-state -> the default theme's state -> own idle -> the default idle). `Theme.pixmaps()` renders
+state -> the default theme's state -> own idle -> the default idle). An optional state
+(`OPTIONAL_STATES`) falls back to its plainer state first, in the theme's own frames, so a pet
+never borrows another pet's look for it. `Theme.pixmaps()` renders
 an animation's frames with QSvgRenderer once per (size, device pixel ratio) and caches them,
 so the animation clock only swaps pixmaps and never rasterizes.
 
@@ -46,6 +48,7 @@ THEME_STATES: dict[tuple[State, str], str] = {
     (State.WORKING, "reading"): "working_reading",
     (State.WORKING, "searching"): "working_searching",
     (State.WORKING, "delegating"): "working_delegating",
+    (State.WORKING, "busy"): "working_busy",  # several sessions working at once
     (State.ATTENTION, "*"): "attention",
     (State.HAPPY, "*"): "happy",
     (State.ERROR, "*"): "error",
@@ -60,6 +63,9 @@ THEME_STATES: dict[tuple[State, str], str] = {
 
 # Every animation name the app asks a theme for.
 STATE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(THEME_STATES.values()))
+
+# Theme states a theme may leave out, and the plainer state shown instead (today's look).
+OPTIONAL_STATES: dict[str, str] = {"working_busy": "working_shell"}
 
 
 def theme_state(display: Display) -> str:
@@ -261,9 +267,12 @@ class Theme:
 
     def animation(self, name: str) -> Animation:
         """The animation for theme state `name`, with the fallback rule applied."""
-        for table, key in ((self._own, name), (self._default, name)):
+        plainer = OPTIONAL_STATES.get(name)
+        for table, key in ((self._own, name), (self._own, plainer), (self._default, name)):
             if key in table:
                 return table[key]
+        if plainer is not None:
+            return self.animation(plainer)
         return self._own.get("idle") or self._default["idle"]
 
     def frame_size(self, size: int) -> QSize:

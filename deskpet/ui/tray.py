@@ -2,7 +2,8 @@
 
 The menu is a view: it shows state it is given (persona, thinking, do-not-disturb, whether the
 pet is shown) and emits what the owner chose. Lists that change while deskpet runs (personas,
-the agents' hook status) are rebuilt each time their menu opens, so they are never stale.
+the live agent sessions, the agents' hook status) are rebuilt each time their menu opens, so
+they are never stale.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from deskpet.bridge.agents import ids as agent_ids
 from deskpet.bridge.agents import long_name
+from deskpet.bridge.sessions import SessionView
+from deskpet.ui.sessions_list import EMPTY_TEXT, MAX_ROWS, row_texts
 from deskpet.ui.theme import assets_dir
 
 OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctrl to Cmd)
@@ -23,6 +26,7 @@ OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctr
 log = logging.getLogger(__name__)
 
 PersonaSource = Callable[[], list[tuple[str, str]]]
+SessionSource = Callable[[], list[SessionView]]
 
 
 def tray_icon() -> QIcon:
@@ -44,6 +48,7 @@ class TrayMenu(QObject):
         icon: the QSystemTrayIcon.
         menu: its QMenu (every QAction in it has an object name, e.g. "persona-neko").
         agents_menu: the "Agents" submenu.
+        sessions_menu: the "Sessions" submenu: the live agent sessions, as in the pet's list.
         persona: the persona shown as chosen.
         attention: the line of an agent waiting for the owner, else "".
 
@@ -53,9 +58,16 @@ class TrayMenu(QObject):
         on_dnd_toggled(bool): do-not-disturb switched.
         on_show_toggled(bool): show (True) or hide the pet.
         on_open_chat(): open the chat bubble.
+        on_go_to_waiting_terminal(): go to the terminal of the agent that waits (the attention
+            line).
         on_agent_action(str, str): ("install" or "uninstall", agent id).
+        on_go_to_terminal(str): the owner picked a session (its session id) to go to.
         on_open_settings(): show the owner's settings.
         on_show_logs(): show the folder holding deskpet's log files.
+        on_check_connection(): run the connection check ("Check connection…", shown only
+            while something is wrong: `set_connection_trouble`).
+        on_reconnect(str): put an agent's hooks back after another program removed them
+            ("Reconnect Claude Code", shown from `set_lost_hooks`).
         on_notice_clicked(): the owner clicked the last notice (`notify`).
         on_quit(): quit deskpet.
     """
@@ -65,9 +77,13 @@ class TrayMenu(QObject):
     on_dnd_toggled = Signal(bool)
     on_show_toggled = Signal(bool)
     on_open_chat = Signal()
+    on_go_to_waiting_terminal = Signal()
     on_agent_action = Signal(str, str)
+    on_go_to_terminal = Signal(str)
     on_open_settings = Signal()
     on_show_logs = Signal()
+    on_check_connection = Signal()
+    on_reconnect = Signal(str)
     on_notice_clicked = Signal()
     on_quit = Signal()
 
@@ -76,6 +92,7 @@ class TrayMenu(QObject):
         personas: PersonaSource,
         agent_status: Callable[[str], object] | None = None,
         agents: tuple[str, ...] = agent_ids(),
+        sessions: SessionSource | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -83,6 +100,7 @@ class TrayMenu(QObject):
         self._personas = personas
         self._agent_status = agent_status or _installer_status
         self._agents = agents
+        self._sessions = sessions or (lambda: [])
         self.persona = ""
         self.attention = ""
         self._status = "deskpet"
@@ -90,9 +108,15 @@ class TrayMenu(QObject):
         self.menu = QMenu()
         self.menu.setObjectName("tray-menu")
         self.menu.aboutToShow.connect(self.rebuild_personas)
+        self.menu.aboutToShow.connect(self.rebuild_sessions)
 
         self.status_action = self._action("status", "deskpet", enabled=False)
         self.menu.addAction(self.status_action)
+        # Offered only while an agent waits, under the line that says who.
+        self.go_to_terminal_action = self._action("go-to-terminal", "Go to Terminal", enabled=False)
+        self.go_to_terminal_action.setVisible(False)
+        self.go_to_terminal_action.triggered.connect(self.on_go_to_waiting_terminal)
+        self.menu.addAction(self.go_to_terminal_action)
         self.menu.addSeparator().setObjectName("personas-top")
         self._persona_group = QActionGroup(self)
         self._persona_group.setObjectName("persona-group")
@@ -100,6 +124,11 @@ class TrayMenu(QObject):
         self._persona_actions: list[QAction] = []
         self._personas_end = self.menu.addSeparator()
         self._personas_end.setObjectName("personas-end")
+
+        self.sessions_menu = QMenu("Sessions", self.menu)
+        self.sessions_menu.setObjectName("sessions-menu")
+        self.sessions_menu.menuAction().setObjectName("sessions")
+        self.menu.addMenu(self.sessions_menu)
 
         self.chat_action = self._action("open-chat", "Chat…")
         # Works while any deskpet window is active (the app never steals focus to get it).
@@ -124,6 +153,11 @@ class TrayMenu(QObject):
         self.agents_menu.menuAction().setObjectName("agents")
         self.agents_menu.aboutToShow.connect(self.rebuild_agents)
         self.menu.addMenu(self.agents_menu)
+        self.check_action = self._action("check-connection", "Check connection…")
+        self.check_action.setVisible(False)
+        self.check_action.triggered.connect(self.on_check_connection)
+        self.menu.addAction(self.check_action)
+        self._reconnect_actions: list[QAction] = []
         self.settings_action = self._action("settings", "Settings…")
         self.settings_action.triggered.connect(self.on_open_settings)
         self.menu.addAction(self.settings_action)
@@ -178,10 +212,12 @@ class TrayMenu(QObject):
 
     def set_attention(self, line: str) -> None:
         """An agent needs the owner ("Claude · myproject needs you"), or "" once answered:
-        shown as the status line and the icon's tooltip meanwhile."""
+        shown as the status line and the icon's tooltip meanwhile, with "Go to Terminal"."""
         self.attention = line
         self.status_action.setText(line or self._status)
         self.icon.setToolTip(line or "deskpet")
+        self.go_to_terminal_action.setEnabled(bool(line))
+        self.go_to_terminal_action.setVisible(bool(line))
 
     def set_persona(self, persona: str) -> None:
         self.persona = persona
@@ -200,6 +236,22 @@ class TrayMenu(QObject):
     def set_pet_shown(self, shown: bool) -> None:
         with _quiet(self.show_action):
             self.show_action.setChecked(shown)
+
+    def set_connection_trouble(self, trouble: bool) -> None:
+        """Show "Check connection…" while something is wrong with the agents' link."""
+        self.check_action.setVisible(trouble)
+
+    def set_lost_hooks(self, lost: list[str]) -> None:
+        """One "Reconnect <agent>" item per agent whose hooks another program removed."""
+        for action in self._reconnect_actions:
+            self.menu.removeAction(action)
+            action.setParent(None)
+        self._reconnect_actions = []
+        for agent in lost:
+            action = self._action(f"reconnect-{agent}", f"Reconnect {long_name(agent)}")
+            action.triggered.connect(lambda _checked=False, a=agent: self.on_reconnect.emit(a))
+            self.menu.insertAction(self.check_action, action)
+            self._reconnect_actions.append(action)
 
     def notify(self, title: str, text: str) -> None:
         """A passing message from the menu-bar icon (where the platform shows them)."""
@@ -234,6 +286,37 @@ class TrayMenu(QObject):
     def _choose(self, persona: str) -> None:
         self.set_persona(persona)
         self.on_persona_chosen.emit(persona)
+
+    def rebuild_sessions(self) -> None:
+        """The live agent sessions, two lines each, picked to go to their terminal (each time
+        the menu opens); the submenu's title counts them."""
+        for action in self.sessions_menu.actions():
+            self.sessions_menu.removeAction(action)
+            action.setParent(None)
+        try:
+            sessions = list(self._sessions())
+        except Exception as exc:  # the menu must open even if the tracker misbehaves
+            log.warning("cannot list the agent sessions: %s", exc)
+            sessions = []
+        self.sessions_menu.setTitle(f"Sessions ({len(sessions)})" if sessions else "Sessions")
+        if not sessions:
+            self.sessions_menu.addAction(self._action("session-none", EMPTY_TEXT, enabled=False))
+            return
+        for i, view in enumerate(sessions[:MAX_ROWS]):
+            who, what = row_texts(view)
+            # "&" would mark a shortcut letter in a menu item: agent words show as written.
+            text = f"{who} — {what}".replace("&", "&&")
+            action = self._action(f"session-{i}", text)
+            action.setToolTip("Go to terminal")
+            action.setData(view.session)
+            action.triggered.connect(
+                lambda _checked=False, s=view.session: self.on_go_to_terminal.emit(s)
+            )
+            self.sessions_menu.addAction(action)
+        hidden = len(sessions) - MAX_ROWS
+        if hidden > 0:
+            more = self._action("session-more", f"+ {hidden} more", enabled=False)
+            self.sessions_menu.addAction(more)
 
     def rebuild_agents(self) -> None:
         """One status line and an Install or Uninstall item per agent (each time it opens)."""

@@ -357,3 +357,119 @@ def test_the_search_past_the_limit_is_bounded(home):
 )
 def test_clip_never_keeps_part_of_a_word(text, clipped):
     assert hook.clip(text, 4) == clipped
+
+
+# --- the terminal the hook runs in --------------------------------------------------------
+
+
+def raw_line(env: dict, cwd: Path, **popen) -> dict:
+    """The one line the shim sends, read off a plain Unix socket, for an env the test controls."""
+    import socket
+
+    path = hook.socket_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(path)
+        server.listen(1)
+        server.settimeout(10)
+        proc = subprocess.run(
+            [sys.executable, "-m", "deskpet.bridge.hook", "--agent", "claude"],
+            input=(FIXTURES / "claude_permissionrequest_bash.json").read_bytes(),
+            capture_output=True,
+            timeout=10,
+            env=env,
+            cwd=cwd,
+            **popen,
+        )
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
+        conn, _ = server.accept()
+        with conn:
+            data = conn.recv(1 << 16)
+    os.unlink(path)
+    assert data.endswith(b"\n") and data.count(b"\n") == 1
+    return json.loads(data)
+
+
+def shim_env(**extra: str) -> dict:
+    keep = ("PATH", "HOME", "DESKPET_HOME", "PYTHONPATH", "SYSTEMROOT")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    return {**env, **extra}
+
+
+def test_the_shim_sends_only_whitelisted_bounded_terminal_fields(home, tmp_path):
+    # GIVEN an agent in Cursor's terminal inside tmux, and a hostile environment around it
+    secret = "sk-ant-" + "a" * 40
+    env = shim_env(
+        TERM_PROGRAM="vscode",
+        TERM_PROGRAM_VERSION="1.99.3",
+        CURSOR_TRACE_ID="0123abcd",
+        VSCODE_GIT_ASKPASS_MAIN="/Applications/Cursor.app/Contents/Resources/app/askpass.js",
+        TMUX="/tmp/tmux-501/default,4242,0",
+        TMUX_PANE="%12",
+        ITERM_SESSION_ID="w0t0p0:" + "A" * 5000,  # longer than the bound: left out whole
+        TERM_SESSION_ID="abc\x1b]0;pwned\x07def",  # control characters: left out whole
+        ANTHROPIC_API_KEY=secret,
+        SSH_AUTH_SOCK="/tmp/ssh-agent.sock",
+    )
+    # WHEN the hook runs THEN its line names the terminal in one field, with nothing else
+    line = raw_line(env, tmp_path)
+    assert line["term"] == {
+        "program": "vscode",
+        "version": "1.99.3",
+        "tmux_pane": "%12",
+        "tmux_socket": "/tmp/tmux-501/default",
+        "editor": "cursor",
+        "cwd": str(tmp_path),
+    }
+    text = json.dumps(line)
+    for leaked in (secret, "ssh-agent", "askpass", "AAAAAAAAAA", "pwned", "0123abcd", "4242"):
+        assert leaked not in text
+    # AND the pet reads it back as the same terminal
+    event = events.normalize(line)
+    assert (event.terminal.editor, event.terminal.tmux_pane) == ("cursor", "%12")
+    assert event.terminal.cwd == str(tmp_path)
+
+
+def test_a_plain_terminal_outside_any_editor_sends_no_editor(home, tmp_path):
+    env = shim_env(TERM_PROGRAM="iTerm.app", ITERM_SESSION_ID="w1t2p0:5B2F3C7E-0C1D-4F2A")
+    assert raw_line(env, tmp_path)["term"] == {
+        "program": "iTerm.app",
+        "iterm_session": "w1t2p0:5B2F3C7E-0C1D-4F2A",
+        "cwd": str(tmp_path),
+    }
+
+
+def test_the_shim_records_its_controlling_tty(home, tmp_path):
+    # GIVEN the hook run in a session whose controlling terminal is a pseudo-terminal (as an
+    # agent in Terminal.app runs it), its stdin a pipe as always
+    import fcntl
+    import termios
+
+    leader, follower = os.openpty()
+    try:
+        line = raw_line(
+            shim_env(TERM_PROGRAM="Apple_Terminal", TERM_SESSION_ID="8A1F0C2E-77D1"),
+            tmp_path,
+            start_new_session=True,
+            pass_fds=(follower,),
+            preexec_fn=lambda: fcntl.ioctl(follower, termios.TIOCSCTTY, 0),
+        )
+        # THEN the line names that terminal's device, which Terminal's scripting knows
+        assert line["term"]["tty"] == os.ttyname(follower)
+        assert line["term"]["term_session"] == "8A1F0C2E-77D1"
+        # AND other terminals never pay for asking (they are found by their own ids)
+        line = raw_line(
+            shim_env(TERM_PROGRAM="iTerm.app"),
+            tmp_path,
+            start_new_session=True,
+            pass_fds=(follower,),
+            preexec_fn=lambda: fcntl.ioctl(follower, termios.TIOCSCTTY, 0),
+        )
+        assert "tty" not in line["term"]
+    finally:
+        os.close(leader)
+        os.close(follower)
+    # AND without a controlling terminal there is simply no tty
+    alone = raw_line(shim_env(TERM_PROGRAM="Apple_Terminal"), tmp_path, start_new_session=True)
+    assert alone["term"] == {"program": "Apple_Terminal", "cwd": str(tmp_path)}

@@ -121,6 +121,19 @@ def test_prose_without_paths_survives_the_display_cleaning_too():
             assert sanitize.clean_text(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("edited src/app/main.py and tests", "edited main.py and tests"),
+        ("read /Users/me/work/project/notes.md", "read notes.md"),
+        ("wrote ~/code/app/x.py, ../lib/util.py and ./a/b.txt", "wrote x.py, util.py and b.txt"),
+        ("fixed one/two", "fixed one/two"),  # one separator is prose ("and/or"), not a path
+    ],
+)
+def test_paths_are_cut_to_their_last_part_whole(text, shown):
+    assert sanitize.clean_text(text) == shown
+
+
 @pytest.mark.parametrize(("what", "text", "secret"), SECRETS, ids=[s[0] for s in SECRETS])
 def test_agent_text_reaches_the_pet_redacted(what, text, secret):
     # The shim's summary, then the pet's normalizer: the path every agent reply takes.

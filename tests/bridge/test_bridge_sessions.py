@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from deskpet.bridge import events, sessions
+from deskpet.bridge.codex_rollout import RolloutTailer
 from deskpet.bridge.events import AgentEvent, Tool
 from deskpet.bridge.sessions import SessionTracker
 
@@ -340,3 +342,88 @@ def test_past_the_cap_the_longest_silent_session_is_forgotten(clock):
     clock.advance(1)
     tracker.feed(ev("prompt", session="d"))
     assert sorted(s for _, s, _ in tracker.sessions()) == ["a", "c", "d"]
+
+
+# -- the owner's list of live sessions -----------------------------------------------------------
+
+
+def test_live_lists_each_session_with_its_state_tool_and_time_in_state(tracker, clock):
+    # GIVEN three agents, each doing something else, from their real payloads
+    tracker.feed(fixture_event("claude_pretooluse_bash.json"))
+    clock.advance(30)
+    tracker.feed(fixture_event("codex_hook_userpromptsubmit.json"))
+    clock.advance(5)
+    tracker.feed(fixture_event("gemini_notification_toolpermission.json"))
+    clock.advance(2)
+    # THEN the most urgent comes first, each with the time it has spent in its state
+    live = tracker.live()
+    assert [(v.agent, v.state, v.tool, v.seconds) for v in live] == [
+        ("gemini", sessions.PERMISSION, "Shell", 2.0),
+        ("claude", sessions.WORKING, "Bash", 37.0),
+        ("codex", sessions.THINKING, "", 7.0),
+    ]
+    assert live[1].variant == "shell"
+    assert live[1].session == "65ced290-2a08-43de-aa80-d0b049d7ce30"
+    # AND the time counts from the change of state, not from the last event
+    tracker.feed(ev(events.TOOL_START, session=live[1].session, tool="Bash", tool_id="t2"))
+    clock.advance(3)
+    assert tracker.live()[1].seconds == 40.0
+
+
+def test_live_sessions_end_and_relax_like_the_mood(tracker, clock):
+    tracker.feed(ev(events.PROMPT, session="a", project="shop"))
+    tracker.feed(ev(events.TURN_COMPLETE, session="a"))
+    assert [(v.project, v.state) for v in tracker.live()] == [("shop", sessions.DONE)]
+    clock.advance(sessions.DONE_FOR)
+    assert [v.state for v in tracker.live()] == [sessions.IDLE]
+    tracker.feed(ev(events.SESSION_END, session="a"))
+    assert tracker.live() == []
+
+
+def test_a_codex_exec_session_is_left_out_of_the_list_but_not_out_of_the_mood(tracker, tmp_path):
+    # GIVEN `codex exec`: the real rollout sample, its session source set to "exec" as
+    # Codex writes it for that command, read by the real tailer
+    sample = (FIXTURES / "codex_rollout_sample.jsonl").read_text().splitlines(keepends=True)
+    meta = json.loads(sample[0])
+    assert meta["type"] == "session_meta" and meta["payload"]["source"] == "vscode"
+    meta["payload"]["source"] = "exec"
+    day = tmp_path / "2026" / "02" / "23"
+    day.mkdir(parents=True)
+    name = f"rollout-2026-02-23T20-34-25-{meta['payload']['id']}.jsonl"
+    tailer = RolloutTailer(root=tmp_path, now=lambda: datetime(2026, 2, 23, 20, 34).astimezone())
+    tailer.poll()
+    (day / name).write_text(json.dumps(meta) + "\n" + "".join(sample[1:20]))
+    rollout = tailer.poll()
+    assert rollout[0].kind == events.SESSION_START and rollout[0].detail == "exec"
+    for event in rollout:
+        tracker.feed(event)
+    # AND an interactive Codex session
+    tracker.feed(fixture_event("codex_hook_userpromptsubmit.json"))
+    # THEN only the interactive one is listed, while the pet still shows the exec's work
+    assert [v.session for v in tracker.live()] == ["019f8aac-ff01-75d0-9bb1-7f0eab253ce7"]
+    assert tracker.mood().session == meta["payload"]["id"]
+    assert tracker.mood().working == 0  # and nobody's desk is busy
+
+
+def test_the_rollout_start_marks_a_session_the_hook_already_started(tracker):
+    # The hook's SessionStart and the rollout's arrive within the de-dup window.
+    tracker.feed(ev(events.SESSION_START, session="x2", agent="codex", detail="startup"))
+    tracker.feed(ev(events.SESSION_START, session="x2", agent="codex", detail="exec"))
+    assert tracker.live() == []
+
+
+def test_mood_counts_the_sessions_working(tracker):
+    tracker.feed(ev(events.TOOL_START, session="a", tool="Bash", tool_id="1"))
+    assert tracker.mood().working == 1
+    tracker.feed(ev(events.TOOL_START, session="b", agent="codex", tool="Read", tool_id="2"))
+    tracker.feed(ev(events.PROMPT, session="c", agent="cursor"))
+    assert tracker.mood().working == 2
+    tracker.feed(ev(events.TOOL_END, session="a", tool="Bash", tool_id="1"))
+    assert tracker.mood().working == 1
+
+
+def test_live_lists_at_most_the_capped_sessions(clock):
+    tracker = SessionTracker(clock=clock, max_sessions=8)
+    for i in range(50):
+        tracker.feed(ev(events.PROMPT, session=f"s{i}"))
+    assert len(tracker.live()) == 8

@@ -47,7 +47,9 @@ class FakeHub:
 
     Faults: `drop_once` names are cut halfway on their first GET; `corrupt` names are served
     with other bytes than their advertised checksum; `stall` names send half their bytes, then
-    wait until `release` is set (a slow connection the owner gives up on).
+    wait until `release` is set (a slow connection the owner gives up on); `oversend` maps
+    names to extra bytes sent after the file (with a Content-Length that says so), as a
+    hostile mirror would; `sent` counts the body bytes written per name.
     """
 
     def __init__(self, files: dict[str, bytes], repos=(REPO,)):
@@ -56,6 +58,8 @@ class FakeHub:
         self.drop_once: set[str] = set()
         self.corrupt: set[str] = set()
         self.stall: set[str] = set()
+        self.oversend: dict[str, int] = {}
+        self.sent: dict[str, int] = {}
         self.release = threading.Event()
         self.bare_info = False  # list files without sizes/checksums, as some mirrors do
         self.requests: list[tuple[str, str, str | None]] = []
@@ -143,6 +147,20 @@ class FakeHub:
             h.wfile.flush()
             h.close_connection = True
             h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if name in self.oversend:
+            extra = self.oversend[name]
+            self._head(h, status, headers, len(body) + extra)
+            block = b"\0" * (1 << 16)
+            try:
+                h.wfile.write(body)
+                self.sent[name] = len(body)
+                while extra > 0:
+                    h.wfile.write(block[:extra])
+                    self.sent[name] += min(extra, len(block))
+                    extra -= len(block)
+            except OSError:  # the client stopped reading
+                h.close_connection = True
             return
         if name in self.stall:
             self._head(h, status, headers, len(body))

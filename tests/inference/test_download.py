@@ -175,3 +175,42 @@ def test_cli_download_and_unreachable(hub, tiny_repo, tmp_path, monkeypatch, cap
     assert main(["model", "download", "--endpoint", _refused_url(), "--yes"]) == 1
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and "--model" in err and "--demo" in err
+
+
+def test_a_mirror_sending_more_than_the_listed_size_is_stopped(hub, tiny_repo, tmp_path):
+    # GIVEN a mirror that streams 64 MB after a 62-byte-ish file it lists at its true size
+    plan = dl.resolve(REPO, endpoint=hub.url)
+    name = "config.json"
+    hub.oversend[name] = 64 << 20
+    calls = []
+
+    # WHEN it downloads
+    with pytest.raises(dl.DownloadError) as e:
+        dl.download(
+            plan, models_dir=tmp_path, progress=lambda d, t: calls.append((d, t)), validate=False
+        )
+
+    # THEN it stops at the listed size with one line, and keeps no partial file
+    assert "sent more than the" in str(e.value) and name in str(e.value)
+    assert "\n" not in str(e.value) and e.value.kind == dl.HUB
+    partial = tmp_path / f"{plan.folder_name}.partial"
+    assert not (partial / name).exists() and not (partial / f"{name}.incomplete").exists()
+    assert all(done <= total for done, total in calls)
+
+
+def test_the_progress_line_never_passes_100_percent_or_grows():
+    import io
+
+    from deskpet.inference.download_cli import ProgressBar
+
+    out = io.StringIO()
+    bar = ProgressBar(stream=out, interval=0)
+    for done in (0, 50, 100, 10_000, 97_000_000):
+        bar(done, 100)
+    lines = out.getvalue().split("\r")[1:]
+    assert len(lines) == 5
+    for line in lines:
+        bar_part = re.match(r"\[([#.]*)\]\s+([\d.]+)%", line)
+        assert len(bar_part[1]) == 30 and float(bar_part[2]) <= 100.0, line
+        assert len(line) < 80, line
+    assert "100 bytes / 100 bytes" in lines[-1]

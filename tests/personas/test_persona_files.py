@@ -108,6 +108,19 @@ def test_unparseable_and_missing_files_are_reported(tmp_path):
     assert any("garbled/persona.yaml: not valid YAML" in p for p in manager.problems)
 
 
+def test_a_huge_or_odd_persona_file_is_a_problem_not_a_long_read(tmp_path):
+    shipped = tmp_path / "shipped"
+    (shipped / "huge").mkdir(parents=True)
+    with open(shipped / "huge" / "persona.yaml", "wb") as f:  # sparse: no real bytes written
+        f.truncate(512 * 1024 * 1024)
+    (shipped / "folder" / "persona.yaml").mkdir(parents=True)
+    write_persona(shipped, GOOD)
+    manager = PersonaManager(shipped=shipped, owner=tmp_path / "owner")
+    assert list(manager.personas) == ["owl2"]
+    assert any("huge/persona.yaml: " in p and "at most" in p for p in manager.problems)
+    assert any("folder/persona.yaml: is not a file" in p for p in manager.problems)
+
+
 def test_owner_persona_overrides_shipped_one(tmp_path):
     write_persona(tmp_path / "shipped", GOOD)
     write_persona(tmp_path / "owner", {**GOOD, "system_prompt": "You are MY owl."})

@@ -28,8 +28,9 @@ from deskpet.app_entry import run_app
 from deskpet.inference.generate import Sampling
 from deskpet.pet import State
 from deskpet.platform import DefaultPlatform
-from deskpet.ui.agents_controller import TICK_MS, bell_sound
+from deskpet.ui.agents_controller import TICK_MS
 from deskpet.ui.bubble import ChatBubble
+from deskpet.ui.sounds import bell_sound
 
 FIXTURES = Path(__file__).parents[1] / "bridge" / "fixtures"
 SESSION = "0b7e6c1a-6a51-4d5e-9a43-e2e000000001"
@@ -45,7 +46,7 @@ class RecordingPlatform(DefaultPlatform):
     def __init__(self) -> None:
         self.sounds: list[Path] = []
 
-    def play_sound(self, path: Path) -> None:
+    def play_sound(self, path: Path, volume: float = 1.0) -> None:
         self.sounds.append(Path(path))
 
 

@@ -276,3 +276,40 @@ def test_an_elicitation_shows_a_question_card(qtbot, cards_pet):
     assert not card.decides and card.what.text() == "The github server asks for a repository name"
     run_hook("claude_userpromptsubmit.json")  # a new prompt: the question was answered
     qtbot.waitUntil(lambda: cards_pet.cards.cards() == [], timeout=10_000)
+
+
+@pytest.fixture
+def app(qtbot, qapp, cards_home):
+    """The real app, not started (no model, no socket): its windows and controllers only."""
+    from deskpet.app import DeskpetApp
+
+    app = DeskpetApp("demo", platform=DefaultPlatform())
+    try:
+        yield app
+    finally:
+        app.shutdown()
+
+
+def test_in_the_app_allow_and_deny_keys_work_only_while_a_card_decides(qtbot, app):
+    keys = app.shortcuts.hot_keys
+    assert not keys.active("allow") and not keys.active("deny")
+    # GIVEN a permission card beside the pet
+    asking = Request("r1", "s1", "Claude · shop", "shell", "Bash", "npm test")
+    with qtbot.waitSignal(app.cards.on_deciding) as deciding:
+        app.cards.show_request(asking)
+    assert deciding.args == [True] and keys.active("allow") and keys.active("deny")
+    # WHEN the owner presses the Allow shortcut THEN the newest card decides, and the keys go
+    with qtbot.waitSignal(app.cards.on_decided) as decided:
+        keys.action("allow").trigger()
+    assert decided.args == ["r1", "allow"]
+    assert not keys.active("allow") and not keys.active("deny")
+    # AND a read-only question card holds no keys
+    app.cards.show_request(Request("", "s1", "Claude · shop", "question", "", "Which one?"))
+    assert not keys.active("allow")
+
+
+def test_in_the_app_a_cards_go_to_terminal_reaches_the_agents_controller(qtbot, app):
+    app.cards.show_request(Request("r1", "s1", "Claude · shop", "shell", "Bash", "npm test"))
+    with qtbot.waitSignal(app.agents.on_jumped, timeout=5000) as jumped:
+        app.cards.on_go_to_terminal.emit("s1")
+    assert not jumped.args[0].ok  # no hook of this session recorded a terminal

@@ -13,6 +13,7 @@ from deskpet.pet import IDLE_FLOURISHES, WORKING_VARIANTS, Display, State
 from deskpet.ui import theme as theme_mod
 from deskpet.ui.theme import (
     DEFAULT_THEME,
+    OPTIONAL_STATES,
     STATE_NAMES,
     THEME_STATES,
     assets_dir,
@@ -37,7 +38,8 @@ def test_every_shipped_theme_has_every_state(qapp):
         theme = load_theme(theme_id)
         assert theme.id == theme_id
         assert theme.problems == []
-        assert theme.own_states() == list(STATE_NAMES)
+        required = [name for name in STATE_NAMES if name not in OPTIONAL_STATES]
+        assert [name for name in theme.own_states() if name not in OPTIONAL_STATES] == required
 
 
 def test_every_pet_state_maps_to_a_theme_state():
@@ -94,6 +96,21 @@ def test_a_partial_theme_falls_back_to_the_default_frames(qapp, tmp_path):
     assert sleep.theme_id == DEFAULT_THEME
     assert sleep.name == "sleep"
     assert sleep.frames[0].path.parent == themes_dir() / DEFAULT_THEME / "frames"
+
+
+def test_an_optional_state_falls_back_to_its_plainer_state_in_the_same_theme(qapp, tmp_path):
+    # GIVEN a theme with its own typing frames but no busy look
+    _partial_theme(tmp_path, states=("idle", "working_shell"))
+    theme = load_theme("tiny", root=tmp_path)
+    # THEN the busy look is its own typing animation, never another theme's busy frames
+    busy = theme.animation(theme_state(Display(State.WORKING, "busy")))
+    assert busy.name == "working_shell"
+    assert busy.theme_id == "tiny"
+    # AND a theme without either falls back like any other state
+    _partial_theme(tmp_path, theme_id="bare", states=("idle",))
+    bare = load_theme("bare", root=tmp_path).animation("working_busy")
+    assert bare.theme_id == DEFAULT_THEME
+    assert bare.name in ("working_busy", "working_shell")
 
 
 # Qt's SVG reader says it cannot read the broken frame: that frame is the test's input.
