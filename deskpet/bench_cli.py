@@ -59,12 +59,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seconds", type=float, default=10.0, help="length of each --ui phase")
     p.add_argument(
-        "--bridge",
-        action="store_true",
-        help="the agents' hook round trip: a permission request from spawn to card to the "
-        "simulated click to the hook's exit",
-    )
-    p.add_argument(
         "--adapters",
         action="store_true",
         help="persona adapters: switch latency, decode with an adapter, memory",
@@ -72,10 +66,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--bridge",
         action="store_true",
-        help="the agents' hook: a real hook process per event against a real socket "
-        "(median and p95)",
+        help="the agents' hook: a real hook process per event against a real socket, and a "
+        "permission request from spawn to card to a simulated click (median and p95)",
     )
-    p.add_argument("--runs", type=int, default=50, help="hook runs for --bridge")
+    p.add_argument(
+        "--runs", type=int, default=50, help="hook runs (and permission rounds) for --bridge"
+    )
     p.set_defaults(run=run)
 
 
