@@ -291,6 +291,7 @@ def app(qtbot, qapp, cards_home):
 
 
 def test_in_the_app_allow_and_deny_keys_work_only_while_a_card_decides(qtbot, app):
+    app.shortcuts.start()  # what app.start() does, without loading a model
     keys = app.shortcuts.hot_keys
     assert not keys.active("allow") and not keys.active("deny")
     # GIVEN a permission card beside the pet
