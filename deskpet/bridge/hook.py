@@ -482,6 +482,7 @@ def send(summary: dict, path: str | None = None) -> bool:
 # waits for a click (the pet says how long it wants; this caps it). Claude Code shows its own
 # prompt while the hook runs; Codex waits for the hook first, so its wait is short. The
 # installers write each agent's hook timeout above these (bridge/agents/).
+# MAC-CHECK: Claude Code shows its own permission prompt while a deskpet card waits
 APPROVAL_WAIT = {"claude": 120.0, "codex": 20.0}
 ACK_TIMEOUT = 1.0  # a pet that does not say this fast whether it shows a card is not answering
 MAX_REPLY = 4096
