@@ -87,7 +87,9 @@ def _event(run: int) -> bytes:
     ).encode()
 
 
-def hook_round_trip(runs: int = 50, argv: list[str] | None = None) -> HookRoundTrip:
+def hook_round_trip(
+    runs: int = 50, argv: list[str] | None = None, arrival_timeout: float = ARRIVAL_TIMEOUT
+) -> HookRoundTrip:
     """Run the hook `runs` times against a real server; at least one run."""
     runs = max(1, runs)
     command = [*(argv or installers.hook_argv()), "--agent", "claude"]
@@ -108,7 +110,7 @@ def hook_round_trip(runs: int = 50, argv: list[str] | None = None) -> HookRoundT
                 if done.returncode != 0:
                     continue
                 try:
-                    arrivals.append(received.get(timeout=ARRIVAL_TIMEOUT) - started)
+                    arrivals.append(received.get(timeout=arrival_timeout) - started)
                 except queue.Empty:
                     continue
     finally:
