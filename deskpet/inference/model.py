@@ -38,6 +38,8 @@ class ModelArgs:
     model_type: str = "llama"
     eos_token_id: list[int] = field(default_factory=list)
     bos_token_id: int | None = None
+    # None, or a checked scaling dict whose type is under "rope_type" (see rope_scaling_of).
+    rope_scaling: dict[str, Any] | None = None
 
     def __post_init__(self):
         if self.num_key_value_heads is None:
@@ -66,12 +68,7 @@ class ModelArgs:
         rope_parameters = config.get("rope_parameters") or {}
         if "rope_theta" not in config and "rope_theta" in rope_parameters:
             config["rope_theta"] = rope_parameters["rope_theta"]
-        scaling = config.get("rope_scaling") or {}
-        rope_type = (
-            scaling.get("rope_type", scaling.get("type", "default")) if scaling else "default"
-        )
-        if rope_type not in (None, "default"):
-            raise UnsupportedModelError(f"rope_scaling type {rope_type!r} is not supported")
+        config["rope_scaling"] = rope_scaling_of(config)
         names = inspect.signature(cls).parameters
         return cls(**{k: v for k, v in config.items() if k in names and v is not None})
 
@@ -147,6 +144,75 @@ def check_config(config: Any) -> None:
     for name in ("rope_scaling", "rope_parameters"):
         if not isinstance(config.get(name) or {}, dict):
             raise UnsupportedModelError(f"{name} must be a JSON object")
+    rope_scaling_of(config)
+
+
+# The RoPE scalings mlx-lm's rope utilities run for Llama, and the fields each one needs
+# besides "factor" (Hugging Face's own validation asks the same of llama3).
+_ROPE_REQUIRED = {
+    "linear": (),
+    "dynamic": (),
+    "llama3": ("low_freq_factor", "high_freq_factor", "original_max_position_embeddings"),
+    "yarn": (),
+}
+_ROPE_OPTIONAL = {
+    "yarn": ("original_max_position_embeddings", "beta_fast", "beta_slow", "mscale"),
+}
+
+
+def rope_scaling_of(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The config's RoPE scaling, checked, with its type under "rope_type"; None for plain RoPE.
+
+    Configs name the type "rope_type" or (older ones) "type"; re-saved configs keep the scaling
+    in rope_parameters instead of rope_scaling. Raises UnsupportedModelError (one line)."""
+    scaling = config.get("rope_scaling") or config.get("rope_parameters") or {}
+    if not isinstance(scaling, dict):
+        raise UnsupportedModelError("rope_scaling must be a JSON object")
+    rope_type = scaling.get("rope_type", scaling.get("type"))
+    if rope_type in (None, "default"):
+        return None
+    if not isinstance(rope_type, str) or rope_type not in _ROPE_REQUIRED:
+        raise UnsupportedModelError(
+            f"rope_scaling type {_short(rope_type)} is not supported "
+            f"(deskpet runs {', '.join(_ROPE_REQUIRED)})"
+        )
+    where = f"rope_scaling ({rope_type})"
+    missing = [k for k in ("factor", *_ROPE_REQUIRED[rope_type]) if scaling.get(k) is None]
+    if missing:
+        raise UnsupportedModelError(f"{where} has no {', '.join(missing)}")
+    for name in ("factor", *_ROPE_REQUIRED[rope_type], *_ROPE_OPTIONAL.get(rope_type, ())):
+        value = scaling.get(name)
+        if value is not None and not _is_positive(value):
+            raise UnsupportedModelError(
+                f"{where} {name} must be a positive number (got {_short(value)})"
+            )
+    kept = {k: v for k, v in scaling.items() if k not in ("type", "rope_type", "rope_theta")}
+    if rope_type == "llama3" and kept["low_freq_factor"] >= kept["high_freq_factor"]:
+        raise UnsupportedModelError(f"{where} low_freq_factor must be below high_freq_factor")
+    if rope_type == "dynamic" and _head_dim(config) <= 2:
+        raise UnsupportedModelError(f"{where} needs an attention head size above 2")
+    if rope_type == "yarn":
+        mscale_all_dim = kept.get("mscale_all_dim", 0)
+        if not (_is_positive(mscale_all_dim) or mscale_all_dim == 0):
+            raise UnsupportedModelError(f"{where} mscale_all_dim must be 0 or a positive number")
+        if kept.get("attention_factor") is not None:
+            # mlx-lm's YarnRoPE derives this from mscale; an explicit one would go unused.
+            raise UnsupportedModelError(f"{where} with attention_factor is not supported")
+        if config.get("rope_theta", scaling.get("rope_theta", 10000.0)) == 1:
+            raise UnsupportedModelError(f"{where} needs a rope_theta other than 1")
+        # Hugging Face's default: the trained context is max_position_embeddings.
+        if kept.get("original_max_position_embeddings") is None:
+            kept["original_max_position_embeddings"] = config.get("max_position_embeddings", 4096)
+    return {"rope_type": rope_type, **kept}
+
+
+def _head_dim(config: dict[str, Any]) -> int:
+    heads = config.get("num_attention_heads") or 1
+    return config.get("head_dim") or (config.get("hidden_size") or 0) // heads
+
+
+def _is_positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e30
 
 
 def _is_int(value: Any) -> bool:
@@ -228,6 +294,19 @@ class Attention(nn.Module):
         self.k_proj = nn.Linear(dim, self.n_kv_heads * self.head_dim, bias=bias)
         self.v_proj = nn.Linear(dim, self.n_kv_heads * self.head_dim, bias=bias)
         self.o_proj = nn.Linear(self.n_heads * self.head_dim, dim, bias=bias)
+        # Plain RoPE stays on mx.fast.rope below; scaled RoPE is mlx-lm's (imported here only:
+        # mlx_lm pulls in transformers).
+        self.rope = None
+        if args.rope_scaling is not None:
+            from mlx_lm.models.rope_utils import initialize_rope
+
+            self.rope = initialize_rope(
+                self.head_dim,
+                self.rope_theta,
+                False,
+                args.rope_scaling,
+                args.max_position_embeddings,
+            )
 
     def __call__(self, x: mx.array, mask=None, cache: KVCache | None = None) -> mx.array:
         B, L, _ = x.shape
@@ -237,12 +316,15 @@ class Attention(nn.Module):
         # (B, heads, L, head_dim). Non-traditional (half-split) RoPE for every format: GGUF q/k
         # rows are un-permuted at load so this one convention holds.
         offset = cache.offset if cache is not None else 0
-        q = mx.fast.rope(
-            q, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset
-        )
-        k = mx.fast.rope(
-            k, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset
-        )
+        if self.rope is not None:
+            q, k = self.rope(q, offset=offset), self.rope(k, offset=offset)
+        else:
+            q = mx.fast.rope(
+                q, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset
+            )
+            k = mx.fast.rope(
+                k, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset
+            )
         if cache is not None:
             k, v = cache.update_and_fetch(k, v)
         # GQA natively: sdpa broadcasts the kv heads over the query heads.

@@ -31,6 +31,7 @@ def reference_model(model: Model) -> nn.Module:
             rms_norm_eps=a.rms_norm_eps,
             vocab_size=a.vocab_size,
             rope_theta=a.rope_theta,
+            rope_scaling=a.rope_scaling,
             max_position_embeddings=a.max_position_embeddings,
             attention_bias=a.attention_bias,
             mlp_bias=a.mlp_bias,
