@@ -5,7 +5,7 @@ it). Instead each targeted projection is wrapped once in a `LoRALinear` that add
 `scale * (x @ A.T) @ B.T` of whichever adapter is active; switching is a pointer flip on every
 wrapper (no reload, no recompilation) and "no adapter" runs the base exactly.
 
-Two file formats are read:
+Three formats are read (the third, llama.cpp's GGUF LoRA file, by lora_gguf):
 - PEFT: adapter_config.json (peft_type LORA, r, lora_alpha, target_modules, use_rslora) and
   adapter_model.safetensors with keys `base_model.model.model.layers.N.<proj>.lora_A.weight`
   [r, in] and `...lora_B.weight` [out, r];
@@ -27,7 +27,7 @@ from pathlib import Path
 import mlx.core as mx
 import mlx.nn as nn
 
-from . import lora_targets
+from . import lora_gguf, lora_targets
 from .load import ModelLoadError, check_safetensors
 from .lora_targets import PROJECTIONS, TargetError, projection_dims
 from .model import Model, ModelArgs
@@ -211,16 +211,9 @@ def _peft_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
                 "(re-save it with safe_serialization=True)"
             )
         raise AdapterError(f"{folder} has no {PEFT_WEIGHTS}")
+    base = config.get("base_model_name_or_path")
     return AdapterSpec(
-        folder,
-        "peft",
-        rank,
-        float(alpha),
-        float(scale),
-        targets,
-        layers,
-        config.get("base_model_name_or_path"),
-        weights,
+        folder, "peft", rank, float(alpha), float(scale), targets, layers, base, weights
     )
 
 
@@ -269,20 +262,24 @@ def read_adapter(
     dims: dict[str, tuple[int, int]],
     num_layers: int,
     dtype: mx.Dtype = mx.float32,
+    heads: tuple[int, int] | None = None,
 ) -> Adapter:
-    """Read and check an adapter against a base described by its projection dims and depth."""
-    spec = read_spec(folder)
-    try:
-        check_safetensors(spec.weights_file)
-        raw = mx.load(str(spec.weights_file))
-    except ModelLoadError as e:
-        raise AdapterError(f"{spec.folder.name}: {e}") from None
-    except Exception as e:
-        raise AdapterError(f"{spec.weights_file} could not be read ({e})") from None
+    """Read and check an adapter against a base's projection dims, depth and head counts."""
+    if (gguf_file := lora_gguf.find(folder)) is not None:
+        spec, raw = lora_gguf.read(gguf_file, heads)
+    else:
+        spec = read_spec(folder)
+        try:
+            check_safetensors(spec.weights_file)
+            raw = mx.load(str(spec.weights_file))
+        except ModelLoadError as e:
+            raise AdapterError(f"{spec.folder.name}: {e}") from None
+        except Exception as e:
+            raise AdapterError(f"{spec.weights_file} could not be read ({e})") from None
     fname = spec.weights_file.name
     halves: dict[str, dict[str, mx.array]] = {}
     layers_seen: set[int] = set()
-    key_re = _PEFT_KEY if spec.format == "peft" else _MLX_KEY
+    key_re = _MLX_KEY if spec.format == "mlx" else _PEFT_KEY
     for key, value in raw.items():
         m = key_re.match(key)
         if m is None:
@@ -343,7 +340,8 @@ def read_adapter(
 
 def check_adapter(folder: str | Path, args: ModelArgs) -> Adapter:
     """Validate an adapter against a base model's config alone (used by `persona import`)."""
-    return read_adapter("check", folder, projection_dims(args), args.num_hidden_layers)
+    heads = (args.num_attention_heads, args.num_key_value_heads)
+    return read_adapter("check", folder, projection_dims(args), args.num_hidden_layers, heads=heads)
 
 
 class AdapterBank:
@@ -403,9 +401,9 @@ class AdapterBank:
 
     def load(self, name: str, folder: str | Path) -> Adapter:
         """Read, check and keep an adapter (replacing one of the same name). Not activated."""
-        adapter = read_adapter(
-            name, resolve_source(folder), self.dims(), len(self.model.layers), self._dtype()
-        )
+        heads = (self.model.args.num_attention_heads, self.model.args.num_key_value_heads)
+        layers, dtype = len(self.model.layers), self._dtype()
+        adapter = read_adapter(name, resolve_source(folder), self.dims(), layers, dtype, heads)
         mx.eval([(p.lora_A, p.lora_B) for p in adapter.pairs.values()])
         return self.add(adapter)
 

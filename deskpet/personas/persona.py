@@ -16,9 +16,11 @@ sampling: {temperature: 0.8, top_p: 0.95, repetition_penalty: 1.05}
 thinking: false                 # whether the owner may turn thinking on
 theme: neko                     # one of assets/themes
 narration: "a playful cat"      # how it narrates agent work (the base model speaks)
-adapter: adapter                # optional: a PEFT folder relative to this one, or a HF repo id
+adapter: adapter                # optional: a PEFT or mlx-lm folder, a .gguf LoRA file (or a
+                                #   folder holding one) relative to this one, or a HF repo id
 ```
-When `adapter` is left out and the folder holds `adapter/adapter_config.json`, that is used.
+When `adapter` is left out and the folder holds `adapter/adapter_config.json` (or an `adapter/`
+folder holding a .gguf LoRA), that is used.
 """
 
 from __future__ import annotations
@@ -291,18 +293,27 @@ def _sampling(file: Path, value) -> PersonaSampling:
     return PersonaSampling(**out)
 
 
+def _is_adapter_folder(folder: Path) -> bool:
+    """A PEFT or mlx-lm folder (adapter_config.json), or one holding a GGUF LoRA file."""
+    return (folder / "adapter_config.json").exists() or any(folder.glob("*.gguf"))
+
+
 def _adapter(file: Path, folder: Path, value) -> str | None:
     if value is None:
         default = folder / ADAPTER_DIR
-        return str(default.resolve()) if (default / "adapter_config.json").exists() else None
+        return str(default.resolve()) if _is_adapter_folder(default) else None
     if not isinstance(value, str) or not value.strip():
         raise PersonaError(
             file, "adapter", f"must be a folder or a Hugging Face repo id (got {value!r})"
         )
     local = (folder / value).resolve()
+    if local.is_file() and local.suffix.lower() == ".gguf":
+        return str(local)  # a GGUF LoRA file (llama.cpp's format)
     if local.is_dir():
-        if not (local / "adapter_config.json").exists():
-            raise PersonaError(file, "adapter", f"{local} has no adapter_config.json")
+        if not _is_adapter_folder(local):
+            raise PersonaError(
+                file, "adapter", f"{local} has no adapter_config.json and no .gguf LoRA file"
+            )
         return str(local)
     if _HUB_REPO.match(value) and not value.startswith("."):
         return value  # fetched from Hugging Face when first used
