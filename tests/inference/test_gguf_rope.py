@@ -28,14 +28,14 @@ from deskpet.inference.model import make_cache
 ATOL = 1e-4
 PROMPT = [0, 5, 17, 99, 3, 250, 42, 8, 211, 64, 2, 100, 7, 19, 23, 150, 31, 77, 201, 9]
 
-# Llama 3.2's family scaled down. A trained context of 16 puts the prompt past it and gives
-# rope_freqs all three kinds of factor (1, smoothed, the full factor) over 8 pairs.
+# Llama 3.2's family scaled down. A trained context of 64 gives rope_freqs all three kinds of
+# factor over its 8 pairs: 1, one smoothed, and the full factor.
 LLAMA3 = {
     "rope_type": "llama3",
     "factor": 32.0,
     "low_freq_factor": 1.0,
     "high_freq_factor": 4.0,
-    "original_max_position_embeddings": 16,
+    "original_max_position_embeddings": 64,
 }
 TINY_LLAMA32 = {
     "architectures": ["LlamaForCausalLM"],
@@ -189,6 +189,11 @@ def run(model, steps: int = 6):
         tokens.append(token.item())
         logits = model(token, cache)
     return full, tokens
+
+
+def test_the_converters_factors_are_of_all_three_kinds():
+    factors = llama3_factors(TINY_LLAMA32)
+    assert factors[0] == 1.0 and 1.0 < factors[1] < 32.0 and (factors[2:] == 32.0).all()
 
 
 @pytest.mark.parametrize("kind", ["llama3", "linear"])
