@@ -93,7 +93,33 @@ def config_from_metadata(meta: dict[str, Any], weights: dict[str, mx.array]) -> 
         "tie_word_embeddings": "output.weight" not in weights,
         "bos_token_id": _scalar(meta.get("tokenizer.ggml.bos_token_id")),
         "eos_token_id": list(dict.fromkeys(eos)),
+        **_rope_scaling(get, weights),
     }
+
+
+# Past this many values rope_freqs cannot be a real model's (head_dim is at most 4096).
+_MAX_ROPE_FREQS = 2048
+
+
+def _rope_scaling(get, weights: dict[str, mx.array]) -> dict[str, Any]:
+    """The config's RoPE scaling from llama.cpp's keys: linear as rope_scaling, and the
+    rope_freqs tensor (llama3's per-pair factors, precomputed by the converter) as rope_freqs.
+    Values are checked by ModelArgs.from_dict."""
+    found: dict[str, Any] = {}
+    kind = get("rope.scaling.type")
+    if kind == "linear":
+        found["rope_scaling"] = {"rope_type": "linear", "factor": get("rope.scaling.factor")}
+    elif kind not in (None, "none"):
+        raise UnsupportedModelError(
+            f"GGUF RoPE scaling {str(kind)[:40]!r} is not supported (deskpet runs linear "
+            "and llama3's rope_freqs)"
+        )
+    freqs = weights.get("rope_freqs.weight")
+    if freqs is not None:
+        if freqs.ndim != 1 or freqs.size > _MAX_ROPE_FREQS:
+            raise UnsupportedModelError(f"rope_freqs has shape {tuple(freqs.shape)}")
+        found["rope_freqs"] = freqs.astype(mx.float32).tolist()
+    return found
 
 
 def _rename(name: str) -> str:
@@ -264,6 +290,8 @@ def read_gguf(path: Path) -> Checkpoint:
         raise ModelLoadError(f"{path.name}: {e}") from None
     weights = {}
     for name, value in raw.items():
+        if name == "rope_freqs.weight":
+            continue  # in the config as rope_freqs
         new = _rename(name)
         if ".self_attn.q_proj." in new:
             value = unpermute_rows(value, args.num_attention_heads)

@@ -40,6 +40,9 @@ class ModelArgs:
     bos_token_id: int | None = None
     # None, or a checked scaling dict whose type is under "rope_type" (see rope_scaling_of).
     rope_scaling: dict[str, Any] | None = None
+    # None, or one divisor per rotated pair applied on top of rope_theta's frequencies: the
+    # precomputed llama3 factors GGUF files carry as rope_freqs (see check_rope_freqs).
+    rope_freqs: list[float] | None = None
 
     def __post_init__(self):
         if self.num_key_value_heads is None:
@@ -145,6 +148,23 @@ def check_config(config: Any) -> None:
         if not isinstance(config.get(name) or {}, dict):
             raise UnsupportedModelError(f"{name} must be a JSON object")
     rope_scaling_of(config)
+    check_rope_freqs(config)
+
+
+def check_rope_freqs(config: dict[str, Any]) -> None:
+    """Raise UnsupportedModelError (one line) unless rope_freqs is absent or one positive,
+    finite divisor per rotated pair (head_dim / 2 of them), with no rope_scaling beside it."""
+    freqs = config.get("rope_freqs")
+    if freqs is None:
+        return
+    pairs = _head_dim(config) // 2
+    if not isinstance(freqs, list) or len(freqs) != pairs:
+        got = len(freqs) if isinstance(freqs, list) else _kind(freqs)
+        raise UnsupportedModelError(f"rope_freqs must hold {pairs} factors (got {got})")
+    if not all(_is_positive(f) for f in freqs):
+        raise UnsupportedModelError("rope_freqs must be positive finite numbers")
+    if rope_scaling_of(config) is not None:
+        raise UnsupportedModelError("rope_freqs and rope_scaling cannot both be set")
 
 
 # The RoPE scalings mlx-lm's rope utilities run for Llama, and the fields each one needs
@@ -297,7 +317,15 @@ class Attention(nn.Module):
         # Plain RoPE stays on mx.fast.rope below; scaled RoPE is mlx-lm's (imported here only:
         # mlx_lm pulls in transformers).
         self.rope = None
-        if args.rope_scaling is not None:
+        self._freqs = None
+        if args.rope_freqs is not None:
+            # llama.cpp's convention: each pair's angle is divided by its factor, so the
+            # period mx.fast.rope takes is rope_theta's own times the factor.
+            own = self.rope_theta ** (
+                mx.arange(0, self.head_dim, 2, dtype=mx.float32) / self.head_dim
+            )
+            self._freqs = own * mx.array(args.rope_freqs, dtype=mx.float32)
+        elif args.rope_scaling is not None:
             from mlx_lm.models.rope_utils import initialize_rope
 
             self.rope = initialize_rope(
@@ -318,6 +346,19 @@ class Attention(nn.Module):
         offset = cache.offset if cache is not None else 0
         if self.rope is not None:
             q, k = self.rope(q, offset=offset), self.rope(k, offset=offset)
+        elif self._freqs is not None:
+            q, k = (
+                mx.fast.rope(
+                    t,
+                    self.head_dim,
+                    traditional=False,
+                    base=None,
+                    scale=1.0,
+                    offset=offset,
+                    freqs=self._freqs,
+                )
+                for t in (q, k)
+            )
         else:
             q = mx.fast.rope(
                 q, self.head_dim, traditional=False, base=self.rope_theta, scale=1.0, offset=offset
