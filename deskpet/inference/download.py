@@ -12,6 +12,10 @@ On disk: `<models_dir>/<repo name>@<short sha>.partial/` while downloading (each
 `<name>.incomplete` until its checksum matches), renamed to `<repo name>@<short sha>` once every
 file is verified and the folder loads as a model. A quit or a lost connection keeps the
 `.incomplete` bytes: the next run continues with an HTTP Range request.
+
+A model another app already put in the shared Hugging Face cache (mlx-lm, the Hugging Face CLI)
+is used where it lies, when its snapshot holds every file the loader needs. The owner's hub
+token (HF_TOKEN or a Hugging Face CLI login) goes on every request as a Bearer header.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Callable, Iterable
@@ -167,7 +172,7 @@ def resolve(
     from huggingface_hub.errors import HfHubHTTPError
 
     candidates = [repos] if isinstance(repos, str) else list(repos)
-    api = HfApi(endpoint=endpoint)
+    api = HfApi(endpoint=endpoint, token=_token() or False)
     missing = []
     for repo in candidates:
         try:
@@ -271,7 +276,65 @@ def local_copies(
     def newest(found: list[Path]) -> Path | None:
         return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
-    return newest(finished), newest(partial)
+    return newest(finished) or shared_cache_copy(repos), newest(partial)
+
+
+def shared_cache_dir() -> Path:
+    """The Hugging Face hub cache other apps write to, read from the environment at call time
+    (HF_HUB_CACHE, else HF_HOME/hub, else XDG_CACHE_HOME or ~/.cache, then huggingface/hub)."""
+    if hub := os.environ.get("HF_HUB_CACHE"):
+        return Path(hub).expanduser()
+    if home := os.environ.get("HF_HOME"):
+        return Path(home).expanduser() / "hub"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "huggingface" / "hub"
+
+
+def shared_cache_copy(
+    repos: str | Iterable[str] = DEFAULT_REPOS,
+    revision: str | None = None,
+    cache_dir: Path | None = None,
+) -> Path | None:
+    """The snapshot folder of the first of `repos` found complete in the shared Hugging Face
+    cache (at `revision` when pinned: a commit sha or prefix, a branch or a tag; else the one
+    `main` points at, else the newest), or None. Never asks the hub."""
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    folder = cache_dir or shared_cache_dir()
+    try:
+        cache = scan_cache_dir(folder)
+    except CacheNotFound:
+        return None
+    except Exception as e:
+        log.warning("cannot read the Hugging Face cache at %s (%s)", folder, _reason(e))
+        return None
+    by_id = {r.repo_id: r for r in cache.repos if r.repo_type == "model"}
+    for repo in [repos] if isinstance(repos, str) else list(repos):
+        info = by_id.get(repo)
+        if info is None:
+            continue
+        revisions = sorted(info.revisions, key=lambda r: r.last_modified, reverse=True)
+        if revision:
+            revisions = [
+                r for r in revisions if r.commit_hash.startswith(revision) or revision in r.refs
+            ]
+        else:
+            revisions.sort(key=lambda r: "main" not in r.refs)  # stable: newest first otherwise
+        for rev in revisions:
+            snapshot = Path(rev.snapshot_path)
+            missing = _missing_for_loading(snapshot)
+            if missing:
+                log.info(
+                    "%s@%s in the Hugging Face cache lacks %s; not using it",
+                    repo,
+                    rev.commit_hash[:8],
+                    missing,
+                )
+                continue
+            log.info("%s@%s found in the shared Hugging Face cache", repo, rev.commit_hash[:8])
+            return snapshot
+    return None
 
 
 def partial_bytes(partial: Path) -> int:
@@ -288,6 +351,57 @@ def format_bytes(n: int) -> str:
 
 
 # --- internals -----------------------------------------------------------------------------
+
+
+def _missing_for_loading(snapshot: Path) -> str:
+    """What a cached snapshot lacks for the loader ("" when complete). Cache files are links
+    into blobs/: a link whose blob is gone counts as missing."""
+    if not (snapshot / "config.json").is_file():
+        return "config.json"
+    index = snapshot / "model.safetensors.index.json"
+    if index.is_file():
+        import json
+
+        try:
+            shards = set(json.loads(index.read_text())["weight_map"].values())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return "a readable weight index"
+        gone = sorted(s for s in shards if not (snapshot / s).is_file())
+        if gone:
+            return gone[0]
+    elif not any(p.is_file() for p in snapshot.glob("*.safetensors")):
+        return "weights (*.safetensors)"
+    tokenizers = ("tokenizer.json", "tokenizer.model")
+    if not any((snapshot / t).is_file() for t in tokenizers) and not (
+        (snapshot / "vocab.json").is_file() and (snapshot / "merges.txt").is_file()
+    ):
+        return "a tokenizer"
+    return ""
+
+
+def _token() -> str | None:
+    """The owner's hub token: HF_TOKEN, else the Hugging Face CLI login's. Never logged."""
+    from huggingface_hub import get_token
+
+    try:
+        return get_token()
+    except Exception:  # an unreadable token file: download anonymously
+        return None
+
+
+def _auth_headers() -> dict[str, str]:
+    token = _token()
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def hub_endpoint_setting() -> str | None:
+    """The owner's `hub_endpoint` setting (a mirror), or None for huggingface-hub's default."""
+    from ..settings import Settings, SettingsFileError
+
+    try:
+        return Settings().get("hub_endpoint") or None
+    except SettingsFileError:
+        return None  # an unreadable settings file: the hub default (the loader says why)
 
 
 def _partial(final: Path) -> Path:
@@ -318,7 +432,9 @@ def _fill_missing(
 
     try:
         meta = get_hf_file_metadata(
-            hf_hub_url(repo, f.name, revision=sha, endpoint=endpoint), timeout=timeout
+            hf_hub_url(repo, f.name, revision=sha, endpoint=endpoint),
+            timeout=timeout,
+            token=_token() or False,
         )
     except Exception as e:
         raise _unreachable(endpoint, e) from None
@@ -356,7 +472,7 @@ def _fetch(
             done -= f.size
             incomplete.unlink()
             have = 0
-        headers = {"Accept-Encoding": "identity"}
+        headers = {"Accept-Encoding": "identity", **_auth_headers()}
         if 0 < have:
             headers["Range"] = f"bytes={have}-"
         try:
