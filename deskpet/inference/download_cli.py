@@ -52,8 +52,8 @@ def run_download(args: argparse.Namespace) -> int:
         download,
         format_bytes,
         resolve,
-        shared_cache_copy,
     )
+    from .hf_cache import shared_cache_copy
 
     endpoint = args.endpoint or _endpoint_setting()
     if cached := shared_cache_copy(args.repo or DEFAULT_REPOS, args.revision):

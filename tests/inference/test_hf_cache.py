@@ -12,6 +12,7 @@ import pytest
 from helpers.fake_hub import REPO, SHA, FakeHub
 
 from deskpet.inference import download as dl
+from deskpet.inference.hf_cache import shared_cache_copy
 
 TOKEN = "hf_deskpetTestToken0123456789"
 
@@ -49,7 +50,7 @@ def test_a_model_in_the_shared_cache_is_used_without_asking_the_hub(
     snapshot = put_in_cache(hf_cache, tiny_repo)
     hub.refuse = True
     monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "data"))
-    caplog.set_level(logging.INFO, logger="deskpet.inference.download")
+    caplog.set_level(logging.INFO, logger="deskpet.inference.hf_cache")
 
     # WHEN onboarding looks for a copy and `deskpet download` is run against the hub
     finished, partial = dl.local_copies(tmp_path / "models")
@@ -71,17 +72,17 @@ def test_an_incomplete_snapshot_is_not_used(tiny_repo, hf_cache, tmp_path, lost)
     (snapshot / lost).resolve().unlink()
 
     # WHEN deskpet looks for a copy / THEN there is none
-    assert dl.shared_cache_copy(REPO) is None
+    assert shared_cache_copy(REPO) is None
     assert dl.local_copies(tmp_path / "models") == (None, None)
 
 
 def test_a_pinned_revision_uses_only_its_snapshot(tiny_repo, hf_cache):
     snapshot = put_in_cache(hf_cache, tiny_repo)
 
-    assert dl.shared_cache_copy(REPO, revision=SHA[:10]) == snapshot
-    assert dl.shared_cache_copy(REPO, revision="main") == snapshot
-    assert dl.shared_cache_copy(REPO, revision="f" * 40) is None
-    assert dl.shared_cache_copy("openbmb/other-model") is None
+    assert shared_cache_copy(REPO, revision=SHA[:10]) == snapshot
+    assert shared_cache_copy(REPO, revision="main") == snapshot
+    assert shared_cache_copy(REPO, revision="f" * 40) is None
+    assert shared_cache_copy("openbmb/other-model") is None
 
 
 def test_the_token_is_sent_on_every_request_and_never_logged(
