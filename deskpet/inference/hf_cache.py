@@ -44,7 +44,8 @@ def shared_cache_copy(
     except CacheNotFound:
         return None
     except Exception as e:
-        log.warning("cannot read the Hugging Face cache at %s (%s)", folder, e)
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        log.warning("cannot read the Hugging Face cache at %s (%s)", folder, reason)
         return None
     by_id = {r.repo_id: r for r in cache.repos if r.repo_type == "model"}
     for repo in [repos] if isinstance(repos, str) else list(repos):

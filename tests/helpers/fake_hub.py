@@ -121,15 +121,16 @@ class FakeHub:
         self.headers.append({k.lower(): v for k, v in h.headers.items()})
         if self.refuse:
             return self.send(h, 503, b"refused", {}, head)
-        if (m := re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/]+)", path)) and m[
-            1
-        ] in self.repos:
+        m = re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/]+)", path)
+        if m and m[1] in self.repos:
             # snapshot_download lists the files of the commit here
-            tree = [
-                {"type": "file", "path": s["rfilename"], "size": s["size"], "oid": s["blobId"]}
-                | ({"lfs": {"oid": s["lfs"]["sha256"], "size": s["size"]}} if "lfs" in s else {})
-                for s in self.model_info(m[1])["siblings"]
-            ]
+            tree = []
+            for s in self.model_info(m[1])["siblings"]:
+                item = {"type": "file", "path": s["rfilename"], "size": s["size"]}
+                item["oid"] = s["blobId"]
+                if "lfs" in s:
+                    item["lfs"] = {"oid": s["lfs"]["sha256"], "size": s["size"], "pointerSize": 134}
+                tree.append(item)
             return self.send(h, 200, json.dumps(tree).encode(), {}, head)
         if m := re.fullmatch(r"/api/models/([^/]+/[^/]+)(?:/revision/([^/]+))?", path):
             if m[1] not in self.repos:

@@ -133,3 +133,17 @@ def test_the_adapter_download_goes_to_the_mirror_setting(tmp_path, monkeypatch):
     # THEN it came from the mirror, byte for byte
     assert (folder / PEFT_CONFIG).read_bytes() == files[PEFT_CONFIG]
     assert any("/someone/cat-adapter/resolve/" in p for _, p, _ in mirror.requests)
+
+
+def test_a_snapshot_huggingface_hub_itself_wrote_is_found(hub, tiny_repo, hf_cache):
+    from huggingface_hub import snapshot_download
+
+    # GIVEN the model fetched into the cache by huggingface-hub (as the `hf` CLI does)
+    written = Path(snapshot_download(REPO, cache_dir=hf_cache, endpoint=hub.url))
+    hub.refuse = True
+    before = len(hub.requests)
+
+    # WHEN deskpet looks / THEN it is that snapshot, and the hub was not asked again
+    assert shared_cache_copy(REPO) == written
+    assert (written / "model.safetensors").read_bytes() == tiny_repo["model.safetensors"]
+    assert len(hub.requests) == before
