@@ -293,6 +293,16 @@ def format_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+def hub_endpoint_setting() -> str | None:
+    """The owner's `hub_endpoint` setting (a mirror), or None for huggingface-hub's default."""
+    from ..settings import Settings, SettingsFileError
+
+    try:
+        return Settings().get("hub_endpoint") or None
+    except SettingsFileError:
+        return None  # an unreadable settings file: the hub default (the loader says why)
+
+
 # --- internals -----------------------------------------------------------------------------
 
 
@@ -309,16 +319,6 @@ def _token() -> str | None:
 def _auth_headers() -> dict[str, str]:
     token = _token()
     return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-def hub_endpoint_setting() -> str | None:
-    """The owner's `hub_endpoint` setting (a mirror), or None for huggingface-hub's default."""
-    from ..settings import Settings, SettingsFileError
-
-    try:
-        return Settings().get("hub_endpoint") or None
-    except SettingsFileError:
-        return None  # an unreadable settings file: the hub default (the loader says why)
 
 
 def _partial(final: Path) -> Path:
