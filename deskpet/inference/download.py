@@ -12,6 +12,10 @@ On disk: `<models_dir>/<repo name>@<short sha>.partial/` while downloading (each
 `<name>.incomplete` until its checksum matches), renamed to `<repo name>@<short sha>` once every
 file is verified and the folder loads as a model. A quit or a lost connection keeps the
 `.incomplete` bytes: the next run continues with an HTTP Range request.
+
+A model another app already put in the shared Hugging Face cache is used where it lies
+(hf_cache.py). The owner's hub token (HF_TOKEN or a Hugging Face CLI login) goes on every request
+as a Bearer header.
 """
 
 from __future__ import annotations
@@ -167,7 +171,7 @@ def resolve(
     from huggingface_hub.errors import HfHubHTTPError
 
     candidates = [repos] if isinstance(repos, str) else list(repos)
-    api = HfApi(endpoint=endpoint)
+    api = HfApi(endpoint=endpoint, token=_token() or False)
     missing = []
     for repo in candidates:
         try:
@@ -271,7 +275,9 @@ def local_copies(
     def newest(found: list[Path]) -> Path | None:
         return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
-    return newest(finished), newest(partial)
+    from .hf_cache import shared_cache_copy
+
+    return newest(finished) or shared_cache_copy(repos), newest(partial)
 
 
 def partial_bytes(partial: Path) -> int:
@@ -287,7 +293,32 @@ def format_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+def hub_endpoint_setting() -> str | None:
+    """The owner's `hub_endpoint` setting (a mirror), or None for huggingface-hub's default."""
+    from ..settings import Settings, SettingsFileError
+
+    try:
+        return Settings().get("hub_endpoint") or None
+    except SettingsFileError:
+        return None  # an unreadable settings file: the hub default (the loader says why)
+
+
 # --- internals -----------------------------------------------------------------------------
+
+
+def _token() -> str | None:
+    """The owner's hub token: HF_TOKEN, else the Hugging Face CLI login's. Never logged."""
+    from huggingface_hub import get_token
+
+    try:
+        return get_token()
+    except Exception:  # an unreadable token file: download anonymously
+        return None
+
+
+def _auth_headers() -> dict[str, str]:
+    token = _token()
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def _partial(final: Path) -> Path:
@@ -318,7 +349,9 @@ def _fill_missing(
 
     try:
         meta = get_hf_file_metadata(
-            hf_hub_url(repo, f.name, revision=sha, endpoint=endpoint), timeout=timeout
+            hf_hub_url(repo, f.name, revision=sha, endpoint=endpoint),
+            timeout=timeout,
+            token=_token() or False,
         )
     except Exception as e:
         raise _unreachable(endpoint, e) from None
@@ -356,7 +389,7 @@ def _fetch(
             done -= f.size
             incomplete.unlink()
             have = 0
-        headers = {"Accept-Encoding": "identity"}
+        headers = {"Accept-Encoding": "identity", **_auth_headers()}
         if 0 < have:
             headers["Range"] = f"bytes={have}-"
         try:

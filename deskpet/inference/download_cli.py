@@ -53,8 +53,13 @@ def run_download(args: argparse.Namespace) -> int:
         format_bytes,
         resolve,
     )
+    from .hf_cache import shared_cache_copy
 
     endpoint = args.endpoint or _endpoint_setting()
+    if cached := shared_cache_copy(args.repo or DEFAULT_REPOS, args.revision):
+        print(f"Already in the Hugging Face cache: {cached}")
+        print(f"Use it with: deskpet --model '{cached}'")
+        return 0
     try:
         plan = resolve(args.repo or DEFAULT_REPOS, revision=args.revision, endpoint=endpoint)
         final = plan.destination()

@@ -142,7 +142,12 @@ def resolve_source(source: str | Path) -> Path:
         try:
             from huggingface_hub import snapshot_download
 
-            return Path(snapshot_download(text, allow_patterns=[PEFT_CONFIG, "*.safetensors"]))
+            from .download import hub_endpoint_setting
+
+            patterns = [PEFT_CONFIG, "*.safetensors"]
+            return Path(
+                snapshot_download(text, allow_patterns=patterns, endpoint=hub_endpoint_setting())
+            )
         except Exception as e:
             raise AdapterError(
                 f"could not fetch the adapter {text} from Hugging Face ({e})"

@@ -1,5 +1,6 @@
 """A model hub on 127.0.0.1 for download tests: the part of the hub's API huggingface-hub 2.x
-calls, GET /api/models/{repo}[/revision/{rev}] (?blobs=True for sizes and checksums) and
+calls, GET /api/models/{repo}[/revision/{rev}] (?blobs=True for sizes and checksums),
+GET /api/models/{repo}/tree/{rev} (snapshot_download's file list) and
 HEAD/GET /{repo}/resolve/{rev}/{file} with ETag, X-Repo-Commit and Range, over real sockets.
 
 It serves `tiny_repo_files`: a tiny quantized MiniCPM-shaped model in the official MLX build's
@@ -49,7 +50,9 @@ class FakeHub:
     with other bytes than their advertised checksum; `stall` names send half their bytes, then
     wait until `release` is set (a slow connection the owner gives up on); `oversend` maps
     names to extra bytes sent after the file (with a Content-Length that says so), as a
-    hostile mirror would; `sent` counts the body bytes written per name.
+    hostile mirror would; `sent` counts the body bytes written per name. `refuse` answers every
+    request 503 (a test that must not download); `headers` keeps each request's headers (names
+    in lower case).
     """
 
     def __init__(self, files: dict[str, bytes], repos=(REPO,)):
@@ -63,6 +66,8 @@ class FakeHub:
         self.release = threading.Event()
         self.bare_info = False  # list files without sizes/checksums, as some mirrors do
         self.requests: list[tuple[str, str, str | None]] = []
+        self.headers: list[dict[str, str]] = []
+        self.refuse = False
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -113,6 +118,20 @@ class FakeHub:
     def handle(self, h: BaseHTTPRequestHandler, head: bool):
         path = h.path.split("?", 1)[0]
         self.requests.append((h.command, path, h.headers.get("Range")))
+        self.headers.append({k.lower(): v for k, v in h.headers.items()})
+        if self.refuse:
+            return self.send(h, 503, b"refused", {}, head)
+        m = re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/]+)", path)
+        if m and m[1] in self.repos:
+            # snapshot_download lists the files of the commit here
+            tree = []
+            for s in self.model_info(m[1])["siblings"]:
+                item = {"type": "file", "path": s["rfilename"], "size": s["size"]}
+                item["oid"] = s["blobId"]
+                if "lfs" in s:
+                    item["lfs"] = {"oid": s["lfs"]["sha256"], "size": s["size"], "pointerSize": 134}
+                tree.append(item)
+            return self.send(h, 200, json.dumps(tree).encode(), {}, head)
         if m := re.fullmatch(r"/api/models/([^/]+/[^/]+)(?:/revision/([^/]+))?", path):
             if m[1] not in self.repos:
                 return self.send(
