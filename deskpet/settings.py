@@ -199,7 +199,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "hub_endpoint", "", str, "Model hub mirror",
-        "Address of a Hugging Face mirror for model downloads; empty uses the hub itself.",
+        "Address of a Hugging Face mirror for model and adapter downloads; empty uses the hub "
+        "itself.",
         pattern=r"(?:https?://\S+)?",
     ),
     Setting("persona", "default", str, "Persona", "The persona the pet starts with."),

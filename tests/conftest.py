@@ -34,7 +34,20 @@ def _away_from_the_owners_files(tmp_path_factory):
     ):
         (base / sub).mkdir(parents=True, exist_ok=True)
         mp.setenv(name, str(base / sub))
-    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "HF_ENDPOINT"):
+    # The owner's Hugging Face cache and token stay out too: a model found there, or a token
+    # sent, would change what the download and first-run tests see.
+    for name in (
+        "CLAUDE_CONFIG_DIR",
+        "CODEX_HOME",
+        "HF_ENDPOINT",
+        "HF_HOME",
+        "HF_HUB_CACHE",
+        "HUGGINGFACE_HUB_CACHE",
+        "HF_TOKEN",
+        "HF_TOKEN_PATH",
+        "HUGGING_FACE_HUB_TOKEN",
+        "XDG_CACHE_HOME",
+    ):
         mp.delenv(name, raising=False)
     yield base
     mp.undo()

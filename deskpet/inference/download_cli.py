@@ -99,12 +99,9 @@ def for_terminal(message: str, kind: str) -> str:
 
 
 def _endpoint_setting() -> str | None:
-    from ..settings import Settings, SettingsFileError
+    from .download import hub_endpoint_setting  # late: --help stays light
 
-    try:
-        return Settings().get("hub_endpoint") or None
-    except SettingsFileError:
-        return None  # an unreadable settings file: the hub default (the loader says why)
+    return hub_endpoint_setting()
 
 
 def _confirm(question: str) -> bool:
