@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet.inference.protocol import ADAPTER, CONTEXT_FULL, LOAD, NO_MODEL
+from deskpet.ui.placement import beside, screen_of
 
 FRAME_MS = 16  # ~60 fps
 # The typewriter shows at least this many characters per frame (~120 per second, faster than
@@ -314,8 +315,7 @@ class ChatBubble(QWidget):
         if self._anchor is None:
             return None, None
         pet = self._anchor.frameGeometry()
-        screen = QGuiApplication.screenAt(pet.center()) or self._anchor.screen()
-        return pet, screen.availableGeometry() if screen is not None else None
+        return pet, screen_of(pet, self._anchor)
 
     def has_draft(self) -> bool:
         """Words typed and not sent yet."""
@@ -571,19 +571,20 @@ class ChatBubble(QWidget):
         """Stand beside the pet, on the side with room on its screen."""
         self._pet, self._screen = QRect(pet), QRect(screen) if screen is not None else None
         if screen is None:
-            where = QGuiApplication.screenAt(pet.center()) or QGuiApplication.primaryScreen()
-            screen = where.availableGeometry() if where else QRect(0, 0, 1440, 900)
+            screen = screen_of(pet)
         width, height = self.width(), self.height()
-        room_right = screen.right() - pet.right()
-        room_left = pet.left() - screen.left()
-        fits_right = room_right >= width + GAP
-        self.side = "right" if fits_right or room_right >= room_left else "left"
         # The tail's tip stops GAP short of the pet; the bubble's own margin holds the tail.
-        x = pet.right() + GAP if self.side == "right" else pet.left() - GAP - width
-        y = pet.top() + pet.height() // 3 - height // 2
-        x = min(max(x, screen.left()), max(screen.left(), screen.right() - width))
-        y = min(max(y, screen.top()), max(screen.top(), screen.bottom() - height))
-        self.move(QPoint(x, y))
+        corner, self.side = beside(
+            pet,
+            screen,
+            width,
+            height,
+            top=pet.top() + pet.height() // 3 - height // 2,
+            gap=GAP,
+            prefer="right",
+        )
+        self.move(corner)
+        y = corner.y()
         tail = pet.top() + pet.height() // 3 - y
         self._tail_y = int(min(max(tail, RADIUS + 12), height - RADIUS - 12))
         self.update()

@@ -19,8 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet.bridge.events import AgentEvent
+from deskpet.ui.placement import beside, screen_of
 
 log = logging.getLogger(__name__)
 
@@ -354,13 +354,14 @@ class PermissionCards(QWidget):
         if self._anchor is None:
             return
         pet = self._anchor.frameGeometry()
-        where = QGuiApplication.screenAt(pet.center()) or self._anchor.screen()
-        screen = where.availableGeometry() if where is not None else QRect(0, 0, 1440, 900)
-        room_left = pet.left() - screen.left()
-        room_right = screen.right() - pet.right()
-        self.side = "left" if room_left >= WIDTH + GAP or room_left >= room_right else "right"
-        x = pet.left() - GAP - WIDTH if self.side == "left" else pet.right() + GAP
-        y = pet.bottom() - self.height()
-        x = min(max(x, screen.left()), max(screen.left(), screen.right() - WIDTH))
-        y = min(max(y, screen.top()), max(screen.top(), screen.bottom() - self.height()))
-        self.move(QPoint(x, y))
+        # Left of the pet by choice: the bubble and the sessions list open on its right.
+        corner, self.side = beside(
+            pet,
+            screen_of(pet, self._anchor),
+            WIDTH,
+            self.height(),
+            top=pet.bottom() - self.height(),
+            gap=GAP,
+            prefer="left",
+        )
+        self.move(corner)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QMouseEvent, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -37,6 +37,7 @@ from deskpet.bridge.sessions import (
     WORKING,
     SessionView,
 )
+from deskpet.ui.placement import beside, screen_of
 
 log = logging.getLogger(__name__)
 
@@ -179,17 +180,17 @@ class SessionsList(QWidget):
         if self._anchor is None:
             return
         pet = self._anchor.frameGeometry()
-        where = QGuiApplication.screenAt(pet.center()) or self._anchor.screen()
-        screen = where.availableGeometry() if where is not None else QRect(0, 0, 1440, 900)
-        width, height = self.width(), self.height()
-        room_right = screen.right() - pet.right()
-        room_left = pet.left() - screen.left()
-        right = room_right >= width + GAP or room_right >= room_left
-        x = pet.right() + GAP if right else pet.left() - GAP - width
-        y = pet.top() + pet.height() // 3 - height // 2
-        x = min(max(x, screen.left()), max(screen.left(), screen.right() - width))
-        y = min(max(y, screen.top()), max(screen.top(), screen.bottom() - height))
-        self.move(QPoint(x, y))
+        height = self.height()
+        corner, _side = beside(
+            pet,
+            screen_of(pet, self._anchor),
+            self.width(),
+            height,
+            top=pet.top() + pet.height() // 3 - height // 2,
+            gap=GAP,
+            prefer="right",
+        )
+        self.move(corner)
 
     # -- opening and closing ---------------------------------------------------------------------
 
