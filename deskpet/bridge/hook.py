@@ -460,16 +460,22 @@ def parse(data: bytes | str, truncated: bool = False) -> dict | None:
     return payload if isinstance(payload, dict) else None
 
 
-def send(summary: dict, path: str | None = None) -> bool:
-    """One NDJSON line to the pet; False (event dropped) when no pet is listening."""
+def send_line(sock: socket.socket, summary: dict, path: str | None = None) -> None:
+    """Connect `sock` to the pet and write `summary` as one NDJSON line; OSError when no pet
+    is listening."""
     # ASCII escapes: a lone surrogate (\ud800 in the JSON, non-UTF-8 argv) cannot be encoded
     # as UTF-8 but can be escaped; the pet's sanitizer blanks it.
     line = json.dumps(summary, ensure_ascii=True, separators=(",", ":")) + "\n"
+    sock.settimeout(SEND_TIMEOUT)
+    sock.connect(path or socket_path())
+    sock.sendall(line.encode("ascii"))
+
+
+def send(summary: dict, path: str | None = None) -> bool:
+    """One NDJSON line to the pet; False (event dropped) when no pet is listening."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.settimeout(SEND_TIMEOUT)
-        sock.connect(path or socket_path())
-        sock.sendall(line.encode("ascii"))
+        send_line(sock, summary, path)
         return True
     except OSError:
         return False
@@ -641,12 +647,9 @@ def ask_owner(agent: str, payload: dict, summary: dict, path: str | None = None)
     if agent == "claude":
         summary["suggestions"] = _suggestions(payload)
     summary["await"] = APPROVAL_WAIT[agent]
-    line = json.dumps(summary, ensure_ascii=True, separators=(",", ":")) + "\n"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.settimeout(SEND_TIMEOUT)
-        sock.connect(path or socket_path())
-        sock.sendall(line.encode("ascii"))
+        send_line(sock, summary, path)
         buffer = bytearray()
         ack = _read_reply(sock, buffer, time.monotonic() + ACK_TIMEOUT)
         wait = ack.get("wait") if ack else None
