@@ -100,7 +100,8 @@ def jump_app(terminal: Terminal, runner: Runner = run) -> JumpResult | None:
     what = argv[2] if argv[0] == "open" else "iTerm2" if argv[2] == ITERM_SCRIPT else "Terminal"
     done = runner(argv)
     if done.returncode != 0:
-        why = (done.stderr or "").strip().split("\n", 1)[0][:200]
+        # open's own words may name the project folder, which is never shown or logged.
+        why = "" if argv[0] == "open" else (done.stderr or "").strip().split("\n", 1)[0][:200]
         return JumpResult(False, f"could not bring {what} forward: {why or 'it refused'}")
     if argv[0] == "osascript" and done.stdout.strip() != "found":
         return JumpResult(False, f"{what} no longer has the agent's window open")

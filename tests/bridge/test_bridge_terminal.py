@@ -244,6 +244,12 @@ def test_the_mac_jump_reads_what_the_script_answered():
     )
     assert terminal_macos.jump_app(Terminal(program="Unknown"), answering("")) is None
     assert [argv[0] for argv in ran] == ["osascript"] * 3
+    # open's complaint names the project folder, which is never shown or logged
+    editor = Terminal(program="vscode", editor="vscode", cwd="/Users/me/secret-project")
+    failed = terminal_macos.jump_app(
+        editor, answering("", 1, "The file /Users/me/secret-project does not exist.\n")
+    )
+    assert failed is not None and not failed.ok and "secret-project" not in failed.message
 
 
 def test_without_a_pane_the_platforms_answer_is_the_jump(tmp_path):
