@@ -21,6 +21,7 @@ from deskpet.safefile import ParseRefused
 
 log = logging.getLogger(__name__)
 
+MAX_WATCHED_BYTES = 4 * 1024 * 1024
 Stamp = tuple[int, int, int] | None  # (inode, size, mtime in ns); None: no file
 
 
@@ -48,6 +49,10 @@ class HooksWatch:
         """Whether the file holds deskpet's entries; None when it cannot be read."""
         self.reads += 1
         try:
+            # Read on the GUI thread's tick: a settings file this big is not one deskpet wrote.
+            if os.stat(target.path).st_size > MAX_WATCHED_BYTES:
+                log.info("%s: %s is too big to watch", target.agent, target.path)
+                return None
             _raw, data = target.load()
             return target.state(data) in (installers.INSTALLED, installers.OUTDATED)
         except (ParseRefused, OSError) as exc:

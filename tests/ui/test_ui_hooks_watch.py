@@ -177,6 +177,20 @@ def test_unchanged_files_are_only_stat_ed(settings_file):
     assert watch.reads == first  # nothing read again: the per-tick cost is a few stats
 
 
+def test_a_huge_rewritten_file_is_not_parsed_on_the_tick(settings_file, monkeypatch):
+    import deskpet.bridge.hooks_watch as hooks_watch
+
+    watch = HooksWatch()
+    watch.poll()
+    # GIVEN another program leaves a settings file over the bound (the bound lowered for the test)
+    monkeypatch.setattr(hooks_watch, "MAX_WATCHED_BYTES", 64)
+    another_program_rewrites(settings_file, {"model": "opus", "padding": "x" * 200})
+    parsed = []
+    monkeypatch.setattr(installers.Target, "load", lambda self: parsed.append(self) or ({}, {}))
+    # THEN the tick only stats it: no parse, and no news it cannot vouch for
+    assert watch.poll() == [] and parsed == []
+
+
 def codex_event(source: str) -> AgentEvent:
     return AgentEvent(agent="codex", source=source, kind=TOOL_START, session="s1", turn=source)
 
