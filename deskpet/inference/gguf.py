@@ -2,27 +2,43 @@
 tensor names mapped to Hugging Face's, llama.cpp's q/k row permutation undone, and the tokenizer
 and chat template built from the metadata.
 
-MLX reads Q4_0, Q4_1 and Q8_0 tensors as they are stored (and F16/F32 as plain floats); any
-other tensor type is refused by name, since mx.load would silently widen it to fp16.
+Every common tensor type loads. A file of only Q4_0, Q4_1, Q8_0, F16 and F32 tensors is read
+by mx.load, which keeps the Q* ones quantized as stored (fast). A file holding anything else
+(K-quants Q2_K..Q6_K of any _S/_M/_L mix, Q5_0, Q5_1, BF16) goes through gguf_requant.py one
+tensor at a time: the types MLX can keep are repacked exactly, the others dequantized and
+requantized to MLX's affine format (4-bit group 64 by default). That is slower, so the result
+can be saved with `deskpet model convert`. Other types (IQ*, TQ*) are refused by name.
 """
 
 from __future__ import annotations
 
+import logging
 import mmap
 import struct
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import mlx.core as mx
+import numpy as np
 
-from .load import Checkpoint, ModelLoadError, load_tokenizer_dir, refuse_lfs_pointer
+from . import gguf_requant
+from .load import (
+    DEFAULT_BITS,
+    DEFAULT_GROUP_SIZE,
+    Checkpoint,
+    ModelLoadError,
+    load_tokenizer_dir,
+    refuse_lfs_pointer,
+)
 from .model import ModelArgs, UnsupportedModelError
 
-# GGUF tensor types mx.load keeps quantized (Q*) or reads as plain floats (F*).
-READABLE_TYPES = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0"}
-# llama.cpp's general.file_type values for files made only of readable types.
-_PLAIN_FILE_TYPES = {0, 1, 2, 3, 7, 32}
+log = logging.getLogger(__name__)
+
+# Every GGUF tensor type deskpet runs (gguf_requant.py says what happens to each).
+READABLE_TYPES = frozenset(gguf_requant.KEPT_TYPES + gguf_requant.REQUANTIZED_TYPES)
 
 _NAMES = {
     "token_embd": "model.embed_tokens",
@@ -134,19 +150,6 @@ def _rename(name: str) -> str:
     return f"{_NAMES[stem]}.{suffix}"
 
 
-def _unreadable_tensors(path: Path) -> list[tuple[str, str]]:
-    """(tensor name, type name) for tensors MLX cannot keep quantized. Slow (seconds): only
-    called when the file's metadata says it may hold such tensors."""
-    from gguf import GGUFReader
-
-    reader = GGUFReader(str(path))
-    return [
-        (t.name, t.tensor_type.name)
-        for t in reader.tensors
-        if t.tensor_type.name not in READABLE_TYPES
-    ]
-
-
 # The header is walked in Python before any C reader sees the file: every count and length is
 # checked against the bytes that are really there, so a hostile file cannot make a reader
 # allocate or loop without end. The bounds are far above any real model's.
@@ -196,6 +199,11 @@ class _Header:
         length = self.count(len(self.data), "string length")
         self.pos += length
 
+    def string(self) -> str:
+        start = self.pos
+        self.skip_string()
+        return bytes(self.data[start + 8 : self.pos]).decode("utf-8", "replace")
+
     def skip_strings(self, n: int) -> None:
         # The vocabulary and merges are most of a header: one tight loop, not n method calls.
         data, pos, end, unpack = self.data, self.pos, len(self.data), _U64.unpack_from
@@ -227,17 +235,28 @@ class _Header:
             raise ValueError(f"unknown metadata value type {kind}")
 
 
-def check_gguf(path: Path) -> None:
-    """Refuse a GGUF file whose header is not well formed, with one line."""
+def check_gguf(path: Path) -> dict[str, str]:
+    """Refuse a GGUF file whose header is not well formed, with one line; else its tensors'
+    names and type names (e.g. "Q4_K"), read from the header in a fraction of a second."""
     refuse_lfs_pointer(path)
     try:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            _walk_header(_Header(data))
+            kinds = _walk_header(_Header(data))
     except (ValueError, OSError) as e:  # mmap of an empty file is a ValueError too
         raise ModelLoadError(f"{path.name} is not a valid GGUF file ({e})") from None
+    return {name: _type_name(kind) for name, kind in kinds.items()}
 
 
-def _walk_header(h: _Header) -> None:
+def _type_name(kind: int) -> str:
+    from gguf import GGMLQuantizationType
+
+    try:
+        return GGMLQuantizationType(kind).name
+    except ValueError:
+        return f"type {kind}"
+
+
+def _walk_header(h: _Header) -> dict[str, int]:
     if bytes(h.data[:4]) != GGUF_MAGIC:
         raise ValueError("it does not start with GGUF")
     h.pos = 4
@@ -249,8 +268,9 @@ def _walk_header(h: _Header) -> None:
     for _ in range(keys):
         h.skip_string()
         h.skip_value(h.take("I"))
+    kinds = {}
     for _ in range(tensors):
-        h.skip_string()
+        name = h.string()
         dims = h.take("I")
         if not 0 < dims <= MAX_GGUF_DIMS:
             raise ValueError(f"a tensor has {dims} dimensions")
@@ -259,60 +279,136 @@ def _walk_header(h: _Header) -> None:
             elements *= h.take("Q")
         if elements > len(h.data) * 8:  # no type packs more than 8 values in a byte
             raise ValueError(f"a tensor of {elements:,} values is larger than the file")
-        if h.take("I") >= MAX_GGUF_TYPE:
+        kinds[name] = h.take("I")
+        if kinds[name] >= MAX_GGUF_TYPE:
             raise ValueError("a tensor has an unknown type")
         if h.take("Q") > len(h.data):
             raise ValueError("a tensor starts past the end of the file")
+    return kinds
 
 
-def read_gguf(path: Path) -> Checkpoint:
-    """Config, weights (Hugging Face names, q/k un-permuted) and tokenizer of a GGUF file."""
-    check_gguf(path)
-    try:
-        raw, meta = mx.load(str(path), return_metadata=True)
-    except Exception as e:
-        bad = _safe_unreadable(path)
-        if bad:
-            name, kind = bad[0]
-            raise ModelLoadError(_unsupported_message(name, kind)) from None
-        raise ModelLoadError(f"{path.name} could not be read as GGUF ({e})") from None
-    file_type = _scalar(meta.get("general.file_type", 0))
-    if file_type not in _PLAIN_FILE_TYPES:
-        # K-quants and others are silently widened to fp16 by mx.load: refuse them by name.
-        bad = _safe_unreadable(path)
-        if bad:
-            name, kind = bad[0]
+ROPE_FREQS = "rope_freqs.weight"  # llama3's factors: read into the config, not a weight
+
+
+def read_gguf(
+    path: Path,
+    *,
+    bits: int = DEFAULT_BITS,
+    group_size: int = DEFAULT_GROUP_SIZE,
+    progress: Callable[[str], None] | None = None,
+) -> Checkpoint:
+    """Config, weights (Hugging Face names, q/k un-permuted) and tokenizer of a GGUF file.
+
+    bits and group_size are what dequantized tensors are requantized to (0 bits: float16)."""
+    kinds = check_gguf(path)
+    for name, kind in kinds.items():
+        if kind not in READABLE_TYPES:
             raise ModelLoadError(_unsupported_message(name, kind))
+    started = time.perf_counter()
+    if set(kinds.values()) <= gguf_requant.MX_LOAD_TYPES:
+        raw, meta = _mx_load(path)
+        config, args = _config(path, meta, raw)
+        weights = {
+            _rename(name): _unpermuted(value, _heads(name, args))
+            for name, value in raw.items()
+            if name != ROPE_FREQS
+        }
+        seconds = 0.0
+    else:
+        reader, meta = _open_reader(path)
+        tensors = {t.name: t for t in reader.tensors}
+        present: dict[str, Any] = dict.fromkeys(tensors)  # the config looks at names only...
+        if ROPE_FREQS in tensors:  # ...and at llama3's factors
+            present[ROPE_FREQS] = mx.array(np.asarray(tensors[ROPE_FREQS].data))
+        config, args = _config(path, meta, present)
+        if progress:
+            progress(f"Converting {path.name}: {describe_plan(kinds, bits)}")
+        raw = gguf_requant.convert(
+            (_tensor(t) for name, t in tensors.items() if name != ROPE_FREQS),
+            lambda name: _heads(name, args),
+            bits=bits,
+            group_size=group_size,
+            progress=progress,
+        )
+        weights = {_rename(name): value for name, value in raw.items()}
+        seconds = time.perf_counter() - started
+        plan = describe_plan(kinds, bits)
+        log.info("converted %s's tensors in %.1f s (%s)", path.name, seconds, plan)
+    tokenizer = tokenizer_from_metadata(meta, config, path)
+    return Checkpoint(config, weights, tokenizer, "gguf", path, kinds, seconds)
+
+
+def _mx_load(path: Path):
     try:
-        config = config_from_metadata(meta, raw)
-        args = ModelArgs.from_dict(config)
+        return mx.load(str(path), return_metadata=True)
+    except Exception as e:
+        raise ModelLoadError(f"{path.name} could not be read as GGUF ({e})") from None
+
+
+def _open_reader(path: Path):
+    """gguf's memory-mapped reader, and the metadata as plain Python values. Slow (seconds:
+    it walks the vocabulary in Python), so only files mx.load cannot read come here."""
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(str(path))
+        meta = {k: f.contents() for k, f in reader.fields.items() if not k.startswith("GGUF.")}
+    except Exception as e:  # a file the header check passed can still be cut short
+        text = " ".join(str(e).split()) or type(e).__name__
+        raise ModelLoadError(f"{path.name} could not be read as GGUF ({text})") from None
+    return reader, meta
+
+
+def _tensor(t) -> gguf_requant.Tensor:
+    # GGUF lists dimensions innermost first; rows come first in MLX.
+    shape = tuple(int(n) for n in reversed(t.shape.tolist()))
+    return gguf_requant.Tensor(t.name, t.tensor_type.name, shape, t.data)
+
+
+def _config(path: Path, meta: dict[str, Any], weights: dict[str, Any]):
+    try:
+        config = config_from_metadata(meta, weights)
+        return config, ModelArgs.from_dict(config)
     except UnsupportedModelError as e:
         raise ModelLoadError(f"{path.name}: {e}") from None
-    weights = {}
-    for name, value in raw.items():
-        if name == "rope_freqs.weight":
-            continue  # in the config as rope_freqs
-        new = _rename(name)
-        if ".self_attn.q_proj." in new:
-            value = unpermute_rows(value, args.num_attention_heads)
-        elif ".self_attn.k_proj." in new:
-            value = unpermute_rows(value, args.num_key_value_heads)
-        weights[new] = value
-    tokenizer = tokenizer_from_metadata(meta, config, path)
-    return Checkpoint(config, weights, tokenizer, "gguf", path)
 
 
-def _safe_unreadable(path: Path) -> list[tuple[str, str]]:
-    try:
-        return _unreadable_tensors(path)
-    except Exception:
-        return []
+def _heads(name: str, args: ModelArgs) -> int | None:
+    """The head count llama.cpp permuted this tensor's rows by, or None."""
+    part = name.split(".")[2] if name.startswith("blk.") and name.count(".") >= 3 else ""
+    if part == "attn_q":
+        return args.num_attention_heads
+    if part == "attn_k":
+        return args.num_key_value_heads
+    return None
+
+
+def _unpermuted(value: mx.array, heads: int | None) -> mx.array:
+    return unpermute_rows(value, heads) if heads else value
+
+
+def describe_plan(kinds: dict[str, str], bits: int) -> str:
+    """What loading does to each tensor type, e.g. "Q5_0 x166, Q8_0 x15: Q8_0 kept as stored;
+    Q5_0 dequantized and requantized to 4-bit"."""
+    counts: dict[str, int] = {}
+    for kind in kinds.values():
+        counts[kind] = counts.get(kind, 0) + 1
+    # A file of only floats is quantized on load, like a Hugging Face folder.
+    floats_only = bits and set(counts) <= set(gguf_requant.FLOAT_TYPES)
+    by_plan: dict[str, list[str]] = {}
+    for kind in sorted(counts):
+        what = gguf_requant.plan(kind, bits)
+        if floats_only:
+            what = f"kept as stored, matrices quantized to {bits}-bit on load"
+        by_plan.setdefault(what, []).append(kind)
+    tally = ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
+    return tally + ": " + "; ".join(f"{', '.join(ks)} {what}" for what, ks in by_plan.items())
 
 
 def _unsupported_message(name: str, kind: str) -> str:
     return (
         f"GGUF tensor {name} is stored as {kind}, which deskpet cannot run; "
-        "use a Q4_0, Q4_1, Q8_0 or F16 GGUF"
+        "use a K-quant (Q2_K to Q6_K), Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16, BF16 or F32 GGUF"
     )
 
 

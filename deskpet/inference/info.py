@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mlx.nn as nn
+from mlx.utils import tree_flatten
+
 from .chat import ChatTemplate
-from .load import ModelLoadError, build, read_checkpoint
+from .load import DEFAULT_BITS, ModelLoadError, build, read_checkpoint
 
 
 def disk_size(path: Path) -> int:
@@ -14,9 +17,14 @@ def disk_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def model_info(source: str | Path) -> dict[str, str]:
-    ckpt = read_checkpoint(source)
-    lm = build(ckpt)
+def weight_bytes(model: nn.Module) -> int:
+    """Memory the loaded weights take (packed words, scales, biases and floats)."""
+    return sum(v.nbytes for _, v in tree_flatten(model.parameters()))
+
+
+def model_info(source: str | Path, bits: int = DEFAULT_BITS) -> dict[str, str]:
+    ckpt = read_checkpoint(source, bits=bits)
+    lm = build(ckpt, bits=bits)
     args, tok = lm.args, lm.tokenizer
     try:
         template = ChatTemplate(tok)
@@ -36,7 +44,7 @@ def model_info(source: str | Path) -> dict[str, str]:
         if template.think_start_id is not None
         else "none"
     )
-    return {
+    facts = {
         "source": str(ckpt.source),
         "format": ckpt.format,
         "architecture": f"Llama: {args.num_hidden_layers} layers, hidden {args.hidden_size}, "
@@ -50,8 +58,20 @@ def model_info(source: str | Path) -> dict[str, str]:
         or (f"{lm.quantization} (on load)" if ckpt.format == "safetensors" else lm.quantization),
         "parameters": f"{lm.model.parameter_count():,}",
         "size on disk": f"{disk_size(ckpt.source) / 1e6:,.1f} MB",
+        "memory": f"{weight_bytes(lm.model) / 1e6:,.1f} MB of weights once loaded "
+        f"({str(lm.dtype).split('.')[-1]} compute)",
         "bos": name(tok.bos_token_id),
         "eos": ", ".join(name(i) for i in lm.eos_token_ids) or "-",
         "think tokens": think,
         "chat template": "yes" if tok.chat_template else "no",
     }
+    if ckpt.tensor_types:
+        from .gguf import describe_plan
+
+        facts["gguf tensors"] = describe_plan(ckpt.tensor_types, bits)
+    if ckpt.conversion_seconds:
+        facts["conversion"] = (
+            f"{ckpt.conversion_seconds:.1f} s at every load; `deskpet model convert` saves "
+            "the result as an MLX folder that loads at once"
+        )
+    return facts

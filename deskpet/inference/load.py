@@ -2,7 +2,7 @@
 
 (a) an MLX quantized directory in mlx-lm's format (config.json with "quantization");
 (b) an unquantized Hugging Face safetensors directory, quantized on load (4-bit, group 64);
-(c) a GGUF file with Q4_0 / Q4_1 / Q8_0 (or F16/F32) tensors, read by gguf.py.
+(c) a GGUF file of any common tensor type (K-quants, Q4_0..Q8_0, F16, BF16, F32), read by gguf.py.
 
 Checkpoint quirks are adapted in the readers (GGUF names and llama.cpp's q/k row permutation in
 gguf.py), so model.py stays one plain Llama. Every failure is a ModelLoadError with a one-line
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,8 @@ class Checkpoint:
     tokenizer: Any  # mlx_lm TokenizerWrapper
     format: str  # "mlx", "safetensors" or "gguf"
     source: Path
+    tensor_types: dict[str, str] = field(default_factory=dict)  # GGUF: name -> "Q4_K", ...
+    conversion_seconds: float = 0.0  # GGUF tensors dequantized and requantized on load
 
 
 @dataclass
@@ -89,6 +92,7 @@ class LoadedModel:
     quantization: str  # e.g. "4-bit g64", "mixed: 4-bit g32, 8-bit g32", "none"
     dtype: mx.Dtype
     eos_token_ids: list[int] = field(default_factory=list)
+    conversion_seconds: float = 0.0  # of the load, spent requantizing GGUF tensors
 
 
 def compute_dtype(checkpoint_dtype: mx.Dtype = mx.bfloat16, fp16: bool = False) -> mx.Dtype:
@@ -101,18 +105,26 @@ def compute_dtype(checkpoint_dtype: mx.Dtype = mx.bfloat16, fp16: bool = False) 
     return checkpoint_dtype if checkpoint_dtype in (mx.float16, mx.bfloat16) else mx.float16
 
 
-def read_checkpoint(source: str | Path) -> Checkpoint:
-    """Read config, weights and tokenizer from a directory or a .gguf file."""
+def read_checkpoint(
+    source: str | Path,
+    *,
+    bits: int = DEFAULT_BITS,
+    group_size: int = DEFAULT_GROUP_SIZE,
+    progress: Callable[[str], None] | None = None,
+) -> Checkpoint:
+    """Read config, weights and tokenizer from a directory or a .gguf file. bits and
+    group_size are what a GGUF's tensors MLX cannot keep are requantized to; progress hears
+    a line now and then while that runs."""
     path = Path(source).expanduser()
     try:
-        return _read_checkpoint(path)
+        return _read_checkpoint(path, bits, group_size, progress)
     except ModelLoadError:
         raise
     except Exception as e:  # a model from outside must end in one line, never a traceback
         raise _refused(path, "read", e) from None
 
 
-def _read_checkpoint(path: Path) -> Checkpoint:
+def _read_checkpoint(path: Path, bits: int, group_size: int, progress) -> Checkpoint:
     if not path.exists():
         raise ModelLoadError(f"{path} does not exist")
     if path.is_file():
@@ -120,7 +132,7 @@ def _read_checkpoint(path: Path) -> Checkpoint:
             raise ModelLoadError(f"{path.name} is not a model: give a model folder or a .gguf file")
         from .gguf import read_gguf  # here, not at the top: gguf.py builds on this module
 
-        return read_gguf(path)
+        return read_gguf(path, bits=bits, group_size=group_size, progress=progress)
     config_file = path / "config.json"
     if not config_file.exists():
         raise ModelLoadError(f"{path} has no config.json: not a Hugging Face or MLX model folder")
@@ -153,7 +165,8 @@ def load(
     dtype: mx.Dtype | None = None,
 ) -> LoadedModel:
     """Load any supported source into a ready-to-run Model (weights evaluated)."""
-    return build(read_checkpoint(source), bits=bits, group_size=group_size, fp16=fp16, dtype=dtype)
+    ckpt = read_checkpoint(source, bits=bits, group_size=group_size)
+    return build(ckpt, bits=bits, group_size=group_size, fp16=fp16, dtype=dtype)
 
 
 def build(
@@ -201,6 +214,7 @@ def _build(ckpt: Checkpoint, *, bits: int, group_size: int, fp16: bool, dtype) -
         quantization=describe_quantization(model),
         dtype=target,
         eos_token_ids=eos,
+        conversion_seconds=ckpt.conversion_seconds,
     )
 
 
@@ -354,10 +368,11 @@ def load_tokenizer_dir(path: Path, config: dict[str, Any]):
 # --- writing an MLX directory --------------------------------------------------------------
 
 
-def save_mlx(ckpt: Checkpoint, destination: str | Path) -> Path:
+def save_mlx(ckpt: Checkpoint, destination: str | Path, *, bits: int = DEFAULT_BITS) -> Path:
     """Write a checkpoint as an mlx-lm style directory (config.json with quantization,
-    model.safetensors, tokenizer files). The weights keep their stored quantization."""
-    loaded = build(ckpt, dtype=_float_dtype(ckpt.weights))
+    model.safetensors, tokenizer files). The weights keep their stored quantization; an
+    unquantized checkpoint is quantized to `bits` (0: kept as floats)."""
+    loaded = build(ckpt, bits=bits, dtype=_float_dtype(ckpt.weights))
     dst = Path(destination).expanduser()
     if dst.exists() and any(dst.iterdir()):
         raise ModelLoadError(f"{dst} already exists and is not empty")

@@ -19,12 +19,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     info = actions.add_parser("info", help="architecture, quantization, size, special tokens")
     info.add_argument("source", help=SOURCE_HELP)
+    _bits_option(info)
     info.set_defaults(run=run_info)
     convert = actions.add_parser("convert", help="write any supported model as an MLX folder")
     convert.add_argument("source", help=SOURCE_HELP)
     convert.add_argument("destination", help="the new MLX folder")
+    _bits_option(convert)
     convert.set_defaults(run=run_convert)
     download_cli.register(actions)
+
+
+def _bits_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bits",
+        type=int,
+        choices=(4, 8),
+        default=4,
+        help="what GGUF types MLX cannot keep (K-quants, Q5) and unquantized weights are "
+        "quantized to (default 4; 8 keeps more of the original at twice the memory)",
+    )
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -33,7 +46,7 @@ def run_info(args: argparse.Namespace) -> int:
     from .source import local_path
 
     try:
-        for key, value in model_info(local_path(args.source)).items():
+        for key, value in model_info(local_path(args.source), bits=args.bits).items():
             print(f"{key:>16}: {value}")
     except ModelLoadError as e:
         print(f"deskpet: {e}", file=sys.stderr)
@@ -45,8 +58,12 @@ def run_convert(args: argparse.Namespace) -> int:
     from .load import ModelLoadError, read_checkpoint, save_mlx
     from .source import local_path
 
+    def progress(line: str) -> None:
+        print(line, flush=True)
+
     try:
-        dst = save_mlx(read_checkpoint(local_path(args.source)), args.destination)
+        ckpt = read_checkpoint(local_path(args.source), bits=args.bits, progress=progress)
+        dst = save_mlx(ckpt, args.destination, bits=args.bits)
     except ModelLoadError as e:
         print(f"deskpet: {e}", file=sys.stderr)
         return 1

@@ -112,10 +112,10 @@ def test_unpermute_rows_inverts_llama_cpp_permutation():
 # --- bad input: one clear line each ------------------------------------------------------
 
 
-def write_gguf(path, arch="llama", tensor_type=gguf.GGMLQuantizationType.Q5_0):
+def write_gguf(path, arch="llama", tensor_type=gguf.GGMLQuantizationType.IQ4_NL):
     writer = gguf.GGUFWriter(str(path), arch)
     writer.add_block_count(1)
-    writer.add_file_type(8)  # MOSTLY_Q5_0
+    writer.add_file_type(25)  # MOSTLY_IQ4_NL
     block_values, block_bytes = gguf.GGML_QUANT_SIZES[tensor_type]
     raw = np.zeros((4, 64 // block_values * block_bytes), dtype=np.uint8)
     writer.add_tensor("blk.0.attn_q.weight", raw, raw_dtype=tensor_type)  # raw is (4, 64) values
@@ -127,8 +127,8 @@ def write_gguf(path, arch="llama", tensor_type=gguf.GGMLQuantizationType.Q5_0):
 
 
 def test_unsupported_gguf_tensor_type_is_named(tmp_path):
-    path = write_gguf(tmp_path / "q5.gguf")
-    with pytest.raises(ModelLoadError, match=r"blk\.0\.attn_q\.weight is stored as Q5_0"):
+    path = write_gguf(tmp_path / "iq4.gguf")
+    with pytest.raises(ModelLoadError, match=r"blk\.0\.attn_q\.weight is stored as IQ4_NL"):
         load(path)
 
 
