@@ -359,6 +359,7 @@ class InferenceWorker:
             "context_window": min(self.context_window, lm.args.max_position_embeddings),
             "thinking": self._template.think_start_id is not None,
             "load_seconds": round(load_seconds, 3),
+            "conversion_seconds": round(lm.conversion_seconds, 3),
             "adapters": self._bank.memory() if self._bank else {},
             "active_adapter": self._bank.active if self._bank else None,
         }

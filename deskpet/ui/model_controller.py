@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -49,7 +50,8 @@ class ModelController(QObject):
         on_ready(str): a model finished loading and now answers (its source).
         on_save(str, object): a setting to save (key, value): the model onboarding chose once
             it loaded, or the previous model when one typed into Settings did not load.
-        on_notice(str, str): something the owner should read (title, text).
+        on_notice(str, str): something the owner should read (title, text); also the offer
+            to save a GGUF whose tensors took long to convert at load as an MLX folder.
         on_onboarded(): onboarding ended with a warm model and its window closed.
     """
 
@@ -58,6 +60,9 @@ class ModelController(QObject):
     on_save = Signal(str, object)
     on_notice = Signal(str, str)
     on_onboarded = Signal()
+
+    # A load that spent longer than this requantizing GGUF tensors is worth converting once.
+    convert_offer_seconds = 5.0
 
     def __init__(
         self,
@@ -155,6 +160,20 @@ class ModelController(QObject):
         if self.first_run is not None:
             self.first_run.model_ready()
         self.on_ready.emit(self.source)
+        self._offer_conversion(info)
+
+    def _offer_conversion(self, info: dict) -> None:
+        seconds = info.get("conversion_seconds") or 0.0
+        if seconds <= self.convert_offer_seconds:
+            return
+        source = Path(info.get("source", ""))
+        folder = source.with_name(f"{source.stem}-mlx")
+        self.on_notice.emit(
+            "deskpet converted this model while loading",
+            f"{source.name} took {seconds:.0f} s to convert at this start. To start at once "
+            f'next time, run  deskpet model convert "{source}" "{folder}"  and choose that '
+            "folder in Settings.",
+        )
 
     def _failed(self, message: str) -> None:
         source, self._loading = self._loading, ""
