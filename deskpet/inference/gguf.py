@@ -13,8 +13,7 @@ can be saved with `deskpet model convert`. Other types (IQ*, TQ*) are refused by
 from __future__ import annotations
 
 import logging
-import mmap
-import struct
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ import mlx.core as mx
 import numpy as np
 
 from . import gguf_requant
+from .gguf_header import Header, TensorInfo, read_header
 from .load import (
     DEFAULT_BITS,
     DEFAULT_GROUP_SIZE,
@@ -150,101 +150,19 @@ def _rename(name: str) -> str:
     return f"{_NAMES[stem]}.{suffix}"
 
 
-# The header is walked in Python before any C reader sees the file: every count and length is
-# checked against the bytes that are really there, so a hostile file cannot make a reader
-# allocate or loop without end. The bounds are far above any real model's.
-GGUF_MAGIC = b"GGUF"
-MAX_GGUF_TENSORS = 1 << 16
-MAX_GGUF_KEYS = 1 << 16
-MAX_GGUF_DIMS = 4  # GGML_MAX_DIMS
-MAX_GGUF_TYPE = 64
-_SCALAR = {
-    0: "B",
-    1: "b",
-    2: "H",
-    3: "h",
-    4: "I",
-    5: "i",
-    6: "f",
-    7: "?",
-    10: "Q",
-    11: "q",
-    12: "d",
-}
-_STRING, _ARRAY = 8, 9
-_U64 = struct.Struct("<Q")
-
-
-class _Header:
-    """A bounds-checked cursor over a GGUF file's bytes (ValueError on anything off)."""
-
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt: str):
-        size = struct.calcsize(fmt)
-        if self.pos + size > len(self.data):
-            raise ValueError("the file ends inside its header")
-        (value,) = struct.unpack_from("<" + fmt, self.data, self.pos)
-        self.pos += size
-        return value
-
-    def count(self, limit: int, what: str, each: int = 1) -> int:
-        n = self.take("Q")
-        if n > limit or n * each > len(self.data) - self.pos:
-            raise ValueError(f"{what} count {n:,} is more than the file can hold")
-        return n
-
-    def skip_string(self) -> None:
-        length = self.count(len(self.data), "string length")
-        self.pos += length
-
-    def string(self) -> str:
-        start = self.pos
-        self.skip_string()
-        return bytes(self.data[start + 8 : self.pos]).decode("utf-8", "replace")
-
-    def skip_strings(self, n: int) -> None:
-        # The vocabulary and merges are most of a header: one tight loop, not n method calls.
-        data, pos, end, unpack = self.data, self.pos, len(self.data), _U64.unpack_from
-        for _ in range(n):
-            if pos + 8 > end:
-                raise ValueError("the file ends inside its header")
-            pos += 8 + unpack(data, pos)[0]
-        if pos > end:
-            raise ValueError("the file ends inside its header")
-        self.pos = pos
-
-    def skip_value(self, kind: int, depth: int = 0) -> None:
-        if kind in _SCALAR:
-            self.take(_SCALAR[kind])
-        elif kind == _STRING:
-            self.skip_string()
-        elif kind == _ARRAY and depth == 0:
-            item = self.take("I")
-            if item in _SCALAR:
-                size = struct.calcsize(_SCALAR[item])
-                n = self.count(len(self.data), "array", size)
-                self.pos += size * n
-            elif item == _STRING:
-                self.skip_strings(self.count(len(self.data), "array", 8))
-            else:
-                for _ in range(self.count(len(self.data), "array", 8)):
-                    self.skip_value(item, depth + 1)
-        else:
-            raise ValueError(f"unknown metadata value type {kind}")
-
-
 def check_gguf(path: Path) -> dict[str, str]:
     """Refuse a GGUF file whose header is not well formed, with one line; else its tensors'
     names and type names (e.g. "Q4_K"), read from the header in a fraction of a second."""
+    header = _header(path)
+    return {t.name: _type_name(t.kind) for t in header.tensors}
+
+
+def _header(path: Path, meta: bool = False) -> Header:
     refuse_lfs_pointer(path)
     try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            kinds = _walk_header(_Header(data))
+        return read_header(path, meta=meta)
     except (ValueError, OSError) as e:  # mmap of an empty file is a ValueError too
         raise ModelLoadError(f"{path.name} is not a valid GGUF file ({e})") from None
-    return {name: _type_name(kind) for name, kind in kinds.items()}
 
 
 def _type_name(kind: int) -> str:
@@ -254,37 +172,6 @@ def _type_name(kind: int) -> str:
         return GGMLQuantizationType(kind).name
     except ValueError:
         return f"type {kind}"
-
-
-def _walk_header(h: _Header) -> dict[str, int]:
-    if bytes(h.data[:4]) != GGUF_MAGIC:
-        raise ValueError("it does not start with GGUF")
-    h.pos = 4
-    version = h.take("I")
-    if version not in (2, 3):
-        raise ValueError(f"version {version} is not supported (2 or 3)")
-    tensors = h.count(MAX_GGUF_TENSORS, "tensor", 8 + 4 + 8 + 4 + 8)
-    keys = h.count(MAX_GGUF_KEYS, "metadata", 8 + 4)
-    for _ in range(keys):
-        h.skip_string()
-        h.skip_value(h.take("I"))
-    kinds = {}
-    for _ in range(tensors):
-        name = h.string()
-        dims = h.take("I")
-        if not 0 < dims <= MAX_GGUF_DIMS:
-            raise ValueError(f"a tensor has {dims} dimensions")
-        elements = 1
-        for _ in range(dims):
-            elements *= h.take("Q")
-        if elements > len(h.data) * 8:  # no type packs more than 8 values in a byte
-            raise ValueError(f"a tensor of {elements:,} values is larger than the file")
-        kinds[name] = h.take("I")
-        if kinds[name] >= MAX_GGUF_TYPE:
-            raise ValueError("a tensor has an unknown type")
-        if h.take("Q") > len(h.data):
-            raise ValueError("a tensor starts past the end of the file")
-    return kinds
 
 
 ROPE_FREQS = "rope_freqs.weight"  # llama3's factors: read into the config, not a weight
@@ -315,16 +202,20 @@ def read_gguf(
         }
         seconds = 0.0
     else:
-        reader, meta = _open_reader(path)
-        tensors = {t.name: t for t in reader.tensors}
+        header = _header(path, meta=True)
+        meta = header.meta
+        # One map of the whole file, each tensor a view of it (a map per tensor would hold a
+        # file descriptor each: macOS allows a process 256 by default).
+        whole = np.memmap(path, np.uint8, "r")
+        tensors = {t.name: _tensor(path, whole, header, t) for t in header.tensors}
         present: dict[str, Any] = dict.fromkeys(tensors)  # the config looks at names only...
         if ROPE_FREQS in tensors:  # ...and at llama3's factors
-            present[ROPE_FREQS] = mx.array(np.asarray(tensors[ROPE_FREQS].data))
+            present[ROPE_FREQS] = gguf_requant.floats(tensors[ROPE_FREQS])
         config, args = _config(path, meta, present)
         if progress:
             progress(f"Converting {path.name}: {describe_plan(kinds, bits)}")
         raw = gguf_requant.convert(
-            (_tensor(t) for name, t in tensors.items() if name != ROPE_FREQS),
+            (t for name, t in tensors.items() if name != ROPE_FREQS),
             lambda name: _heads(name, args),
             bits=bits,
             group_size=group_size,
@@ -345,24 +236,27 @@ def _mx_load(path: Path):
         raise ModelLoadError(f"{path.name} could not be read as GGUF ({e})") from None
 
 
-def _open_reader(path: Path):
-    """gguf's memory-mapped reader, and the metadata as plain Python values. Slow (seconds:
-    it walks the vocabulary in Python), so only files mx.load cannot read come here."""
-    from gguf import GGUFReader
+def _tensor(path: Path, whole: np.ndarray, header: Header, info: TensorInfo):
+    """The tensor's bytes as a read-only memory map (nothing is read until it is converted);
+    a tensor the file is too short for is named."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
-    try:
-        reader = GGUFReader(str(path))
-        meta = {k: f.contents() for k, f in reader.fields.items() if not k.startswith("GGUF.")}
-    except Exception as e:  # a file the header check passed can still be cut short
-        text = " ".join(str(e).split()) or type(e).__name__
-        raise ModelLoadError(f"{path.name} could not be read as GGUF ({text})") from None
-    return reader, meta
-
-
-def _tensor(t) -> gguf_requant.Tensor:
-    # GGUF lists dimensions innermost first; rows come first in MLX.
-    shape = tuple(int(n) for n in reversed(t.shape.tolist()))
-    return gguf_requant.Tensor(t.name, t.tensor_type.name, shape, t.data)
+    kind = GGMLQuantizationType(info.kind)
+    block, size = GGML_QUANT_SIZES[kind]
+    values = math.prod(info.shape)
+    if info.shape[-1] % block:
+        raise ModelLoadError(
+            f"GGUF tensor {info.name} has rows of {info.shape[-1]} values, "
+            f"not whole {kind.name} blocks"
+        )
+    start, nbytes = header.data_start + info.offset, values // block * size
+    end = whole.size
+    if start + nbytes > end:
+        raise ModelLoadError(
+            f"{path.name} is cut short: GGUF tensor {info.name} needs {nbytes:,} bytes from "
+            f"byte {start:,}, but the file ends at {end:,}"
+        )
+    return gguf_requant.Tensor(info.name, kind.name, info.shape, whole[start : start + nbytes])
 
 
 def _config(path: Path, meta: dict[str, Any], weights: dict[str, Any]):

@@ -38,7 +38,7 @@ CHUNK_VALUES = 1 << 24
 
 @dataclass
 class Tensor:
-    """One GGUF tensor as gguf's reader gives it: rows of raw bytes (or floats)."""
+    """One GGUF tensor: its type, shape and stored bytes (a memory map of the file)."""
 
     name: str
     kind: str  # GGML type name, e.g. "Q4_K"
@@ -85,10 +85,8 @@ def _one(t: Tensor, heads: int | None, bits: int, group_size: int) -> dict[str, 
             packed = tuple(_unpermute(a, heads) for a in packed)
         mx.eval(*packed)
         return dict(zip((t.name, f"{stem}.scales", f"{stem}.biases"), packed, strict=True))
-    if t.kind in ("F32", "F16"):
-        value = mx.array(np.asarray(t.data).reshape(t.shape))
-    elif t.kind == "BF16":
-        value = mx.array(np.asarray(t.data).view(np.uint16).reshape(t.shape)).view(mx.bfloat16)
+    if t.kind in FLOAT_TYPES:
+        value = floats(t)
     elif t.kind in REQUANTIZED_TYPES:
         return _requantize(t, heads, bits, group_size)
     else:
@@ -99,6 +97,16 @@ def _one(t: Tensor, heads: int | None, bits: int, group_size: int) -> dict[str, 
         value = _unpermute(value, heads)
     mx.eval(value)
     return {t.name: value}
+
+
+def floats(t: Tensor) -> mx.array:
+    """An F32, F16 or BF16 tensor's values, as stored."""
+    raw = np.asarray(t.data).reshape(-1)
+    if t.kind == "BF16":  # numpy has no bfloat16: carried as its bits
+        return mx.array(raw.view(np.uint16).reshape(t.shape)).view(mx.bfloat16)
+    if t.kind in ("F32", "F16"):
+        return mx.array(raw.view(np.float32 if t.kind == "F32" else np.float16).reshape(t.shape))
+    raise ModelLoadError(f"GGUF tensor {t.name} is stored as {t.kind}, not as floats")
 
 
 def _requantize(t: Tensor, heads: int | None, bits: int, group_size: int) -> dict[str, mx.array]:
