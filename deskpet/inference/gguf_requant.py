@@ -80,6 +80,8 @@ def _one(t: Tensor, heads: int | None, bits: int, group_size: int) -> dict[str, 
     stem = t.name.removesuffix(".weight")
     _check_size(t)
     if t.kind in ("Q4_0", "Q4_1", "Q8_0"):
+        if len(t.shape) != 2:  # Llama's quantized tensors are matrices
+            raise ModelLoadError(f"GGUF tensor {t.name} of shape {t.shape} is not a matrix")
         packed = _REPACK[t.kind](t.data.reshape(t.shape[0], -1, _BLOCK_BYTES[t.kind]))
         if heads:
             packed = tuple(_unpermute(a, heads) for a in packed)

@@ -94,6 +94,7 @@ def agreeing_prefix(model, prompt: list[int], tokens: list[int]) -> int:
     return next((i for i, (a, b) in enumerate(zip(picked, tokens, strict=True)) if a != b), STEPS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(AGREE))
 def test_each_type_agrees_with_the_q4_1_original(demo_types, original, kind):
     lm = load(demo_types[kind], bits=0 if kind in FLOATS else 4, dtype=mx.float32)
