@@ -64,7 +64,7 @@ class PetLife(QObject):
         platform: DefaultPlatform | None = None,
         blocked: Callable[[], bool] = lambda: False,
         clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
+        walks: WalkPlanner | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -74,7 +74,7 @@ class PetLife(QObject):
         self._platform = platform or DefaultPlatform()
         self._blocked = blocked  # a card, the bubble or the sessions list is open
         self._clock = clock
-        self._walks = WalkPlanner(rng)
+        self._walks = walks or WalkPlanner(random.Random())
         self.mini_edge: str | None = None
         self.peeking = False
         self.look: int | None = None

@@ -192,7 +192,7 @@ class PetWindow(QWidget):
         if size == self.pet_size:
             return
         ground = self.frameGeometry()
-        feet = QPoint(ground.center().x(), ground.bottom())
+        feet = QPoint(ground.x() + ground.width() // 2, ground.bottom())
         self.pet_size = size
         frame = self.theme.frame_size(size)
         self.setFixedSize(frame)
