@@ -294,6 +294,9 @@ class PetLife(QObject):
         self._walks.stop(self._clock())
 
     def _area(self) -> geometry.Box | None:
+        # The available area leaves out the menu bar (and the notch under it) and the Dock, so
+        # the pet tucks into the desk's edge, beside a Dock placed on that side.
+        # MAC-CHECK: mini mode tucks beside a Dock on the left or right, never under it
         screen = self.pet.current_screen()
         return box(screen.availableGeometry()) if screen is not None else None
 

@@ -268,3 +268,22 @@ def test_size_changes_keep_the_feet_in_place_and_render_crisp_at_2x(qtbot, ui_ho
     life.enter_mini("right")
     pet.set_pet_size(96)
     assert pet.x() == 800 - 48
+
+
+def test_anchored_windows_stand_at_the_body_height_which_scales_with_the_size():
+    from PySide6.QtCore import QRect
+
+    from deskpet.ui.placement import beside, pet_body
+
+    screen = QRect(0, 0, 1440, 900)
+    small, large = pet_body(QRect(400, 500, 96, 96)), pet_body(QRect(400, 500, 192, 192))
+    assert abs((large.top() - 500) - 2 * (small.top() - 500)) <= 1  # rounding only
+    assert abs(large.height() - 2 * small.height()) <= 1
+    assert (large.left(), large.width()) == (400, 192)  # beside the window, never over it
+    corner, side = beside(large, screen, 300, 100, top=large.top(), gap=6, prefer="right")
+    assert side == "right" and corner.x() == 400 + 192 + 6 - 1
+    # A tucked pet: only the part on the screen counts, so the window goes on the open side.
+    tucked = pet_body(QRect(1440 - 64, 300, 128, 128), screen)
+    assert tucked.right() == 1439
+    _corner, side = beside(tucked, screen, 300, 100, top=tucked.top(), gap=6, prefer="right")
+    assert side == "left"
