@@ -287,3 +287,13 @@ def test_anchored_windows_stand_at_the_body_height_which_scales_with_the_size():
     assert tucked.right() == 1439
     _corner, side = beside(tucked, screen, 300, 100, top=tucked.top(), gap=6, prefer="right")
     assert side == "left"
+
+
+def test_the_idle_cpu_bench_runs_the_eyes_awake_and_rests_them_asleep(qtbot, ui_home):
+    from deskpet.ui.bench_idle import measure_idle_cpu
+
+    awake = measure_idle_cpu(1.2)
+    asleep = measure_idle_cpu(1.2, asleep=True)
+    assert awake["looks"] > 0  # the circling pointer was watched
+    assert asleep["looks"] == 0  # never while asleep
+    assert all(0 <= r["cpu_percent"] < 100 for r in (awake, asleep))  # the size: the bench's job
