@@ -23,8 +23,8 @@ from PySide6.QtCore import QPoint, QRect  # noqa: E402
 from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from deskpet.pet import Display, State  # noqa: E402
 from deskpet.personas.manager import PersonaManager  # noqa: E402
+from deskpet.pet import Display, State  # noqa: E402
 from deskpet.platform import DefaultPlatform  # noqa: E402
 from deskpet.settings import Settings  # noqa: E402
 from deskpet.ui.pet_life import PetLife  # noqa: E402
@@ -134,7 +134,6 @@ def main() -> None:
     app.setStyle("Fusion")
     mini_mode(app)
     pet_menu(app)
-
 
 
 if __name__ == "__main__":
