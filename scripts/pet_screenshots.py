@@ -33,7 +33,6 @@ from deskpet.ui.pet_window import PetWindow  # noqa: E402
 from deskpet.ui.tray import TrayMenu  # noqa: E402
 
 DOCS = REPO / "docs"
-INK = QColor("#2b2f3a")
 
 
 def backdrop(width: int, height: int) -> QImage:
