@@ -297,3 +297,25 @@ def test_the_idle_cpu_bench_runs_the_eyes_awake_and_rests_them_asleep(qtbot, ui_
     assert awake["looks"] > 0  # the circling pointer was watched
     assert asleep["looks"] == 0  # never while asleep
     assert all(0 <= r["cpu_percent"] < 100 for r in (awake, asleep))  # the size: the bench's job
+
+
+def test_send_to_a_display_goes_to_its_remembered_spot_and_tucks_in_if_it_was_tucked_there(
+    qtbot, ui_home
+):
+    pet, life, _clock = make(qtbot, ui_home)
+    screen = pet.screen()
+    # GIVEN a spot remembered on the display WHEN the pet is sent there THEN it goes to it
+    pet.settings.put("pet_positions", {screen_key(screen): [120, 240]})
+    pet.move(500, 500)
+    life.send_to(screen)
+    assert pet.pos() == QPoint(120, 240) and life.mini_edge is None
+    # GIVEN it was tucked into that display's right edge WHEN sent there THEN it tucks again
+    pet.settings.put("pet_mini", {screen_key(screen): "right"})
+    life.send_to(screen)
+    assert life.mini_edge == "right" and pet.x() == 800 - 64
+    # AND with nothing remembered it sits near the bottom right, fully on the display
+    pet.settings.put("pet_positions", {})
+    pet.settings.put("pet_mini", {})
+    life.send_to(screen)
+    assert life.mini_edge is None
+    assert screen.availableGeometry().contains(pet.frameGeometry())
