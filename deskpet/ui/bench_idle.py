@@ -84,14 +84,29 @@ def measure_idle_cpu(seconds: float = 30.0, asleep: bool = False) -> dict[str, A
     }
 
 
+def settle(most_seconds: float = 20.0, quiet_percent: float = 2.0) -> float:
+    """Wait (at most `most_seconds`) until the process is quiet: a model just loaded keeps a
+    core busy for a few seconds, which is not the pet's doing. Returns the seconds waited."""
+    waited = 0.0
+    while waited < most_seconds:
+        cpu0 = time.process_time()
+        time.sleep(1.0)
+        waited += 1.0
+        if 100.0 * (time.process_time() - cpu0) < quiet_percent:
+            break
+    return waited
+
+
 def idle_cpu_phases(seconds: float) -> dict[str, Any]:
     """Both phases, for `deskpet bench --ui` (needs a QApplication)."""
     app = QApplication.instance()
     assert app is not None, "make the QApplication first"
+    settled = settle()
     idle = measure_idle_cpu(seconds)
     asleep = measure_idle_cpu(seconds, asleep=True)
     return {
         "idle_eyes": idle,
         "asleep": asleep,
+        "settled_seconds": settled,
         "pass_idle_cpu": max(idle["cpu_percent"], asleep["cpu_percent"]) < IDLE_CPU_TARGET,
     }
