@@ -320,7 +320,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "pet_walks", False, bool, "Walk now and then",
-        "While idle the pet sometimes walks a short way along the bottom of its screen.",
+        "While idle the pet sometimes walks a short way along where it sits, on its own screen.",
     ),
     Setting(
         "pet_mini", {}, dict, "Mini mode",
