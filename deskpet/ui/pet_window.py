@@ -79,6 +79,9 @@ class PetWindow(QWidget):
         display: the last Display given to `set_display`.
         pet_size: logical width of the pet in px.
         settings: where positions are remembered (`pet_positions`, one entry per screen).
+        pose: a theme state shown instead of the display (mini mode, a walk, a look), or None.
+        mirrored: whether frames show flipped (facing left; tucked at a left edge).
+        tucked: whether the pet is half off its screen on purpose (mini mode).
 
     Signals:
         on_clicked(): a click on the pet's body that was not part of a drag or double-click.
