@@ -48,6 +48,7 @@ def make(qtbot, ui_home, platform=None, **settings):
     walks = WalkPlanner(random.Random(3), WalkTimings((5.0, 5.0), (80.0, 80.0), 40.0))
     life = PetLife(pet, store, platform or DefaultPlatform(), clock=clock, walks=walks)
     pet.on_clicked.connect(life.take_click)  # as the app does: a click leaves mini mode
+    QCursor.setPos(0, 0)  # the pointer is global: away from where the tests put the pet
     pet.show()
     qtbot.waitExposed(pet)
     life.settings_changed()
