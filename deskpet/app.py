@@ -26,6 +26,7 @@ from deskpet.bridge.sessions import SessionView
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
+from deskpet.personas.voices import AdapterChecks
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.settings import Settings
@@ -36,6 +37,7 @@ from deskpet.ui.chat_controller import ChatController, open_history
 from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.permission_cards import PermissionCards
+from deskpet.ui.personas_page import PersonasPage
 from deskpet.ui.pet_life import PetLife
 from deskpet.ui.pet_menu import PetMenu
 from deskpet.ui.pet_window import PetWindow
@@ -143,6 +145,7 @@ class DeskpetApp(QObject):
             self.personas.choices,
             model_in_use=lambda: self.model.source,
             checks=self.shortcuts.checks,
+            personas_page=lambda: PersonasPage(self.personas, AdapterChecks(self.worker)),
             parent=self,
         )
         self.chat = ChatController(
@@ -213,6 +216,7 @@ class DeskpetApp(QObject):
             lambda source: log.info("model in use: %s; MLX %s", source, logs.mlx_description())
         )
         self.model.on_ready.connect(lambda _source: self.agents.narrate_next())
+        self.model.on_ready.connect(lambda _source: self.preferences.refresh_personas())
         self.model.on_save.connect(self.preferences.save)
         self.model.on_notice.connect(self._notify)
         self.model.on_onboarded.connect(lambda: self.on_greeted.emit(self.chat.greet()))
@@ -227,6 +231,7 @@ class DeskpetApp(QObject):
         self.preferences.on_changed.connect(self._on_setting_changed)
         self.preferences.on_rerun_onboarding.connect(self.model.open_onboarding)
         self.preferences.on_notice.connect(self._notify)
+        self.preferences.on_personas_changed.connect(self.chat.persona_files_changed)
 
         tray = self.tray
         tray.on_persona_chosen.connect(self.chat.set_persona)
@@ -266,7 +271,7 @@ class DeskpetApp(QObject):
         self.agents.start()
         self._started = True
         self.tray.set_persona(self.chat.persona)
-        self.tray.set_thinking(self.settings.get("thinking_default"))
+        self._show_thinking()
         self.tray.set_dnd(self.settings.get("do_not_disturb"))
         self.tray.set_pet_shown(True)
         self.tray.show()
@@ -398,9 +403,15 @@ class DeskpetApp(QObject):
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)
+        self._show_thinking()
         self.pet.set_theme(self._theme())
         self.life.settings_changed()  # the new theme may not follow the pointer
         self.preferences.save("persona", persona)
+
+    def _show_thinking(self) -> None:
+        """The menu's Thinking item: the owner's choice, or why the persona holds it off."""
+        thinking = self.chat.thinking()
+        self.tray.set_thinking(thinking.on, thinking.held_off_by)
 
     def _on_setting_changed(self, key: str, value) -> None:
         """A change made in the settings window (already saved): apply what can be applied
@@ -408,7 +419,7 @@ class DeskpetApp(QObject):
         model loads now (the current one answers until it is ready); the context window
         takes effect at the next start."""
         if key == "thinking_default":
-            self.tray.set_thinking(value)
+            self._show_thinking()
         elif key == "do_not_disturb":
             self.tray.set_dnd(value)
         elif key == "bubble_fade_seconds":
