@@ -211,7 +211,9 @@ class DeskpetApp(QObject):
 
         self.chat.on_persona_changed.connect(self._on_persona_changed)
         self.model.on_status.connect(self.tray.set_status)
-        self.model.on_ready.connect(self.chat.model_ready)
+        self.model.on_ready.connect(
+            lambda source: self.chat.model_ready(source, self._model_thinks())
+        )
         self.model.on_ready.connect(
             lambda source: log.info("model in use: %s; MLX %s", source, logs.mlx_description())
         )
@@ -407,6 +409,10 @@ class DeskpetApp(QObject):
         self.pet.set_theme(self._theme())
         self.life.settings_changed()  # the new theme may not follow the pointer
         self.preferences.save("persona", persona)
+
+    def _model_thinks(self) -> bool:
+        info = self.model.info or {}
+        return bool(info.get("thinking", True))
 
     def _show_thinking(self) -> None:
         """The menu's Thinking item: the owner's choice, or why the persona holds it off."""

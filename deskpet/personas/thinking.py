@@ -33,6 +33,7 @@ def thinking_for(owner_choice: bool, persona: Persona | None) -> Thinking:
     return Thinking(bool(owner_choice))
 
 
-def answer_budget(max_tokens: int, think: bool) -> int:
-    """The tokens an answer may use: the owner's limit, raised to the floor when it thinks."""
-    return max(max_tokens, THINKING_MIN_TOKENS) if think else max_tokens
+def answer_budget(max_tokens: int, think: bool, model_thinks: bool = True) -> int:
+    """The tokens an answer may use: the owner's limit, raised to the floor when it thinks
+    (with a model that can: one without think tokens in its template never does)."""
+    return max(max_tokens, THINKING_MIN_TOKENS) if think and model_thinks else max_tokens

@@ -64,6 +64,7 @@ class ChatController(QObject):
         personas: the PersonaManager; its current persona is the one the pet talks as.
         request: the id of the answer being written, else None.
         model_source: the model answering ("demo" chooses the demo's sampling); set by the app.
+        model_thinks: whether that model can think (its template has think tokens).
 
     Signals:
         on_turn_saved(str): a question and its answer were written to the history (persona id).
@@ -101,6 +102,7 @@ class ChatController(QObject):
         self._unsaved: set[int] = set()  # answers of a forgotten conversation, still arriving
         self._in_flight: dict[int, str] = {}  # request id -> its conversation, until its end
         self.model_source = ""
+        self.model_thinks = True
         self._has_model = False
         self._closed = False
         bubble.on_send.connect(self.send)
@@ -152,9 +154,11 @@ class ChatController(QObject):
             self._bubble.show_narration(greeting)
         self.on_persona_changed.emit(self.persona)
 
-    def model_ready(self, source: str) -> None:
-        """A model was loaded: it holds no adapter yet, so the persona gets its voice back."""
+    def model_ready(self, source: str, thinks: bool = True) -> None:
+        """A model was loaded: it holds no adapter yet, so the persona gets its voice back.
+        `thinks`: its chat template has think tokens (the worker's model_info "thinking")."""
         self.model_source = source
+        self.model_thinks = thinks
         self._has_model = True
         self._use_voice()
 
@@ -221,7 +225,7 @@ class ChatController(QObject):
             text,
             think=think,
             sampling=self.sampling(),
-            max_tokens=answer_budget(self._settings.get("max_tokens"), think),
+            max_tokens=answer_budget(self._settings.get("max_tokens"), think, self.model_thinks),
             system_prompt=current.system_prompt if current is not None else None,
         )
 

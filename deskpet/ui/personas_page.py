@@ -339,6 +339,8 @@ class PersonasPage(QGroupBox):
         self._busy = False
         if ok:
             log.info("persona %s imported", persona_id)
+        else:
+            log.warning("%s", line)
         self.refresh()
         self.select(persona_id)
         self._say(line, error=not ok)
@@ -357,11 +359,13 @@ class PersonasPage(QGroupBox):
         persona = self._selected()
         if persona is None or persona.shipped or self._busy:
             return False
+        shipped = (self._personas.shipped_root / persona.id).is_dir()
         if not _confirm(
             self,
             f"Remove {persona.name.en}?",
             f"Delete your persona “{persona.name.en}” and its folder {persona.folder}? "
-            "Its saved chats stay in the history.",
+            + ("The one that came with deskpet takes its place. " if shipped else "")
+            + "Its saved chats stay in the history.",
         ):
             return False
         try:

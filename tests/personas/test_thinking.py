@@ -41,3 +41,5 @@ def test_an_answer_that_thinks_gets_at_least_the_floor():
     assert answer_budget(4000, think=True) == 4000  # the owner's larger limit stands
     assert answer_budget(512, think=False) == 512
     assert answer_budget(24, think=False) == 24
+    # A model whose template cannot think never writes reasoning: no floor for it.
+    assert answer_budget(512, think=True, model_thinks=False) == 512

@@ -59,6 +59,9 @@ def test_neko_holds_thinking_off_and_says_why_then_the_owners_choice_returns(qtb
     app.chat.set_persona("deskpet")
     assert (item.text(), item.isEnabled(), item.isChecked()) == ("Thinking Mode", True, True)
     assert app.chat.request_for("hello").think is True
+    # With a model that cannot think (no think tokens), the owner's limit stands.
+    app.chat.model_ready("demo", thinks=False)
+    assert app.chat.request_for("hello").max_tokens == 300
 
 
 def test_the_settings_window_changes_thinking_under_the_same_rule(qtbot, app):
