@@ -105,6 +105,7 @@ class ChatController(QObject):
         self.model_thinks = True
         self._has_model = False
         self._closed = False
+        self._talking_as = self.persona  # whose voice, name and greeting the pet has now
         bubble.on_send.connect(self.send)
         bubble.on_cancel.connect(self.cancel)
         bubble.on_new_conversation.connect(self.ask_new_conversation)
@@ -134,14 +135,14 @@ class ChatController(QObject):
     def persona_files_changed(self, persona_id: str) -> None:
         """A persona was imported, given an adapter or removed: the current persona gets its
         voice again, read afresh; if it was removed, the pet talks as the default one."""
-        before = self.persona
         self.personas.reload()
-        if self.persona != before:
+        if self.persona != self._talking_as:  # the settings page reloads the same manager
             self._talk_as_current()
         elif persona_id == self.persona and self._has_model:
             self._use_voice(reload=True)
 
     def _talk_as_current(self) -> None:
+        self._talking_as = self.persona
         self.cancel()
         self.request = None
         if self._has_model:

@@ -142,3 +142,34 @@ def test_an_answer_on_its_way_is_stopped_and_not_saved(qtbot, chat, answer):
     # THEN neither the history nor the worker keeps it
     assert chat.history.messages("deskpet") == []
     assert transcript(chat).turns == []
+
+
+def test_a_lora_given_to_the_current_persona_is_read_afresh(qtbot, chat, tmp_path):
+    """Not a new conversation, but the same chat on the tiny model: Settings → Personas gave
+    the persona the pet talks as a new adapter file (twice, under the same name)."""
+    from helpers.lora_files import peft_tensors, write_gguf_lora
+    from helpers.tiny import TINY_MINICPM
+
+    from deskpet.inference.model import ModelArgs
+    from deskpet.inference.protocol import AdapterLoaded
+    from deskpet.personas.importer import import_lora
+
+    tiny = ModelArgs.from_dict(TINY_MINICPM)
+    loaded = []
+    chat.relay.on_event.connect(
+        lambda e: loaded.append(e) if isinstance(e, AdapterLoaded) else None
+    )
+    for seed, rank in ((1, 2), (2, 4)):
+        lora = write_gguf_lora(
+            tmp_path / "voice.gguf", peft_tensors(tiny, rank, seed=seed), 4, tiny
+        )
+        import_lora(lora, chat.personas.get("deskpet"), chat.personas.owner_root)
+        before = len(loaded)
+        chat.persona_files_changed("deskpet")
+        qtbot.waitUntil(lambda: len(loaded) > before, timeout=WAIT)  # noqa: B023 (waited here)
+    # The same name and path both times: only a reload reads the new file.
+    assert [(e.name, e.rank, e.cached) for e in loaded] == [
+        ("deskpet", 2, False),
+        ("deskpet", 4, False),
+    ]
+    qtbot.waitUntil(lambda: chat.worker.model_info()["active_adapter"] == "deskpet", timeout=WAIT)
