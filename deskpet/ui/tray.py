@@ -235,7 +235,7 @@ class TrayMenu(QObject):
             action.setChecked(on and not held_off_by)
         action.setEnabled(not held_off_by)
         if held_off_by:
-            action.setText(f"Thinking: off for {held_off_by}")
+            action.setText(f"Thinking: off for {held_off_by}".replace("&", "&&"))
             action.setToolTip(
                 f"{held_off_by} was trained without thinking, so it answers without it. "
                 "Your choice holds again with another persona."
