@@ -1,6 +1,7 @@
 """New conversation in the bubble: it asks first, then the persona's conversation is forgotten
 by the worker (its transcript holds no old turn, so the next answer cannot remember them) and by
-the history file (backed up first); an answer still on its way is not saved afterwards.
+the history file (backed up first); an answer still on its way is not saved afterwards. On the
+same chat: a LoRA given to the current persona is read afresh.
 
 A real worker runs the tiny random model (its words mean nothing: the test reads the worker's
 transcript and the history, never the text). The owner's answer to "Start a new conversation?"
