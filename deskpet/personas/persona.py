@@ -13,7 +13,7 @@ description: {en: "A playful cat.", zh: "一只爱玩的猫。"}   # or one stri
 system_prompt: "You are Neko, ..."
 greeting: {en: "Nya~!", zh: "喵~!"}                      # or one string
 sampling: {temperature: 0.8, top_p: 0.95, repetition_penalty: 1.05}
-thinking: false                 # whether the owner may turn thinking on
+thinking: false                 # false: answers never think while it is active
 theme: neko                     # one of assets/themes
 narration: "a playful cat"      # how it narrates agent work (the base model speaks)
 adapter: adapter                # optional: a PEFT or mlx-lm folder, a .gguf LoRA file (or a
