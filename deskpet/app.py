@@ -119,7 +119,7 @@ class DeskpetApp(QObject):
         self.cards = PermissionCards()
         self.cards.anchor_to(self.pet)
         self.tray = TrayMenu(
-            personas=self.personas.choices, sessions=self._live_sessions, parent=self
+            personas=self._persona_choices, sessions=self._live_sessions, parent=self
         )
         self.sessions_list = SessionsList(self._live_sessions)
         self.sessions_list.anchor_to(self.pet)
@@ -189,7 +189,15 @@ class DeskpetApp(QObject):
 
         self.chat.on_persona_changed.connect(self._on_persona_changed)
         self.model.on_status.connect(self.tray.set_status)
-        self.model.on_ready.connect(self.chat.model_ready)
+        self.model.on_ready.connect(
+            lambda source: self.chat.model_ready(source, (self.model.info or {}).get("base"))
+        )
+        voices = self.chat.voices
+        voices.on_planned.connect(lambda p, total, have: self._show_voice_download(p, have, total))
+        voices.on_progress.connect(self._show_voice_download)
+        for ended in (voices.on_ready, voices.on_failed):
+            ended.connect(lambda *_: self.tray.set_voice_download(""))
+        voices.on_cancelled.connect(lambda _p: self.tray.set_voice_download(""))
         self.model.on_ready.connect(
             lambda source: log.info("model in use: %s; MLX %s", source, logs.mlx_description())
         )
@@ -211,6 +219,7 @@ class DeskpetApp(QObject):
 
         tray = self.tray
         tray.on_persona_chosen.connect(self.chat.set_persona)
+        tray.on_stop_voice_download.connect(self.chat.voices.cancel)
         tray.on_thinking_toggled.connect(lambda on: self.preferences.save("thinking_default", on))
         tray.on_dnd_toggled.connect(lambda on: self.preferences.save("do_not_disturb", on))
         tray.on_show_toggled.connect(self.set_pet_shown)
@@ -357,6 +366,19 @@ class DeskpetApp(QObject):
         self.bubble.follow_anchor()
         self.cards.follow_anchor()
         self.sessions_list.follow_anchor()
+
+    def _persona_choices(self) -> list[tuple[str, str, str]]:
+        """The tray's persona entries: id, name and the voice with the loaded model (none
+        while the tray is built, before the chat controller)."""
+        chat = getattr(self, "chat", None)
+        voice = chat.voice if chat is not None else (lambda _pid: "")
+        return [(pid, name, voice(pid)) for pid, name in self.personas.choices()]
+
+    def _show_voice_download(self, persona: str, done: int, total: int) -> None:
+        share = f" ({done * 100 // total}%)" if total else ""
+        self.tray.set_voice_download(
+            f"Stop downloading {self.chat.name_of(persona)}'s voice{share}"
+        )
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)

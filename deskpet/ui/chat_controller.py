@@ -4,7 +4,9 @@
     handler ──▶ bubble (typing), PetMachine (thinking, talking), History (the finished turn)
 
 One conversation per persona: its id is the persona's id. A persona switch cancels the answer
-being written, gives the persona its voice (its adapter, between answers) and its greeting.
+being written, gives the persona its voice (its adapter for the loaded base model, between
+answers) and its greeting. An adapter still on the hub is fetched by `voices` (never on the
+worker's thread); the persona speaks with its prompt until it is there.
 Each request's handler remembers its own question, so an answer replaced by a newer message or
 by another persona is still saved with the words that asked for it, as the model keeps it.
 """
@@ -12,6 +14,7 @@ by another persona is still saved with the words that asked for it, as the model
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -19,12 +22,14 @@ from deskpet import i18n
 from deskpet.history import History, HistoryError
 from deskpet.i18n import N_, tr
 from deskpet.inference.demo import DEMO_SAMPLING
+from deskpet.inference.download import format_bytes
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import Chat, Failed, Finished, RestoreConversation, Token
 from deskpet.inference.source import DEMO
 from deskpet.personas.manager import PersonaManager, UnknownPersonaError
 from deskpet.pet import PetMachine
 from deskpet.settings import Settings
+from deskpet.ui.adapter_download import VoiceDownloads
 from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble
 
@@ -53,6 +58,8 @@ class ChatController(QObject):
         personas: the PersonaManager; its current persona is the one the pet talks as.
         request: the id of the answer being written, else None.
         model_source: the model answering ("demo" chooses the demo's sampling); set by the app.
+        base: the known base model that answers (inference.bases), None when it is none.
+        voices: the downloads of personas' hub adapters (VoiceDownloads).
 
     Signals:
         on_turn_saved(str): a question and its answer were written to the history (persona id).
@@ -85,7 +92,14 @@ class ChatController(QObject):
         self._sampling = sampling  # fixed sampling (tests ask for greedy answers)
         self.request: int | None = None
         self.model_source = ""
+        self.base: str | None = None
         self._has_model = False
+        self.voices = VoiceDownloads(parent=self)
+        self.voices.on_planned.connect(self._voice_planned)
+        self.voices.on_progress.connect(self._voice_progress)
+        self.voices.on_ready.connect(self._voice_ready)
+        self.voices.on_failed.connect(self._voice_failed)
+        self.voices.on_cancelled.connect(self._voice_cancelled)
         self._closed = False
         bubble.on_send.connect(self.send)
         bubble.on_cancel.connect(self.cancel)
@@ -122,20 +136,81 @@ class ChatController(QObject):
             self._bubble.show_narration(greeting)
         self.on_persona_changed.emit(self.persona)
 
-    def model_ready(self, source: str) -> None:
-        """A model was loaded: it holds no adapter yet, so the persona gets its voice back."""
+    def model_ready(self, source: str, base: str | None = None) -> None:
+        """A model was loaded (`base`: which known base it is, from the worker's ModelReady):
+        it holds no adapter yet, so the persona gets its voice back."""
         self.model_source = source
+        self.base = base
         self._has_model = True
         self._use_voice()
 
-    def _use_voice(self) -> None:
-        """Load (once) and activate the persona's adapter, or none, between answers."""
+    def voice(self, persona_id: str) -> str:
+        """The persona's voice with the loaded model, as the tray menu words it."""
+        if persona_id == self.voices.persona_id and self.voices.running:
+            share = f" {self.voices.done * 100 // self.voices.total}%" if self.voices.total else ""
+            return f"voice: downloading{share}"
         try:
-            plan = self.personas.plan()
+            plan = self.personas.plan(self.personas.get(persona_id), base=self.base)
+        except UnknownPersonaError:
+            return ""
+        if plan.adapter_path is not None:  # a hub adapter says where it lies once downloaded
+            return f"voice: adapter {Path(plan.adapter_path).name}"
+        return plan.voice.describe()
+
+    def _use_voice(self) -> None:
+        """Load (once) and activate the persona's adapter, or none, between answers. An adapter
+        still on the hub starts downloading; meanwhile the persona speaks with its prompt."""
+        try:
+            plan = self.personas.plan(base=self.base)
         except UnknownPersonaError:
             return
         for request in plan.requests():
             self._brain.submit(request)
+        if plan.fetch is not None:
+            self.voices.fetch(plan.persona.id, plan.fetch)
+
+    def _voice_planned(self, persona_id: str, total: int, have: int) -> None:
+        left = f", {format_bytes(total - have)} left" if have else ""
+        self._bubble.show_narration(
+            f"{self.name_of(persona_id)}'s voice ({format_bytes(total)}{left}) is downloading; "
+            "until then it speaks with its prompt."
+        )
+
+    def _voice_progress(self, persona_id: str, done: int, total: int) -> None:
+        if total and self._bubble.isVisible():
+            share = done * 100 // total
+            self._bubble.show_note(
+                f"{self.name_of(persona_id)}'s voice: {share}% of {format_bytes(total)}"
+            )
+
+    def _voice_ready(self, persona_id: str, path: str) -> None:
+        current = self.personas.current
+        if not self._has_model or current is None or current.id != persona_id:
+            return  # loaded when the persona is chosen again (the file is kept)
+        plan = self.personas.plan(base=self.base)
+        if plan.adapter_path is None:
+            return  # another model meanwhile: this adapter is not for it
+        for request in plan.requests():
+            self._brain.submit(request)
+        self._bubble.show_note(f"{self.name_of(persona_id)} now speaks with its own voice.")
+
+    def _voice_failed(self, persona_id: str, message: str) -> None:
+        self._bubble.show_note(
+            f"{self.name_of(persona_id)}'s voice did not download ({message}); "
+            "it speaks with its prompt."
+        )
+
+    def _voice_cancelled(self, persona_id: str) -> None:
+        self._bubble.show_note(
+            f"{self.name_of(persona_id)}'s voice download stopped; it resumes when you choose "
+            f"{self.name_of(persona_id)} again."
+        )
+
+    def name_of(self, persona_id: str) -> str:
+        try:
+            return self.personas.get(persona_id).name.get("en")
+        except UnknownPersonaError:
+            return persona_id
 
     def greet(self) -> str:
         """The persona says hello beside the pet (after the first launch); returns the line."""
@@ -221,8 +296,10 @@ class ChatController(QObject):
             return None
 
     def close(self) -> None:
-        """deskpet quits: what the brain still says changes nothing."""
+        """deskpet quits: what the brain still says changes nothing; a voice download stops
+        (its bytes stay for the next run)."""
         self._closed = True
+        self.voices.cancel()
 
     # -- what the brain says -------------------------------------------------------------------
 
