@@ -24,7 +24,14 @@ from deskpet.i18n import N_, tr
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.download import format_bytes
 from deskpet.inference.generate import Sampling
-from deskpet.inference.protocol import Chat, Failed, Finished, RestoreConversation, Token
+from deskpet.inference.protocol import (
+    Chat,
+    Failed,
+    Finished,
+    LoadAdapter,
+    RestoreConversation,
+    Token,
+)
 from deskpet.inference.source import DEMO
 from deskpet.personas.manager import PersonaManager, UnknownPersonaError
 from deskpet.pet import PetMachine
@@ -95,6 +102,7 @@ class ChatController(QObject):
         self.base: str | None = None
         self._has_model = False
         self.voices = VoiceDownloads(parent=self)
+        self._refused: dict[str, str] = {}  # persona id -> why the worker refused its adapter
         self.voices.on_planned.connect(self._voice_planned)
         self.voices.on_progress.connect(self._voice_progress)
         self.voices.on_ready.connect(self._voice_ready)
@@ -142,6 +150,7 @@ class ChatController(QObject):
         self.model_source = source
         self.base = base
         self._has_model = True
+        self._refused.clear()
         self._use_voice()
 
     def voice(self, persona_id: str) -> str:
@@ -153,6 +162,8 @@ class ChatController(QObject):
             plan = self.personas.plan(self.personas.get(persona_id), base=self.base)
         except UnknownPersonaError:
             return ""
+        if persona_id in self._refused:
+            return "voice: prompt only (its adapter was refused; see the log)"
         if plan.adapter_path is not None:  # a hub adapter says where it lies once downloaded
             return f"voice: adapter {Path(plan.adapter_path).name}"
         return plan.voice.describe()
@@ -164,10 +175,24 @@ class ChatController(QObject):
             plan = self.personas.plan(base=self.base)
         except UnknownPersonaError:
             return
-        for request in plan.requests():
-            self._brain.submit(request)
+        self._submit_voice(plan)
         if plan.fetch is not None:
             self.voices.fetch(plan.persona.id, plan.fetch)
+
+    def _submit_voice(self, plan) -> None:
+        """The plan's LoadAdapter and SwitchAdapter; an adapter the worker refuses (its shapes,
+        its sha256) leaves the persona on its prompt, and the menu says why."""
+        self._refused.pop(plan.persona.id, None)
+        for request in plan.requests():
+            if isinstance(request, LoadAdapter):
+                self._brain.submit(request, lambda e, p=plan.persona.id: self._on_adapter(p, e))
+            else:
+                self._brain.submit(request)
+
+    def _on_adapter(self, persona_id: str, event: object) -> None:
+        if isinstance(event, Failed):
+            log.warning("persona %s speaks with its prompt: %s", persona_id, event.message)
+            self._refused[persona_id] = event.message
 
     def _voice_planned(self, persona_id: str, total: int, have: int) -> None:
         left = f", {format_bytes(total - have)} left" if have else ""
@@ -190,8 +215,7 @@ class ChatController(QObject):
         plan = self.personas.plan(base=self.base)
         if plan.adapter_path is None:
             return  # another model meanwhile: this adapter is not for it
-        for request in plan.requests():
-            self._brain.submit(request)
+        self._submit_voice(plan)
         self._bubble.show_note(f"{self.name_of(persona_id)} now speaks with its own voice.")
 
     def _voice_failed(self, persona_id: str, message: str) -> None:

@@ -149,3 +149,28 @@ def test_neko_fetches_its_voice_off_the_worker_and_speaks_with_its_prompt_meanwh
     # The revision that resolved is pinned in deskpet's state, not in the shipped persona.
     assert json.loads(adapter_fetch.pins_file().read_text()) == {f"{NEKO_REPO}:*": SHA}
     assert SHA not in app.personas.get("neko").file.read_text()
+
+
+def test_a_local_adapter_with_another_sha256_is_refused_and_the_menu_says_so(
+    qtbot, pet, tmp_path, caplog
+):
+    import yaml
+    from helpers.lora_files import random_peft
+
+    app = pet
+    folder = Path(app.personas.owner_root) / "owl"
+    random_peft(folder / "mini", ModelArgs.from_dict(TINY_MINICPM))
+    owl = yaml.safe_load(app.personas.get("sage").file.read_text())
+    owl.update(id="owl", adapters=[{"base": "minicpm5-1b", "path": "mini", "sha256": "0" * 64}])
+    (folder / "persona.yaml").write_text(yaml.safe_dump(owl, allow_unicode=True))
+    assert entry(app, "persona-owl").text().endswith("— voice: adapter mini")
+
+    entry(app, "persona-owl").trigger()
+    qtbot.waitUntil(lambda: "refused" in entry(app, "persona-owl").text(), timeout=20_000)
+    assert (
+        entry(app, "persona-owl")
+        .text()
+        .endswith("— voice: prompt only (its adapter was refused; see the log)")
+    )
+    assert app.worker.model_info()["active_adapter"] is None  # the prompt alone speaks
+    assert "does not match the sha256 its persona gives" in caplog.text
