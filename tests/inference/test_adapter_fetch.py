@@ -123,3 +123,12 @@ def test_a_repo_with_two_ggufs_needs_the_persona_to_name_one(neko_hub, minicpm_l
     assert [f.name for f in named.files] == [GGUF]
     with pytest.raises(dl.DownloadError, match="has no file nope.gguf"):
         adapter_fetch.plan(HubSource(NEKO_REPO, "nope.gguf"), neko_hub.url)
+
+
+def test_the_worker_side_never_downloads_an_adapter():
+    # The bank (on the inference thread) reads local files only: a hub id is refused at once,
+    # with no hub running (a download attempt would fail differently, or hang).
+    from deskpet.inference.lora import AdapterError, resolve_source
+
+    with pytest.raises(AdapterError, match=f"the adapter {NEKO_REPO} is not downloaded yet"):
+        resolve_source(NEKO_REPO)
