@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from deskpet import i18n, logs
 from deskpet.bridge.sessions import SessionView
+from deskpet.i18n import tr
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
@@ -375,10 +376,16 @@ class DeskpetApp(QObject):
         return [(pid, name, voice(pid)) for pid, name in self.personas.choices()]
 
     def _show_voice_download(self, persona: str, done: int, total: int) -> None:
-        share = f" ({done * 100 // total}%)" if total else ""
-        self.tray.set_voice_download(
-            f"Stop downloading {self.chat.name_of(persona)}'s voice{share}"
-        )
+        name = self.chat.name_of(persona)
+        if total:
+            text = tr(
+                "Stop downloading {persona}'s voice ({percent}%)",
+                persona=name,
+                percent=done * 100 // total,
+            )
+        else:
+            text = tr("Stop downloading {persona}'s voice", persona=name)
+        self.tray.set_voice_download(text)
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)

@@ -21,14 +21,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from deskpet.i18n import tr
+
 _BASE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _HUB_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _REVISION = re.compile(r"^[0-9a-f]{7,40}$")
 _FILE = re.compile(r"^[\w.-]+(/[\w.-]+)*$")
 MAX_ENTRIES = 16
-
-PROMPT_ONLY = "prompt only with this model"
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,10 @@ class Voice:
 
     def describe(self) -> str:
         if self.entry is None:
-            return f"voice: {PROMPT_ONLY}"
+            return tr("voice: prompt only with this model")
         if self.entry.hub is not None:
-            return f"voice: adapter from {self.entry.hub.repo}"
-        return f"voice: adapter {Path(self.entry.path).name}"
+            return tr("voice: adapter from {repo}", repo=self.entry.hub.repo)
+        return tr("voice: adapter {name}", name=Path(self.entry.path).name)
 
 
 def parse(file: Path, folder: Path, value, error) -> tuple[AdapterEntry, ...]:

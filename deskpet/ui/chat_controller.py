@@ -156,16 +156,18 @@ class ChatController(QObject):
     def voice(self, persona_id: str) -> str:
         """The persona's voice with the loaded model, as the tray menu words it."""
         if persona_id == self.voices.persona_id and self.voices.running:
-            share = f" {self.voices.done * 100 // self.voices.total}%" if self.voices.total else ""
-            return f"voice: downloading{share}"
+            if not self.voices.total:
+                return tr("voice: downloading")
+            percent = self.voices.done * 100 // self.voices.total
+            return tr("voice: downloading {percent}%", percent=percent)
         try:
             plan = self.personas.plan(self.personas.get(persona_id), base=self.base)
         except UnknownPersonaError:
             return ""
         if persona_id in self._refused:
-            return "voice: prompt only (its adapter was refused; see the log)"
+            return tr("voice: prompt only (its adapter was refused; see the log)")
         if plan.adapter_path is not None:  # a hub adapter says where it lies once downloaded
-            return f"voice: adapter {Path(plan.adapter_path).name}"
+            return tr("voice: adapter {name}", name=Path(plan.adapter_path).name)
         return plan.voice.describe()
 
     def _use_voice(self) -> None:
@@ -195,17 +197,32 @@ class ChatController(QObject):
             self._refused[persona_id] = event.message
 
     def _voice_planned(self, persona_id: str, total: int, have: int) -> None:
-        left = f", {format_bytes(total - have)} left" if have else ""
-        self._bubble.show_narration(
-            f"{self.name_of(persona_id)}'s voice ({format_bytes(total)}{left}) is downloading; "
-            "until then it speaks with its prompt."
-        )
+        name, size = self.name_of(persona_id), format_bytes(total)
+        if have:
+            line = tr(
+                "{persona}'s voice ({size}, {left} left) is downloading; until then it speaks "
+                "with its prompt.",
+                persona=name,
+                size=size,
+                left=format_bytes(total - have),
+            )
+        else:
+            line = tr(
+                "{persona}'s voice ({size}) is downloading; until then it speaks with its prompt.",
+                persona=name,
+                size=size,
+            )
+        self._bubble.show_narration(line)
 
     def _voice_progress(self, persona_id: str, done: int, total: int) -> None:
         if total and self._bubble.isVisible():
-            share = done * 100 // total
             self._bubble.show_note(
-                f"{self.name_of(persona_id)}'s voice: {share}% of {format_bytes(total)}"
+                tr(
+                    "{persona}'s voice: {percent}% of {size}",
+                    persona=self.name_of(persona_id),
+                    percent=done * 100 // total,
+                    size=format_bytes(total),
+                )
             )
 
     def _voice_ready(self, persona_id: str, path: str) -> None:
@@ -216,23 +233,30 @@ class ChatController(QObject):
         if plan.adapter_path is None:
             return  # another model meanwhile: this adapter is not for it
         self._submit_voice(plan)
-        self._bubble.show_note(f"{self.name_of(persona_id)} now speaks with its own voice.")
+        self._bubble.show_note(
+            tr("{persona} now speaks with its own voice.", persona=self.name_of(persona_id))
+        )
 
     def _voice_failed(self, persona_id: str, message: str) -> None:
         self._bubble.show_note(
-            f"{self.name_of(persona_id)}'s voice did not download ({message}); "
-            "it speaks with its prompt."
+            tr(
+                "{persona}'s voice did not download ({why}); it speaks with its prompt.",
+                persona=self.name_of(persona_id),
+                why=message,
+            )
         )
 
     def _voice_cancelled(self, persona_id: str) -> None:
         self._bubble.show_note(
-            f"{self.name_of(persona_id)}'s voice download stopped; it resumes when you choose "
-            f"{self.name_of(persona_id)} again."
+            tr(
+                "{persona}'s voice download stopped; it resumes when you choose {persona} again.",
+                persona=self.name_of(persona_id),
+            )
         )
 
     def name_of(self, persona_id: str) -> str:
         try:
-            return self.personas.get(persona_id).name.get("en")
+            return self.personas.get(persona_id).name.get(i18n.language())
         except UnknownPersonaError:
             return persona_id
 
