@@ -174,3 +174,18 @@ def test_a_local_adapter_with_another_sha256_is_refused_and_the_menu_says_so(
     )
     assert app.worker.model_info()["active_adapter"] is None  # the prompt alone speaks
     assert "does not match the sha256 its persona gives" in caplog.text
+
+
+def test_a_download_that_does_not_match_the_hubs_sha256_is_refused_and_neko_keeps_its_prompt(
+    qtbot, pet, neko_hub
+):
+    app = pet
+    neko_hub.corrupt = {GGUF}
+    with qtbot.waitSignal(app.chat.voices.on_failed, timeout=20_000) as failed:
+        entry(app, "persona-neko").trigger()
+    assert failed.args[0] == "neko" and "does not match the hub's checksum" in failed.args[1]
+    assert "Neko's voice did not download (" in app.bubble.status.text()
+    assert not entry(app, "stop-voice-download").isVisible()
+    assert entry(app, "persona-neko").text() == f"Neko — voice: adapter from {NEKO_REPO}"
+    assert not list(adapter_fetch.adapters_dir().rglob(GGUF + "*"))  # nothing corrupt kept
+    assert app.worker.model_info()["active_adapter"] is None
