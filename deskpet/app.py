@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from deskpet import i18n, logs
 from deskpet.bridge.sessions import SessionView
+from deskpet.i18n import tr
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
@@ -126,7 +127,7 @@ class DeskpetApp(QObject):
         self.cards = PermissionCards()
         self.cards.anchor_to(self.pet)
         self.tray = TrayMenu(
-            personas=self.personas.choices, sessions=self._live_sessions, parent=self
+            personas=self._persona_choices, sessions=self._live_sessions, parent=self
         )
         self.sessions_list = SessionsList(self._live_sessions)
         self.sessions_list.anchor_to(self.pet)
@@ -212,8 +213,16 @@ class DeskpetApp(QObject):
         self.chat.on_persona_changed.connect(self._on_persona_changed)
         self.model.on_status.connect(self.tray.set_status)
         self.model.on_ready.connect(
-            lambda source: self.chat.model_ready(source, self._model_thinks())
+            lambda source: self.chat.model_ready(
+                source, (self.model.info or {}).get("base"), self._model_thinks()
+            )
         )
+        voices = self.chat.voices
+        voices.on_planned.connect(lambda p, total, have: self._show_voice_download(p, have, total))
+        voices.on_progress.connect(self._show_voice_download)
+        for ended in (voices.on_ready, voices.on_failed):
+            ended.connect(lambda *_: self.tray.set_voice_download(""))
+        voices.on_cancelled.connect(lambda _p: self.tray.set_voice_download(""))
         self.model.on_ready.connect(
             lambda source: log.info("model in use: %s; MLX %s", source, logs.mlx_description())
         )
@@ -237,6 +246,7 @@ class DeskpetApp(QObject):
 
         tray = self.tray
         tray.on_persona_chosen.connect(self.chat.set_persona)
+        tray.on_stop_voice_download.connect(self.chat.voices.cancel)
         tray.on_thinking_toggled.connect(lambda on: self.preferences.save("thinking_default", on))
         tray.on_dnd_toggled.connect(lambda on: self.preferences.save("do_not_disturb", on))
         tray.on_show_toggled.connect(self.set_pet_shown)
@@ -402,6 +412,25 @@ class DeskpetApp(QObject):
     def _on_drag_finished(self, _pos) -> None:
         self.machine.drag_end()
         self._follow_pet()
+
+    def _persona_choices(self) -> list[tuple[str, str, str]]:
+        """The tray's persona entries: id, name and the voice with the loaded model (none
+        while the tray is built, before the chat controller)."""
+        chat = getattr(self, "chat", None)
+        voice = chat.voice if chat is not None else (lambda _pid: "")
+        return [(pid, name, voice(pid)) for pid, name in self.personas.choices()]
+
+    def _show_voice_download(self, persona: str, done: int, total: int) -> None:
+        name = self.chat.name_of(persona)
+        if total:
+            text = tr(
+                "Stop downloading {persona}'s voice ({percent}%)",
+                persona=name,
+                percent=done * 100 // total,
+            )
+        else:
+            text = tr("Stop downloading {persona}'s voice", persona=name)
+        self.tray.set_voice_download(text)
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)

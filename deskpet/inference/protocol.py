@@ -109,13 +109,16 @@ class RestoreConversation:
 
 @dataclass
 class LoadAdapter:
-    """Make an adapter (a PEFT or mlx-lm folder, or a Hugging Face repo id) resident under
-    `name`. Loading a name already resident from the same path does nothing (cached=True)
-    unless `reload`. Same priority as chats, so it runs in order with them."""
+    """Make an adapter (a local PEFT or mlx-lm folder, or a .gguf LoRA) resident under
+    `name`, after checking its weights against `sha256` when given. Loading a name already
+    resident from the same path does nothing (cached=True) unless `reload`. Same priority as
+    chats, so it runs in order with them. Nothing is downloaded on the worker: a hub adapter
+    is fetched by the UI first (inference/adapter_fetch.py)."""
 
     name: str
     path: str | Path
     reload: bool = False
+    sha256: str | None = None
     priority = PRIORITY_CHAT
 
 

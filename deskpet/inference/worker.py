@@ -33,6 +33,7 @@ from pathlib import Path
 
 import mlx.core as mx
 
+from .bases import identify
 from .chat import ChatTemplate, ContextFullError, Conversation
 from .conversations import ConversationRecord, ConversationStore, PrefixCache
 from .demo import DemoModelError
@@ -360,6 +361,8 @@ class InferenceWorker:
             "quantization": lm.quantization,
             "dtype": str(lm.dtype).split(".")[-1],
             "layers": lm.args.num_hidden_layers,
+            # Which known base model this is (by its shapes and its name), for persona adapters.
+            "base": identify(lm.args, lm.source),
             "context_window": min(self.context_window, lm.args.max_position_embeddings),
             "thinking": self._template.think_start_id is not None,
             "load_seconds": round(load_seconds, 3),
@@ -375,8 +378,9 @@ class InferenceWorker:
             return
         started = time.perf_counter()
         try:
-            adapter = self._bank.load(req.name, req.path)
+            adapter = self._bank.load(req.name, req.path, req.sha256)
         except AdapterError as e:
+            log.warning("adapter %s not loaded: %s", req.name, _one_line(e))
             self._emit(Failed(request_id, str(e), ADAPTER))
             return
         adapter.source = str(req.path)

@@ -131,6 +131,9 @@ def import_persona(
     if persona.adapter_is_local and not Path(persona.adapter).is_relative_to(folder.resolve()):
         # The copy would point back out of the owner's personas, at whatever is there then.
         raise ImportRefused(f"{persona.file}: adapter {persona.adapter} is outside the folder")
+    for entry in persona.adapters:
+        if entry.path and not Path(entry.path).is_relative_to(folder.resolve()):
+            raise ImportRefused(f"{persona.file}: adapter {entry.path} is outside the folder")
     target = owner / persona.id
     if same_or_nested(folder, target):
         raise ImportRefused(f"{folder} is the persona {persona.id!r} itself; nothing to import")

@@ -4,7 +4,9 @@
     handler ──▶ bubble (typing), PetMachine (thinking, talking), History (the finished turn)
 
 One conversation per persona: its id is the persona's id. A persona switch cancels the answer
-being written, gives the persona its voice (its adapter, between answers) and its greeting.
+being written, gives the persona its voice (its adapter for the loaded base model, between
+answers) and its greeting. An adapter still on the hub is fetched by `voices` (never on the
+worker's thread); the persona speaks with its prompt until it is there.
 Each request's handler remembers its own question, so an answer replaced by a newer message or
 by another persona is still saved with the words that asked for it, as the model keeps it.
 """
@@ -12,6 +14,7 @@ by another persona is still saved with the words that asked for it, as the model
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
@@ -20,6 +23,7 @@ from deskpet import i18n
 from deskpet.history import History, HistoryError
 from deskpet.i18n import N_, tr
 from deskpet.inference.demo import DEMO_SAMPLING
+from deskpet.inference.download import format_bytes
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import (
     Chat,
@@ -36,6 +40,7 @@ from deskpet.personas.manager import PersonaManager, UnknownPersonaError
 from deskpet.personas.thinking import Thinking, answer_budget, thinking_for
 from deskpet.pet import PetMachine
 from deskpet.settings import Settings
+from deskpet.ui.adapter_download import VoiceDownloads
 from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble
 
@@ -65,6 +70,8 @@ class ChatController(QObject):
         request: the id of the answer being written, else None.
         model_source: the model answering ("demo" chooses the demo's sampling); set by the app.
         model_thinks: whether that model can think (its template has think tokens).
+        base: the known base model that answers (inference.bases), None when it is none.
+        voices: the downloads of personas' hub adapters (VoiceDownloads).
 
     Signals:
         on_turn_saved(str): a question and its answer were written to the history (persona id).
@@ -103,7 +110,15 @@ class ChatController(QObject):
         self._in_flight: dict[int, str] = {}  # request id -> its conversation, until its end
         self.model_source = ""
         self.model_thinks = True
+        self.base: str | None = None
         self._has_model = False
+        self.voices = VoiceDownloads(parent=self)
+        self._refused: dict[str, str] = {}  # persona id -> why the worker refused its adapter
+        self.voices.on_planned.connect(self._voice_planned)
+        self.voices.on_progress.connect(self._voice_progress)
+        self.voices.on_ready.connect(self._voice_ready)
+        self.voices.on_failed.connect(self._voice_failed)
+        self.voices.on_cancelled.connect(self._voice_cancelled)
         self._closed = False
         self._talking_as = self.persona  # whose voice, name and greeting the pet has now
         bubble.on_send.connect(self.send)
@@ -155,25 +170,125 @@ class ChatController(QObject):
             self._bubble.show_narration(greeting)
         self.on_persona_changed.emit(self.persona)
 
-    def model_ready(self, source: str, thinks: bool = True) -> None:
-        """A model was loaded: it holds no adapter yet, so the persona gets its voice back.
-        `thinks`: its chat template has think tokens (the worker's model_info "thinking")."""
+    def model_ready(self, source: str, base: str | None = None, thinks: bool = True) -> None:
+        """A model was loaded (`base`: which known base it is, from the worker's ModelReady;
+        `thinks`: its chat template has think tokens, the worker's model_info "thinking"): it
+        holds no adapter yet, so the persona gets its voice back."""
         self.model_source = source
+        self.base = base
         self.model_thinks = thinks
         self._has_model = True
+        self._refused.clear()
         self._use_voice()
+
+    def voice(self, persona_id: str) -> str:
+        """The persona's voice with the loaded model, as the tray menu words it."""
+        if persona_id == self.voices.persona_id and self.voices.running:
+            if not self.voices.total:
+                return tr("voice: downloading")
+            percent = self.voices.done * 100 // self.voices.total
+            return tr("voice: downloading {percent}%", percent=percent)
+        try:
+            plan = self.personas.plan(self.personas.get(persona_id), base=self.base)
+        except UnknownPersonaError:
+            return ""
+        if persona_id in self._refused:
+            return tr("voice: prompt only (its adapter was refused; see the log)")
+        if plan.adapter_path is not None:  # a hub adapter says where it lies once downloaded
+            return tr("voice: adapter {name}", name=Path(plan.adapter_path).name)
+        return plan.voice.describe()
 
     def _use_voice(self, reload: bool = False) -> None:
         """Load (once, or afresh with `reload`) and activate the persona's adapter, or none,
-        between answers."""
+        between answers. An adapter still on the hub starts downloading; meanwhile the persona
+        speaks with its prompt."""
         try:
-            plan = self.personas.plan()
+            plan = self.personas.plan(base=self.base)
         except UnknownPersonaError:
             return
+        self._submit_voice(plan, reload)
+        if plan.fetch is not None:
+            self.voices.fetch(plan.persona.id, plan.fetch)
+
+    def _submit_voice(self, plan, reload: bool = False) -> None:
+        """The plan's LoadAdapter and SwitchAdapter; an adapter the worker refuses (its shapes,
+        its sha256) leaves the persona on its prompt, and the menu says why."""
+        self._refused.pop(plan.persona.id, None)
         for request in plan.requests():
             if isinstance(request, LoadAdapter):
                 request.reload = reload
-            self._brain.submit(request)
+                self._brain.submit(request, lambda e, p=plan.persona.id: self._on_adapter(p, e))
+            else:
+                self._brain.submit(request)
+
+    def _on_adapter(self, persona_id: str, event: object) -> None:
+        if isinstance(event, Failed):
+            log.warning("persona %s speaks with its prompt: %s", persona_id, event.message)
+            self._refused[persona_id] = event.message
+
+    def _voice_planned(self, persona_id: str, total: int, have: int) -> None:
+        name, size = self.name_of(persona_id), format_bytes(total)
+        if have:
+            line = tr(
+                "{persona}'s voice ({size}, {left} left) is downloading; until then it speaks "
+                "with its prompt.",
+                persona=name,
+                size=size,
+                left=format_bytes(total - have),
+            )
+        else:
+            line = tr(
+                "{persona}'s voice ({size}) is downloading; until then it speaks with its prompt.",
+                persona=name,
+                size=size,
+            )
+        self._bubble.show_narration(line)
+
+    def _voice_progress(self, persona_id: str, done: int, total: int) -> None:
+        if total and self._bubble.isVisible():
+            self._bubble.show_note(
+                tr(
+                    "{persona}'s voice: {percent}% of {size}",
+                    persona=self.name_of(persona_id),
+                    percent=done * 100 // total,
+                    size=format_bytes(total),
+                )
+            )
+
+    def _voice_ready(self, persona_id: str, path: str) -> None:
+        current = self.personas.current
+        if not self._has_model or current is None or current.id != persona_id:
+            return  # loaded when the persona is chosen again (the file is kept)
+        plan = self.personas.plan(base=self.base)
+        if plan.adapter_path is None:
+            return  # another model meanwhile: this adapter is not for it
+        self._submit_voice(plan)
+        self._bubble.show_note(
+            tr("{persona} now speaks with its own voice.", persona=self.name_of(persona_id))
+        )
+
+    def _voice_failed(self, persona_id: str, message: str) -> None:
+        self._bubble.show_note(
+            tr(
+                "{persona}'s voice did not download ({why}); it speaks with its prompt.",
+                persona=self.name_of(persona_id),
+                why=message,
+            )
+        )
+
+    def _voice_cancelled(self, persona_id: str) -> None:
+        self._bubble.show_note(
+            tr(
+                "{persona}'s voice download stopped; it resumes when you choose {persona} again.",
+                persona=self.name_of(persona_id),
+            )
+        )
+
+    def name_of(self, persona_id: str) -> str:
+        try:
+            return self.personas.get(persona_id).name.get(i18n.language())
+        except UnknownPersonaError:
+            return persona_id
 
     def greet(self) -> str:
         """The persona says hello beside the pet (after the first launch); returns the line."""
@@ -307,8 +422,10 @@ class ChatController(QObject):
             return None
 
     def close(self) -> None:
-        """deskpet quits: what the brain still says changes nothing."""
+        """deskpet quits: what the brain still says changes nothing; a voice download stops
+        (its bytes stay for the next run)."""
         self._closed = True
+        self.voices.cancel()
 
     # -- what the brain says -------------------------------------------------------------------
 

@@ -27,7 +27,9 @@ OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctr
 
 log = logging.getLogger(__name__)
 
-PersonaSource = Callable[[], list[tuple[str, str]]]
+# (id, name) or (id, name, voice): the voice ("voice: prompt only with this model") is shown
+# after the name.
+PersonaSource = Callable[[], list[tuple[str, ...]]]
 SessionSource = Callable[[], list[SessionView]]
 
 
@@ -56,6 +58,7 @@ class TrayMenu(QObject):
 
     Signals:
         on_persona_chosen(str): the owner picked a persona (its id).
+        on_stop_voice_download(): stop the persona adapter download (`set_voice_download`).
         on_thinking_toggled(bool): thinking mode switched.
         on_dnd_toggled(bool): do-not-disturb switched.
         on_show_toggled(bool): show (True) or hide the pet.
@@ -75,6 +78,7 @@ class TrayMenu(QObject):
     """
 
     on_persona_chosen = Signal(str)
+    on_stop_voice_download = Signal()
     on_thinking_toggled = Signal(bool)
     on_dnd_toggled = Signal(bool)
     on_show_toggled = Signal(bool)
@@ -124,6 +128,11 @@ class TrayMenu(QObject):
         self._persona_group.setObjectName("persona-group")
         self._persona_group.setExclusive(True)
         self._persona_actions: list[QAction] = []
+        # Shown only while a persona's adapter downloads: its progress, and a click stops it.
+        self.voice_download_action = self._action("stop-voice-download", "")
+        self.voice_download_action.setVisible(False)
+        self.voice_download_action.triggered.connect(self.on_stop_voice_download)
+        self.menu.addAction(self.voice_download_action)
         self._personas_end = self.menu.addSeparator()
         self._personas_end.setObjectName("personas-end")
 
@@ -226,6 +235,11 @@ class TrayMenu(QObject):
         for action in self._persona_actions:
             action.setChecked(action.data() == persona)
 
+    def set_voice_download(self, text: str) -> None:
+        """ "Stop downloading Neko's voice (42%)" while an adapter downloads; "" hides it."""
+        self.voice_download_action.setText(text)
+        self.voice_download_action.setVisible(bool(text))
+
     def set_thinking(self, on: bool, held_off_by: str = "") -> None:
         """Show the setting without emitting on_thinking_toggled. With `held_off_by` (a persona
         trained without thinking is active: personas/thinking.py) the item is off, greyed and
@@ -288,9 +302,10 @@ class TrayMenu(QObject):
         except Exception:  # a broken persona folder must not take the menu down
             log.exception("cannot list personas")
             personas = []
-        for persona_id, name in personas:
+        for persona_id, name, *voice in personas:
+            text = f"{name} — {voice[0]}" if voice and voice[0] else name
             action = self._action(
-                f"persona-{persona_id}", name, checkable=True, checked=persona_id == self.persona
+                f"persona-{persona_id}", text, checkable=True, checked=persona_id == self.persona
             )
             action.setData(persona_id)
             action.triggered.connect(lambda _checked=False, p=persona_id: self._choose(p))
