@@ -6,13 +6,15 @@ SessionTracker and Narrator, then the worker narrating on the chosen model, to t
 bubble would show. Timed from the hook's start to that line, in three modes over the same
 turns in one run:
 
-    before      the old behaviour: always decode to the 60-token cap
+    before      the old behaviour: decode until the model's end token or the 60-token cap
+                (the system prompt already came from the prefix cache)
     no cache    the same, and the narrator's system prompt read afresh every time
-    after       stop at the end of the first sentence, the system prompt from the prefix cache
+    after       stop at the end of the first sentence, the system prompt from the cache
 
-Sampling is greedy so the modes write the same first sentence. The worker and the model are
-the caller's; one untimed narration first warms the kernels and the prefix cache (in the app
-the prefix is read once per persona and model).
+Each turn is sampled with its own seed, the same in every mode, so the modes write the same
+first sentence; and the modes take turns on each agent turn, so a machine busy with other work
+slows them alike. The worker and the model are the caller's; one untimed narration first warms
+the kernels and the prefix cache (in the app the prefix is read once per persona and model).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from deskpet.bridge.server import BridgeServer
 from deskpet.bridge.sessions import SessionTracker
 
 CAP = 60  # the agents controller's narration cap (NARRATION_TOKENS)
+# The worker's narration sampling; one seed per turn, the same in every mode, so every mode
+# samples the same tokens up to where the new one stops.
+SAMPLING = {"temperature": 0.6, "top_p": 0.95, "repetition_penalty": 1.05}
 WAIT = 600.0  # seconds for one narration on a slow CPU
 
 # (mode, first_sentence, reuse_prefix)
@@ -88,24 +93,27 @@ class _Hook:
 
 
 def narration_bench(
-    worker, progress: Callable[[str], None] = lambda _msg: None
+    worker,
+    progress: Callable[[str], None] = lambda _msg: None,
+    turns: tuple = TURNS,
+    cap: int = CAP,
 ) -> list[ModeResult]:
-    """Time every mode over TURNS with `worker` (started, its model loaded)."""
+    """Time every mode over `turns` with `worker` (started, its model loaded)."""
     from deskpet.inference.generate import Sampling
     from deskpet.inference.protocol import Finished
 
     folder = Path(tempfile.mkdtemp(prefix="dpn"))  # short: a Unix socket path lives in it
-    results = []
+    results: list[ModeResult] = []
     tracker = SessionTracker()
     narrator = Narrator(min_interval=0.0, max_age=WAIT)
     hook = _Hook(folder)
 
-    def narrate(request, first_sentence: bool, reuse_prefix: bool) -> Finished:
+    def narrate(request, first_sentence: bool, reuse_prefix: bool, seed: int) -> Finished:
         rid = worker.narrate(
             request.prompt,
             system_prompt=request.system_prompt,
-            max_tokens=CAP,
-            sampling=Sampling.greedy(),
+            max_tokens=cap,
+            sampling=Sampling(**SAMPLING, seed=seed),
             first_sentence=first_sentence,
             reuse_prefix=reuse_prefix,
             stream=True,
@@ -140,29 +148,30 @@ def narration_bench(
     try:
         with hook.server:
             progress("warming up: one untimed narration")
-            narrate(told(hook.send(turn("warm", *TURNS[0]))), True, True)
-            for mode, first_sentence, reuse_prefix in MODES:
-                result = ModeResult(mode)
-                for i, (tool, tool_input, message) in enumerate(TURNS):
+            narrate(told(hook.send(turn("warm", *turns[0]))), True, True, 0)
+            results = [ModeResult(mode) for mode, _first, _reuse in MODES]
+            for i, (tool, tool_input, message) in enumerate(turns):
+                for result, (mode, first_sentence, reuse_prefix) in zip(
+                    results, MODES, strict=True
+                ):
                     stop = turn(f"{mode}-{i}", tool, tool_input, message)
                     started = time.perf_counter()
                     request = told(hook.send(stop))
-                    done = narrate(request, first_sentence, reuse_prefix)
+                    done = narrate(request, first_sentence, reuse_prefix, seed=i)
                     line = request.line(done.text)
                     result.seconds.append(time.perf_counter() - started)
                     result.tokens.append(done.stats.get("generation_tokens", 0))
                     result.prefix_read.append(done.stats.get("prefix_prefill_tokens", 0))
                     result.lines.append(line)
                     progress(f"{mode}: {result.seconds[-1]:.1f} s, {line}")
-                results.append(result)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return results
 
 
 def format_narration(results: list[ModeResult], label: str) -> str:
-    rows = [f"narration, Stop hook -> line shown ({label}, greedy, cap {CAP} tokens)"]
-    rows.append(f"  {'mode':<9} {'median':>8} {'each (s)':<22} {'tokens':<12} prefix read")
+    rows = [f"narration, Stop hook -> line shown ({label}, seeded sampling, cap {CAP} tokens)"]
+    rows.append(f"  {'mode':<9} {'median':>8} {'each (s)':<22} {'decoded':<12} prefix read")
     for r in results:
         each = ", ".join(f"{s:.1f}" for s in r.seconds)
         rows.append(
