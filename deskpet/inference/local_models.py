@@ -268,8 +268,11 @@ def _entries(folder: Path) -> list[os.DirEntry]:
     try:
         with os.scandir(folder) as it:
             return sorted(islice(it, MAX_FOLDER_ENTRIES), key=lambda e: e.name)
-    except OSError:
-        return []  # absent or unreadable: nothing found there
+    except FileNotFoundError:
+        return []  # the app is not installed: nothing there
+    except OSError as e:
+        log.info("cannot read the folder %s (%s)", folder, e.strerror or type(e).__name__)
+        return []
 
 
 def _folders(folder: Path) -> Iterator[Path]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -71,6 +70,7 @@ from .protocol import (
     WarmedUp,
     Warmup,
 )
+from .sentence import first_sentence_end
 from .source import DEMO, local_path
 from .streams import EventStreams, RequestEvents
 
@@ -609,18 +609,6 @@ class InferenceWorker:
         except Exception:  # only an optimisation: the first answer pays instead
             log.exception("warm-up failed")
         self._emit(WarmedUp(request_id, time.perf_counter() - started))
-
-
-# A sentence ends at . ! ? or … (closing quotes or brackets included) that whitespace follows,
-# or at the end of its first line: what the narrator's first_sentence() keeps.
-_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*(?=\s)")
-_LINE_END = re.compile(r"\S[^\n]*(?=\n)")
-
-
-def first_sentence_end(text: str) -> int | None:
-    """Where the first sentence of `text` ends, or None while it has not ended yet."""
-    ends = [m.end() for m in (_SENTENCE_END.search(text), _LINE_END.search(text)) if m]
-    return min(ends) if ends else None
 
 
 def _stats_of(ev) -> dict:

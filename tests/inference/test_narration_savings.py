@@ -9,7 +9,8 @@ from deskpet.bridge import events as ev
 from deskpet.bridge.narrator import Narrator, first_sentence
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import Done, Finished
-from deskpet.inference.worker import InferenceWorker, first_sentence_end
+from deskpet.inference.sentence import first_sentence_end
+from deskpet.inference.worker import InferenceWorker
 
 TIMEOUT = 300.0
 CAP = 60  # the agents controller's narration cap
