@@ -171,16 +171,22 @@ def narration_bench(
 
 def format_narration(results: list[ModeResult], label: str) -> str:
     rows = [f"narration, Stop hook -> line shown ({label}, seeded sampling, cap {CAP} tokens)"]
-    rows.append(f"  {'mode':<9} {'median':>8} {'each (s)':<22} {'decoded':<12} prefix read")
+    rows.append(
+        f"  {'mode':<9} {'total':>7} {'median':>7}  {'each (s)':<20} {'decoded':<14} prefix read"
+    )
     for r in results:
         each = ", ".join(f"{s:.1f}" for s in r.seconds)
         rows.append(
-            f"  {r.mode:<9} {r.median:7.1f}s {each:<22} {str(r.tokens):<12} {r.prefix_read}"
+            f"  {r.mode:<9} {sum(r.seconds):6.1f}s {r.median:6.1f}s  {each:<20} "
+            f"{str(r.tokens):<14} {r.prefix_read}"
         )
     before = next((r for r in results if r.mode == "before"), None)
     after = next((r for r in results if r.mode == "after"), None)
-    if before and after and after.median > 0:
-        rows.append(f"  after is {before.median / after.median:.1f}x faster than before")
+    if before and after and sum(after.seconds) > 0:
+        rows.append(
+            f"  after took {sum(after.seconds) / sum(before.seconds):.0%} of before's time "
+            f"over the same turns"
+        )
     if after:
         rows += [f"  line: {line}" for line in after.lines]
     return "\n".join(rows)

@@ -31,4 +31,4 @@ def test_each_mode_narrates_the_same_turn_through_the_bridge(worker):
     assert by_mode["no cache"].prefix_read[0] > 10
     # Greedy: the new line is the old line's first sentence.
     assert by_mode["before"].lines[0].startswith(by_mode["after"].lines[0].rstrip("…"))
-    assert "after is" in format_narration(results, "demo")
+    assert "of before's time" in format_narration(results, "demo")
