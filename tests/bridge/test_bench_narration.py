@@ -17,6 +17,7 @@ def worker(demo_gguf):
     assert worker.shutdown()
 
 
+@pytest.mark.slow
 def test_each_mode_narrates_the_same_turn_through_the_bridge(worker):
     results = narration_bench(worker, turns=TURNS[:1], cap=8)
 

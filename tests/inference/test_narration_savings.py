@@ -41,6 +41,7 @@ def test_the_worker_cuts_where_the_bubble_would(text):
     assert first_sentence(kept) == first_sentence(text)
 
 
+@pytest.mark.slow
 def test_narration_stops_after_its_first_sentence(worker):
     # GIVEN a finished Claude turn, through the narrator as the app builds it
     narrator = Narrator()
@@ -76,6 +77,7 @@ def test_narration_stops_after_its_first_sentence(worker):
     assert request.line(done.text).startswith("Claude · shop: ")
 
 
+@pytest.mark.slow
 def test_the_second_narration_reuses_the_instruction_prefix(worker):
     system = "You narrate what a coding agent just did, in one short sentence, like a cat."
     ask = dict(system_prompt=system, max_tokens=2, sampling=Sampling.greedy(), stream=True)

@@ -33,6 +33,7 @@ def texts(panel: LocalModelsPanel) -> dict[str, list[str]]:
     return {row.text(0): [row.text(c) for c in range(1, 5)] for row in rows}
 
 
+@pytest.mark.slow
 def test_onboarding_lists_what_is_here_and_uses_an_ollama_model(qtbot, home, demo_gguf):
     # GIVEN the demo model pulled into Ollama, and a Qwen GGUF in LM Studio's folder
     blob = put_in_ollama(home / ".ollama" / "models", "smollm2", "135m", demo_gguf.read_bytes())
