@@ -10,6 +10,7 @@ sends back carries that id, and every request's events end with exactly one `Don
     ResetConversation,
     RestoreConversation ConversationReset, Done
     LoadAdapter         AdapterLoaded, Done
+    CheckAdapter        AdapterChecked, Done
     SwitchAdapter       AdapterSwitched, Done
 
 Any request may instead end with `Failed` then `Done`; a request still queued when the worker
@@ -134,6 +135,16 @@ class SwitchAdapter:
 
 
 @dataclass
+class CheckAdapter:
+    """Does this adapter (a folder or a .gguf LoRA file) fit the loaded model? Read on the
+    worker thread because MLX arrays belong there; answered with AdapterChecked. Nothing
+    becomes resident and the active voice is untouched."""
+
+    path: str
+    priority = PRIORITY_CHAT
+
+
+@dataclass
 class CheckModel:
     """Can this folder or .gguf be loaded? Read on the worker thread because MLX arrays belong
     there; answered with ModelChecked. The model in use is untouched."""
@@ -233,6 +244,15 @@ class AdapterLoaded:
     rank: int = 0
     scale: float = 0.0
     cached: bool = False  # already resident: nothing was read
+
+
+@dataclass
+class AdapterChecked:
+    request_id: int
+    path: str
+    reason: str  # "" when the adapter fits the loaded model, else why not (one line)
+    rank: int = 0
+    nbytes: int = 0
 
 
 @dataclass

@@ -39,7 +39,7 @@ from .conversations import ConversationRecord, ConversationStore, PrefixCache
 from .demo import DemoModelError
 from .generate import Sampling, generate, prefill
 from .load import LoadedModel, ModelLoadError, load, read_checkpoint
-from .lora import Adapter, AdapterBank, AdapterError
+from .lora import Adapter, AdapterBank, AdapterError, check_adapter
 from .model import KVCache, make_cache
 from .protocol import (
     ADAPTER,
@@ -49,9 +49,11 @@ from .protocol import (
     LOAD,
     NO_MODEL,
     PRIORITY_SHUTDOWN,
+    AdapterChecked,
     AdapterLoaded,
     AdapterSwitched,
     Chat,
+    CheckAdapter,
     CheckModel,
     ConversationReset,
     Done,
@@ -310,6 +312,8 @@ class InferenceWorker:
                 self._emit(ModelChecked(request_id, request.source, check_model(request.source)))
             case LoadAdapter():
                 self._load_adapter(request_id, request)
+            case CheckAdapter():
+                self._check_adapter(request_id, request)
             case SwitchAdapter():
                 self._switch_adapter(request_id, request)
             case _:
@@ -381,6 +385,15 @@ class InferenceWorker:
         # A reloaded adapter has a new key; drop caches of its old version.
         self._prefixes.forget_adapter(req.name)
         self._emit(_loaded(request_id, adapter, (time.perf_counter() - started) * 1000))
+
+    def _check_adapter(self, request_id: int, req: CheckAdapter) -> None:
+        lm, _template = self._require_model()
+        try:
+            adapter = check_adapter(req.path, lm.args)
+        except AdapterError as e:
+            self._emit(AdapterChecked(request_id, req.path, str(e)))
+            return
+        self._emit(AdapterChecked(request_id, req.path, "", adapter.rank, adapter.nbytes))
 
     def _switch_adapter(self, request_id: int, req: SwitchAdapter) -> None:
         self._require_model()

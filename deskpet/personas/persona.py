@@ -13,7 +13,7 @@ description: {en: "A playful cat.", zh: "一只爱玩的猫。"}   # or one stri
 system_prompt: "You are Neko, ..."
 greeting: {en: "Nya~!", zh: "喵~!"}                      # or one string
 sampling: {temperature: 0.8, top_p: 0.95, repetition_penalty: 1.05}
-thinking: false                 # whether the owner may turn thinking on
+thinking: false                 # false: answers never think while it is active
 theme: neko                     # one of assets/themes
 narration: "a playful cat"      # how it narrates agent work (the base model speaks)
 adapter: adapter                # optional: a PEFT or mlx-lm folder, a .gguf LoRA file (or a
@@ -116,14 +116,6 @@ class Persona:
     @property
     def adapter_is_local(self) -> bool:
         return self.adapter is not None and Path(self.adapter).is_absolute()
-
-    def narration_prompt(self) -> str:
-        """System prompt for narrating agent work in this persona's style (base model, no
-        adapter: small models narrate facts best without one)."""
-        return (
-            f"You narrate what a coding agent did, in one short sentence, "
-            f"in the voice of {self.narration}."
-        )
 
     def generation_sampling(self):
         """The persona's defaults as the worker's Sampling (imports the inference room)."""

@@ -14,13 +14,26 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox
 
+from deskpet import i18n
 from deskpet.history import History, HistoryError
+from deskpet.i18n import N_, tr
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.generate import Sampling
-from deskpet.inference.protocol import Chat, Failed, Finished, RestoreConversation, Token
+from deskpet.inference.protocol import (
+    Chat,
+    Done,
+    Failed,
+    Finished,
+    LoadAdapter,
+    ResetConversation,
+    RestoreConversation,
+    Token,
+)
 from deskpet.inference.source import DEMO
 from deskpet.personas.manager import PersonaManager, UnknownPersonaError
+from deskpet.personas.thinking import Thinking, answer_budget, thinking_for
 from deskpet.pet import PetMachine
 from deskpet.settings import Settings
 from deskpet.ui.brain import Brain
@@ -28,7 +41,7 @@ from deskpet.ui.bubble import ChatBubble
 
 log = logging.getLogger(__name__)
 
-FALLBACK_GREETING = "Hello! I'm awake. Double-click me to chat."
+FALLBACK_GREETING = N_("Hello! I'm awake. Double-click me to chat.")
 
 
 def open_history() -> tuple[History, str]:
@@ -51,14 +64,18 @@ class ChatController(QObject):
         personas: the PersonaManager; its current persona is the one the pet talks as.
         request: the id of the answer being written, else None.
         model_source: the model answering ("demo" chooses the demo's sampling); set by the app.
+        model_thinks: whether that model can think (its template has think tokens).
 
     Signals:
         on_turn_saved(str): a question and its answer were written to the history (persona id).
         on_persona_changed(str): the pet now talks as this persona (its id).
+        on_conversation_cleared(str): the owner started a persona's conversation afresh; the
+            worker and the history have forgotten it (persona id).
     """
 
     on_turn_saved = Signal(str)
     on_persona_changed = Signal(str)
+    on_conversation_cleared = Signal(str)
 
     def __init__(
         self,
@@ -82,11 +99,16 @@ class ChatController(QObject):
         self.personas = personas
         self._sampling = sampling  # fixed sampling (tests ask for greedy answers)
         self.request: int | None = None
+        self._unsaved: set[int] = set()  # answers of a forgotten conversation, still arriving
+        self._in_flight: dict[int, str] = {}  # request id -> its conversation, until its end
         self.model_source = ""
+        self.model_thinks = True
         self._has_model = False
         self._closed = False
+        self._talking_as = self.persona  # whose voice, name and greeting the pet has now
         bubble.on_send.connect(self.send)
         bubble.on_cancel.connect(self.cancel)
+        bubble.on_new_conversation.connect(self.ask_new_conversation)
 
     # -- the persona ---------------------------------------------------------------------------
 
@@ -97,7 +119,7 @@ class ChatController(QObject):
 
     def persona_name(self) -> str:
         current = self.personas.current
-        return current.name.get("en") if current is not None else self.persona
+        return current.name.get(i18n.language()) if current is not None else self.persona
 
     def set_persona(self, persona_id: str) -> None:
         """Talk as another persona: its own conversation, voice and greeting."""
@@ -108,6 +130,19 @@ class ChatController(QObject):
         except UnknownPersonaError:
             log.warning("no persona %r to switch to", persona_id)
             return
+        self._talk_as_current()
+
+    def persona_files_changed(self, persona_id: str) -> None:
+        """A persona was imported, given an adapter or removed: the current persona gets its
+        voice again, read afresh; if it was removed, the pet talks as the default one."""
+        self.personas.reload()
+        if self.persona != self._talking_as:  # the settings page reloads the same manager
+            self._talk_as_current()
+        elif persona_id == self.persona and self._has_model:
+            self._use_voice(reload=True)
+
+    def _talk_as_current(self) -> None:
+        self._talking_as = self.persona
         self.cancel()
         self.request = None
         if self._has_model:
@@ -115,30 +150,37 @@ class ChatController(QObject):
         self._bubble.clear()
         self._bubble.set_title(self.persona_name())
         self._machine.chat_done()
-        greeting = self.personas.current.greeting.get("en")
+        greeting = self.personas.current.greeting.get(i18n.language())
         if greeting:
             self._bubble.show_narration(greeting)
         self.on_persona_changed.emit(self.persona)
 
-    def model_ready(self, source: str) -> None:
-        """A model was loaded: it holds no adapter yet, so the persona gets its voice back."""
+    def model_ready(self, source: str, thinks: bool = True) -> None:
+        """A model was loaded: it holds no adapter yet, so the persona gets its voice back.
+        `thinks`: its chat template has think tokens (the worker's model_info "thinking")."""
         self.model_source = source
+        self.model_thinks = thinks
         self._has_model = True
         self._use_voice()
 
-    def _use_voice(self) -> None:
-        """Load (once) and activate the persona's adapter, or none, between answers."""
+    def _use_voice(self, reload: bool = False) -> None:
+        """Load (once, or afresh with `reload`) and activate the persona's adapter, or none,
+        between answers."""
         try:
             plan = self.personas.plan()
         except UnknownPersonaError:
             return
         for request in plan.requests():
+            if isinstance(request, LoadAdapter):
+                request.reload = reload
             self._brain.submit(request)
 
     def greet(self) -> str:
         """The persona says hello beside the pet (after the first launch); returns the line."""
         current = self.personas.current
-        greeting = (current.greeting.get("en") if current is not None else "") or FALLBACK_GREETING
+        greeting = (current.greeting.get(i18n.language()) if current is not None else "") or tr(
+            FALLBACK_GREETING
+        )
         self._bubble.set_title(self.persona_name())
         self._bubble.show_narration(greeting)
         return greeting
@@ -164,23 +206,71 @@ class ChatController(QObject):
             self._brain.cancel(self.request)
         if not self._bubble.answering:  # sent from elsewhere than the bubble's input line
             self._bubble.begin_answer(text)
-        current = self.personas.current
-        request = Chat(
-            self.persona,
-            text,
-            think=self._settings.get("thinking_default"),
-            sampling=self.sampling(),
-            max_tokens=self._settings.get("max_tokens"),
-            system_prompt=current.system_prompt if current is not None else None,
-        )
+        request = self.request_for(text)
         request_id = self._brain.submit(request, lambda event: self._on_event(text, event))
+        self._in_flight[request_id] = request.conversation
         self.request = request_id
         self._machine.chat_started()
         return request_id
 
+    def thinking(self) -> Thinking:
+        """Whether the next answer thinks first, and which persona holds thinking off."""
+        return thinking_for(self._settings.get("thinking_default"), self.personas.current)
+
+    def request_for(self, text: str) -> Chat:
+        """The Chat request for the owner's words, as `send` submits it."""
+        current = self.personas.current
+        think = self.thinking().on
+        return Chat(
+            self.persona,
+            text,
+            think=think,
+            sampling=self.sampling(),
+            max_tokens=answer_budget(self._settings.get("max_tokens"), think, self.model_thinks),
+            system_prompt=current.system_prompt if current is not None else None,
+        )
+
     def cancel(self) -> None:
         if self.request is not None:
             self._brain.cancel(self.request)
+
+    def ask_new_conversation(self) -> bool:
+        """Ask the owner, then start the persona's conversation afresh. Returns whether it did."""
+        answer = QMessageBox.question(
+            self._bubble,
+            "Start a new conversation?",
+            f"{self.persona_name()} forgets this conversation: what you said and what it "
+            "answered. The saved history keeps a backup copy until the next time you do this.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.new_conversation()
+        return True
+
+    def new_conversation(self) -> None:
+        """Forget the current persona's conversation in the worker and in the history; an
+        answer still on its way is stopped and not saved."""
+        persona = self.persona
+        self.cancel()
+        self.request = None
+        self._unsaved.update(r for r, conv in self._in_flight.items() if conv == persona)
+        current = self.personas.current
+        # After the cancelled answer (same priority: the worker keeps the order).
+        self._brain.submit(
+            ResetConversation(persona, current.system_prompt if current is not None else None)
+        )
+        self._bubble.clear()
+        self._machine.chat_done()
+        try:
+            self.history.clear(persona)
+        except Exception as exc:  # the chat goes on even if the disk does not
+            log.warning("could not clear the saved conversation: %s", exc)
+            self._bubble.show_note(f"The saved history could not be cleared: {exc}")
+        else:
+            self._bubble.show_note("New conversation.")
+        self.on_conversation_cleared.emit(persona)
 
     def sampling(self) -> Sampling:
         """How the model picks its words now: the demo model's own, else the persona's, else
@@ -236,7 +326,11 @@ class ChatController(QObject):
                     self.request = None
                     self._bubble.finish(event.reason)
                     self._machine.chat_done()
-                self._save(question, event)
+                if event.request_id not in self._unsaved:  # else its conversation was forgotten
+                    self._save(question, event)
+            case Done():
+                self._in_flight.pop(event.request_id, None)
+                self._unsaved.discard(event.request_id)
             case Failed():
                 log.warning("chat %d failed (%s): %s", event.request_id, event.kind, event.message)
                 if current:

@@ -21,6 +21,8 @@ from deskpet.bridge.sessions import SessionView
 from deskpet.ui.sessions_list import EMPTY_TEXT, MAX_ROWS, row_texts
 from deskpet.ui.theme import assets_dir
 
+THINKING_TEXT = "Thinking Mode"
+THINKING_TIP = "Let the model think before it answers"
 OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctrl to Cmd)
 
 log = logging.getLogger(__name__)
@@ -140,8 +142,8 @@ class TrayMenu(QObject):
         self.show_action.toggled.connect(self.on_show_toggled)
         self.menu.addAction(self.show_action)
         self.menu.addSeparator().setObjectName("modes-top")
-        self.thinking_action = self._action("thinking-mode", "Thinking Mode", checkable=True)
-        self.thinking_action.setToolTip("Let the model think before it answers")
+        self.thinking_action = self._action("thinking-mode", THINKING_TEXT, checkable=True)
+        self.thinking_action.setToolTip(THINKING_TIP)
         self.thinking_action.toggled.connect(self.on_thinking_toggled)
         self.menu.addAction(self.thinking_action)
         self.dnd_action = self._action("do-not-disturb", "Do Not Disturb", checkable=True)
@@ -224,10 +226,23 @@ class TrayMenu(QObject):
         for action in self._persona_actions:
             action.setChecked(action.data() == persona)
 
-    def set_thinking(self, on: bool) -> None:
-        """Show the setting without emitting on_thinking_toggled."""
-        with _quiet(self.thinking_action):
-            self.thinking_action.setChecked(on)
+    def set_thinking(self, on: bool, held_off_by: str = "") -> None:
+        """Show the setting without emitting on_thinking_toggled. With `held_off_by` (a persona
+        trained without thinking is active: personas/thinking.py) the item is off, greyed and
+        says why; the owner's choice shows again once it is "" again."""
+        action = self.thinking_action
+        with _quiet(action):
+            action.setChecked(on and not held_off_by)
+        action.setEnabled(not held_off_by)
+        if held_off_by:
+            action.setText(f"Thinking: off for {held_off_by}".replace("&", "&&"))
+            action.setToolTip(
+                f"{held_off_by} was trained without thinking, so it answers without it. "
+                "Your choice holds again with another persona."
+            )
+        else:
+            action.setText(THINKING_TEXT)
+            action.setToolTip(THINKING_TIP)
 
     def set_dnd(self, on: bool) -> None:
         with _quiet(self.dnd_action):
@@ -282,6 +297,10 @@ class TrayMenu(QObject):
             self._persona_group.addAction(action)
             self.menu.insertAction(self._personas_end, action)
             self._persona_actions.append(action)
+
+    def persona_actions(self) -> list[QAction]:
+        """The persona items as listed now (the pet's menu mirrors them)."""
+        return list(self._persona_actions)
 
     def _choose(self, persona: str) -> None:
         self.set_persona(persona)
