@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 # A sentence ends at . ! ? or … (closing quotes or brackets included) that whitespace follows,
-# or at the end of its first line: what the narrator's first_sentence() keeps.
-_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*(?=\s)")
+# at Chinese 。！？ (no space follows them), or at the end of its first line: what the
+# narrator's first_sentence() keeps.
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*(?=\s)|[。！？][”’」』）\"')\]]*")
 _LINE_END = re.compile(r"\S[^\n]*(?=\n)")
 
 

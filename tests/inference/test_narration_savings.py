@@ -33,12 +33,26 @@ def worker(demo_gguf):
 
 @pytest.mark.parametrize(
     "text",
-    ["Claude fixed v3.5 today. Then more", 'It ran git!" she said', "one line\nanother. x", "Hi"],
+    [
+        "Claude fixed v3.5 today. Then more",
+        'It ran git!" she said',
+        "one line\nanother. x",
+        "Hi",
+        "Claude 修好了测试。然后又改了文档",
+        "它问：“要继续吗？”然后等着",
+    ],
 )
 def test_the_worker_cuts_where_the_bubble_would(text):
     end = first_sentence_end(text)
     kept = text[:end] if end is not None else text
     assert first_sentence(kept) == first_sentence(text)
+
+
+def test_a_chinese_sentence_ends_at_its_own_full_stop():
+    # Chinese puts no space after 。！？, so the English rule alone would never stop there.
+    assert first_sentence("Claude 修好了测试。然后又改了文档") == "Claude 修好了测试。"
+    assert first_sentence_end("修好了！接着") == len("修好了！")
+    assert first_sentence_end("还在写") is None
 
 
 @pytest.mark.slow
