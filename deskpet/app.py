@@ -18,14 +18,16 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from deskpet import logs
+from deskpet import i18n, logs
 from deskpet.bridge.sessions import SessionView
+from deskpet.i18n import tr
 from deskpet.inference.generate import Sampling
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
+from deskpet.personas.voices import AdapterChecks
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.settings import Settings
@@ -36,6 +38,9 @@ from deskpet.ui.chat_controller import ChatController, open_history
 from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.permission_cards import PermissionCards
+from deskpet.ui.personas_page import PersonasPage
+from deskpet.ui.pet_life import PetLife
+from deskpet.ui.pet_menu import PetMenu
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import Relay
 from deskpet.ui.sessions_list import SessionsList
@@ -96,6 +101,11 @@ class DeskpetApp(QObject):
         self._last_notice = ""
 
         self.settings = settings if settings is not None else Settings()
+        # The language is chosen once: widgets take their texts when they are built.
+        # MAC-CHECK: with "auto", Chinese (Simplified) first in System Settings speaks Chinese
+        i18n.set_language(
+            i18n.choose(self.settings.get("language"), QLocale.system().uiLanguages())
+        )
         history, history_trouble = open_history()
         if history_trouble:
             self._notify("deskpet cannot save chats this time", history_trouble)
@@ -107,17 +117,24 @@ class DeskpetApp(QObject):
         self.brain = Brain(self.worker, self.relay)
         self.machine = PetMachine(clock=time.monotonic)
         self.pet = PetWindow(
-            settings=self.settings, theme_id=self._theme(), platform=self._platform
+            settings=self.settings,
+            theme_id=self._theme(),
+            size=self.settings.get("pet_size"),
+            platform=self._platform,
         )
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.bubble.anchor_to(self.pet)
         self.cards = PermissionCards()
         self.cards.anchor_to(self.pet)
         self.tray = TrayMenu(
-            personas=self.personas.choices, sessions=self._live_sessions, parent=self
+            personas=self._persona_choices, sessions=self._live_sessions, parent=self
         )
         self.sessions_list = SessionsList(self._live_sessions)
         self.sessions_list.anchor_to(self.pet)
+        self.pet_menu = PetMenu(self.tray)
+        self.life = PetLife(
+            self.pet, self.settings, self._platform, blocked=self._windows_open, parent=self
+        )
         self._click_answered = False  # the last click answered a bell or opened onboarding
         self.shortcuts = ShortcutsController(
             self.settings, self._platform, self.tray.chat_action, parent=self
@@ -129,6 +146,7 @@ class DeskpetApp(QObject):
             self.personas.choices,
             model_in_use=lambda: self.model.source,
             checks=self.shortcuts.checks,
+            personas_page=lambda: PersonasPage(self.personas, AdapterChecks(self.worker)),
             parent=self,
         )
         self.chat = ChatController(
@@ -181,14 +199,35 @@ class DeskpetApp(QObject):
         self.pet.on_drag_started.connect(self.machine.drag_start)
         self.pet.on_drag_finished.connect(self._on_drag_finished)
         self.pet.on_hovered.connect(self.machine.owner_activity)
+        self.pet.on_drag_moved.connect(lambda point: self.machine.drag_move(point.x()))
+        self.pet.on_menu_requested.connect(self.pet_menu.open_at)
+        self.pet.on_resized.connect(self._follow_pet)
+        self.machine.add_listener(self.life.set_display)
+        self.life.on_mini_changed.connect(self.pet_menu.set_mini)
+        self.life.on_mini_changed.connect(lambda _on: self._follow_pet())
+        self.pet_menu.on_mini_toggled.connect(
+            lambda on: self.life.enter_mini() if on else self.life.leave_mini()
+        )
+        self.pet_menu.on_send_to_screen.connect(self._send_to_screen)
 
         self.chat.on_persona_changed.connect(self._on_persona_changed)
         self.model.on_status.connect(self.tray.set_status)
-        self.model.on_ready.connect(self.chat.model_ready)
+        self.model.on_ready.connect(
+            lambda source: self.chat.model_ready(
+                source, (self.model.info or {}).get("base"), self._model_thinks()
+            )
+        )
+        voices = self.chat.voices
+        voices.on_planned.connect(lambda p, total, have: self._show_voice_download(p, have, total))
+        voices.on_progress.connect(self._show_voice_download)
+        for ended in (voices.on_ready, voices.on_failed):
+            ended.connect(lambda *_: self.tray.set_voice_download(""))
+        voices.on_cancelled.connect(lambda _p: self.tray.set_voice_download(""))
         self.model.on_ready.connect(
             lambda source: log.info("model in use: %s; MLX %s", source, logs.mlx_description())
         )
         self.model.on_ready.connect(lambda _source: self.agents.narrate_next())
+        self.model.on_ready.connect(lambda _source: self.preferences.refresh_personas())
         self.model.on_save.connect(self.preferences.save)
         self.model.on_notice.connect(self._notify)
         self.model.on_onboarded.connect(lambda: self.on_greeted.emit(self.chat.greet()))
@@ -203,9 +242,11 @@ class DeskpetApp(QObject):
         self.preferences.on_changed.connect(self._on_setting_changed)
         self.preferences.on_rerun_onboarding.connect(self.model.open_onboarding)
         self.preferences.on_notice.connect(self._notify)
+        self.preferences.on_personas_changed.connect(self.chat.persona_files_changed)
 
         tray = self.tray
         tray.on_persona_chosen.connect(self.chat.set_persona)
+        tray.on_stop_voice_download.connect(self.chat.voices.cancel)
         tray.on_thinking_toggled.connect(lambda on: self.preferences.save("thinking_default", on))
         tray.on_dnd_toggled.connect(lambda on: self.preferences.save("do_not_disturb", on))
         tray.on_show_toggled.connect(self.set_pet_shown)
@@ -242,14 +283,16 @@ class DeskpetApp(QObject):
         self.agents.start()
         self._started = True
         self.tray.set_persona(self.chat.persona)
-        self.tray.set_thinking(self.settings.get("thinking_default"))
+        self._show_thinking()
         self.tray.set_dnd(self.settings.get("do_not_disturb"))
         self.tray.set_pet_shown(True)
         self.tray.show()
         self.shortcuts.start()
         self.pet.show()
+        self.life.restore()
         self.machine.tick()
         self.pet.set_display(self.machine.display)
+        self.life.settings_changed()
         self._tick.start()
         self.worker.start()
         self.model.start()
@@ -279,6 +322,8 @@ class DeskpetApp(QObject):
         self.shortcuts.close()
         self.bubble.close()
         self.sessions_list.close()
+        self.pet_menu.close()
+        self.life.clock_timer.stop()
         self.pet.close()
         self.preferences.close()
         self.tray.hide()
@@ -327,8 +372,25 @@ class DeskpetApp(QObject):
     def set_pet_shown(self, shown: bool) -> None:
         self.pet.setVisible(shown)
         self.tray.set_pet_shown(shown)
+        self.life.settings_changed()  # the life clock runs only for a pet on screen
+
+    def _windows_open(self) -> bool:
+        """A card, the bubble or the sessions list stands beside the pet (no walks then)."""
+        return any(w.isVisible() for w in (self.cards, self.bubble, self.sessions_list))
+
+    def _follow_pet(self) -> None:
+        self.bubble.follow_anchor()
+        self.cards.follow_anchor()
+        self.sessions_list.follow_anchor()
+
+    def _send_to_screen(self, screen) -> None:
+        self.life.send_to(screen)
+        self._follow_pet()
 
     def _on_clicked(self) -> None:
+        if self.life.take_click():  # a click on the tucked pet brings it out of the edge
+            self._click_answered = True
+            return
         intent = self.machine.click()
         self._click_answered = self.model.waiting() or intent is Intent.ACKNOWLEDGED
         if self.model.waiting():  # the sleeping pet points the owner to onboarding
@@ -349,14 +411,42 @@ class DeskpetApp(QObject):
 
     def _on_drag_finished(self, _pos) -> None:
         self.machine.drag_end()
-        self.bubble.follow_anchor()
-        self.cards.follow_anchor()
-        self.sessions_list.follow_anchor()
+        self._follow_pet()
+
+    def _persona_choices(self) -> list[tuple[str, str, str]]:
+        """The tray's persona entries: id, name and the voice with the loaded model (none
+        while the tray is built, before the chat controller)."""
+        chat = getattr(self, "chat", None)
+        voice = chat.voice if chat is not None else (lambda _pid: "")
+        return [(pid, name, voice(pid)) for pid, name in self.personas.choices()]
+
+    def _show_voice_download(self, persona: str, done: int, total: int) -> None:
+        name = self.chat.name_of(persona)
+        if total:
+            text = tr(
+                "Stop downloading {persona}'s voice ({percent}%)",
+                persona=name,
+                percent=done * 100 // total,
+            )
+        else:
+            text = tr("Stop downloading {persona}'s voice", persona=name)
+        self.tray.set_voice_download(text)
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)
+        self._show_thinking()
         self.pet.set_theme(self._theme())
+        self.life.settings_changed()  # the new theme may not follow the pointer
         self.preferences.save("persona", persona)
+
+    def _model_thinks(self) -> bool:
+        info = self.model.info or {}
+        return bool(info.get("thinking", True))
+
+    def _show_thinking(self) -> None:
+        """The menu's Thinking item: the owner's choice, or why the persona holds it off."""
+        thinking = self.chat.thinking()
+        self.tray.set_thinking(thinking.on, thinking.held_off_by)
 
     def _on_setting_changed(self, key: str, value) -> None:
         """A change made in the settings window (already saved): apply what can be applied
@@ -364,7 +454,7 @@ class DeskpetApp(QObject):
         model loads now (the current one answers until it is ready); the context window
         takes effect at the next start."""
         if key == "thinking_default":
-            self.tray.set_thinking(value)
+            self._show_thinking()
         elif key == "do_not_disturb":
             self.tray.set_dnd(value)
         elif key == "bubble_fade_seconds":
@@ -375,6 +465,10 @@ class DeskpetApp(QObject):
             self.model.choose(value)
         elif key == "start_with_agents":
             self.agents.repair_hooks()
+        elif key == "pet_size":
+            self.pet.set_pet_size(value)
+        elif key in ("eyes_follow", "pet_walks"):
+            self.life.settings_changed()
 
     def _on_agent_action(self, action: str, agent: str) -> None:
         self.agents.change_hooks(action, agent)

@@ -40,6 +40,13 @@ log = logging.getLogger(__name__)
 # Every GGUF tensor type deskpet runs (gguf_requant.py says what happens to each).
 READABLE_TYPES = frozenset(gguf_requant.KEPT_TYPES + gguf_requant.REQUANTIZED_TYPES)
 
+
+def can_run_type(kind: str) -> bool:
+    """Whether deskpet loads tensors stored as GGUF type `kind` ("Q4_0", "Q6_K"). The model
+    list asks this, so it follows whatever the reader learns to run."""
+    return kind in READABLE_TYPES
+
+
 _NAMES = {
     "token_embd": "model.embed_tokens",
     "output_norm": "model.norm",
@@ -231,7 +238,8 @@ def read_gguf(
 
 def _mx_load(path: Path):
     try:
-        return mx.load(str(path), return_metadata=True)
+        # format named: an Ollama blob has no .gguf suffix to infer it from
+        return mx.load(str(path), format="gguf", return_metadata=True)
     except Exception as e:
         raise ModelLoadError(f"{path.name} could not be read as GGUF ({e})") from None
 

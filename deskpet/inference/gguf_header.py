@@ -79,6 +79,13 @@ class _Cursor:
         self.pos += length
         return bytes(self.data[self.pos - length : self.pos]).decode("utf-8", "replace")
 
+    def skip_string(self) -> None:
+        length = self.count(len(self.data), "string length")  # moves pos past the length
+        self.pos += length
+
+    def skip_value(self, kind: int) -> None:
+        self.value(kind, keep=False)
+
     def strings(self, n: int, keep: bool) -> list[str] | None:
         # The vocabulary and merges are most of a header: one tight loop, not n method calls.
         data, pos, end, unpack = self.data, self.pos, len(self.data), _U64.unpack_from

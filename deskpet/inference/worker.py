@@ -28,17 +28,19 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import mlx.core as mx
 
+from .bases import identify
 from .chat import ChatTemplate, ContextFullError, Conversation
 from .conversations import ConversationRecord, ConversationStore, PrefixCache
 from .demo import DemoModelError
-from .generate import Sampling, generate
+from .generate import Sampling, generate, prefill
 from .load import LoadedModel, ModelLoadError, load, read_checkpoint
-from .lora import Adapter, AdapterBank, AdapterError
+from .lora import Adapter, AdapterBank, AdapterError, check_adapter
 from .model import KVCache, make_cache
 from .protocol import (
     ADAPTER,
@@ -48,9 +50,11 @@ from .protocol import (
     LOAD,
     NO_MODEL,
     PRIORITY_SHUTDOWN,
+    AdapterChecked,
     AdapterLoaded,
     AdapterSwitched,
     Chat,
+    CheckAdapter,
     CheckModel,
     ConversationReset,
     Done,
@@ -69,6 +73,7 @@ from .protocol import (
     WarmedUp,
     Warmup,
 )
+from .sentence import first_sentence_end
 from .source import DEMO, local_path
 from .streams import EventStreams, RequestEvents
 
@@ -308,6 +313,8 @@ class InferenceWorker:
                 self._emit(ModelChecked(request_id, request.source, check_model(request.source)))
             case LoadAdapter():
                 self._load_adapter(request_id, request)
+            case CheckAdapter():
+                self._check_adapter(request_id, request)
             case SwitchAdapter():
                 self._switch_adapter(request_id, request)
             case _:
@@ -356,6 +363,8 @@ class InferenceWorker:
             "quantization": lm.quantization,
             "dtype": str(lm.dtype).split(".")[-1],
             "layers": lm.args.num_hidden_layers,
+            # Which known base model this is (by its shapes and its name), for persona adapters.
+            "base": identify(lm.args, lm.source),
             "context_window": min(self.context_window, lm.args.max_position_embeddings),
             "thinking": self._template.think_start_id is not None,
             "load_seconds": round(load_seconds, 3),
@@ -372,14 +381,24 @@ class InferenceWorker:
             return
         started = time.perf_counter()
         try:
-            adapter = self._bank.load(req.name, req.path)
+            adapter = self._bank.load(req.name, req.path, req.sha256)
         except AdapterError as e:
+            log.warning("adapter %s not loaded: %s", req.name, _one_line(e))
             self._emit(Failed(request_id, str(e), ADAPTER))
             return
         adapter.source = str(req.path)
         # A reloaded adapter has a new key; drop caches of its old version.
         self._prefixes.forget_adapter(req.name)
         self._emit(_loaded(request_id, adapter, (time.perf_counter() - started) * 1000))
+
+    def _check_adapter(self, request_id: int, req: CheckAdapter) -> None:
+        lm, _template = self._require_model()
+        try:
+            adapter = check_adapter(req.path, lm.args)
+        except AdapterError as e:
+            self._emit(AdapterChecked(request_id, req.path, str(e)))
+            return
+        self._emit(AdapterChecked(request_id, req.path, "", adapter.rank, adapter.nbytes))
 
     def _switch_adapter(self, request_id: int, req: SwitchAdapter) -> None:
         self._require_model()
@@ -499,7 +518,14 @@ class InferenceWorker:
     def _narrate_base(self, request_id: int, req: Narrate) -> None:
         template = self._template
         conv = Conversation.start(template, req.system_prompt)
-        cache = self._prefix(conv)
+        read_before = self._prefixes.prefilled
+        if req.reuse_prefix:
+            cache = self._prefix(conv)
+            prefix_read = self._prefixes.prefilled - read_before
+        else:
+            cache = make_cache(self._lm.model)
+            prefill(self._lm.model, cache, conv.tokens, self.prefill_chunk)
+            prefix_read = len(conv.tokens)
         turn = template.user_turn_tokens(req.system_prompt, req.prompt, think=False)
         preempted = False
 
@@ -519,9 +545,15 @@ class InferenceWorker:
             max_tokens=req.max_tokens,
             start_in_reasoning=False,
             cancelled=stop,
+            stop_when=first_sentence_end if req.first_sentence else None,
         )
         reason = "preempted" if preempted and out.reason == "cancelled" else out.reason
-        self._emit(Finished(request_id, None, reason, out.text.strip(), out.reasoning, out.stats))
+        stats = {
+            **out.stats,
+            "prefix_tokens": len(conv.tokens),
+            "prefix_prefill_tokens": prefix_read,
+        }
+        self._emit(Finished(request_id, None, reason, out.text.strip(), out.reasoning, stats))
 
     def _generate(
         self,
@@ -535,14 +567,17 @@ class InferenceWorker:
         max_tokens: int,
         start_in_reasoning: bool,
         cancelled: Callable[[], bool],
+        stop_when: Callable[[str], int | None] | None = None,
     ) -> Generated:
         """Generate after `history` (already in `cache`) and `prompt`, sending each step as a
-        Token event."""
+        Token event. `stop_when(answer_so_far)` may end it early ("stop"): it returns where
+        to cut the answer, or None to go on. The cache then holds tokens past the cut, so it
+        is only for throwaway caches (narration)."""
         lm, template = self._lm, self._template
         tokens: list[int] = []
         parts = {"answer": [], "reasoning": []}
         reason, last, stats = "length", None, {}
-        for ev in generate(
+        events = generate(
             lm.model,
             lm.tokenizer,
             cache,
@@ -555,23 +590,22 @@ class InferenceWorker:
             start_in_reasoning=start_in_reasoning,
             prefill_chunk=self.prefill_chunk,
             should_cancel=cancelled,
-        ):
-            if ev.finish_reason is None and ev.token is not None:
-                tokens.append(ev.token)
-            parts[ev.channel].append(ev.text)
-            if ev.finish_reason is not None:
-                reason, last = ev.finish_reason, ev.token
-                stats = {
-                    "prompt_tokens": ev.prompt_tokens,
-                    "generation_tokens": ev.generation_tokens,
-                    "prompt_tps": ev.prompt_tps,
-                    "generation_tps": ev.generation_tps,
-                    "time_to_first_token": ev.time_to_first_token,
-                }
-            self._emit(Token(request_id, conv_id, ev))
-        return Generated(
-            tokens, reason, last, "".join(parts["answer"]), "".join(parts["reasoning"]), stats
         )
+        answer = ""
+        with closing(events):
+            for ev in events:
+                if ev.finish_reason is None and ev.token is not None:
+                    tokens.append(ev.token)
+                parts[ev.channel].append(ev.text)
+                self._emit(Token(request_id, conv_id, ev))
+                answer = "".join(parts["answer"])
+                cut = stop_when(answer) if stop_when and ev.channel == "answer" else None
+                if ev.finish_reason is not None or cut is not None:
+                    reason, last = ev.finish_reason or "stop", ev.token
+                    stats = _stats_of(ev)
+                    answer = answer[:cut] if cut is not None else answer
+                    break
+        return Generated(tokens, reason, last, answer, "".join(parts["reasoning"]), stats)
 
     def _warmup(self, request_id: int) -> None:
         if self._lm is None:
@@ -593,6 +627,16 @@ class InferenceWorker:
         except Exception:  # only an optimisation: the first answer pays instead
             log.exception("warm-up failed")
         self._emit(WarmedUp(request_id, time.perf_counter() - started))
+
+
+def _stats_of(ev) -> dict:
+    return {
+        "prompt_tokens": ev.prompt_tokens,
+        "generation_tokens": ev.generation_tokens,
+        "prompt_tps": ev.prompt_tps,
+        "generation_tps": ev.generation_tps,
+        "time_to_first_token": ev.time_to_first_token,
+    }
 
 
 def check_model(source: str | Path) -> str:

@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet.inference.protocol import ADAPTER, CONTEXT_FULL, LOAD, NO_MODEL
-from deskpet.ui.placement import beside, screen_of
+from deskpet.ui.placement import beside, pet_body, screen_of
 
 FRAME_MS = 16  # ~60 fps
 # The typewriter shows at least this many characters per frame (~120 per second, faster than
@@ -124,6 +124,8 @@ class ChatBubble(QWidget):
         on_answer_complete(str): the answer is fully on screen; the finish reason.
         on_closed(): the bubble was dismissed or faded out.
         on_link_opened(QUrl): the owner clicked a link in an answer and it was opened.
+        on_new_conversation(): the owner asked to start the conversation afresh ("New"; the
+            chat controller asks before it forgets anything).
     """
 
     on_send = Signal(str)
@@ -131,6 +133,7 @@ class ChatBubble(QWidget):
     on_answer_complete = Signal(str)
     on_closed = Signal()
     on_link_opened = Signal(QUrl)
+    on_new_conversation = Signal()
 
     def __init__(self, fade_seconds: int = 20, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -199,6 +202,16 @@ class ChatBubble(QWidget):
         _set_ink(self.title, _INK)
         header.addWidget(self.title)
         header.addStretch(1)
+
+        self.new_action = QAction("New", self)
+        self.new_action.setObjectName("bubble-new-conversation")
+        self.new_action.setToolTip("New conversation: the pet forgets this one (asks first)")
+        self.new_action.triggered.connect(self.on_new_conversation)
+        new_button = QToolButton(self)
+        new_button.setObjectName("bubble-new-conversation-button")
+        new_button.setDefaultAction(self.new_action)
+        new_button.setAutoRaise(True)
+        header.addWidget(new_button)
 
         self.copy_action = QAction("Copy", self)
         self.copy_action.setObjectName("bubble-copy")
@@ -314,8 +327,9 @@ class ChatBubble(QWidget):
     def _anchor_rects(self) -> tuple[QRect | None, QRect | None]:
         if self._anchor is None:
             return None, None
-        pet = self._anchor.frameGeometry()
-        return pet, screen_of(pet, self._anchor)
+        window = self._anchor.frameGeometry()
+        screen = screen_of(window, self._anchor)
+        return pet_body(window, screen), screen
 
     def has_draft(self) -> bool:
         """Words typed and not sent yet."""

@@ -6,9 +6,10 @@ tooltip. A change applies at once: it is checked, written to settings.yaml (atom
 Settings) and announced with `on_setting_changed`. A value that does not fit, or a settings
 file that cannot be read, is refused inline and nothing is written.
 
-Below the settings: the agents (connect or disconnect each one's hooks, Check connection runs
-`deskpet doctor` and shows its findings), the data folder, the
-raw settings.yaml, re-running the first-launch onboarding, the logs, and the model's folder.
+Below the settings: the sections given to it (the personas: ui/personas_page.py), the agents
+(connect or disconnect each one's hooks, Check connection runs `deskpet doctor` and shows its
+findings), the data folder, the raw settings.yaml, re-running the first-launch onboarding, the
+logs, and the model's folder.
 """
 
 from __future__ import annotations
@@ -53,12 +54,24 @@ from deskpet.settings import (
     SettingsFileError,
     SettingValueError,
 )
+from deskpet.ui.local_models_list import LocalModelsPanel
+from deskpet.ui.size_editor import SizeEditor
 
 log = logging.getLogger(__name__)
 
 # Sections, in order; a setting not listed here lands in "Other", so a new setting always shows.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Pet", ("persona", "bubble_fade_seconds", "launch_at_login")),
+    (
+        "Pet",
+        (
+            "persona",
+            "pet_size",
+            "eyes_follow",
+            "pet_walks",
+            "bubble_fade_seconds",
+            "launch_at_login",
+        ),
+    ),
     ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule", "start_with_agents")),
     (
         "Sounds and shortcuts",
@@ -122,6 +135,8 @@ class SettingsWindow(QWidget):
             settings.yaml could not be read at all (every row is then disabled).
         editors: {setting key: its control}; each control's objectName is "setting-<key>".
         banner: the red line at the top saying why settings cannot be saved, when they cannot.
+        local_models: the models already on this computer, under the model field (looked for
+            when the owner asks; the one picked becomes the model setting).
 
     Signals:
         on_setting_changed(str, object): a setting was changed and saved (key, new value).
@@ -150,6 +165,7 @@ class SettingsWindow(QWidget):
         choices: Mapping[str, ChoiceSource] | None = None,
         checks: Mapping[str, Check] | None = None,
         agents: tuple[str, ...] = agent_ids(),
+        pages: tuple[QWidget, ...] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -185,6 +201,8 @@ class SettingsWindow(QWidget):
         column.addWidget(self.banner)
         for title, keys in self._sections():
             column.addWidget(self._settings_group(title, keys))
+        for page in pages:  # sections built elsewhere (ui/personas_page.py)
+            column.addWidget(page)
         column.addWidget(self._agents_group())
         column.addWidget(self._data_group())
         column.addStretch(1)
@@ -246,12 +264,27 @@ class SettingsWindow(QWidget):
             lines.addWidget(editor)
             if note:
                 lines.addWidget(_small(note, f"setting-note-{key}"))
+            if key == "model":
+                lines.addWidget(self._local_models())
             lines.addWidget(error)
             label = self._label(setting.label)
             label.setToolTip(setting.help)
             label.setBuddy(editor)
             form.addRow(label, cell)
         return group
+
+    def _local_models(self) -> LocalModelsPanel:
+        """Models other apps already downloaded; picking one puts its path in the model field."""
+        self.local_models = LocalModelsPanel()
+
+        def picked(path: str) -> None:
+            editor = self.editors["model"]
+            assert isinstance(editor, QLineEdit)
+            editor.setText(path)
+            self._apply_text("model")
+
+        self.local_models.on_model_picked.connect(picked)
+        return self.local_models
 
     def _label(self, text: str) -> QLabel:
         label = QLabel(text + ":")
@@ -280,6 +313,10 @@ class SettingsWindow(QWidget):
             combo = QComboBox()
             combo.currentIndexChanged.connect(lambda _i, k=key: self._apply_combo(k))
             return combo
+        if key == "pet_size":
+            size = SizeEditor()
+            size.on_size_chosen.connect(lambda value, k=key: self.apply(k, value))
+            return size
         if key in SHORTCUTS:
             keys = QKeySequenceEdit()
             keys.setMaximumSequenceLength(1)
@@ -441,7 +478,7 @@ class SettingsWindow(QWidget):
                 self._fill_combo(key, editor, value)
             elif isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
-            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            elif isinstance(editor, (QSpinBox, QDoubleSpinBox, SizeEditor)):
                 editor.setValue(value)
             elif isinstance(editor, QLineEdit):
                 editor.setText(str(value))
