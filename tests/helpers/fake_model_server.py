@@ -2,7 +2,8 @@
 
 The real server in the tests is llama.cpp's (tests/inference/test_server_llama.py); this one
 exists for the faults a real server will not produce on cue: `mode` says what the next chat
-gets ("ok", "401", "404", "500", "malformed", "cut", "hang", "strict"), and `answer` what an
+gets ("ok", "401", "404", "500", "malformed", "cut", "hang", "strict"; `script` lists modes
+for the next few chats), and `answer` what an
 "ok" stream says, one chunk every `delay` seconds. Every request body is kept in `bodies`;
 `sent` and `gone` tell how far the last stream got and whether the client hung up first.
 """
@@ -21,6 +22,7 @@ class FakeModelServer:
         self.models = list(models)
         self.loras = loras  # None: no /lora-adapters (404), else a list of {id, path, scale}
         self.mode = "ok"
+        self.script: list[str] = []  # modes for the next chats, in order, before `mode`
         self.answer = ["Hello", " there", ",", " friend", "."]
         self.reasoning: list[str] = []  # sent as reasoning_content before the answer
         self.delay = 0.0
@@ -77,7 +79,7 @@ class FakeModelServer:
         self._server.server_close()
 
     def _serve_chat(self, handler, body) -> None:
-        mode = self.mode
+        mode = self.script.pop(0) if self.script else self.mode
         if mode == "hang":  # accept, never answer
             self._hang.wait(30)
             return
