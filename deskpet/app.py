@@ -24,10 +24,12 @@ from PySide6.QtWidgets import QApplication
 from deskpet import logs
 from deskpet.bridge.sessions import SessionView
 from deskpet.inference.generate import Sampling
+from deskpet.inference.server_brain import ServerBrain
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
+from deskpet.platform.keychain import server_key
 from deskpet.settings import Settings
 from deskpet.ui.agents_controller import AgentsController
 from deskpet.ui.brain import Brain
@@ -101,9 +103,7 @@ class DeskpetApp(QObject):
             self._notify("deskpet cannot save chats this time", history_trouble)
         self.personas = PersonaManager(current=self.settings.get("persona"))
         self.relay = Relay(self)
-        self.worker = InferenceWorker(
-            self.relay.post, context_window=self.settings.get("context_window")
-        )
+        self.worker = self._make_brain()
         self.brain = Brain(self.worker, self.relay)
         self.machine = PetMachine(clock=time.monotonic)
         self.pet = PetWindow(
@@ -144,7 +144,7 @@ class DeskpetApp(QObject):
         self.model = ModelController(
             self.brain,
             self.machine,
-            source=model or self.settings.get("model") or "",
+            source=model or self._server_source() or self.settings.get("model") or "",
             restore=self.chat.restore_requests,
             pet_name=self.chat.persona_name,
             hub_endpoint=lambda: self.settings.get("hub_endpoint") or None,
@@ -170,6 +170,31 @@ class DeskpetApp(QObject):
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.machine.tick)
         self._wire()
+
+    def _server_source(self) -> str:
+        """The server's address when a model server answers (ModelController loads it)."""
+        return self.worker.url if isinstance(self.worker, ServerBrain) else ""
+
+    def _make_brain(self) -> InferenceWorker | ServerBrain:
+        """The MLX worker, or with `brain: server` the server client: the same requests and
+        events, so nothing past here knows which one answers."""
+        settings = self.settings
+        window = settings.get("context_window")
+        url = settings.get("server_url")
+        if settings.get("brain") == "server":
+            try:
+                return ServerBrain(
+                    self.relay.post,
+                    url=url,
+                    model=settings.get("server_model"),
+                    api_key=server_key(),
+                    context_window=window,
+                )
+            except ValueError as e:  # no address yet, or not one: the local model answers
+                log.warning("brain is server but %s; the local model answers", e)
+                notice = ("deskpet model server", f"{e}; using the local model")
+                self._pending_notices.append(notice)
+        return InferenceWorker(self.relay.post, context_window=window)
 
     # -- wiring --------------------------------------------------------------------------------
 

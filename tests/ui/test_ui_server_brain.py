@@ -1,0 +1,95 @@
+"""The bubble on a server brain, through the app's own wiring (settings `brain: server`): a
+real llama.cpp server serving the demo GGUF answers, and the stdlib fault server shows that a
+failure is one friendly line and the error pose, and the next message works."""
+
+from __future__ import annotations
+
+import pytest
+from helpers.fake_model_server import FakeModelServer
+from helpers.llama_server import LlamaServer, available
+from PySide6.QtCore import Qt
+
+from deskpet.app import DeskpetApp
+from deskpet.inference.generate import Sampling
+from deskpet.inference.server_brain import ServerBrain
+from deskpet.inference.server_http import FRIENDLY, SERVER_ERROR
+from deskpet.pet import State
+
+TIMEOUT = 180_000
+
+
+@pytest.fixture
+def server_home(tmp_path, monkeypatch):
+    home = tmp_path / "data"
+    home.mkdir()
+    (tmp_path / "h").mkdir()
+    monkeypatch.setenv("DESKPET_HOME", str(home))
+    monkeypatch.setenv("HOME", str(tmp_path / "h"))
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def start(home, url: str) -> DeskpetApp:
+    (home / "settings.yaml").write_text(
+        f"brain: server\nserver_url: {url}\nmax_tokens: 24\nbubble_fade_seconds: 0\n"
+    )
+    app = DeskpetApp(sampling=Sampling.greedy())
+    app.seen_states = []
+    app.machine.add_listener(lambda display: app.seen_states.append(display.state))
+    app.start()
+    return app
+
+
+def ask(qtbot, app, text) -> str:
+    qtbot.keyClicks(app.bubble.input, text)
+    with qtbot.waitSignal(app.bubble.on_answer_complete, timeout=TIMEOUT) as done:
+        qtbot.keyClick(app.bubble.input, Qt.Key.Key_Return)
+    return done.args[0]
+
+
+@pytest.mark.skipif(not available(), reason="llama-cpp-python[server] is not installed")
+def test_the_bubble_answers_through_llama_cpp_and_esc_stops_it(qtbot, qapp, server_home, demo_gguf):
+    llama = LlamaServer(demo_gguf, log=server_home / "llama.log").wait()
+    app = start(server_home, llama.url)
+    try:
+        assert isinstance(app.worker, ServerBrain)
+        qtbot.waitUntil(lambda: app.model.info is not None, timeout=TIMEOUT)
+        app.open_chat()
+        assert ask(qtbot, app, "What is the capital of France?") == "stop"
+        assert "Paris" in app.bubble.answer_text
+        assert app.chat.history.turns("deskpet")[-1][0] == "What is the capital of France?"
+        # Esc closes the stream: the answer stops and the next question works.
+        app.settings.set("max_tokens", 300)
+        qtbot.keyClicks(app.bubble.input, "Write a long story about a brave little dragon.")
+        with qtbot.waitSignal(app.relay.on_token, timeout=TIMEOUT):
+            qtbot.keyClick(app.bubble.input, Qt.Key.Key_Return)
+        with qtbot.waitSignal(app.relay.on_finished, timeout=TIMEOUT) as finished:
+            qtbot.keyClick(app.bubble.input, Qt.Key.Key_Escape)
+        assert finished.args[0].reason == "cancelled"
+        assert finished.args[0].stats["generation_tokens"] < 20
+        app.settings.set("max_tokens", 24)
+        assert ask(qtbot, app, "What is the capital of France?") == "stop"
+    finally:
+        app.shutdown()
+        llama.close()
+
+
+def test_a_server_fault_is_one_line_and_the_error_pose(qtbot, qapp, server_home):
+    server = FakeModelServer()
+    server.script = ["500"]
+    app = start(server_home, server.url)
+    try:
+        qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
+        app.open_chat()
+        qtbot.keyClicks(app.bubble.input, "hello")
+        with qtbot.waitSignal(app.relay.on_failed, timeout=10_000):
+            qtbot.keyClick(app.bubble.input, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: app.bubble.status.text() == FRIENDLY[SERVER_ERROR])
+        assert State.ERROR in app.seen_states
+        assert not app.chat.answering
+        assert ask(qtbot, app, "hello again") == "stop"
+        assert app.bubble.answer_text == "Hello there, friend."
+    finally:
+        app.shutdown()
+        server.close()
