@@ -53,6 +53,7 @@ from deskpet.settings import (
     SettingsFileError,
     SettingValueError,
 )
+from deskpet.ui.server_key import ServerKeyEditor
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,10 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "context_window",
         ),
     ),
+    ("Model server", ("brain", "server_url", "server_model")),
 )
 # The running pet reads these once, at start.
-NEXT_START = frozenset({"context_window"})
+NEXT_START = frozenset({"context_window", "brain", "server_url", "server_model"})
 # Key chords, recorded by pressing them.
 SHORTCUTS = frozenset({"shortcut_chat", "shortcut_allow", "shortcut_deny"})
 
@@ -184,7 +186,11 @@ class SettingsWindow(QWidget):
         column.setSpacing(14)
         column.addWidget(self.banner)
         for title, keys in self._sections():
-            column.addWidget(self._settings_group(title, keys))
+            group = self._settings_group(title, keys)
+            if title == "Model server":  # its API key lives in the keychain, not the file
+                self.server_key = ServerKeyEditor()
+                group.layout().addRow(self._label("API key"), self.server_key)
+            column.addWidget(group)
         column.addWidget(self._agents_group())
         column.addWidget(self._data_group())
         column.addStretch(1)
