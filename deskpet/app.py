@@ -149,6 +149,7 @@ class DeskpetApp(QObject):
             pet_name=self.chat.persona_name,
             hub_endpoint=lambda: self.settings.get("hub_endpoint") or None,
             platform=self._platform,
+            switch_brain=self._switch_brain,
             parent=self,
         )
         self.agents = AgentsController(
@@ -195,6 +196,31 @@ class DeskpetApp(QObject):
                 notice = ("deskpet model server", f"{e}; using the local model")
                 self._pending_notices.append(notice)
         return InferenceWorker(self.relay.post, context_window=window)
+
+    def _switch_brain(self, url: str | None, model: str) -> None:
+        """Onboarding chose a server (`url`) or a local model (None): the brain that answers
+        changes before the load. ValueError for an address that is not one."""
+        if url is None and isinstance(self.worker, InferenceWorker):
+            return
+        if url is not None:
+            new = ServerBrain(
+                self.relay.post,
+                url=url,
+                model=model,
+                api_key=server_key(),
+                context_window=self.settings.get("context_window"),
+            )
+        else:
+            new = InferenceWorker(
+                self.relay.post, context_window=self.settings.get("context_window")
+            )
+        old, self.worker = self.worker, new
+        self.brain.worker = new
+        if self._started:
+            new.start()
+            old.cancel()
+            if not old.shutdown():
+                log.warning("the previous brain did not stop in time")
 
     # -- wiring --------------------------------------------------------------------------------
 

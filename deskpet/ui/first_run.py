@@ -82,12 +82,14 @@ class FirstRun(QObject):
 
     Signals:
         on_load(str): load this model now.
+        on_server(str, str): answer through this model server (address, model) and load it.
         on_ready(str): the chosen model is loaded: save it as the owner's model.
         on_done(str): it is warm too; the window has closed (the model's source).
         on_status(str): a short line for the tray while onboarding is under way.
     """
 
     on_load = Signal(str)
+    on_server = Signal(str, str)
     on_ready = Signal(str)
     on_done = Signal(str)
     on_status = Signal(str)
@@ -110,12 +112,14 @@ class FirstRun(QObject):
         self.download: ModelDownload | None = None
         self.step = CHOOSE
         self.source = ""
+        self.server: tuple[str, str] | None = None  # (address, model) when a server was chosen
         self._finished_copy: Path | None = None
         self._closing = False
         self.window.on_download_chosen.connect(self.start_download)
         self.window.on_model_chosen.connect(self.use)
         self.window.on_demo_chosen.connect(lambda: self.use(DEMO))
         self.window.on_download_stopped.connect(self.stop_download)
+        self.window.on_server_chosen.connect(self.use_server)
 
     # -- showing ---------------------------------------------------------------------------------
 
@@ -183,17 +187,25 @@ class FirstRun(QObject):
         if self.download is not None:
             self.download.cancel()
 
+    def use_server(self, url: str, model: str) -> None:
+        """Answer through a model server: connect to it while the pet wakes."""
+        self._waking(url, (url, model), f"the model server at {url}")
+        self.on_server.emit(url, model)
+
     def use(self, source: str) -> None:
         """Load this model (already checked, or the demo) while the pet wakes."""
+        what = "the demo model" if source == DEMO else Path(source).name
+        self._waking(source, None, what)
+        self.on_load.emit(source)
+
+    def _waking(self, source: str, server: tuple[str, str] | None, what: str) -> None:
         if self.download is not None and self.download.running and self.step == DOWNLOADING:
             self.download.cancel()  # another choice wins; the bytes stay for later
             _remember(None)
-        self.source = source
+        self.source, self.server = source, server
         self.step = WAKING
-        what = "the demo model" if source == DEMO else Path(source).name
         self.window.show_waking(f"Loading {what}…", f"{self.pet_name} is waking up…")
         self.on_status.emit(f"Waking up with {what}…")
-        self.on_load.emit(source)
 
     # -- the download ----------------------------------------------------------------------------
 

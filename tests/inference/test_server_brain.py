@@ -259,3 +259,33 @@ def test_requests_after_shutdown_end_with_done(server):
     assert brain.shutdown()
     rid = brain.submit(Chat("c", "hi"), stream=True)
     assert [type(e) for e in brain.events_for(rid, timeout=5)] == [Done]
+
+
+def test_discovery_finds_a_server_and_skips_the_rest(server):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from deskpet.inference.server_discovery import discover
+
+    class NotAModelServer(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>a web page</html>")
+
+        def log_message(self, *args):
+            pass
+
+    other = HTTPServer(("127.0.0.1", 0), NotAModelServer)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        ports = (
+            (free_port(), "llama.cpp server"),
+            (other.server_address[1], "LM Studio"),
+            (server.port, "Ollama"),
+        )
+        found = discover(ports, timeout=1.0)
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert [(f.url, f.kind, f.models) for f in found] == [(server.url, "Ollama", ("fake-model",))]

@@ -93,3 +93,45 @@ def test_a_server_fault_is_one_line_and_the_error_pose(qtbot, qapp, server_home)
     finally:
         app.shutdown()
         server.close()
+
+
+def test_onboarding_finds_a_server_and_the_pet_answers_through_it(
+    qtbot, qapp, server_home, monkeypatch
+):
+    import argparse
+
+    import yaml
+    from PySide6.QtWidgets import QPushButton
+
+    from deskpet.app_entry import launch
+    from deskpet.inference import server_discovery
+
+    # GIVEN a fresh computer where a model server listens on one of the usual ports
+    server = FakeModelServer(models=("qwen3:1.7b",))
+    monkeypatch.setattr(server_discovery, "USUAL_PORTS", ((server.port, "Ollama"),))
+    app = launch(argparse.Namespace(model=None, demo=False))
+    try:
+        assert not isinstance(app.worker, ServerBrain)
+        window = app.model.first_run.window
+        qtbot.waitExposed(window)
+        # WHEN the owner asks for a model server, the search finds it off the GUI thread
+        window.findChild(QPushButton, "use-server").click()
+        choice = window.server_choice
+        qtbot.waitUntil(lambda: len(choice.buttons) == 1, timeout=10_000)
+        assert choice.buttons[0].text() == f"Ollama at {server.url} (qwen3:1.7b)"
+        # AND picks it: the pet wakes on it and the choice is saved
+        with qtbot.waitSignal(app.on_greeted, timeout=20_000):
+            choice.buttons[0].click()
+        assert isinstance(app.worker, ServerBrain) and app.brain.worker is app.worker
+        saved = yaml.safe_load((server_home / "settings.yaml").read_text())
+        assert saved["brain"] == "server" and saved["server_url"] == server.url
+        assert saved["server_model"] == "qwen3:1.7b" and "model" not in saved
+        # THEN the bubble answers through the server
+        app.settings.set("max_tokens", 24)
+        app.open_chat()
+        assert ask(qtbot, app, "hi") == "stop"
+        assert app.bubble.answer_text == "Hello there, friend."
+        assert server.bodies[-1]["model"] == "qwen3:1.7b"
+    finally:
+        app.shutdown()
+        server.close()
