@@ -289,3 +289,23 @@ def test_discovery_finds_a_server_and_skips_the_rest(server):
         other.shutdown()
         other.server_close()
     assert [(f.url, f.kind, f.models) for f in found] == [(server.url, "Ollama", ("fake-model",))]
+
+
+def test_the_server_bench_measures_through_the_brains_interface(brain, server):
+    from deskpet.inference.bench_server import QUESTIONS, format_server, measure_brain
+
+    server.delay = 0.01
+    result = measure_brain(brain, "server", "", 16, lambda _msg: None)
+    assert not result.error and len(result.turns) == 2
+    for turn in result.turns:
+        assert 0 < turn.first_token <= turn.total
+        assert turn.tokens == 5 and turn.decode_tps > 0 and turn.reason == "stop"
+    assert [b["messages"][-1]["content"] for b in server.bodies] == list(QUESTIONS)
+    assert len(server.bodies[-1]["messages"]) == 4  # the follow-up carries the first turn
+    table = format_server([result], 16)
+    assert "server" in table and "failed" not in table
+    server.mode = "500"
+    failed = measure_brain(brain, "server", "", 16, lambda _msg: None)
+    assert failed.error.startswith("server_error") and "failed: server_error" in format_server(
+        [failed], 16
+    )
