@@ -14,8 +14,8 @@ it serves: the model stays the server's. Persona adapters are selected per reque
 that list LoRA adapters (llama.cpp's `/lora-adapters`); elsewhere the persona speaks with its
 system prompt only, and `prompt_only` names it.
 
-Importing this module loads MLX only through TokenEvent (deskpet.inference.generate); it uses
-none of it.
+Importing this module loads MLX only because TokenEvent and Sampling live in
+deskpet.inference.generate; no MLX array is ever made here.
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ class ServerBrain:
         self._cancel_all_before = 0
         self._waiting_chats = 0
         self._running: int | None = None
+        self._running_narration = False  # a narration streams: a new chat preempts it
         self._closed = False
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="deskpet-server", daemon=True)
@@ -217,8 +218,6 @@ class ServerBrain:
         return self._thread.is_alive()
 
     # --- bookkeeping --------------------------------------------------------------------
-
-    _running_narration = False  # set on the thread while a narration streams
 
     def _is_cancelled_locked(self, request_id: int) -> bool:
         return (
