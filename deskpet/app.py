@@ -18,10 +18,10 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from deskpet import logs
+from deskpet import i18n, logs
 from deskpet.bridge.sessions import SessionView
 from deskpet.inference.generate import Sampling
 from deskpet.inference.server_brain import ServerBrain
@@ -98,6 +98,11 @@ class DeskpetApp(QObject):
         self._last_notice = ""
 
         self.settings = settings if settings is not None else Settings()
+        # The language is chosen once: widgets take their texts when they are built.
+        # MAC-CHECK: with "auto", Chinese (Simplified) first in System Settings speaks Chinese
+        i18n.set_language(
+            i18n.choose(self.settings.get("language"), QLocale.system().uiLanguages())
+        )
         history, history_trouble = open_history()
         if history_trouble:
             self._notify("deskpet cannot save chats this time", history_trouble)

@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from deskpet import paths, yaml_edit
+from deskpet import i18n, paths, yaml_edit
 from deskpet.safefile import ParseRefused, atomic_write_bytes, backup_once, refuse_read_only
 
 log = logging.getLogger(__name__)
@@ -220,6 +220,11 @@ SETTINGS: tuple[Setting, ...] = (
         "The model to ask the server for; empty: the first one it lists.",
     ),
     Setting("persona", "default", str, "Persona", "The persona the pet starts with."),
+    Setting(
+        "language", "auto", str, "Language",
+        "The language deskpet speaks: auto follows the system. Takes effect at the next start.",
+        choices=i18n.CHOICES,
+    ),
     Setting(
         "thinking_default", False, bool, "Think before answering",
         "Let the model think step by step before it answers (slower, sometimes better).",

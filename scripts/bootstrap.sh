@@ -19,6 +19,21 @@ find_python() {
     return 1
 }
 
+# llama.cpp's server (the test extra) compiles for about 5 minutes: build its wheel once into
+# deskpet's cache, and let every later install (a fresh clone, a new .venv) take it from there.
+LLAMA_CPP="llama-cpp-python==0.3.36"
+WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/deskpet/wheels"
+
+build_llama_cpp_wheel() {
+    if ! ls "$WHEELS"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+        echo "Building $LLAMA_CPP once into $WHEELS (about 5 minutes)" >&2
+        mkdir -p "$WHEELS"
+        CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
+            "$VENV/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
+            "$LLAMA_CPP" -w "$WHEELS"
+    fi
+}
+
 bootstrap_venv() {
     local extra="$1"
     if [ ! -x "$VENV/bin/python" ]; then
@@ -36,8 +51,9 @@ bootstrap_venv() {
     stamp="$(cat "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)-$extra"
     if [ "$(cat "$VENV/.deskpet-installed" 2>/dev/null)" != "$stamp" ]; then
         echo "Installing deskpet${extra:+ with its $extra tools} into .venv (first run takes a minute)" >&2
+        case ",$extra," in *,test,*) build_llama_cpp_wheel ;; esac
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-            -e "$ROOT$spec"
+            --find-links "$WHEELS" -e "$ROOT$spec"
         echo "$stamp" > "$VENV/.deskpet-installed"
     fi
 }

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deskpet import i18n
 from deskpet.bridge import agents, sanitize
 from deskpet.bridge import events as ev
 from deskpet.bridge.events import AgentEvent
@@ -75,11 +76,17 @@ class NarrationRequest:
         return f"{self.speaker}: {sentence}" if sentence else ""
 
 
-def system_prompt(style: str) -> str:
+# The narrator's instructions stay in English (small models follow English instructions
+# best); only the language of the sentence follows the owner's.
+_WRITE_IN = {i18n.CHINESE: " Write the sentence in Simplified Chinese."}
+
+
+def system_prompt(style: str, language: str = i18n.ENGLISH) -> str:
     style = sanitize.clean_text(style, 120) or DEFAULT_STYLE
     return (
         "You narrate what a coding agent just did, in one short sentence, in the voice of "
         f"{style}. Never repeat code, commands, file paths, links, keys or passwords."
+        + _WRITE_IN.get(language, "")
     )
 
 
@@ -226,7 +233,7 @@ class Narrator:
         style = self._style() if callable(self._style) else self._style
         return NarrationRequest(
             prompt="\n".join(lines),
-            system_prompt=system_prompt(style),
+            system_prompt=system_prompt(style, i18n.language()),
             agent=event.agent,
             project=project,
             created=self.now(),

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from deskpet import i18n
+
 from .persona import DEFAULT_ID, Persona, load_all, owner_dir, shipped_dir
 
 # Settings may still say "default" (settings.py's first default): it means the deskpet persona.
@@ -90,7 +92,7 @@ class PersonaManager:
         """(id, English name) for each persona on disk now: menus call this as they open, so a
         persona folder added while deskpet runs is listed without a restart."""
         self.reload()
-        return [(p.id, p.name.get("en")) for p in self.list()]
+        return [(p.id, p.name.get(i18n.language())) for p in self.list()]
 
     def get(self, persona_id: str) -> Persona:
         persona_id = ALIASES.get(persona_id, persona_id)

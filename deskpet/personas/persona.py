@@ -117,14 +117,6 @@ class Persona:
     def adapter_is_local(self) -> bool:
         return self.adapter is not None and Path(self.adapter).is_absolute()
 
-    def narration_prompt(self) -> str:
-        """System prompt for narrating agent work in this persona's style (base model, no
-        adapter: small models narrate facts best without one)."""
-        return (
-            f"You narrate what a coding agent did, in one short sentence, "
-            f"in the voice of {self.narration}."
-        )
-
     def generation_sampling(self):
         """The persona's defaults as the worker's Sampling (imports the inference room)."""
         from deskpet.inference.generate import Sampling

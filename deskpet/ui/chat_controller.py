@@ -15,7 +15,9 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
+from deskpet import i18n
 from deskpet.history import History, HistoryError
+from deskpet.i18n import N_, tr
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import Chat, Failed, Finished, RestoreConversation, Token
@@ -28,7 +30,7 @@ from deskpet.ui.bubble import ChatBubble
 
 log = logging.getLogger(__name__)
 
-FALLBACK_GREETING = "Hello! I'm awake. Double-click me to chat."
+FALLBACK_GREETING = N_("Hello! I'm awake. Double-click me to chat.")
 
 
 def open_history() -> tuple[History, str]:
@@ -97,7 +99,7 @@ class ChatController(QObject):
 
     def persona_name(self) -> str:
         current = self.personas.current
-        return current.name.get("en") if current is not None else self.persona
+        return current.name.get(i18n.language()) if current is not None else self.persona
 
     def set_persona(self, persona_id: str) -> None:
         """Talk as another persona: its own conversation, voice and greeting."""
@@ -115,7 +117,7 @@ class ChatController(QObject):
         self._bubble.clear()
         self._bubble.set_title(self.persona_name())
         self._machine.chat_done()
-        greeting = self.personas.current.greeting.get("en")
+        greeting = self.personas.current.greeting.get(i18n.language())
         if greeting:
             self._bubble.show_narration(greeting)
         self.on_persona_changed.emit(self.persona)
@@ -138,7 +140,9 @@ class ChatController(QObject):
     def greet(self) -> str:
         """The persona says hello beside the pet (after the first launch); returns the line."""
         current = self.personas.current
-        greeting = (current.greeting.get("en") if current is not None else "") or FALLBACK_GREETING
+        greeting = (current.greeting.get(i18n.language()) if current is not None else "") or tr(
+            FALLBACK_GREETING
+        )
         self._bubble.set_title(self.persona_name())
         self._bubble.show_narration(greeting)
         return greeting

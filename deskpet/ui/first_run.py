@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from deskpet import paths
+from deskpet.i18n import tr
 from deskpet.inference import download as dl
 from deskpet.inference.source import DEMO
 from deskpet.platform import DefaultPlatform
@@ -60,12 +61,12 @@ def _remember(step: str | None) -> None:
 def for_window(message: str, kind: str) -> str:
     """A download error's line with what to do next in this window (by its kind)."""
     if kind == dl.RESUME:
-        return message + ". Resume it above: the bytes already here are kept."
+        return tr("{why}. Resume it above: the bytes already here are kept.", why=message)
     if kind == dl.FETCH_ANEW:
-        return message + ". Try the download again."
+        return tr("{why}. Try the download again.", why=message)
     if kind == dl.DISK_FULL:
-        return message + ", then resume it above."
-    return message + ". Try again later, or choose another model above."
+        return tr("{why}, then resume it above.", why=message)
+    return tr("{why}. Try again later, or choose another model above.", why=message)
 
 
 class FirstRun(QObject):
@@ -99,7 +100,7 @@ class FirstRun(QObject):
         checker: Callable[[str], None],
         endpoint: str | None = None,
         facts: MachineFacts | None = None,
-        pet_name: str = "Your pet",
+        pet_name: str = "",
         platform: DefaultPlatform | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -180,7 +181,7 @@ class FirstRun(QObject):
         self.step = DOWNLOADING
         _remember(DOWNLOADING)
         self.window.show_download()
-        self.on_status.emit(f"Downloading {RECOMMENDED_MODEL}…")
+        self.on_status.emit(tr("Downloading {model}…", model=RECOMMENDED_MODEL))
         self.download.start()
 
     def stop_download(self) -> None:
@@ -204,8 +205,11 @@ class FirstRun(QObject):
             _remember(None)
         self.source, self.server = source, server
         self.step = WAKING
-        self.window.show_waking(f"Loading {what}…", f"{self.pet_name} is waking up…")
-        self.on_status.emit(f"Waking up with {what}…")
+        self.window.show_waking(
+            tr("Loading {model}…", model=what),
+            tr("{pet} is waking up…", pet=self.pet_name or tr("Your pet")),
+        )
+        self.on_status.emit(tr("Waking up with {model}…", model=what))
 
     # -- the download ----------------------------------------------------------------------------
 
@@ -223,7 +227,13 @@ class FirstRun(QObject):
             return
         self.window.set_progress(done, total)
         if total:
-            self.on_status.emit(f"Downloading {RECOMMENDED_MODEL}: {100 * done // total}%")
+            self.on_status.emit(
+                tr(
+                    "Downloading {model}: {percent}%",
+                    model=RECOMMENDED_MODEL,
+                    percent=100 * done // total,
+                )
+            )
 
     def _on_downloaded(self, folder: str) -> None:
         if not self._downloading():
@@ -236,7 +246,7 @@ class FirstRun(QObject):
         if not self._downloading():
             return
         _remember(None)
-        self._back_to_choices(f"The download stopped: {for_window(message, kind)}")
+        self._back_to_choices(tr("The download stopped: {why}", why=for_window(message, kind)))
 
     def _on_download_stopped(self) -> None:
         if not self._downloading():
@@ -248,7 +258,7 @@ class FirstRun(QObject):
         self.step = CHOOSE
         self._offer()
         self.window.show_choices(error)
-        self.on_status.emit("Choose a model to wake your pet up")
+        self.on_status.emit(tr("Choose a model to wake your pet up"))
         if error:  # the owner may have closed the window: bring the news back
             self.window.show()
 
@@ -262,12 +272,12 @@ class FirstRun(QObject):
         if self.step != WAKING:
             return
         self.step = WARMING
-        self.window.set_waking_text("Warming up…")
+        self.window.set_waking_text(tr("Warming up…"))
         self.on_ready.emit(self.source)
 
     def model_failed(self, message: str) -> None:
         if self.step == WAKING:
-            self._back_to_choices(f"deskpet could not load that model: {message}")
+            self._back_to_choices(tr("deskpet could not load that model: {why}", why=message))
 
     def warmed_up(self) -> None:
         if self.step != WARMING:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet.bridge.events import AgentEvent
+from deskpet.i18n import N_, tr
 from deskpet.ui.placement import beside, screen_of
 
 log = logging.getLogger(__name__)
@@ -69,12 +70,12 @@ QPushButton#card-always, QPushButton#card-terminal { text-align: left; }
 """
 
 _TITLES = {
-    "shell": "wants to run",
-    "edit": "wants to edit",
-    "web": "wants to reach",
-    "mcp": "wants to use",
-    "question": "asks you",
-    "other": "asks permission for",
+    "shell": N_("{speaker} wants to run"),
+    "edit": N_("{speaker} wants to edit"),
+    "web": N_("{speaker} wants to reach"),
+    "mcp": N_("{speaker} wants to use"),
+    "question": N_("{speaker} asks you"),
+    "other": N_("{speaker} asks permission for"),
 }
 
 
@@ -153,11 +154,11 @@ class PermissionCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.setSpacing(6)
-        verb = _TITLES.get(request.kind, _TITLES["other"])
+        title = tr(_TITLES.get(request.kind, _TITLES["other"]), speaker=request.speaker)
         tool = f" ({request.tool})" if request.kind in ("other", "mcp") and request.tool else ""
-        self.title = _label(f"{request.speaker} {verb}{tool}", "card-title")
+        self.title = _label(f"{title}{tool}", "card-title")
         layout.addWidget(self.title)
-        self.what = _label(request.text or request.tool or "a tool", "card-what")
+        self.what = _label(request.text or request.tool or tr("a tool"), "card-what")
         layout.addWidget(self.what)
         if request.note:
             layout.addWidget(_label(request.note, "card-note"))
@@ -167,7 +168,7 @@ class PermissionCard(QFrame):
         if request.request:
             row = QHBoxLayout()
             row.setSpacing(6)
-            for decision, text in ((ALLOW, "Allow"), (DENY, "Deny")):
+            for decision, text in ((ALLOW, tr("Allow")), (DENY, tr("Deny"))):
                 button = _button(text, f"card-{decision}")
                 button.clicked.connect(lambda _=False, d=decision: self.on_decided.emit(d))
                 row.addWidget(button)
@@ -179,7 +180,7 @@ class PermissionCard(QFrame):
                 button.clicked.connect(lambda _=False, i=index: self.on_decided.emit(str(i)))
                 layout.addWidget(button)
                 self.buttons[str(index)] = button
-        terminal = _button("Go to terminal", "card-terminal")
+        terminal = _button(tr("Go to terminal"), "card-terminal")
         terminal.clicked.connect(self.on_go_to_terminal.emit)
         layout.addWidget(terminal, 0, Qt.AlignmentFlag.AlignLeft)
         self.buttons["terminal"] = terminal
@@ -337,7 +338,7 @@ class PermissionCards(QWidget):
         for card in self._cards[MAX_SHOWN:]:
             card.hide()
         more = len(self._cards) - len(shown)
-        self._more.setText(f"{more} more waiting" if more else "")
+        self._more.setText(tr("{count} more waiting", count=more) if more else "")
         self._more.setVisible(bool(more))
         if more:
             self._more.setParent(self)

@@ -37,6 +37,7 @@ from deskpet.bridge.sessions import (
     WORKING,
     SessionView,
 )
+from deskpet.i18n import N_, tr
 from deskpet.ui.placement import beside, screen_of
 
 log = logging.getLogger(__name__)
@@ -49,16 +50,16 @@ GAP = 6  # between the pet and the list
 RADIUS = 12.0
 TOOL_CHARS = 24
 PROJECT_CHARS = 24
-EMPTY_TEXT = "No agent sessions right now"
+EMPTY_TEXT = N_("No agent sessions right now")
 
 STATE_WORDS = {
-    PERMISSION: "needs you",
-    WAITING: "needs you",
-    ERROR: "error",
-    WORKING: "working",
-    THINKING: "thinking",
-    DONE: "done",
-    IDLE: "idle",
+    PERMISSION: N_("needs you"),
+    WAITING: N_("needs you"),
+    ERROR: N_("error"),
+    WORKING: N_("working"),
+    THINKING: N_("thinking"),
+    DONE: N_("done"),
+    IDLE: N_("idle"),
 }
 
 _INK = QColor(29, 29, 31)
@@ -78,19 +79,21 @@ def elapsed(seconds: float) -> str:
     """ "8 s", "3 min", "2 h 5 min": how long, as a glance wants it."""
     seconds = max(0, int(seconds))
     if seconds < 60:
-        return f"{seconds} s"
+        return tr("{n} s", n=seconds)
     minutes = seconds // 60
     if minutes < 60:
-        return f"{minutes} min"
+        return tr("{n} min", n=minutes)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return tr("{h} h {m} min", h=hours, m=minutes)
+    return tr("{n} h", n=hours)
 
 
 def state_text(view: SessionView) -> str:
     """ "working: Bash", "needs you", "thinking": the state in the owner's words."""
-    words = STATE_WORDS.get(view.state, view.state)
+    words = tr(STATE_WORDS[view.state]) if view.state in STATE_WORDS else view.state
     if view.tool and view.state in (WORKING, PERMISSION):
-        return f"{words}: {_cut(view.tool, TOOL_CHARS)}"
+        return tr("{state}: {tool}", state=words, tool=_cut(view.tool, TOOL_CHARS))
     return words
 
 
@@ -151,7 +154,7 @@ class SessionsList(QWidget):
         self._layout.setObjectName("sessions-layout")
         self._layout.setContentsMargins(12, 10, 12, 10)
         self._layout.setSpacing(6)
-        self.empty = _label(self, "sessions-empty", EMPTY_TEXT, _DIM_INK)
+        self.empty = _label(self, "sessions-empty", tr(EMPTY_TEXT), _DIM_INK)
         self._layout.addWidget(self.empty)
         self.more = _label(self, "sessions-more", "", _DIM_INK)
         self._layout.addWidget(self.more)
@@ -277,7 +280,7 @@ class SessionsList(QWidget):
             row.findChild(QPushButton, "go-to-terminal").setProperty("session", view.session)
         self.empty.setVisible(not sessions)
         hidden = len(sessions) - len(shown)
-        self.more.setText(f"+ {hidden} more" if hidden else "")
+        self.more.setText(tr("+ {count} more", count=hidden) if hidden else "")
         self.more.setVisible(hidden > 0)
         if self.isVisible():
             self.adjustSize()
@@ -301,7 +304,7 @@ class SessionsList(QWidget):
             words.addWidget(who)
             words.addWidget(_label(row, "session-state", "", _DIM_INK))
             line.addLayout(words, 1)
-            button = QPushButton("Go to terminal", row)
+            button = QPushButton(tr("Go to terminal"), row)
             button.setObjectName("go-to-terminal")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             # MAC-CHECK: one click on Go to terminal works while another app is in front

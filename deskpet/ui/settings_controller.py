@@ -23,6 +23,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 from deskpet import paths
+from deskpet.i18n import tr
 from deskpet.inference.source import DEMO
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
@@ -88,7 +89,7 @@ class SettingsController(QObject):
             window = SettingsWindow(
                 self.settings,
                 platform=self._platform,
-                choices={"persona": self._personas},
+                choices={"persona": self._personas, "language": _languages},
                 checks=self._checks(),
             )
             window.on_setting_changed.connect(self.on_changed)
@@ -199,6 +200,11 @@ class SettingsController(QObject):
             self.window.close()
             self.window.deleteLater()
             self.window = None
+
+
+def _languages() -> list[tuple[str, str]]:
+    """The language setting's choices, each language named in itself."""
+    return [("auto", tr("System language")), ("en", "English"), ("zh", "简体中文")]
 
 
 def model_folder(source: str) -> Path | None:

@@ -142,10 +142,26 @@ def test_reset_and_new_system_prompt(worker):
     assert outcome(worker, request).text
 
 
-def test_context_window_overflow_drops_old_turns_and_keeps_answering(demo_gguf):
+def test_context_window_overflow_drops_old_turns_and_keeps_answering(
+    demo_lm, tmp_path, monkeypatch
+):
+    # A tiny MiniCPM-shaped model with the demo tokenizer: the window arithmetic is the point,
+    # not the words, and five turns of the real model cost a minute of this CPU.
+    from helpers.fake_hub import tiny_repo_files
+
+    from deskpet.inference.chat import Conversation
+
+    dropped = []
+    make_room = Conversation.make_room
+    monkeypatch.setattr(
+        Conversation,
+        "make_room",
+        lambda self, *a: dropped.append(make_room(self, *a)) or dropped[-1],
+    )
+    tiny_repo_files(tmp_path, demo_lm.tokenizer)
     worker = InferenceWorker(context_window=160).start()
     try:
-        load_model(worker, demo_gguf)
+        load_model(worker, tmp_path)
         for i in range(5):
             request = worker.chat(
                 "small",
@@ -156,6 +172,7 @@ def test_context_window_overflow_drops_old_turns_and_keeps_answering(demo_gguf):
             )
             done = outcome(worker, request)
             assert isinstance(done, Finished) and done.text, done
+        assert any(dropped), "five turns must overflow a 160-token window"
     finally:
         assert worker.shutdown()
 

@@ -1,0 +1,98 @@
+"""The catalogs cover exactly the texts the code asks to translate, with the same fields, and
+the language follows the setting, then the system."""
+
+from __future__ import annotations
+
+import ast
+import string
+from pathlib import Path
+
+import pytest
+
+import deskpet
+from deskpet import i18n
+
+PACKAGE = Path(deskpet.__file__).parent
+
+
+def asked_texts() -> dict[str, str]:
+    """Every literal passed to tr() or N_() in deskpet/, with where it was first seen."""
+    found: dict[str, str] = {}
+    for file in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("tr", "N_")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.setdefault(node.args[0].value, f"{file.relative_to(PACKAGE)}:{node.lineno}")
+    return found
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.ENGLISH])
+def test_every_catalog_has_exactly_the_texts_the_code_asks_for(language):
+    asked = asked_texts()
+    catalog = i18n.catalog(language)
+    missing = {text: where for text, where in asked.items() if text not in catalog}
+    stale = sorted(set(catalog) - set(asked))
+    assert not missing, f"{language} lacks translations for: {missing}"
+    assert not stale, f"{language} translates texts no code asks for: {stale}"
+    wrong = {t: catalog[t] for t in asked if fields(catalog[t]) != fields(t)}
+    assert not wrong, f"{language} translations whose fields differ from the English: {wrong}"
+    assert all(catalog[t].strip() for t in asked)
+
+
+def test_the_code_asks_for_some_texts():
+    # The scan above must see the UI's calls (a broken scan would pass with empty catalogs).
+    asked = asked_texts()
+    assert "Allow" in asked and "{speaker} wants to run" in asked
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        (["zh-Hans-CN", "en-US"], "zh"),
+        (["zh_CN.UTF-8"], "zh"),
+        (["zh-Hant-TW", "en-GB"], "en"),
+        (["zh-TW", "zh-CN"], "zh"),
+        (["fr-FR", "zh-CN"], "zh"),
+        (["fr-FR", "de-DE"], "en"),
+        ([], "en"),
+        (["en-US", "zh-CN"], "en"),
+    ],
+)
+def test_auto_takes_the_first_language_deskpet_has(tags, expected):
+    assert i18n.choose("auto", tags) == expected
+
+
+def test_the_setting_wins_over_the_system(monkeypatch):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert i18n.choose("en") == "en"
+    assert i18n.choose("auto") == "zh"
+    monkeypatch.setenv("LANG", "C")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    assert i18n.choose("auto") == "en"
+    assert i18n.choose("zh") == "zh"
+
+
+def test_tr_translates_fills_fields_and_falls_back(caplog):
+    try:
+        i18n.set_language("zh")
+        assert i18n.tr("Allow") == "允许"
+        assert i18n.tr("{n} min", n=3) == "3 分钟"
+        assert i18n.tr("a text with no translation yet") == "a text with no translation yet"
+        i18n._catalog["{n} s"] = "{seconds} 秒"  # a broken catalog line: English, and a log line
+        assert i18n.tr("{n} s", n=5) == "5 s"
+        assert "does not fit its fields" in caplog.text
+        i18n.set_language("xx")
+        assert i18n.language() == "en" and i18n.tr("Allow") == "Allow"
+    finally:
+        i18n.set_language("en")
