@@ -190,7 +190,7 @@ class FirstRun(QObject):
 
     def use_server(self, url: str, model: str) -> None:
         """Answer through a model server: connect to it while the pet wakes."""
-        self._waking(url, (url, model), f"the model server at {url}")
+        self._waking(url, (url, model), tr("the model server at {url}", url=url))
         self.on_server.emit(url, model)
 
     def use(self, source: str) -> None:
