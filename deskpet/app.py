@@ -38,6 +38,8 @@ from deskpet.ui.chat_controller import ChatController, open_history
 from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.permission_cards import PermissionCards
+from deskpet.ui.pet_life import PetLife
+from deskpet.ui.pet_menu import PetMenu
 from deskpet.ui.pet_window import PetWindow
 from deskpet.ui.relay import Relay
 from deskpet.ui.sessions_list import SessionsList
@@ -112,7 +114,10 @@ class DeskpetApp(QObject):
         self.brain = Brain(self.worker, self.relay)
         self.machine = PetMachine(clock=time.monotonic)
         self.pet = PetWindow(
-            settings=self.settings, theme_id=self._theme(), platform=self._platform
+            settings=self.settings,
+            theme_id=self._theme(),
+            size=self.settings.get("pet_size"),
+            platform=self._platform,
         )
         self.bubble = ChatBubble(fade_seconds=self.settings.get("bubble_fade_seconds"))
         self.bubble.anchor_to(self.pet)
@@ -123,6 +128,10 @@ class DeskpetApp(QObject):
         )
         self.sessions_list = SessionsList(self._live_sessions)
         self.sessions_list.anchor_to(self.pet)
+        self.pet_menu = PetMenu(self.tray)
+        self.life = PetLife(
+            self.pet, self.settings, self._platform, blocked=self._windows_open, parent=self
+        )
         self._click_answered = False  # the last click answered a bell or opened onboarding
         self.shortcuts = ShortcutsController(
             self.settings, self._platform, self.tray.chat_action, parent=self
@@ -237,6 +246,16 @@ class DeskpetApp(QObject):
         self.pet.on_drag_started.connect(self.machine.drag_start)
         self.pet.on_drag_finished.connect(self._on_drag_finished)
         self.pet.on_hovered.connect(self.machine.owner_activity)
+        self.pet.on_drag_moved.connect(lambda point: self.machine.drag_move(point.x()))
+        self.pet.on_menu_requested.connect(self.pet_menu.open_at)
+        self.pet.on_resized.connect(self._follow_pet)
+        self.machine.add_listener(self.life.set_display)
+        self.life.on_mini_changed.connect(self.pet_menu.set_mini)
+        self.life.on_mini_changed.connect(lambda _on: self._follow_pet())
+        self.pet_menu.on_mini_toggled.connect(
+            lambda on: self.life.enter_mini() if on else self.life.leave_mini()
+        )
+        self.pet_menu.on_send_to_screen.connect(self._send_to_screen)
 
         self.chat.on_persona_changed.connect(self._on_persona_changed)
         self.model.on_status.connect(self.tray.set_status)
@@ -304,8 +323,10 @@ class DeskpetApp(QObject):
         self.tray.show()
         self.shortcuts.start()
         self.pet.show()
+        self.life.restore()
         self.machine.tick()
         self.pet.set_display(self.machine.display)
+        self.life.settings_changed()
         self._tick.start()
         self.worker.start()
         self.model.start()
@@ -335,6 +356,8 @@ class DeskpetApp(QObject):
         self.shortcuts.close()
         self.bubble.close()
         self.sessions_list.close()
+        self.pet_menu.close()
+        self.life.clock_timer.stop()
         self.pet.close()
         self.preferences.close()
         self.tray.hide()
@@ -383,8 +406,25 @@ class DeskpetApp(QObject):
     def set_pet_shown(self, shown: bool) -> None:
         self.pet.setVisible(shown)
         self.tray.set_pet_shown(shown)
+        self.life.settings_changed()  # the life clock runs only for a pet on screen
+
+    def _windows_open(self) -> bool:
+        """A card, the bubble or the sessions list stands beside the pet (no walks then)."""
+        return any(w.isVisible() for w in (self.cards, self.bubble, self.sessions_list))
+
+    def _follow_pet(self) -> None:
+        self.bubble.follow_anchor()
+        self.cards.follow_anchor()
+        self.sessions_list.follow_anchor()
+
+    def _send_to_screen(self, screen) -> None:
+        self.life.send_to(screen)
+        self._follow_pet()
 
     def _on_clicked(self) -> None:
+        if self.life.take_click():  # a click on the tucked pet brings it out of the edge
+            self._click_answered = True
+            return
         intent = self.machine.click()
         self._click_answered = self.model.waiting() or intent is Intent.ACKNOWLEDGED
         if self.model.waiting():  # the sleeping pet points the owner to onboarding
@@ -405,13 +445,12 @@ class DeskpetApp(QObject):
 
     def _on_drag_finished(self, _pos) -> None:
         self.machine.drag_end()
-        self.bubble.follow_anchor()
-        self.cards.follow_anchor()
-        self.sessions_list.follow_anchor()
+        self._follow_pet()
 
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)
         self.pet.set_theme(self._theme())
+        self.life.settings_changed()  # the new theme may not follow the pointer
         self.preferences.save("persona", persona)
 
     def _on_setting_changed(self, key: str, value) -> None:
@@ -431,6 +470,10 @@ class DeskpetApp(QObject):
             self.model.choose(value)
         elif key == "start_with_agents":
             self.agents.repair_hooks()
+        elif key == "pet_size":
+            self.pet.set_pet_size(value)
+        elif key in ("eyes_follow", "pet_walks"):
+            self.life.settings_changed()
 
     def _on_agent_action(self, action: str, agent: str) -> None:
         self.agents.change_hooks(action, agent)

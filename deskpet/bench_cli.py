@@ -70,9 +70,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--ui",
         action="store_true",
-        help="the pet's frame timing offscreen, idle and while the model writes",
+        help="the pet's frame timing offscreen, idle and while the model writes, and its idle "
+        "CPU (eyes following a moving pointer, and asleep)",
     )
     p.add_argument("--seconds", type=float, default=10.0, help="length of each --ui phase")
+    p.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=30.0,
+        help="length of each --ui idle-CPU phase (idle with the eyes on, and asleep)",
+    )
     p.add_argument(
         "--adapters",
         action="store_true",

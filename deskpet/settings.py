@@ -186,6 +186,22 @@ def check_positions(value: dict) -> None:
             )
 
 
+MINI_EDGES = ("left", "right")
+# Sizes the settings window offers as buttons beside its slider.
+PET_SIZES = {"Small": 96, "Medium": 128, "Large": 176}
+
+
+def check_mini(value: dict) -> None:
+    """pet_mini: "screen key": "left" or "right", the edge the pet is tucked into there."""
+    for key, edge in value.items():
+        if not isinstance(key, str):
+            raise SettingValueError(f"pet_mini: screen {_short(key)} is not a name")
+        if edge not in MINI_EDGES:
+            raise SettingValueError(
+                f"pet_mini: {_short(key)} must be one of {list(MINI_EDGES)}, not {_short(edge)}"
+            )
+
+
 def _type_name(kind: type) -> str:
     return {bool: "true or false", int: "a whole number", float: "a number"}.get(
         kind, f"a {kind.__name__}"
@@ -313,6 +329,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "launch_at_login", False, bool, "Open at login",
         "Start deskpet when you log in.",
+    ),
+    Setting(
+        "pet_size", 128, int, "Pet size",
+        "Width of the pet in points: small 96, medium 128, large 176, or anything in between.",
+        minimum=64, maximum=256,
+    ),
+    Setting(
+        "eyes_follow", True, bool, "Eyes follow the pointer",
+        "The pet watches the pointer when it comes near (never while asleep).",
+    ),
+    Setting(
+        "pet_walks", False, bool, "Walk now and then",
+        "While idle the pet sometimes walks a short way along where it sits, on its own screen.",
+    ),
+    Setting(
+        "pet_mini", {}, dict, "Mini mode",
+        "The side edge the pet is tucked into on each screen, by screen name.",
+        visible=False, inside=check_mini,
     ),
     Setting(
         "pet_positions", {}, dict, "Pet positions",

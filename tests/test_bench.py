@@ -114,6 +114,8 @@ def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
             "--ui",
             "--seconds",
             "1.5",
+            "--idle-seconds",
+            "1.5",
             "--json",
             "--model",
             str(demo_gguf),
@@ -128,6 +130,11 @@ def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
         assert result[phase]["frames"] > 3
         assert math.isfinite(result[phase]["fps60_p50_ms"])  # its size is the bench's job
     assert result["ratio_p99"] > 0
+    cpu = result["idle_cpu"]
+    for phase in ("idle_eyes", "asleep"):
+        assert 0 <= cpu[phase]["cpu_percent"] < 100 and cpu[phase]["seconds"] >= 1.4
+    assert cpu["idle_eyes"]["looks"] > 0 and cpu["asleep"]["looks"] == 0
+    assert isinstance(cpu["pass_idle_cpu"], bool)
 
 
 def test_adapter_numbers_on_a_tiny_model():

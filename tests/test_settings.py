@@ -66,6 +66,10 @@ def on_disk(home: Path) -> dict:
         ("launch_at_login", False),
         ("bubble_fade_seconds", 20),
         ("context_window", 4096),
+        ("pet_size", 128),
+        ("eyes_follow", True),
+        ("pet_walks", False),  # a walking pet is opt-in
+        ("pet_mini", {}),
     ],
 )
 def test_declared_defaults(key: str, default: object) -> None:
@@ -82,7 +86,7 @@ def test_each_declaration_is_usable(setting: Setting) -> None:
 
 def test_keys_are_unique_and_position_is_hidden() -> None:
     assert len(BY_KEY) == len(SETTINGS)
-    assert [s.key for s in SETTINGS if not s.visible] == ["pet_positions"]
+    assert [s.key for s in SETTINGS if not s.visible] == ["pet_mini", "pet_positions"]
 
 
 @pytest.mark.parametrize(
@@ -105,6 +109,12 @@ def test_keys_are_unique_and_position_is_hidden() -> None:
         ("dnd_schedule", "10pm-8am", False),
         ("pet_positions", {"Built-in Retina Display": [10, 20]}, True),
         ("pet_positions", [10, 20], False),
+        ("pet_size", 63, False),
+        ("pet_size", 257, False),
+        ("pet_size", 200, True),
+        ("pet_mini", {"Built-in Retina Display@0,0 1512x982": "right"}, True),
+        ("pet_mini", {"main": "top"}, False),
+        ("pet_mini", {"main": ["left"]}, False),
     ],
 )
 def test_values_are_type_checked(key: str, value: object, ok: bool) -> None:

@@ -47,6 +47,8 @@ KEY_FRAME = {
     "working_shell": 0, "working_editing": 2, "working_reading": 3, "working_searching": 0,
     "working_delegating": 1, "attention": 1, "happy": 2, "error": 0, "yawn": 2, "doze": 2,
     "sleep": 2, "waking": 3, "dragged": 0, "poked": 1,
+    "annoyed": 1, "flail": 0, "dragged_left": 0, "dragged_right": 0, "walk": 0, "look": 1,
+    "mini": 0, "mini_peek": 1, "mini_attention": 1, "mini_happy": 1,
 }  # fmt: skip
 PERSONA_STATES = [
     "idle",
@@ -171,10 +173,13 @@ def contact_sheet(out: Path) -> None:
         p.setPen(INK)
         p.setFont(font(12, True))
         p.drawText(QRectF(x, yy, 150, strip_px), Qt.AlignmentFlag.AlignVCenter, name)
-        for j, (rend, ms) in enumerate(default["states"][name]["frames"]):
-            fx = x + 152 + j * (strip_px + 4)
-            checker(p, fx, yy, strip_px, strip_px, QColor("#ffffff"), QColor("#ebe7df"), 8)
-            rend.render(p, QRectF(fx, yy, strip_px, strip_px))
+        frames = default["states"][name]["frames"]
+        # A long strip (the eight look frames) shrinks to stay in its column.
+        px = min(strip_px, (col_w - 160) // len(frames) - 4)
+        for j, (rend, ms) in enumerate(frames):
+            fx = x + 152 + j * (px + 4)
+            checker(p, fx, yy, px, px, QColor("#ffffff"), QColor("#ebe7df"), 8)
+            rend.render(p, QRectF(fx, yy, px, px))
             p.setPen(MUTED)
             p.setFont(font(9))
             p.drawText(fx + 2, yy + strip_px - 3, f"{ms}")

@@ -602,6 +602,9 @@ def draw_feet(t: Theme, pose: Pose) -> str:
             out.append(ellipse(s * 22, 8 - (s * 2), 11, 14, b, o, 4.5))
         elif pose.feet == "tuck":
             out.append(ellipse(s * 30, -2, 14, 7, b, o, 4.5))
+        elif pose.feet in ("step1", "step2"):  # walking: one foot forward and lifted
+            up = (s == -1) == (pose.feet == "step1")
+            out.append(ellipse(s * 27 + (8 if up else -4), -8 if up else -3, 16, 9, b, o, 4.5))
     return "".join(out)
 
 
@@ -967,6 +970,30 @@ def fx_bang(x, y, s=1.0, color=None):
         c = color or "#ff5a5a"
         d = f"M{pt(x - 5 * s, y - 20 * s)}L{pt(x + 5 * s, y - 20 * s)}L{pt(x + 2.5 * s, y + 4 * s)}L{pt(x - 2.5 * s, y + 4 * s)}Z"
         return fillp(d, c, t.outline, 3.5) + circle(x, y + 12 * s, 4.2 * s, c, t.outline, 3.5)
+
+    return e
+
+
+def fx_anger(x, y, s=1.0):
+    """The cartoon "annoyed" mark: four bent strokes around a point."""
+
+    def e(t: Theme):
+        out = []
+        for qx, qy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+            a = (x + qx * 4 * s, y + qy * 11 * s)
+            b = (x + qx * 4 * s, y + qy * 4 * s)
+            c = (x + qx * 11 * s, y + qy * 4 * s)
+            d = f"M{pt(*a)}Q{pt(*b)} {pt(*c)}"
+            out.append(stroke(d, t.outline, 7.5 * s) + stroke(d, "#ff4d5e", 4.2 * s))
+        return "".join(out)
+
+    return e
+
+
+def fx_stars_at(spots, color_key: str = "accent"):
+    def e(t: Theme):
+        c = getattr(t, color_key)
+        return "".join(star4(x, y, r, c, t.outline, rot=r * 3) for x, y, r in spots)
 
     return e
 
@@ -1656,7 +1683,122 @@ def states() -> dict[str, tuple[int, bool, list]]:
             (P(eyes="happy", mouth="smile", blush_extra=True), 260),
         ],
     )
+    life_states(S, dangle)
     return S
+
+
+def life_states(S: dict, dangle: dict) -> None:
+    """The pet's own life: reactions that add up, the drag's direction, a walk, the eyes'
+    eight look frames and mini mode (drawn tucked at a right edge; the app mirrors it)."""
+    S["annoyed"] = (
+        160,
+        False,
+        [
+            P(sx=1.06, sy=0.95, eyes="open", brows="focus", mouth="frown", fx=[fx_anger(196, 60)]),
+            (
+                P(
+                    sx=1.08,
+                    sy=0.93,
+                    eyes="line",
+                    brows="focus",
+                    mouth="frown",
+                    look=(-1, 0),
+                    rot=-3,
+                    lhand=(-70, -70),
+                    rhand=(70, -70),
+                    fx=[fx_anger(198, 58, 1.2)],
+                ),
+                520,
+            ),
+            P(sx=1.04, sy=0.96, eyes="open", brows="focus", mouth="line", look=(1, 0), rot=2,
+              fx=[fx_anger(196, 60, 1.1)]),
+        ],
+    )  # fmt: skip
+    flail = dict(eyes="squeeze", mouth="big", brows="worried", shadow=0.85)
+    S["flail"] = (
+        90,
+        True,
+        [
+            P(rot=-6, dy=-6, lhand=(-76, -132), rhand=(86, -70), **flail,
+              fx=[fx_motion(-1, 60), fx_sweat(186, 80, 0.9)]),
+            P(rot=0, dy=-2, lhand=(-88, -96), rhand=(88, -96), **flail,
+              fx=[fx_sweat(188, 76, 0.9)]),
+            P(rot=6, dy=-6, lhand=(-86, -70), rhand=(76, -132), **flail,
+              fx=[fx_motion(1, 60), fx_sweat(190, 84, 0.9)]),
+            P(rot=0, dy=-2, lhand=(-88, -96), rhand=(88, -96), **flail,
+              fx=[fx_sweat(188, 80, 0.9)]),
+        ],
+    )  # fmt: skip
+    carried = {**dangle, "eyes": "wide", "mouth": "o"}
+    for way, side in (("left", -1), ("right", 1)):
+        S[f"dragged_{way}"] = (
+            200,
+            True,
+            [
+                P(**{**carried, "rot": -side * 14}, look=(side, 0.4),
+                  fx=[fx_motion(-side, 100), fx_sweat(128 - side * 50, 88, 0.9)]),
+                P(**{**carried, "rot": -side * 11, "mouth": "wavy"}, look=(side, 0.4),
+                  fx=[fx_motion(-side, 104), fx_sweat(128 - side * 50, 84, 0.9)]),
+            ],
+        )  # fmt: skip
+    walk = dict(look=(1, 0), rot=3, mouth="smile")
+    S["walk"] = (
+        170,
+        True,
+        [
+            P(feet="step1", dy=-3, lhand=(-64, -30), rhand=(82, -44), **walk),
+            P(feet="stand", dy=0, sx=1.02, sy=0.98, **walk),
+            P(feet="step2", dy=-3, lhand=(-82, -44), rhand=(64, -30), **walk),
+            P(feet="stand", dy=0, sx=1.02, sy=0.98, **walk),
+        ],
+    )
+    looks = []
+    for i in range(8):
+        a = math.radians(i * 45)
+        lx, ly = round(math.cos(a), 3), round(-math.sin(a), 3)
+        looks.append(P(look=(lx, ly), rot=round(2.5 * lx, 2), dx=round(2 * lx, 2)))
+    S["look"] = (400, False, looks)
+    # Tucked at a right edge: the canvas' right half is off screen, so the pet leans out to
+    # the left, eyes on the desk; the other hand is behind the edge.
+    tuck = dict(rot=-16, dx=6, look=(-1, 0), feet="tuck", shadow=0.0)
+    S["mini"] = (
+        420,
+        True,
+        [
+            P(**tuck, mouth="cat"),
+            P(**tuck, mouth="cat", sx=1.015, sy=0.985),
+            (P(**tuck, mouth="cat", eyes="half"), 90),
+            P(**tuck, mouth="cat", sx=1.015, sy=0.985),
+        ],
+    )
+    peek = {**tuck, "rot": -22, "dx": 0, "eyes": "wide", "mouth": "o"}
+    S["mini_peek"] = (
+        260,
+        True,
+        [
+            P(**peek, lhand=(-86, -110)),
+            P(**{**peek, "mouth": "smile"}, lhand=(-92, -126)),
+        ],
+    )
+    S["mini_attention"] = (
+        220,
+        True,
+        [
+            P(**{**peek, "brows": "raised"}, lhand=(-90, -130), fx=[fx_bang(44, 56, 1.3)]),
+            P(**{**peek, "brows": "raised", "mouth": "big"}, lhand=(-96, -110),
+              fx=[fx_bang(40, 60, 1.3)]),
+        ],
+    )  # fmt: skip
+    S["mini_happy"] = (
+        240,
+        True,
+        [
+            P(**{**tuck, "eyes": "happy", "mouth": "smile"}, lhand=(-86, -120),
+              fx=[fx_stars_at([(40, 62, 11), (70, 30, 8)])]),
+            P(**{**tuck, "eyes": "happy", "mouth": "big", "dy": -4}, lhand=(-92, -132),
+              fx=[fx_stars_at([(32, 80, 8), (60, 40, 11)])]),
+        ],
+    )  # fmt: skip
 
 
 STATE_NAMES = [
@@ -1664,6 +1806,8 @@ STATE_NAMES = [
     "working_shell", "working_editing", "working_reading", "working_searching", "working_delegating",
     "working_busy",
     "attention", "happy", "error", "yawn", "doze", "sleep", "waking", "dragged", "poked",
+    "annoyed", "flail", "dragged_left", "dragged_right",
+    "walk", "look", "mini", "mini_peek", "mini_attention", "mini_happy",
 ]  # fmt: skip
 
 STATE_NOTES = {
@@ -1687,6 +1831,16 @@ STATE_NOTES = {
     "waking": "eyes opening and a stretch (loops while the model loads)",
     "dragged": "dangling while carried",
     "poked": "startled, then giggles",
+    "annoyed": "poked twice quickly: frowns, an angry mark",
+    "flail": "poked four times: arms everywhere",
+    "dragged_left": "carried leftwards: swings behind",
+    "dragged_right": "carried rightwards: swings behind",
+    "walk": "a stroll, facing right (mirrored for left)",
+    "look": "eight still frames, eyes on the pointer: right, then counter-clockwise",
+    "mini": "mini mode, tucked at a right edge (mirrored for left)",
+    "mini_peek": "mini mode, the pointer is near: leans out",
+    "mini_attention": "mini mode: an agent needs you",
+    "mini_happy": "mini mode: an agent is done",
 }
 
 NEXT_STATE = {
@@ -1694,6 +1848,7 @@ NEXT_STATE = {
     "idle_flourish": "idle",
     "yawn": "doze",
     "poked": "idle",
+    "annoyed": "idle",
 }
 
 

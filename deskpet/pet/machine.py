@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from deskpet.pet.idle import IdleBehaviour
+from deskpet.pet.reactions import DragDirection, PokeCount
 from deskpet.pet.states import BUSY, BUSY_SESSIONS, SLEEP_STATES, SPECS, State, mood_state
 
 # How long the owner may be away (no mouse near the pet, no click, no chat) before an idle pet
@@ -90,6 +91,9 @@ class PetMachine:
         self._clock = clock
         self._sleep_after = sleep_after
         self._idle = idle or IdleBehaviour(rng)
+        self._pokes = PokeCount()
+        self._drag_direction = DragDirection()
+        self._drag_started = False
         self._listeners: list[Listener] = []
         self._claims: dict[str, _Claim] = {}
         now = clock()
@@ -214,7 +218,22 @@ class PetMachine:
         self._activity(now)
         # Being picked up wakes the pet fully; no drowsy waking-up after the drop.
         self._release(_SLEEP)
+        self._drag_started = False
         self._request(_DRAG, State.DRAGGED, "", now)
+        self._update(now)
+
+    def drag_move(self, x: float) -> None:
+        """The carried pet is at screen x: the dragged variant shows the way it goes ("left",
+        "right", or "" before a clear direction), turning only after a real turn."""
+        now = self._now()
+        if _DRAG not in self._claims:
+            return
+        if not self._drag_started:
+            direction = self._drag_direction.start(x, now)
+            self._drag_started = True
+        else:
+            direction = self._drag_direction.move(x, now)
+        self._request(_DRAG, State.DRAGGED, direction, now)
         self._update(now)
 
     def drag_end(self) -> None:
@@ -224,7 +243,11 @@ class PetMachine:
         self._update(now)
 
     def click(self) -> Intent | None:
-        """A single click: wakes a sleeping pet, otherwise pokes it and answers the bell."""
+        """A single click: wakes a sleeping pet, otherwise pokes it and answers the bell.
+
+        Quick pokes add up: the second in a row shows the "annoyed" variant, the fourth "flail"
+        (deskpet.pet.reactions.PokeCount).
+        """
         now = self._now()
         if _DRAG in self._claims:
             return None  # the press that ended a drag is not a poke
@@ -234,7 +257,7 @@ class PetMachine:
         if not woke:
             if self._acknowledge():
                 intent = Intent.ACKNOWLEDGED
-            self._request(_REACTION, State.POKED, "", now)
+            self._request(_REACTION, State.POKED, self._pokes.poke(now), now)
         self._update(now)
         return intent
 
@@ -338,7 +361,9 @@ class PetMachine:
         elif state is State.IDLE:
             self._display = Display(State.IDLE, self._idle.update(now))
         elif want is not None and want.variant != self._display.variant:
-            if now - self._variant_since >= current.min_seconds:
+            # The owner's own hands answer at once; their sources damp their own flicker.
+            hands = source in (_REACTION, _DRAG)
+            if hands or now - self._variant_since >= current.min_seconds:
                 self._display = Display(state, want.variant)
                 self._variant_since = now
 

@@ -73,6 +73,11 @@ class DefaultPlatform:
         """
         return None
 
+    def full_screen_app_active(self) -> bool:
+        """Whether a full-screen app fills the screen now (the pet then never walks). Here:
+        no way to tell, so never."""
+        return False
+
     def hot_keys(self, parent: QObject | None = None) -> HotKeys:
         """The owner's shortcuts: here app-wide, firing while a deskpet window is active."""
         return HotKeys(parent)

@@ -19,6 +19,7 @@ from AppKit import (
     NSApplication,
     NSApplicationActivationPolicyAccessory,
     NSEvent,
+    NSMenu,
     NSSound,
     NSStatusWindowLevel,
     NSWindowCollectionBehaviorCanJoinAllSpaces,
@@ -174,6 +175,12 @@ class MacPlatform(DefaultPlatform):
         # MAC-CHECK: no shadow around the pet, even after its first frame changes
         nswindow.setHidesOnDeactivate_(False)
         nswindow.setHasShadow_(False)
+
+    def full_screen_app_active(self) -> bool:
+        # A full-screen Space hides the menu bar until the pointer reaches the top; asking
+        # AppKit for the menu bar costs one call, cheap enough for the pet's life clock.
+        # MAC-CHECK: the pet does not walk over a full-screen app and walks again when it leaves
+        return not bool(NSMenu.menuBarVisible())
 
     def hot_keys(self, parent: QObject | None = None) -> HotKeys:
         from deskpet.platform.hotkeys_macos import CarbonHotKeys

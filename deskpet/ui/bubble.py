@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 
 from deskpet.inference.protocol import ADAPTER, CONTEXT_FULL, LOAD, NO_MODEL
 from deskpet.inference.server_http import FRIENDLY as SERVER_FRIENDLY
-from deskpet.ui.placement import beside, screen_of
+from deskpet.ui.placement import beside, pet_body, screen_of
 
 FRAME_MS = 16  # ~60 fps
 # The typewriter shows at least this many characters per frame (~120 per second, faster than
@@ -317,8 +317,9 @@ class ChatBubble(QWidget):
     def _anchor_rects(self) -> tuple[QRect | None, QRect | None]:
         if self._anchor is None:
             return None, None
-        pet = self._anchor.frameGeometry()
-        return pet, screen_of(pet, self._anchor)
+        window = self._anchor.frameGeometry()
+        screen = screen_of(window, self._anchor)
+        return pet_body(window, screen), screen
 
     def has_draft(self) -> bool:
         """Words typed and not sent yet."""

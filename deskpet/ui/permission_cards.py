@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from deskpet.bridge.events import AgentEvent
 from deskpet.i18n import N_, tr
-from deskpet.ui.placement import beside, screen_of
+from deskpet.ui.placement import beside, pet_body, screen_of
 
 log = logging.getLogger(__name__)
 
@@ -354,11 +354,13 @@ class PermissionCards(QWidget):
     def _place(self) -> None:
         if self._anchor is None:
             return
-        pet = self._anchor.frameGeometry()
+        window = self._anchor.frameGeometry()
+        screen = screen_of(window, self._anchor)
+        pet = pet_body(window, screen)
         # Left of the pet by choice: the bubble and the sessions list open on its right.
         corner, self.side = beside(
             pet,
-            screen_of(pet, self._anchor),
+            screen,
             WIDTH,
             self.height(),
             top=pet.bottom() - self.height(),

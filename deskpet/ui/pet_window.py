@@ -12,6 +12,7 @@ import math
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QEnterEvent,
     QGuiApplication,
     QHideEvent,
@@ -78,6 +79,9 @@ class PetWindow(QWidget):
         display: the last Display given to `set_display`.
         pet_size: logical width of the pet in px.
         settings: where positions are remembered (`pet_positions`, one entry per screen).
+        pose: a theme state shown instead of the display (mini mode, a walk, a look), or None.
+        mirrored: whether frames show flipped (facing left; tucked at a left edge).
+        tucked: whether the pet is half off its screen on purpose (mini mode).
 
     Signals:
         on_clicked(): a click on the pet's body that was not part of a drag or double-click.
@@ -88,6 +92,12 @@ class PetWindow(QWidget):
         on_drag_started(): the owner picked the pet up (pressed and moved past the threshold).
         on_drag_finished(QPoint): the pet was dropped; its new top-left on the desktop.
         on_hovered(): the mouse came onto the pet (owner activity).
+        on_drag_moved(QPoint): the carried pet's pointer is at this global point.
+        on_menu_requested(QPoint): a right-click (or the keyboard's menu key) on the pet's
+            body asks for its menu at this global point.
+        on_resized(): the pet's size changed (`set_pet_size`); anchored windows follow.
+        on_screens_changed(): screens came, went or changed while the pet was tucked (mini
+            mode re-tucks it; otherwise the window finds its own place).
     """
 
     on_clicked = Signal()
@@ -96,6 +106,10 @@ class PetWindow(QWidget):
     on_drag_started = Signal()
     on_drag_finished = Signal(QPoint)
     on_hovered = Signal()
+    on_drag_moved = Signal(QPoint)
+    on_menu_requested = Signal(QPoint)
+    on_resized = Signal()
+    on_screens_changed = Signal()
 
     def __init__(
         self,
@@ -126,6 +140,11 @@ class PetWindow(QWidget):
         self.settings = settings if settings is not None else Settings()
         self.pet_size = size
         self.display = Display(State.IDLE)
+        # A pose (a theme state such as "walk" or "mini") shown instead of the machine's
+        # display while set; mini mode and walks own it (deskpet.ui.pet_life).
+        self.pose: str | None = None
+        self.mirrored = False  # frames drawn facing right, shown facing left
+        self.tucked = False  # half behind a screen edge on purpose (mini mode)
         self.theme: Theme = load_theme(theme_id)
         self._platform = platform or get_platform()
         self.player = SpritePlayer(self.theme, size, self.devicePixelRatioF(), self)
@@ -155,7 +174,38 @@ class PetWindow(QWidget):
     def set_display(self, display: Display) -> None:
         """Show the animation for the machine's `display` (a PetMachine listener)."""
         self.display = display
-        self.player.play(theme_state(display))
+        if self.pose is None:
+            self.player.play(theme_state(display))
+
+    def set_pose(self, pose: str | None, mirrored: bool = False, frame: int | None = None) -> None:
+        """Show theme state `pose` instead of the display (None: the display again); with
+        `frame`, hold that one frame of it (the eyes' look frames)."""
+        self.pose = pose
+        if mirrored != self.mirrored:
+            self.mirrored = mirrored
+            self._hit_image = None
+            self.update()
+        if pose is not None and frame is not None:
+            self.player.hold(pose, frame)
+        else:
+            self.player.play(pose if pose is not None else theme_state(self.display))
+
+    def set_pet_size(self, size: int) -> None:
+        """Show the pet `size` px wide, standing where it stood (its feet stay put)."""
+        if size == self.pet_size:
+            return
+        ground = self.frameGeometry()
+        feet = QPoint(ground.x() + ground.width() // 2, ground.bottom())
+        self.pet_size = size
+        frame = self.theme.frame_size(size)
+        self.setFixedSize(frame)
+        if self.isVisible():
+            self.theme.prerender(size, self.devicePixelRatioF())
+        self.player.set_size(size, self.devicePixelRatioF())
+        self._hit_image = None
+        spot = QPoint(feet.x() - frame.width() // 2, feet.y() - frame.height() + 1)
+        self.move(spot if self.tucked else self._clamped(spot))
+        self.on_resized.emit()
 
     def set_theme(self, theme_id: str) -> None:
         """Switch to theme `theme_id` (the default theme if it cannot be used)."""
@@ -174,6 +224,9 @@ class PetWindow(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         # WA_TranslucentBackground gives a cleared (transparent) surface; draw only the frame.
         painter = QPainter(self)
+        if self.mirrored:
+            painter.translate(self.width(), 0)
+            painter.scale(-1, 1)
         painter.drawPixmap(0, 0, self.player.pixmap)
         painter.end()
 
@@ -223,6 +276,12 @@ class PetWindow(QWidget):
         self._single.stop()
         self.on_double_clicked.emit()
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if event.reason() == QContextMenuEvent.Reason.Mouse and not self._opaque_local(event.pos()):
+            event.ignore()  # a right-click on a transparent pixel is not on the pet
+            return
+        self.on_menu_requested.emit(event.globalPos())
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._press is None or not event.buttons() & Qt.MouseButton.LeftButton:
             event.ignore()
@@ -237,6 +296,7 @@ class PetWindow(QWidget):
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
             self.on_drag_started.emit()
         self.move(window_pos + delta)
+        self.on_drag_moved.emit(event.globalPosition().toPoint())
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._press is None or event.button() != Qt.MouseButton.LeftButton:
@@ -270,6 +330,8 @@ class PetWindow(QWidget):
         image = self._hit_image[1]
         dpr = pixmap.devicePixelRatio()
         x, y = int(local.x() * dpr), int(local.y() * dpr)
+        if self.mirrored:
+            x = image.width() - 1 - x
         if not (0 <= x < image.width() and 0 <= y < image.height()):
             return False
         return image.pixelColor(x, y).alpha() >= HIT_ALPHA
@@ -313,6 +375,18 @@ class PetWindow(QWidget):
         spot.moveBottomRight(area.bottomRight() - QPoint(FIRST_MARGIN, FIRST_MARGIN))
         self.move(clamp_into(spot, area))
 
+    def move_to_screen(self, screen: QScreen) -> None:
+        """Go to `screen`: its remembered spot, else the first spot near its bottom right."""
+        area = screen.availableGeometry()
+        value = self._positions().get(screen_key(screen))
+        if _is_point(value):
+            rect = QRect(QPoint(int(value[0]), int(value[1])), self.size())
+        else:
+            rect = QRect(QPoint(), self.size())
+            rect.moveBottomRight(area.bottomRight() - QPoint(FIRST_MARGIN, FIRST_MARGIN))
+        self.move(clamp_into(rect, area))
+        self.remember_position()
+
     def _positions(self) -> dict:
         value = self.settings.get(POSITIONS_KEY)
         return value if isinstance(value, dict) else {}
@@ -323,6 +397,10 @@ class PetWindow(QWidget):
         if screen is None:
             return pos
         return clamp_into(rect, screen.availableGeometry())
+
+    def current_screen(self) -> QScreen | None:
+        """The screen the pet is on (by its centre; the nearest one when off every screen)."""
+        return self._screen_of(self.frameGeometry())
 
     def _screen_of(self, rect: QRect) -> QScreen | None:
         """The screen holding `rect`'s centre, or the nearest one when it is off every screen."""
@@ -344,6 +422,9 @@ class PetWindow(QWidget):
         """Monitors changed: stay put if the pet is still fully on a screen, else come back."""
         if self._press is not None:
             return  # the owner is carrying the pet; the drop clamps it
+        if self.tucked:
+            self.on_screens_changed.emit()  # half off screen on purpose: mini mode re-tucks
+            return
         rect = self.frameGeometry()
         on_screen = any(s.availableGeometry().contains(rect) for s in QGuiApplication.screens())
         if on_screen:

@@ -38,7 +38,7 @@ from deskpet.bridge.sessions import (
     SessionView,
 )
 from deskpet.i18n import N_, tr
-from deskpet.ui.placement import beside, screen_of
+from deskpet.ui.placement import beside, pet_body, screen_of
 
 log = logging.getLogger(__name__)
 
@@ -182,11 +182,13 @@ class SessionsList(QWidget):
     def _place(self) -> None:
         if self._anchor is None:
             return
-        pet = self._anchor.frameGeometry()
+        window = self._anchor.frameGeometry()
+        screen = screen_of(window, self._anchor)
+        pet = pet_body(window, screen)
         height = self.height()
         corner, _side = beside(
             pet,
-            screen_of(pet, self._anchor),
+            screen,
             self.width(),
             height,
             top=pet.top() + pet.height() // 3 - height // 2,

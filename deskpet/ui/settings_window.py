@@ -54,12 +54,23 @@ from deskpet.settings import (
     SettingValueError,
 )
 from deskpet.ui.server_key import ServerKeyEditor
+from deskpet.ui.size_editor import SizeEditor
 
 log = logging.getLogger(__name__)
 
 # Sections, in order; a setting not listed here lands in "Other", so a new setting always shows.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Pet", ("persona", "bubble_fade_seconds", "launch_at_login")),
+    (
+        "Pet",
+        (
+            "persona",
+            "pet_size",
+            "eyes_follow",
+            "pet_walks",
+            "bubble_fade_seconds",
+            "launch_at_login",
+        ),
+    ),
     ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule", "start_with_agents")),
     (
         "Sounds and shortcuts",
@@ -286,6 +297,10 @@ class SettingsWindow(QWidget):
             combo = QComboBox()
             combo.currentIndexChanged.connect(lambda _i, k=key: self._apply_combo(k))
             return combo
+        if key == "pet_size":
+            size = SizeEditor()
+            size.on_size_chosen.connect(lambda value, k=key: self.apply(k, value))
+            return size
         if key in SHORTCUTS:
             keys = QKeySequenceEdit()
             keys.setMaximumSequenceLength(1)
@@ -447,7 +462,7 @@ class SettingsWindow(QWidget):
                 self._fill_combo(key, editor, value)
             elif isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
-            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            elif isinstance(editor, (QSpinBox, QDoubleSpinBox, SizeEditor)):
                 editor.setValue(value)
             elif isinstance(editor, QLineEdit):
                 editor.setText(str(value))

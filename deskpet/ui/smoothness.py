@@ -116,6 +116,7 @@ class _UnsavedSettings(Settings):
 
 UI_P99_TARGET_MS = 25.0  # a 60 fps clock may slip to 25 ms at worst (p99)
 UI_IDLE_RATIO_TARGET = 1.5
+IDLE_CPU_TARGET = 1.0  # percent of one core, the pet idle or asleep (ui/bench_idle.py)
 
 
 def run_bench_ui(args) -> int:
@@ -175,7 +176,15 @@ def run_bench_ui(args) -> int:
 
         return stop_talking
 
+    from deskpet.ui.bench_idle import idle_cpu_phases
+
     try:
+        print(
+            f"[bench] idle CPU: 2 x {args.idle_seconds:g} s (eyes on, then asleep)",
+            file=sys.stderr,
+            flush=True,
+        )
+        cpu = idle_cpu_phases(args.idle_seconds)  # the model loaded and waiting, as in the app
         idle = phase("idle")
         busy = phase("generating", generate_in_background)
     finally:
@@ -188,6 +197,7 @@ def run_bench_ui(args) -> int:
         "ratio_p99": ratio,
         "pass_p99": p99 <= UI_P99_TARGET_MS,
         "pass_ratio": ratio <= UI_IDLE_RATIO_TARGET,
+        "idle_cpu": cpu,
     }
     if args.json:
         print(json.dumps(result))
@@ -204,4 +214,11 @@ def run_bench_ui(args) -> int:
         f"{'sprite frames late p99':24}{idle['late_p99_ms']:>8.1f}ms{busy['late_p99_ms']:>10.1f}ms"
     )
     print(f"{'sprite frames':24}{idle['frames']:>10}{busy['frames']:>12}")
+    eyes, asleep = cpu["idle_eyes"], cpu["asleep"]
+    verdict = "PASS" if cpu["pass_idle_cpu"] else "MISS"
+    print(
+        f"idle CPU (% of one core over {args.idle_seconds:g} s): eyes on, pointer moving "
+        f"{eyes['cpu_percent']:.2f}% ({eyes['looks']} looks); asleep "
+        f"{asleep['cpu_percent']:.2f}%  < {IDLE_CPU_TARGET:g}%  {verdict}"
+    )
     return 0

@@ -55,6 +55,7 @@ class SpritePlayer(QObject):
         self._frames: list[QPixmap] = theme.pixmaps(self._animation, size, dpr)
         self._index = 0
         self._running = False
+        self._held = False  # a still frame (`hold`): no ticks until the next play()
         self._timer = QTimer(self)
         self._timer.setObjectName("sprite-timer")
         self._timer.setSingleShot(True)
@@ -97,14 +98,36 @@ class SpritePlayer(QObject):
 
     def play(self, name: str) -> None:
         """Show theme state `name`, from its first frame unless it is already playing."""
-        already = name in (self._requested, self._current)
+        already = name in (self._requested, self._current) and not self._held
         self._requested = name
         if not already:
+            self._held = False
             self._switch(name)
+
+    def hold(self, name: str, index: int) -> None:
+        """Show frame `index` of theme state `name` and stay on it (the eyes' look frames are
+        picked by direction, not played); the next `play` moves on. No timer runs meanwhile."""
+        animation = self.theme.animation(name)
+        index = min(max(index, 0), len(animation.frames) - 1)
+        if self._held and self._current == name and self._index == index:
+            return
+        self._held = True
+        self._requested = ""
+        self._current = name
+        self._animation = animation
+        self._frames = self.theme.pixmaps(animation, self.size, self.dpr)
+        self._index = index
+        self._timer.stop()
+        self.on_frame.emit(self.pixmap)
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
     def set_theme(self, theme: Theme) -> None:
         """Use `theme`'s frames; the current state starts over in the new look."""
         self.theme = theme
+        self._held = False
         self._switch(self._current)
 
     def set_size(self, size: int, dpr: float) -> None:
@@ -136,7 +159,7 @@ class SpritePlayer(QObject):
 
     def _arm(self) -> None:
         self._timer.stop()
-        if self._running and self._has_next_frame():
+        if self._running and not self._held and self._has_next_frame():
             self._timer.start(self._animation.frames[self._index].ms)
 
     def _has_next_frame(self) -> bool:

@@ -55,17 +55,38 @@ THEME_STATES: dict[tuple[State, str], str] = {
     (State.WAKING, "*"): "waking",  # loops while the model loads
     (State.WAKING_UP, "*"): "waking",  # out of sleep: eyes open and a stretch
     (State.DRAGGED, "*"): "dragged",
+    (State.DRAGGED, "left"): "dragged_left",  # carried leftwards: leans into the way it goes
+    (State.DRAGGED, "right"): "dragged_right",
     (State.POKED, "*"): "poked",
+    (State.POKED, "annoyed"): "annoyed",  # poked twice quickly
+    (State.POKED, "flail"): "flail",  # four times
     (State.YAWN, "*"): "yawn",
     (State.DOZE, "*"): "doze",
     (State.SLEEP, "*"): "sleep",
 }
 
+# Poses the pet window shows by itself, outside the machine's table: a walk (drawn facing
+# right; mirrored for left), eight still look frames (0 = right, counter-clockwise, see
+# deskpet.pet.gaze), and mini mode tucked at a right edge (mirrored at a left one).
+POSE_STATES = ("walk", "look", "mini", "mini_peek", "mini_attention", "mini_happy")
+
 # Every animation name the app asks a theme for.
-STATE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(THEME_STATES.values()))
+STATE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(THEME_STATES.values())) + POSE_STATES
 
 # Theme states a theme may leave out, and the plainer state shown instead (today's look).
-OPTIONAL_STATES: dict[str, str] = {"working_busy": "working_shell"}
+# "look" is absent on purpose: a theme without its own look frames keeps still eyes.
+OPTIONAL_STATES: dict[str, str] = {
+    "working_busy": "working_shell",
+    "dragged_left": "dragged",
+    "dragged_right": "dragged",
+    "annoyed": "poked",
+    "flail": "poked",
+    "walk": "idle",
+    "mini": "idle",
+    "mini_peek": "mini",
+    "mini_attention": "mini",
+    "mini_happy": "mini",
+}
 
 
 def theme_state(display: Display) -> str:
@@ -235,6 +256,7 @@ class Theme:
         id: the theme actually loaded (the default theme's id when the asked one was unusable).
         name, description: for display.
         viewbox: the frames' canvas (width, height).
+        eyes_follow: whether the pet may look at the pointer (own "look" frames, no opt-out).
         anchor: the ground point on that canvas.
         problems: what could not be used (unreadable theme, broken frames), for logs and UI.
         render_count: frames rasterized so far (each (file, size, dpr) once).
@@ -253,6 +275,8 @@ class Theme:
         self.name = str(doc.get("name", theme_id))
         self.description = str(doc.get("description", ""))
         self.viewbox = _pair(doc.get("viewbox"), DEFAULT_VIEWBOX)
+        # Eyes follow the pointer only with the theme's own look frames and its consent.
+        self.eyes_follow = doc.get("eyes_follow", True) is not False and "look" in own
         self.anchor = _pair(doc.get("anchor"), DEFAULT_ANCHOR)
         self.problems = problems
         self.render_count = 0
@@ -267,12 +291,17 @@ class Theme:
 
     def animation(self, name: str) -> Animation:
         """The animation for theme state `name`, with the fallback rule applied."""
-        plainer = OPTIONAL_STATES.get(name)
-        for table, key in ((self._own, name), (self._own, plainer), (self._default, name)):
-            if key in table:
-                return table[key]
-        if plainer is not None:
-            return self.animation(plainer)
+        # An optional state walks its chain of plainer states in the theme's own frames first
+        # (mini_peek -> mini -> idle), so a pet never borrows another pet's look for it.
+        chain = [name]
+        while chain[-1] in OPTIONAL_STATES:
+            chain.append(OPTIONAL_STATES[chain[-1]])
+        for key in chain:
+            if key in self._own:
+                return self._own[key]
+        for key in chain:
+            if key in self._default:
+                return self._default[key]
         return self._own.get("idle") or self._default["idle"]
 
     def frame_size(self, size: int) -> QSize:

@@ -283,6 +283,10 @@ class TrayMenu(QObject):
             self.menu.insertAction(self._personas_end, action)
             self._persona_actions.append(action)
 
+    def persona_actions(self) -> list[QAction]:
+        """The persona items as listed now (the pet's menu mirrors them)."""
+        return list(self._persona_actions)
+
     def _choose(self, persona: str) -> None:
         self.set_persona(persona)
         self.on_persona_chosen.emit(persona)

@@ -324,3 +324,41 @@ def test_without_a_display_deskpet_says_so_in_one_line(capsys, monkeypatch):
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1
     assert "no display" in err and "deskpet chat" in err
+
+
+def test_the_pet_menu_size_and_mini_mode_through_the_app(qtbot, app_pet):
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication, QSlider
+
+    app = app_pet
+    pet = app.pet
+    pet.move(300, 300)
+    # GIVEN a right-click on the pet's body WHEN the desktop asks for its menu THEN it opens
+    centre = QPoint(pet.width() // 2, pet.height() // 2)
+    QApplication.sendEvent(
+        pet,
+        QContextMenuEvent(QContextMenuEvent.Reason.Mouse, centre, pet.mapToGlobal(centre)),
+    )
+    qtbot.waitUntil(app.pet_menu.isVisible, timeout=2000)
+    # WHEN Mini Mode is picked THEN the pet tucks into the nearer edge, the item ticked
+    app.pet_menu.mini_action.trigger()
+    app.pet_menu.hide()
+    assert app.life.mini_edge == "left" and pet.x() == -pet.width() // 2
+    assert app.pet_menu.mini_action.isChecked()
+    # WHEN a click lands on the tucked pet THEN it comes out and is no poke (no sessions list)
+    grab = next(
+        QPoint(x, y)
+        for y in range(40, pet.height() - 10, 4)
+        for x in range(pet.width() // 2 + 4, pet.width() - 4)
+        if pet.is_opaque_at(pet.mapToGlobal(QPoint(x, y)))
+    )
+    qtbot.mouseClick(pet, Qt.MouseButton.LeftButton, pos=grab)
+    assert app.life.mini_edge is None and pet.x() == 0
+    assert State.POKED not in app.seen_states[-3:]
+    # WHEN the size slider in Settings moves THEN the pet grows at once
+    window = app.preferences.show()
+    slider = window.findChild(QSlider, "pet-size-slider")
+    slider.setValue(200)
+    assert (pet.width(), pet.height()) == (200, 200)
+    assert app.settings.get("pet_size") == 200
+    window.close()

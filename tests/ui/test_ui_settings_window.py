@@ -189,3 +189,35 @@ def test_the_model_server_fields_and_a_key_kept_out_of_the_settings_file(qtbot, 
     assert key.field.text() == "" and key.field.placeholderText().startswith("saved")
     key.save_button.click()  # empty: forgotten
     assert not (ui_home / "secrets" / "server_api_key").exists()
+
+
+def test_pet_size_buttons_and_slider_save_once_per_choice(qtbot, window, ui_home):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QSlider
+
+    from deskpet.ui.size_editor import SizeEditor
+
+    size = editor(window, "pet_size", SizeEditor)
+    slider = size.findChild(QSlider, "pet-size-slider")
+    assert (slider.minimum(), slider.maximum(), slider.value()) == (64, 256, 128)
+    assert size.buttons["Medium"].isChecked()
+    # WHEN the owner clicks "Large" THEN it is saved and announced, and the slider follows
+    with qtbot.waitSignal(window.on_setting_changed) as changed:
+        size.findChild(QPushButton, "pet-size-large").click()
+    assert changed.args == ["pet_size", 176]
+    assert Settings().get("pet_size") == 176 and slider.value() == 176
+    # WHEN the slider is dragged THEN nothing is written until it is let go
+    with qtbot.assertNotEmitted(window.on_setting_changed):
+        slider.setSliderDown(True)
+        slider.setValue(200)
+        slider.setValue(210)
+    assert Settings().get("pet_size") == 176 and not size.buttons["Large"].isChecked()
+    with qtbot.waitSignal(window.on_setting_changed) as changed:
+        slider.setSliderDown(False)  # emits sliderReleased, as letting go of the handle does
+    assert changed.args == ["pet_size", 210]
+    # AND the arrow keys apply at once
+    slider.setFocus()
+    with qtbot.waitSignal(window.on_setting_changed) as changed:
+        qtbot.keyClick(slider, Qt.Key.Key_Left)
+    assert changed.args == ["pet_size", 202]
+    assert Settings().get("pet_size") == 202

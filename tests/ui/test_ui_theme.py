@@ -14,6 +14,7 @@ from deskpet.ui import theme as theme_mod
 from deskpet.ui.theme import (
     DEFAULT_THEME,
     OPTIONAL_STATES,
+    POSE_STATES,
     STATE_NAMES,
     THEME_STATES,
     assets_dir,
@@ -40,12 +41,43 @@ def test_every_shipped_theme_has_every_state(qapp):
         assert theme.problems == []
         required = [name for name in STATE_NAMES if name not in OPTIONAL_STATES]
         assert [name for name in theme.own_states() if name not in OPTIONAL_STATES] == required
+        # The shipped art draws every optional state too, and lets the eyes follow.
+        assert theme.own_states() == list(STATE_NAMES)
+        assert theme.eyes_follow
+        assert len(theme.animation("look").frames) == 8
 
 
 def test_every_pet_state_maps_to_a_theme_state():
     for state in State:
         assert theme_state(Display(state)) in STATE_NAMES
-    assert set(THEME_STATES.values()) == set(STATE_NAMES)
+    assert set(THEME_STATES.values()) | set(POSE_STATES) == set(STATE_NAMES)
+
+
+def test_a_theme_without_the_new_poses_keeps_its_own_look(qapp, tmp_path):
+    # GIVEN an older theme with only idle and poked frames
+    _partial_theme(tmp_path, states=("idle", "poked"))
+    theme = load_theme("tiny", root=tmp_path)
+    # THEN reactions, walks and mini mode show its own plainer frames, never Pip's
+    for state, plainer in (
+        ("annoyed", "poked"),
+        ("flail", "poked"),
+        ("walk", "idle"),
+        ("mini", "idle"),
+        ("mini_peek", "idle"),
+        ("mini_attention", "idle"),
+    ):
+        animation = theme.animation(state)
+        assert (animation.name, animation.theme_id) == (plainer, "tiny"), state
+    # AND without its own look frames its eyes stay still
+    assert not theme.eyes_follow
+
+
+def test_a_theme_may_say_no_to_eyes_that_follow(qapp, tmp_path):
+    _partial_theme(tmp_path, states=("idle", "look"))
+    assert load_theme("tiny", root=tmp_path).eyes_follow
+    path = tmp_path / "tiny" / "theme.yaml"
+    path.write_text(path.read_text() + "eyes_follow: false\n")
+    assert not load_theme("tiny", root=tmp_path).eyes_follow
 
 
 @pytest.mark.parametrize(
@@ -58,6 +90,10 @@ def test_every_pet_state_maps_to_a_theme_state():
         (Display(State.WORKING, ""), "working_shell"),
         (Display(State.WORKING, "compiling"), "working_shell"),  # unknown variant
         (Display(State.WAKING), "waking"),
+        (Display(State.POKED, "annoyed"), "annoyed"),
+        (Display(State.POKED, "flail"), "flail"),
+        (Display(State.DRAGGED, "left"), "dragged_left"),
+        (Display(State.DRAGGED, "right"), "dragged_right"),
         (Display(State.WAKING_UP), "waking"),
         (Display(State.POKED), "poked"),
         (Display(State.ERROR, "chat"), "error"),
