@@ -23,10 +23,12 @@ from PySide6.QtWidgets import QApplication
 
 from deskpet import i18n, logs
 from deskpet.bridge.sessions import SessionView
+from deskpet.i18n import tr
 from deskpet.inference.generate import Sampling
 from deskpet.inference.server_brain import ServerBrain
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
+from deskpet.personas.voices import AdapterChecks
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.platform.keychain import server_key
@@ -38,6 +40,7 @@ from deskpet.ui.chat_controller import ChatController, open_history
 from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.permission_cards import PermissionCards
+from deskpet.ui.personas_page import PersonasPage
 from deskpet.ui.pet_life import PetLife
 from deskpet.ui.pet_menu import PetMenu
 from deskpet.ui.pet_window import PetWindow
@@ -124,7 +127,7 @@ class DeskpetApp(QObject):
         self.cards = PermissionCards()
         self.cards.anchor_to(self.pet)
         self.tray = TrayMenu(
-            personas=self.personas.choices, sessions=self._live_sessions, parent=self
+            personas=self._persona_choices, sessions=self._live_sessions, parent=self
         )
         self.sessions_list = SessionsList(self._live_sessions)
         self.sessions_list.anchor_to(self.pet)
@@ -143,6 +146,7 @@ class DeskpetApp(QObject):
             self.personas.choices,
             model_in_use=lambda: self.model.source,
             checks=self.shortcuts.checks,
+            personas_page=lambda: PersonasPage(self.personas, AdapterChecks(self.worker)),
             parent=self,
         )
         self.chat = ChatController(
@@ -259,11 +263,22 @@ class DeskpetApp(QObject):
 
         self.chat.on_persona_changed.connect(self._on_persona_changed)
         self.model.on_status.connect(self.tray.set_status)
-        self.model.on_ready.connect(self.chat.model_ready)
+        self.model.on_ready.connect(
+            lambda source: self.chat.model_ready(
+                source, (self.model.info or {}).get("base"), self._model_thinks()
+            )
+        )
+        voices = self.chat.voices
+        voices.on_planned.connect(lambda p, total, have: self._show_voice_download(p, have, total))
+        voices.on_progress.connect(self._show_voice_download)
+        for ended in (voices.on_ready, voices.on_failed):
+            ended.connect(lambda *_: self.tray.set_voice_download(""))
+        voices.on_cancelled.connect(lambda _p: self.tray.set_voice_download(""))
         self.model.on_ready.connect(
             lambda source: log.info("model in use: %s; MLX %s", source, logs.mlx_description())
         )
         self.model.on_ready.connect(lambda _source: self.agents.narrate_next())
+        self.model.on_ready.connect(lambda _source: self.preferences.refresh_personas())
         self.model.on_save.connect(self.preferences.save)
         self.model.on_notice.connect(self._notify)
         self.model.on_onboarded.connect(lambda: self.on_greeted.emit(self.chat.greet()))
@@ -278,9 +293,11 @@ class DeskpetApp(QObject):
         self.preferences.on_changed.connect(self._on_setting_changed)
         self.preferences.on_rerun_onboarding.connect(self.model.open_onboarding)
         self.preferences.on_notice.connect(self._notify)
+        self.preferences.on_personas_changed.connect(self.chat.persona_files_changed)
 
         tray = self.tray
         tray.on_persona_chosen.connect(self.chat.set_persona)
+        tray.on_stop_voice_download.connect(self.chat.voices.cancel)
         tray.on_thinking_toggled.connect(lambda on: self.preferences.save("thinking_default", on))
         tray.on_dnd_toggled.connect(lambda on: self.preferences.save("do_not_disturb", on))
         tray.on_show_toggled.connect(self.set_pet_shown)
@@ -317,7 +334,7 @@ class DeskpetApp(QObject):
         self.agents.start()
         self._started = True
         self.tray.set_persona(self.chat.persona)
-        self.tray.set_thinking(self.settings.get("thinking_default"))
+        self._show_thinking()
         self.tray.set_dnd(self.settings.get("do_not_disturb"))
         self.tray.set_pet_shown(True)
         self.tray.show()
@@ -447,11 +464,40 @@ class DeskpetApp(QObject):
         self.machine.drag_end()
         self._follow_pet()
 
+    def _persona_choices(self) -> list[tuple[str, str, str]]:
+        """The tray's persona entries: id, name and the voice with the loaded model (none
+        while the tray is built, before the chat controller)."""
+        chat = getattr(self, "chat", None)
+        voice = chat.voice if chat is not None else (lambda _pid: "")
+        return [(pid, name, voice(pid)) for pid, name in self.personas.choices()]
+
+    def _show_voice_download(self, persona: str, done: int, total: int) -> None:
+        name = self.chat.name_of(persona)
+        if total:
+            text = tr(
+                "Stop downloading {persona}'s voice ({percent}%)",
+                persona=name,
+                percent=done * 100 // total,
+            )
+        else:
+            text = tr("Stop downloading {persona}'s voice", persona=name)
+        self.tray.set_voice_download(text)
+
     def _on_persona_changed(self, persona: str) -> None:
         self.tray.set_persona(persona)
+        self._show_thinking()
         self.pet.set_theme(self._theme())
         self.life.settings_changed()  # the new theme may not follow the pointer
         self.preferences.save("persona", persona)
+
+    def _model_thinks(self) -> bool:
+        info = self.model.info or {}
+        return bool(info.get("thinking", True))
+
+    def _show_thinking(self) -> None:
+        """The menu's Thinking item: the owner's choice, or why the persona holds it off."""
+        thinking = self.chat.thinking()
+        self.tray.set_thinking(thinking.on, thinking.held_off_by)
 
     def _on_setting_changed(self, key: str, value) -> None:
         """A change made in the settings window (already saved): apply what can be applied
@@ -459,7 +505,7 @@ class DeskpetApp(QObject):
         model loads now (the current one answers until it is ready); the context window
         takes effect at the next start."""
         if key == "thinking_default":
-            self.tray.set_thinking(value)
+            self._show_thinking()
         elif key == "do_not_disturb":
             self.tray.set_dnd(value)
         elif key == "bubble_fade_seconds":

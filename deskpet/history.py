@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deskpet import paths
+from deskpet.safefile import atomic_write_bytes, backup_path
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +179,22 @@ class History:
             (persona, role, text, reasoning, created),
         )
 
-    def clear(self, persona: str) -> None:
-        """Forget one persona's conversation."""
+    def clear(self, persona: str) -> Path | None:
+        """Forget one persona's conversation (one transaction). A copy of the whole history as
+        it was goes first to `<file>.deskpet-backup`, written atomically and replaced at each
+        clear, so the conversation cleared last can still be got back. Returns the backup
+        (None when there was nothing to clear, or the history lives in memory only)."""
+        if not self.messages(persona, limit=1):
+            return None
+        backup = None
+        if str(self.path) != ":memory:":
+            # serialize() is one consistent snapshot, the WAL's committed pages included.
+            backup = backup_path(self.path)
+            atomic_write_bytes(backup, self._db.serialize(), mode=0o600)
         with _transaction(self._db):
             self._db.execute("DELETE FROM messages WHERE persona = ?", (persona,))
+        log.info("cleared one conversation; the history before it is in %s", backup)
+        return backup
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -110,6 +110,17 @@ def tiny_repo(tmp_path_factory, demo_lm):
     return tiny_repo_files(tmp_path_factory.mktemp("tiny-repo"), demo_lm.tokenizer)
 
 
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, demo_lm):
+    """A folder holding the tiny MiniCPM-shaped model (helpers.tiny.TINY_MINICPM, 4-bit): a
+    model the worker loads in well under a second."""
+    from helpers.fake_hub import tiny_repo_files
+
+    folder = tmp_path_factory.mktemp("tiny-model")
+    tiny_repo_files(folder, demo_lm.tokenizer)
+    return folder
+
+
 @pytest.fixture
 def hub(tiny_repo):
     """A hub on loopback serving `tiny_repo` (tests/fake_hub.py)."""

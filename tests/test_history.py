@@ -143,3 +143,20 @@ def test_a_history_folder_that_cannot_be_made_is_one_line_not_a_traceback(tmp_pa
     with unchangeable(locked), pytest.raises(HistoryError, match="cannot make its") as caught:
         History()
     assert "\n" not in str(caught.value)
+
+
+def test_clearing_a_conversation_backs_the_history_up_first(home):
+    history = History()
+    history.add_turn("neko", "Hi?", "Meow.")
+    history.add_turn("bolt", "Beep?", "Boop.")
+    assert history.clear("sage") is None  # nothing to clear: nothing written
+    assert not (home / "history.sqlite3.deskpet-backup").exists()
+    backup = history.clear("neko")
+    assert backup == home / "history.sqlite3.deskpet-backup"
+    assert history.turns("neko") == [] and history.turns("bolt") == [("Beep?", "Boop.")]
+    # The backup is a whole, readable history as it was before the clear.
+    kept = History(backup)
+    assert kept.turns("neko") == [("Hi?", "Meow.")] and kept.turns("bolt")
+    kept.close()
+    history.close()
+    assert History(":memory:").clear("neko") is None

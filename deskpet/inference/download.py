@@ -59,6 +59,7 @@ READ_TIMEOUT = 30.0  # seconds a stalled connection may stay silent before a ret
 PARTIAL_SUFFIX = ".partial"
 INCOMPLETE_SUFFIX = ".incomplete"
 Progress = Callable[[int, int], None]  # (done_bytes, total_bytes), total fixed for a download
+Pick = Callable[[str, list[str]], list[str]]  # (repo, its file names) -> the names to fetch
 
 
 # DownloadError.kind: what the owner can do next. The terminal (download_cli.for_terminal) and
@@ -164,9 +165,13 @@ def resolve(
     revision: str | None = None,
     endpoint: str | None = None,
     timeout: float = 15.0,
+    pick: Pick | None = None,
 ) -> DownloadPlan:
     """Ask the hub for the first repo that resolves: its commit sha and needed files with sizes
-    and checksums. Raises HubUnreachable or DownloadError (one line each)."""
+    and checksums. Raises HubUnreachable or DownloadError (one line each).
+
+    `pick(repo, names)` chooses the files to fetch from the repo's file names (default: what a
+    model folder needs, config.json included); persona adapters pick their own."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -188,13 +193,20 @@ def resolve(
             raise _unreachable(endpoint, e) from None
         if not info.sha:
             raise DownloadError(f"the hub at {hub_name(endpoint)} gave no commit for {repo}")
-        files = tuple(_remote_file(s) for s in info.siblings or () if _needed(s.rfilename))
-        if not any(f.name == "config.json" for f in files):
-            raise DownloadError(f"{repo} has no config.json: not a model deskpet can run")
+        siblings = list(info.siblings or ())
+        wanted = set((pick or model_files)(repo, [s.rfilename for s in siblings]))
+        files = tuple(_remote_file(s) for s in siblings if s.rfilename in wanted)
         files = tuple(_fill_missing(f, repo, info.sha, endpoint, timeout) for f in files)
         return DownloadPlan(repo, info.sha, files, endpoint)
     at = f" at revision {revision}" if revision else ""
     raise DownloadError(f"{' or '.join(missing)}{at} not found on {hub_name(endpoint)}")
+
+
+def model_files(repo: str, names: list[str]) -> list[str]:
+    """The files of a model repo that load.read_checkpoint needs (config.json required)."""
+    if "config.json" not in names:
+        raise DownloadError(f"{repo} has no config.json: not a model deskpet can run")
+    return [name for name in names if _needed(name)]
 
 
 def check_disk_space(plan: DownloadPlan, models_dir: Path | None = None) -> int:
@@ -240,6 +252,7 @@ def download(
     report(done, total)
     for f in plan.files:
         target = partial / f.name
+        target.parent.mkdir(parents=True, exist_ok=True)  # a file in a folder of the repo
         if target.exists():
             try:
                 f.verify(target)

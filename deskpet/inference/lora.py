@@ -17,7 +17,9 @@ Which projections a config targets is read by lora_targets (its regexes run in b
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
 import re
 import time
@@ -31,6 +33,8 @@ from . import lora_gguf, lora_targets
 from .load import ModelLoadError, check_safetensors
 from .lora_targets import PROJECTIONS, TargetError, projection_dims
 from .model import Model, ModelArgs
+
+log = logging.getLogger(__name__)
 
 PEFT_CONFIG = "adapter_config.json"
 PEFT_WEIGHTS = "adapter_model.safetensors"
@@ -133,26 +137,40 @@ class AdapterSpec:
 
 
 def resolve_source(source: str | Path) -> Path:
-    """A local adapter folder, or a Hugging Face repo id fetched (once) into the hub cache."""
+    """A local adapter folder or .gguf file. Nothing is downloaded here (this runs on the
+    inference thread, where a download would hold up every chat): a hub adapter is fetched
+    by the UI first (inference/adapter_fetch.py) and loaded by its local path."""
     path = Path(source).expanduser()
     if path.exists():
         return path
     text = str(source)
     if _HUB_REPO.match(text) and not text.startswith((".", "/", "~")):
-        try:
-            from huggingface_hub import snapshot_download
-
-            from .download import hub_endpoint_setting
-
-            patterns = [PEFT_CONFIG, "*.safetensors"]
-            return Path(
-                snapshot_download(text, allow_patterns=patterns, endpoint=hub_endpoint_setting())
-            )
-        except Exception as e:
-            raise AdapterError(
-                f"could not fetch the adapter {text} from Hugging Face ({e})"
-            ) from None
+        raise AdapterError(f"the adapter {text} is not downloaded yet")
     raise AdapterError(f"adapter folder {path} does not exist")
+
+
+def weights_file(source: Path) -> Path:
+    """The file a persona's sha256 is of: the .gguf itself, or the weights in a folder."""
+    if (gguf_file := lora_gguf.find(source)) is not None:
+        return gguf_file
+    for name in (PEFT_WEIGHTS, MLX_WEIGHTS):
+        if (source / name).is_file():
+            return source / name
+    raise AdapterError(f"{source} holds no adapter weights to check")
+
+
+def verify_sha256(source: Path, expected: str) -> None:
+    """Refuse an adapter whose weights do not match the sha256 its persona gives."""
+    file = weights_file(source)
+    digest = hashlib.sha256()
+    with open(file, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    if digest.hexdigest() != expected.lower():
+        log.warning("adapter %s refused: sha256 mismatch", file.name)
+        raise AdapterError(
+            f"{file.name} does not match the sha256 its persona gives; not used (prompt only)"
+        )
 
 
 def read_spec(folder: str | Path) -> AdapterSpec:
@@ -404,11 +422,15 @@ class AdapterBank:
             return self.dtype
         return self.model.model.norm.weight.dtype
 
-    def load(self, name: str, folder: str | Path) -> Adapter:
-        """Read, check and keep an adapter (replacing one of the same name). Not activated."""
+    def load(self, name: str, folder: str | Path, sha256: str | None = None) -> Adapter:
+        """Read, check (against `sha256` when given, and always against the model's shapes)
+        and keep an adapter (replacing one of the same name). Not activated."""
         heads = (self.model.args.num_attention_heads, self.model.args.num_key_value_heads)
         layers, dtype = len(self.model.layers), self._dtype()
-        adapter = read_adapter(name, resolve_source(folder), self.dims(), layers, dtype, heads)
+        source = resolve_source(folder)
+        if sha256:
+            verify_sha256(source, sha256)
+        adapter = read_adapter(name, source, self.dims(), layers, dtype, heads)
         mx.eval([(p.lora_A, p.lora_B) for p in adapter.pairs.values()])
         return self.add(adapter)
 

@@ -10,6 +10,7 @@ sends back carries that id, and every request's events end with exactly one `Don
     ResetConversation,
     RestoreConversation ConversationReset, Done
     LoadAdapter         AdapterLoaded, Done
+    CheckAdapter        AdapterChecked, Done
     SwitchAdapter       AdapterSwitched, Done
 
 Any request may instead end with `Failed` then `Done`; a request still queued when the worker
@@ -125,13 +126,16 @@ class RestoreConversation:
 
 @dataclass
 class LoadAdapter:
-    """Make an adapter (a PEFT or mlx-lm folder, or a Hugging Face repo id) resident under
-    `name`. Loading a name already resident from the same path does nothing (cached=True)
-    unless `reload`. Same priority as chats, so it runs in order with them."""
+    """Make an adapter (a local PEFT or mlx-lm folder, or a .gguf LoRA) resident under
+    `name`, after checking its weights against `sha256` when given. Loading a name already
+    resident from the same path does nothing (cached=True) unless `reload`. Same priority as
+    chats, so it runs in order with them. Nothing is downloaded on the worker: a hub adapter
+    is fetched by the UI first (inference/adapter_fetch.py)."""
 
     name: str
     path: str | Path
     reload: bool = False
+    sha256: str | None = None
     priority = PRIORITY_CHAT
 
 
@@ -141,6 +145,16 @@ class SwitchAdapter:
     A switch that fails leaves the base model active, never the previous persona's voice."""
 
     name: str | None
+    priority = PRIORITY_CHAT
+
+
+@dataclass
+class CheckAdapter:
+    """Does this adapter (a folder or a .gguf LoRA file) fit the loaded model? Read on the
+    worker thread because MLX arrays belong there; answered with AdapterChecked. Nothing
+    becomes resident and the active voice is untouched."""
+
+    path: str
     priority = PRIORITY_CHAT
 
 
@@ -244,6 +258,15 @@ class AdapterLoaded:
     rank: int = 0
     scale: float = 0.0
     cached: bool = False  # already resident: nothing was read
+
+
+@dataclass
+class AdapterChecked:
+    request_id: int
+    path: str
+    reason: str  # "" when the adapter fits the loaded model, else why not (one line)
+    rank: int = 0
+    nbytes: int = 0
 
 
 @dataclass

@@ -33,9 +33,11 @@ from .protocol import (
     DEFAULT_SYSTEM_PROMPT,
     INTERNAL,
     PRIORITY_SHUTDOWN,
+    AdapterChecked,
     AdapterLoaded,
     AdapterSwitched,
     Chat,
+    CheckAdapter,
     CheckModel,
     ConversationReset,
     Done,
@@ -67,6 +69,7 @@ log = logging.getLogger(__name__)
 # Characters of history kept per conversation, per token of the context window: a rough
 # 3 characters a token, so the oldest turns leave before the server would refuse the prompt.
 CHARS_PER_TOKEN = 3
+PROMPT_ONLY = "the model server cannot select this adapter: the persona speaks with its prompt"
 
 
 class _Shutdown:
@@ -300,6 +303,10 @@ class ServerBrain:
                     self._check(request_id, request.source)
                 case LoadAdapter():
                     self._load_adapter(request_id, request)
+                case CheckAdapter():
+                    found = self._server_lora(Path(request.path), "")
+                    reason = "" if found is not None else PROMPT_ONLY
+                    self._emit(AdapterChecked(request_id, request.path, reason))
                 case SwitchAdapter():
                     self._active = request.name if request.name in self._adapters else None
                     self._emit(AdapterSwitched(request_id, self._active, 0.0))
@@ -343,6 +350,7 @@ class ServerBrain:
             "quantization": "",
             "dtype": "",
             "layers": 0,
+            "base": None,  # not known here: no persona adapter is matched to it
             "context_window": self.context_window,
             "thinking": True,
             "load_seconds": round(load_seconds, 3),
@@ -379,14 +387,20 @@ class ServerBrain:
         reason = "" if _known(source, served) else f"the server does not list {source}"
         self._emit(ModelChecked(request_id, source, reason))
 
+    def _server_lora(self, path: Path, name: str) -> int | None:
+        """The server's id of the adapter at `path` (matched by file name), else None."""
+        for key in (path.stem, path.name, name):
+            if key and key in self._server_loras:
+                return self._server_loras[key]
+        return None
+
     def _load_adapter(self, request_id: int, req: LoadAdapter) -> None:
-        path = Path(str(req.path))
-        for key in (path.stem, path.name, req.name):
-            if key in self._server_loras:
-                self._adapters[req.name] = self._server_loras[key]
-                self.prompt_only.discard(req.name)
-                self._emit(AdapterLoaded(request_id, req.name, str(req.path), 0, 0.0))
-                return
+        found = self._server_lora(Path(str(req.path)), req.name)
+        if found is not None:
+            self._adapters[req.name] = found
+            self.prompt_only.discard(req.name)
+            self._emit(AdapterLoaded(request_id, req.name, str(req.path), 0, 0.0))
+            return
         self.prompt_only.add(req.name)
         log.info("the server cannot select the adapter %s: its persona is prompt-only", req.name)
         self._emit(

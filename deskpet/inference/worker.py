@@ -33,12 +33,13 @@ from pathlib import Path
 
 import mlx.core as mx
 
+from .bases import identify
 from .chat import ChatTemplate, ContextFullError, Conversation
 from .conversations import ConversationRecord, ConversationStore, PrefixCache
 from .demo import DemoModelError
 from .generate import Sampling, generate
 from .load import LoadedModel, ModelLoadError, load, read_checkpoint
-from .lora import Adapter, AdapterBank, AdapterError
+from .lora import Adapter, AdapterBank, AdapterError, check_adapter
 from .model import KVCache, make_cache
 from .protocol import (
     ADAPTER,
@@ -48,9 +49,11 @@ from .protocol import (
     LOAD,
     NO_MODEL,
     PRIORITY_SHUTDOWN,
+    AdapterChecked,
     AdapterLoaded,
     AdapterSwitched,
     Chat,
+    CheckAdapter,
     CheckModel,
     ConversationReset,
     Done,
@@ -308,6 +311,8 @@ class InferenceWorker:
                 self._emit(ModelChecked(request_id, request.source, check_model(request.source)))
             case LoadAdapter():
                 self._load_adapter(request_id, request)
+            case CheckAdapter():
+                self._check_adapter(request_id, request)
             case SwitchAdapter():
                 self._switch_adapter(request_id, request)
             case _:
@@ -356,6 +361,8 @@ class InferenceWorker:
             "quantization": lm.quantization,
             "dtype": str(lm.dtype).split(".")[-1],
             "layers": lm.args.num_hidden_layers,
+            # Which known base model this is (by its shapes and its name), for persona adapters.
+            "base": identify(lm.args, lm.source),
             "context_window": min(self.context_window, lm.args.max_position_embeddings),
             "thinking": self._template.think_start_id is not None,
             "load_seconds": round(load_seconds, 3),
@@ -371,14 +378,24 @@ class InferenceWorker:
             return
         started = time.perf_counter()
         try:
-            adapter = self._bank.load(req.name, req.path)
+            adapter = self._bank.load(req.name, req.path, req.sha256)
         except AdapterError as e:
+            log.warning("adapter %s not loaded: %s", req.name, _one_line(e))
             self._emit(Failed(request_id, str(e), ADAPTER))
             return
         adapter.source = str(req.path)
         # A reloaded adapter has a new key; drop caches of its old version.
         self._prefixes.forget_adapter(req.name)
         self._emit(_loaded(request_id, adapter, (time.perf_counter() - started) * 1000))
+
+    def _check_adapter(self, request_id: int, req: CheckAdapter) -> None:
+        lm, _template = self._require_model()
+        try:
+            adapter = check_adapter(req.path, lm.args)
+        except AdapterError as e:
+            self._emit(AdapterChecked(request_id, req.path, str(e)))
+            return
+        self._emit(AdapterChecked(request_id, req.path, "", adapter.rank, adapter.nbytes))
 
     def _switch_adapter(self, request_id: int, req: SwitchAdapter) -> None:
         self._require_model()

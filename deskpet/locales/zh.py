@@ -47,4 +47,26 @@ MESSAGES = {
     "Hello! I'm awake. Double-click me to chat.": "你好！我醒啦。双击我就能聊天。",
     # Settings
     "System language": "跟随系统",
+    # Persona voices (adapters per base model)
+    "voice: prompt only with this model": "声音：此模型下只有提示词",
+    "voice: adapter from {repo}": "声音：来自 {repo} 的适配器",
+    "voice: adapter {name}": "声音：适配器 {name}",
+    "voice: downloading": "声音：下载中",
+    "voice: downloading {percent}%": "声音：下载中 {percent}%",
+    "voice: prompt only (its adapter was refused; see the log)": "声音：只有提示词（适配器被拒绝，详见日志）",
+    "{persona}'s voice ({size}) is downloading; until then it speaks with its prompt.": (
+        "{persona} 的声音（{size}）正在下载；在此之前它用提示词说话。"
+    ),
+    "{persona}'s voice ({size}, {left} left) is downloading; until then it speaks "
+    "with its prompt.": "{persona} 的声音（{size}，还剩 {left}）正在下载；在此之前它用提示词说话。",
+    "{persona}'s voice: {percent}% of {size}": "{persona} 的声音：{size} 的 {percent}%",
+    "{persona} now speaks with its own voice.": "{persona} 现在用自己的声音说话了。",
+    "{persona}'s voice did not download ({why}); it speaks with its prompt.": (
+        "{persona} 的声音没有下载成功（{why}）；它用提示词说话。"
+    ),
+    "{persona}'s voice download stopped; it resumes when you choose {persona} again.": (
+        "{persona} 的声音下载已停止；再次选择 {persona} 时会继续。"
+    ),
+    "Stop downloading {persona}'s voice": "停止下载 {persona} 的声音",
+    "Stop downloading {persona}'s voice ({percent}%)": "停止下载 {persona} 的声音（{percent}%）",
 }

@@ -12,7 +12,10 @@ def register(sub) -> None:
     persona = sub.add_parser("persona", help="list, inspect, import and train personas")
     actions = persona.add_subparsers(dest="persona_command", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", help="the personas deskpet can switch to")
+    listing = actions.add_parser(
+        "list", help="the personas deskpet can switch to, and their voice with the model"
+    )
+    add_model_options(listing)
     listing.set_defaults(run=_run_list)
 
     show = actions.add_parser("show", help="everything about one persona")
@@ -61,14 +64,37 @@ def _report_problems(manager) -> None:
 def _run_list(args) -> int:
     manager = _manager()
     _report_problems(manager)
+    base, model = _model_base(args)
+    print(f"Voices with {model}:", file=sys.stderr)
     for p in manager.list():
         origin = "shipped" if p.shipped else "yours"
-        adapter = "adapter" if p.adapter else "prompt only"
         print(
-            f"{p.id:<10} {p.name.en} / {p.name.zh}  [{origin}, {adapter}, theme {p.theme}]  "
-            f"{p.description.en}"
+            f"{p.id:<10} {p.name.en} / {p.name.zh}  [{origin}, {p.voice(base).describe()}, "
+            f"theme {p.theme}]  {p.description.en}"
         )
     return 0
+
+
+def _model_base(args) -> tuple[str | None, str]:
+    """(the known base id or None, how to name the model) for the chosen model, read from its
+    config alone. The demo model is never downloaded for this (nor is any other)."""
+    from deskpet.inference.bases import identify
+    from deskpet.inference.demo import demo_model_path
+    from deskpet.inference.load import ModelLoadError, read_checkpoint
+    from deskpet.inference.model import ModelArgs
+    from deskpet.inference.source import DEMO, from_args
+
+    source = from_args(args, say=lambda _line: None)
+    path = demo_model_path() if source == DEMO else Path(source).expanduser()
+    name = "the demo model" if source == DEMO else path.name
+    if not path.exists():
+        return None, f"{name} (not downloaded yet)"
+    try:
+        config = read_checkpoint(path).config
+        base = identify(ModelArgs.from_dict(config), path)
+    except (ModelLoadError, ValueError) as e:
+        return None, f"{name} (it cannot be read: {' '.join(str(e).split())})"
+    return base, f"{name} ({base or 'no known base model'})"
 
 
 def _run_show(args) -> int:
@@ -94,6 +120,8 @@ def _run_show(args) -> int:
         "thinking": "allowed" if p.thinking else "off",
         "narration": p.narration,
         "adapter": p.adapter or "none (prompt only)",
+        "adapters": "; ".join(f"{e.base}: {e.hub.repo if e.hub else e.path}" for e in p.adapters)
+        or "none",
         "training data": ", ".join(
             str(f.name) for f in (p.train_file(), p.train_file("valid")) if f.exists()
         )
@@ -131,23 +159,37 @@ def _run_import(args) -> int:
 
 
 def _adapter_check(args):
-    """Checks a copied persona's adapter against the configured base model's config."""
+    """Checks a copied persona's adapter for the configured base model against its config
+    (and its sha256, when the persona gives one); adapters for other bases wait for theirs."""
 
     def check(persona) -> None:
+        from deskpet.inference.bases import identify
         from deskpet.inference.load import ModelLoadError
-        from deskpet.inference.lora import AdapterError, check_adapter
+        from deskpet.inference.lora import AdapterError, check_adapter, verify_sha256
 
         from .importer import ImportRefused
 
-        if not persona.adapter:
-            return
-        if not persona.adapter_is_local:
-            print(f"Adapter {persona.adapter} will be fetched from Hugging Face on first use")
+        if not persona.adapter and not persona.adapters:
             return
         try:
             base, name = _base_args(args)
-            adapter = check_adapter(persona.adapter, base)
-        except (AdapterError, ModelLoadError) as e:
+        except ModelLoadError as e:
+            raise ImportRefused(str(e)) from None
+        entry = persona.voice(identify(base, name)).entry
+        for other in persona.adapters:
+            if other is not entry:
+                print(f"Adapter for {other.base}: checked when that model is loaded")
+        if entry is None:
+            print(f"With {name} this persona speaks with its prompt (it has no adapter for it)")
+            return
+        if entry.hub is not None:
+            print(f"Adapter {entry.hub.repo} will be downloaded when you choose the persona")
+            return
+        try:
+            if entry.sha256:
+                verify_sha256(Path(entry.path), entry.sha256)
+            adapter = check_adapter(entry.path, base)
+        except AdapterError as e:
             raise ImportRefused(str(e)) from None
         print(
             f"Adapter fits {name}: r={adapter.rank}, alpha={adapter.alpha:g}, "

@@ -6,6 +6,10 @@ loop forever), and the number and total size of files are capped. The copy goes 
 folder beside the target and is validated there; only then is it swapped in (old persona
 renamed aside, new one renamed in, old one deleted last, put back if the swap fails). The
 source is never written or deleted, and importing a folder onto itself is refused.
+
+A GGUF LoRA file alone (llama.cpp's format, what the seed app's users have) becomes a persona's
+voice the same way: the owner's copy of that persona is staged with the file in its adapter/
+folder and swapped in. Removing one of the owner's personas renames it aside before deleting.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .persona import Persona, load_persona
+import yaml
+
+from deskpet.yaml_edit import CannotEdit, edit
+
+from .persona import ADAPTER_DIR, FILE_NAME, Persona, load_persona
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +35,16 @@ MAX_FILES = 2000
 MAX_BYTES = 4 * 1024**3  # a LoRA adapter for a 4B model is tens to hundreds of MB
 MAX_DEPTH = 16
 _CHUNK = 1 << 20
-_STAGING = ".importing-"  # hidden folders: load_all skips names starting with a dot
+_STAGING = ".importing-"
+GGUF_MAGIC = b"GGUF"  # hidden folders: load_all skips names starting with a dot
 
 
 class ImportRefused(Exception):
     """The folder cannot be imported; str() is one line for the owner."""
+
+
+class RemoveRefused(Exception):
+    """The persona cannot be removed; str() is one line for the owner."""
 
 
 def scan(folder: Path) -> list[tuple[Path, int]]:
@@ -118,30 +131,126 @@ def import_persona(
     if persona.adapter_is_local and not Path(persona.adapter).is_relative_to(folder.resolve()):
         # The copy would point back out of the owner's personas, at whatever is there then.
         raise ImportRefused(f"{persona.file}: adapter {persona.adapter} is outside the folder")
+    for entry in persona.adapters:
+        if entry.path and not Path(entry.path).is_relative_to(folder.resolve()):
+            raise ImportRefused(f"{persona.file}: adapter {entry.path} is outside the folder")
     target = owner / persona.id
     if same_or_nested(folder, target):
         raise ImportRefused(f"{folder} is the persona {persona.id!r} itself; nothing to import")
     if (target.exists() or target.is_symlink()) and not replace:
         raise ImportRefused(f"you already have a persona {persona.id!r} ({target}); use --replace")
-    owner.mkdir(parents=True, exist_ok=True)
-    clear_stale_staging(owner)
-    staging = Path(tempfile.mkdtemp(prefix=f".{persona.id}{_STAGING}", dir=owner))
-    try:
-        copy = staging / persona.id
-        copy.mkdir()
+
+    def fill(copy: Path) -> None:
         budget = MAX_BYTES
         for relative, size in files:
             budget -= _copy_file(folder / relative, copy / relative, min(size, budget))
+
+    return _stage_and_swap(owner, persona.id, fill, check)
+
+
+def import_lora(
+    file: Path,
+    persona: Persona,
+    owner: Path,
+    *,
+    check: Callable[[Persona], None] | None = None,
+) -> Path:
+    """Give `persona` the GGUF LoRA `file` (llama.cpp's format) as its voice; returns the
+    owner's persona folder that now holds it.
+
+    The owner's copy of the persona (`owner/<id>`, made from the shipped one when there is
+    none) gets the file as `adapter/<name>.gguf`; its other files come along, the adapter it
+    had is left behind, and an `adapter:` line in its persona.yaml is pointed at the new one
+    (comments kept). Same guarantees as `import_persona`: staged, checked, swapped in whole."""
+    file = Path(file).expanduser().resolve()  # the owner picked this one file: follow links
+    if file.suffix.lower() != ".gguf" or not file.is_file():
+        raise ImportRefused(f"{file} is not a .gguf file")
+    size = file.stat().st_size
+    if size > MAX_BYTES:
+        raise ImportRefused(f"{file} is over {MAX_BYTES // 1024**3} GB")
+    try:
+        with open(file, "rb") as f:
+            magic = f.read(len(GGUF_MAGIC))
+    except OSError as e:
+        raise ImportRefused(f"cannot read {file} ({e.strerror or e})") from None
+    if magic != GGUF_MAGIC:
+        raise ImportRefused(f"{file} is not a GGUF file (it does not start with GGUF)")
+    source = persona.folder
+    left_behind = [Path(ADAPTER_DIR)]
+    if persona.adapter_is_local and Path(persona.adapter).is_relative_to(source):
+        left_behind.append(Path(persona.adapter).relative_to(source))
+    files = [
+        (r, n) for r, n in scan(source) if not any(r.is_relative_to(old) for old in left_behind)
+    ]
+
+    def fill(copy: Path) -> None:
+        budget = MAX_BYTES - size
+        for relative, n in files:
+            budget -= _copy_file(source / relative, copy / relative, min(n, budget))
+        _copy_file(file, copy / ADAPTER_DIR / file.name, size)
+        _point_adapter_here(copy / FILE_NAME)
+
+    return _stage_and_swap(owner, persona.id, fill, check)
+
+
+def _point_adapter_here(persona_file: Path) -> None:
+    """An explicit `adapter:` would win over the adapter/ folder: point it there."""
+    text = persona_file.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if isinstance(data, dict) and "adapter" in data:
+        try:
+            persona_file.write_text(edit(text, {"adapter": ADAPTER_DIR}), encoding="utf-8")
+        except CannotEdit as e:
+            raise ImportRefused(
+                f"{persona_file}: cannot point its adapter at the new one ({e})"
+            ) from None
+
+
+def _stage_and_swap(
+    owner: Path,
+    persona_id: str,
+    fill: Callable[[Path], None],
+    check: Callable[[Persona], None] | None,
+) -> Path:
+    """Fill a hidden copy of `owner/<persona_id>`, validate and check it, then swap it in. On
+    any failure the owner's folder is as it was."""
+    target = owner / persona_id
+    owner.mkdir(parents=True, exist_ok=True)
+    clear_stale_staging(owner)
+    staging = Path(tempfile.mkdtemp(prefix=f".{persona_id}{_STAGING}", dir=owner))
+    try:
+        copy = staging / persona_id
+        copy.mkdir()
+        fill(copy)
         imported = load_persona(copy, shipped=False)
         if check is not None:
             check(imported)
         _swap_in(copy, target)
     except BaseException:
-        log.warning("persona import of %s failed; nothing was changed", persona.id)
+        log.warning("persona import of %s failed; nothing was changed", persona_id)
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def remove_persona(persona: Persona, owner: Path) -> None:
+    """Delete one of the owner's personas (`owner/<id>`); a shipped one is refused
+    (RemoveRefused, one line). The folder is renamed aside first, so a half-deleted persona is
+    never loaded."""
+    folder = owner / persona.id
+    if persona.shipped or folder.is_symlink() or persona.folder != folder.resolve():
+        raise RemoveRefused(f"{persona.name.en} came with deskpet and cannot be removed")
+    if not folder.is_dir():
+        raise RemoveRefused(f"{folder} is not there any more")
+    aside = Path(tempfile.mkdtemp(prefix=f".{persona.id}{_STAGING}", dir=owner))
+    try:
+        folder.rename(aside / persona.id)
+    except OSError as e:
+        shutil.rmtree(aside, ignore_errors=True)
+        raise RemoveRefused(f"cannot remove {folder} ({e.strerror or e})") from None
+    shutil.rmtree(aside, ignore_errors=True)
+    log.info("removed the owner's persona %s", persona.id)
 
 
 def _swap_in(copy: Path, target: Path) -> None:
@@ -176,4 +285,13 @@ def clear_stale_staging(owner: Path, older_than: float = 3600.0) -> None:
             continue
 
 
-__all__ = ["ImportRefused", "clear_stale_staging", "import_persona", "same_or_nested", "scan"]
+__all__ = [
+    "ImportRefused",
+    "RemoveRefused",
+    "clear_stale_staging",
+    "import_lora",
+    "import_persona",
+    "remove_persona",
+    "same_or_nested",
+    "scan",
+]

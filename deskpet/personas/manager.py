@@ -8,11 +8,12 @@ prefix under its adapter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from deskpet import i18n
 
+from .adapters import HubSource, Voice
 from .persona import DEFAULT_ID, Persona, load_all, owner_dir, shipped_dir
 
 # Settings may still say "default" (settings.py's first default): it means the deskpet persona.
@@ -30,7 +31,10 @@ class SwitchPlan:
 
     conversation: the worker conversation id to chat in (one per persona).
     adapter_name / adapter_path: the adapter to load (idempotent) and activate, or None for
-    the base model.
+    the base model. adapter_sha256: what its weights must hash to, when the persona says.
+    voice: which of the persona's adapters is for the loaded base model (or prompt only).
+    fetch: that adapter's hub source when it is not downloaded yet: the persona speaks with
+    its prompt until the UI has fetched it (then `with_local` gives the plan that loads it).
     """
 
     persona: Persona
@@ -38,6 +42,13 @@ class SwitchPlan:
     conversation: str
     adapter_name: str | None
     adapter_path: str | None
+    adapter_sha256: str | None = None
+    voice: Voice = Voice(None)
+    fetch: HubSource | None = None
+
+    def with_local(self, path: str) -> SwitchPlan:
+        """This plan once the hub adapter is downloaded to `path`."""
+        return replace(self, adapter_name=self.persona.id, adapter_path=path, fetch=None)
 
     @property
     def theme(self) -> str:
@@ -53,7 +64,9 @@ class SwitchPlan:
 
         out = []
         if self.adapter_name is not None:
-            out.append(LoadAdapter(self.adapter_name, self.adapter_path))
+            out.append(
+                LoadAdapter(self.adapter_name, self.adapter_path, sha256=self.adapter_sha256)
+            )
         out.append(SwitchAdapter(self.adapter_name))
         return out
 
@@ -104,22 +117,36 @@ class PersonaManager:
     def current(self) -> Persona | None:
         return self.personas.get(self._current) if self._current else None
 
-    def switch(self, persona_id: str) -> SwitchPlan:
+    def switch(self, persona_id: str, base: str | None = None) -> SwitchPlan:
         persona = self.get(persona_id)
         previous = self._current
         self._current = persona.id
-        return self.plan(persona, previous)
+        return self.plan(persona, previous, base)
 
-    def plan(self, persona: Persona | None = None, previous: str | None = None) -> SwitchPlan:
-        """The plan for a persona (the current one by default), e.g. again after a model load
-        (a new model starts with no adapters resident)."""
+    def plan(
+        self, persona: Persona | None = None, previous: str | None = None, base: str | None = None
+    ) -> SwitchPlan:
+        """The plan for a persona (the current one by default) with the loaded base model
+        (`base`: its id from inference.bases.identify, None for a model no known base is),
+        e.g. again after a model load (a new model starts with no adapters resident)."""
         persona = persona or self.current
         if persona is None:
             raise UnknownPersonaError("(none: no persona could be loaded)")
+        voice = persona.voice(base)
+        entry = voice.entry
+        path, fetch = (entry.path, None) if entry is not None else (None, None)
+        if entry is not None and entry.hub is not None:
+            from deskpet.inference.adapter_fetch import local_copy
+
+            local = local_copy(entry.hub)
+            path, fetch = (str(local), None) if local is not None else (None, entry.hub)
         return SwitchPlan(
             persona=persona,
             previous=previous,
             conversation=persona.id,
-            adapter_name=persona.id if persona.adapter else None,
-            adapter_path=persona.adapter,
+            adapter_name=persona.id if path else None,
+            adapter_path=path,
+            adapter_sha256=entry.sha256 if entry is not None and path else None,
+            voice=voice,
+            fetch=fetch,
         )

@@ -13,11 +13,15 @@ description: {en: "A playful cat.", zh: "一只爱玩的猫。"}   # or one stri
 system_prompt: "You are Neko, ..."
 greeting: {en: "Nya~!", zh: "喵~!"}                      # or one string
 sampling: {temperature: 0.8, top_p: 0.95, repetition_penalty: 1.05}
-thinking: false                 # whether the owner may turn thinking on
+thinking: false                 # false: answers never think while it is active
 theme: neko                     # one of assets/themes
 narration: "a playful cat"      # how it narrates agent work (the base model speaks)
-adapter: adapter                # optional: a PEFT or mlx-lm folder, a .gguf LoRA file (or a
-                                #   folder holding one) relative to this one, or a HF repo id
+adapters:                       # optional: one adapter per base model (personas/adapters.py)
+  - {base: smollm2-135m-instruct, path: adapters/smollm2-135m-instruct}
+  - {base: minicpm5-1b, hub: {repo: owner/name, file: name.gguf}}
+adapter: adapter                # optional, older: a PEFT or mlx-lm folder, a .gguf LoRA file
+                                #   (or a folder holding one) relative to this one, or a HF
+                                #   repo id; used with any model no `adapters` entry is for
 ```
 When `adapter` is left out and the folder holds `adapter/adapter_config.json` (or an `adapter/`
 folder holding a .gguf LoRA), that is used.
@@ -35,6 +39,8 @@ from typing import Any
 import yaml
 
 import deskpet
+
+from . import adapters as adapter_entries
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,7 @@ _KNOWN = {
     "theme",
     "narration",
     "adapter",
+    "adapters",
 }
 
 
@@ -106,6 +113,7 @@ class Persona:
     narration: str
     folder: Path
     adapter: str | None = None  # a resolved local folder, or a Hugging Face repo id
+    adapters: tuple[adapter_entries.AdapterEntry, ...] = ()  # one per base model
     shipped: bool = True
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -116,6 +124,11 @@ class Persona:
     @property
     def adapter_is_local(self) -> bool:
         return self.adapter is not None and Path(self.adapter).is_absolute()
+
+    def voice(self, base: str | None) -> adapter_entries.Voice:
+        """Which adapter speaks with the loaded base model (its id from inference.bases, None
+        for a model no known base is), or prompt only."""
+        return adapter_entries.voice(self.adapters, self.adapter, base)
 
     def generation_sampling(self):
         """The persona's defaults as the worker's Sampling (imports the inference room)."""
@@ -200,6 +213,9 @@ def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
         narration=_string(file, data, "narration", required=False) or "a friendly desk pet",
         folder=folder.resolve(),
         adapter=_adapter(file, folder, data.get("adapter")),
+        adapters=adapter_entries.parse(
+            file, folder, data.get("adapters"), lambda name, why: PersonaError(file, name, why)
+        ),
         shipped=shipped,
         extra={k: data[k] for k in unknown},
     )

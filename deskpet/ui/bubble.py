@@ -127,6 +127,8 @@ class ChatBubble(QWidget):
         on_answer_complete(str): the answer is fully on screen; the finish reason.
         on_closed(): the bubble was dismissed or faded out.
         on_link_opened(QUrl): the owner clicked a link in an answer and it was opened.
+        on_new_conversation(): the owner asked to start the conversation afresh ("New"; the
+            chat controller asks before it forgets anything).
     """
 
     on_send = Signal(str)
@@ -134,6 +136,7 @@ class ChatBubble(QWidget):
     on_answer_complete = Signal(str)
     on_closed = Signal()
     on_link_opened = Signal(QUrl)
+    on_new_conversation = Signal()
 
     def __init__(self, fade_seconds: int = 20, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,6 +205,16 @@ class ChatBubble(QWidget):
         _set_ink(self.title, _INK)
         header.addWidget(self.title)
         header.addStretch(1)
+
+        self.new_action = QAction("New", self)
+        self.new_action.setObjectName("bubble-new-conversation")
+        self.new_action.setToolTip("New conversation: the pet forgets this one (asks first)")
+        self.new_action.triggered.connect(self.on_new_conversation)
+        new_button = QToolButton(self)
+        new_button.setObjectName("bubble-new-conversation-button")
+        new_button.setDefaultAction(self.new_action)
+        new_button.setAutoRaise(True)
+        header.addWidget(new_button)
 
         self.copy_action = QAction("Copy", self)
         self.copy_action.setObjectName("bubble-copy")

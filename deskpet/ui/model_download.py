@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -111,16 +112,24 @@ class ModelDownload(QObject):
         except RuntimeError:  # deskpet quit and this object is gone: nobody is listening
             pass
 
+    def _plan(self) -> tuple[dl.DownloadPlan, int]:
+        """Ask the hub: the plan and the bytes of it already on disk."""
+        plan = dl.resolve(self.repos, endpoint=self.endpoint)
+        return plan, plan.bytes_on_disk()
+
+    def _fetch(self, plan: dl.DownloadPlan) -> Path:
+        # Not validated by loading here: MLX arrays belong on the inference thread, and the
+        # app loads the folder there next (every file already matched the hub's checksum).
+        return dl.download(plan, progress=self._report, cancel=self._cancel, validate=False)
+
     def _run(self) -> None:
         try:
-            plan = dl.resolve(self.repos, endpoint=self.endpoint)
+            plan, on_disk = self._plan()
             self.repo, self.total = plan.repo, plan.total_bytes
-            self._send("_planned", plan.repo, plan.total_bytes, plan.bytes_on_disk())
+            self._send("_planned", plan.repo, plan.total_bytes, on_disk)
             if self._cancel.is_set():
                 raise dl.DownloadCancelled()
-            # Not validated by loading here: MLX arrays belong on the inference thread, and the
-            # app loads the folder there next (every file already matched the hub's checksum).
-            folder = dl.download(plan, progress=self._report, cancel=self._cancel, validate=False)
+            folder = self._fetch(plan)
         except dl.DownloadCancelled:
             self._send("_cancelled")
         except dl.DownloadError as exc:

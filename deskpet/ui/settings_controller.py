@@ -29,6 +29,7 @@ from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import Settings
 from deskpet.ui.diagnostics import open_folder, open_logs_folder
+from deskpet.ui.personas_page import PersonasPage
 from deskpet.ui.settings_window import Check, SettingsWindow
 
 log = logging.getLogger(__name__)
@@ -40,18 +41,21 @@ class SettingsController(QObject):
     Attributes:
         settings: the owner's Settings.
         window: the SettingsWindow once it has been opened, else None.
+        personas_page: its Personas section (ui/personas_page.py) once made, else None.
 
     Signals:
         on_changed(str, object): the owner changed a setting in the window (key, value; saved).
         on_rerun_onboarding(): the owner asked for the first-launch window again.
         on_notice(str, str): something the owner should read (title, text).
         on_connection_checked(object): a connection check finished (its doctor.Diagnosis).
+        on_personas_changed(str): a persona was imported or removed in the window (its id).
     """
 
     on_changed = Signal(str, object)
     on_rerun_onboarding = Signal()
     on_notice = Signal(str, str)
     on_connection_checked = Signal(object)
+    on_personas_changed = Signal(str)
     _checked = Signal(object)  # from the check's thread; queued onto the GUI thread
 
     def __init__(
@@ -61,6 +65,7 @@ class SettingsController(QObject):
         personas: Callable[[], list[tuple[str, str]]],
         model_in_use: Callable[[], str] = lambda: "",
         checks: Callable[[], Mapping[str, Check]] = dict,
+        personas_page: Callable[[], PersonasPage] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -70,7 +75,9 @@ class SettingsController(QObject):
         self._personas = personas
         self._model_in_use = model_in_use
         self._checks = checks
+        self._personas_page = personas_page
         self.window: SettingsWindow | None = None
+        self.personas_page: PersonasPage | None = None
         self._checking: threading.Thread | None = None
         self._checked.connect(self._on_checked)
 
@@ -86,12 +93,18 @@ class SettingsController(QObject):
     def show(self) -> SettingsWindow:
         """Show the settings window (made on first use), in front."""
         if self.window is None:
+            page = self._personas_page() if self._personas_page is not None else None
             window = SettingsWindow(
                 self.settings,
                 platform=self._platform,
                 choices={"persona": self._personas, "language": _languages},
                 checks=self._checks(),
+                pages=(page,) if page is not None else (),
             )
+            if page is not None:
+                self.personas_page = page
+                page.on_personas_changed.connect(self.on_personas_changed)
+                page.on_personas_changed.connect(lambda _id: window.sync())
             window.on_setting_changed.connect(self.on_changed)
             window.on_open_settings_file.connect(self.open_file)
             window.on_rerun_onboarding.connect(self.on_rerun_onboarding)
@@ -100,6 +113,8 @@ class SettingsController(QObject):
             window.on_delete_model.connect(self.delete_model)
             window.on_check_connection.connect(self.check_connection)
             self.window = window
+        elif self.personas_page is not None:
+            self.personas_page.refresh()  # the model, and so the voices, may have changed
         self._platform.bring_to_front(self.window)
         return self.window
 
@@ -108,6 +123,11 @@ class SettingsController(QObject):
         if self.window is not None:
             self.window.sync()
             self.window.refresh_agents()
+
+    def refresh_personas(self) -> None:
+        """The Personas section lists the voices afresh (a new model was loaded)."""
+        if self.personas_page is not None:
+            self.personas_page.refresh()
 
     def check_connection(self) -> None:
         """Run the doctor off the GUI thread; its findings go to the window and
@@ -200,6 +220,7 @@ class SettingsController(QObject):
             self.window.close()
             self.window.deleteLater()
             self.window = None
+            self.personas_page = None
 
 
 def _languages() -> list[tuple[str, str]]:

@@ -6,9 +6,10 @@ tooltip. A change applies at once: it is checked, written to settings.yaml (atom
 Settings) and announced with `on_setting_changed`. A value that does not fit, or a settings
 file that cannot be read, is refused inline and nothing is written.
 
-Below the settings: the agents (connect or disconnect each one's hooks, Check connection runs
-`deskpet doctor` and shows its findings), the data folder, the
-raw settings.yaml, re-running the first-launch onboarding, the logs, and the model's folder.
+Below the settings: the sections given to it (the personas: ui/personas_page.py), the agents
+(connect or disconnect each one's hooks, Check connection runs `deskpet doctor` and shows its
+findings), the data folder, the raw settings.yaml, re-running the first-launch onboarding, the
+logs, and the model's folder.
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ class SettingsWindow(QWidget):
         choices: Mapping[str, ChoiceSource] | None = None,
         checks: Mapping[str, Check] | None = None,
         agents: tuple[str, ...] = agent_ids(),
+        pages: tuple[QWidget, ...] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -202,6 +204,8 @@ class SettingsWindow(QWidget):
                 self.server_key = ServerKeyEditor()
                 group.layout().addRow(self._label("API key"), self.server_key)
             column.addWidget(group)
+        for page in pages:  # sections built elsewhere (ui/personas_page.py)
+            column.addWidget(page)
         column.addWidget(self._agents_group())
         column.addWidget(self._data_group())
         column.addStretch(1)

@@ -21,11 +21,15 @@ from deskpet.bridge.sessions import SessionView
 from deskpet.ui.sessions_list import EMPTY_TEXT, MAX_ROWS, row_texts
 from deskpet.ui.theme import assets_dir
 
+THINKING_TEXT = "Thinking Mode"
+THINKING_TIP = "Let the model think before it answers"
 OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctrl to Cmd)
 
 log = logging.getLogger(__name__)
 
-PersonaSource = Callable[[], list[tuple[str, str]]]
+# (id, name) or (id, name, voice): the voice ("voice: prompt only with this model") is shown
+# after the name.
+PersonaSource = Callable[[], list[tuple[str, ...]]]
 SessionSource = Callable[[], list[SessionView]]
 
 
@@ -54,6 +58,7 @@ class TrayMenu(QObject):
 
     Signals:
         on_persona_chosen(str): the owner picked a persona (its id).
+        on_stop_voice_download(): stop the persona adapter download (`set_voice_download`).
         on_thinking_toggled(bool): thinking mode switched.
         on_dnd_toggled(bool): do-not-disturb switched.
         on_show_toggled(bool): show (True) or hide the pet.
@@ -73,6 +78,7 @@ class TrayMenu(QObject):
     """
 
     on_persona_chosen = Signal(str)
+    on_stop_voice_download = Signal()
     on_thinking_toggled = Signal(bool)
     on_dnd_toggled = Signal(bool)
     on_show_toggled = Signal(bool)
@@ -122,6 +128,11 @@ class TrayMenu(QObject):
         self._persona_group.setObjectName("persona-group")
         self._persona_group.setExclusive(True)
         self._persona_actions: list[QAction] = []
+        # Shown only while a persona's adapter downloads: its progress, and a click stops it.
+        self.voice_download_action = self._action("stop-voice-download", "")
+        self.voice_download_action.setVisible(False)
+        self.voice_download_action.triggered.connect(self.on_stop_voice_download)
+        self.menu.addAction(self.voice_download_action)
         self._personas_end = self.menu.addSeparator()
         self._personas_end.setObjectName("personas-end")
 
@@ -140,8 +151,8 @@ class TrayMenu(QObject):
         self.show_action.toggled.connect(self.on_show_toggled)
         self.menu.addAction(self.show_action)
         self.menu.addSeparator().setObjectName("modes-top")
-        self.thinking_action = self._action("thinking-mode", "Thinking Mode", checkable=True)
-        self.thinking_action.setToolTip("Let the model think before it answers")
+        self.thinking_action = self._action("thinking-mode", THINKING_TEXT, checkable=True)
+        self.thinking_action.setToolTip(THINKING_TIP)
         self.thinking_action.toggled.connect(self.on_thinking_toggled)
         self.menu.addAction(self.thinking_action)
         self.dnd_action = self._action("do-not-disturb", "Do Not Disturb", checkable=True)
@@ -224,10 +235,28 @@ class TrayMenu(QObject):
         for action in self._persona_actions:
             action.setChecked(action.data() == persona)
 
-    def set_thinking(self, on: bool) -> None:
-        """Show the setting without emitting on_thinking_toggled."""
-        with _quiet(self.thinking_action):
-            self.thinking_action.setChecked(on)
+    def set_voice_download(self, text: str) -> None:
+        """ "Stop downloading Neko's voice (42%)" while an adapter downloads; "" hides it."""
+        self.voice_download_action.setText(text)
+        self.voice_download_action.setVisible(bool(text))
+
+    def set_thinking(self, on: bool, held_off_by: str = "") -> None:
+        """Show the setting without emitting on_thinking_toggled. With `held_off_by` (a persona
+        trained without thinking is active: personas/thinking.py) the item is off, greyed and
+        says why; the owner's choice shows again once it is "" again."""
+        action = self.thinking_action
+        with _quiet(action):
+            action.setChecked(on and not held_off_by)
+        action.setEnabled(not held_off_by)
+        if held_off_by:
+            action.setText(f"Thinking: off for {held_off_by}".replace("&", "&&"))
+            action.setToolTip(
+                f"{held_off_by} was trained without thinking, so it answers without it. "
+                "Your choice holds again with another persona."
+            )
+        else:
+            action.setText(THINKING_TEXT)
+            action.setToolTip(THINKING_TIP)
 
     def set_dnd(self, on: bool) -> None:
         with _quiet(self.dnd_action):
@@ -273,9 +302,10 @@ class TrayMenu(QObject):
         except Exception:  # a broken persona folder must not take the menu down
             log.exception("cannot list personas")
             personas = []
-        for persona_id, name in personas:
+        for persona_id, name, *voice in personas:
+            text = f"{name} — {voice[0]}" if voice and voice[0] else name
             action = self._action(
-                f"persona-{persona_id}", name, checkable=True, checked=persona_id == self.persona
+                f"persona-{persona_id}", text, checkable=True, checked=persona_id == self.persona
             )
             action.setData(persona_id)
             action.triggered.connect(lambda _checked=False, p=persona_id: self._choose(p))

@@ -55,9 +55,10 @@ class FakeHub:
     in lower case).
     """
 
-    def __init__(self, files: dict[str, bytes], repos=(REPO,)):
+    def __init__(self, files: dict[str, bytes], repos=(REPO,), lfs=LFS):
         self.files = files
         self.repos = set(repos)
+        self.lfs = set(lfs)  # served as LFS files: the hub lists their sha256
         self.drop_once: set[str] = set()
         self.corrupt: set[str] = set()
         self.stall: set[str] = set()
@@ -96,7 +97,7 @@ class FakeHub:
     def model_info(self, repo: str) -> dict:
         siblings = []
         for name, data in sorted(self.files.items()):
-            if name in LFS:
+            if name in self.lfs:
                 siblings.append(
                     {
                         "rfilename": name,
@@ -147,7 +148,7 @@ class FakeHub:
         if not m or m[1] not in self.repos or m[3] not in self.files:
             return self.send(h, 404, b"not found", {"X-Error-Code": "EntryNotFound"}, head)
         name, data = m[3], self.files[m[3]]
-        etag = hashlib.sha256(data).hexdigest() if name in LFS else git_sha1(data)
+        etag = hashlib.sha256(data).hexdigest() if name in self.lfs else git_sha1(data)
         headers = {"ETag": f'"{etag}"', "X-Repo-Commit": SHA, "Accept-Ranges": "bytes"}
         if name in self.corrupt:
             data = bytes(b ^ 0xFF for b in data)

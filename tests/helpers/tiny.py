@@ -26,6 +26,22 @@ TINY_MINICPM = {
     "eos_token_id": [1, 7],
 }
 
+# openbmb/MiniCPM5-1B's config.json (/work/shared/reference/minicpm5-1b.md).
+MINICPM5_1B = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 1536,
+    "intermediate_size": 4608,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 2,
+    "head_dim": 128,
+    "vocab_size": 130560,
+    "max_position_embeddings": 131072,
+    "rope_theta": 5_000_000.0,
+    "tie_word_embeddings": False,
+}
+
 
 def tiny_model(
     config: dict | None = None, bits: int | None = None, group_size: int = 64, seed: int = 0

@@ -113,25 +113,30 @@ def test_without_a_token_no_authorization_is_sent(hub, tmp_path, monkeypatch):
 
 
 def test_the_adapter_download_goes_to_the_mirror_setting(tmp_path, monkeypatch):
-    from deskpet.inference.lora import PEFT_CONFIG, resolve_source
+    from deskpet.inference import adapter_fetch
+    from deskpet.personas.adapters import HubSource
     from deskpet.settings import settings_path
 
     # GIVEN a mirror serving an adapter repo, named in the owner's settings
-    files = {PEFT_CONFIG: b'{"peft_type": "LORA"}', "adapter_model.safetensors": b"x" * 64}
+    files = {
+        "adapter_config.json": b'{"peft_type": "LORA"}',
+        "adapter_model.safetensors": b"x" * 64,
+    }
     mirror = FakeHub(files, repos=("someone/cat-adapter",))
     try:
         monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "data"))
-        monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+        monkeypatch.setenv("DESKPET_CACHE", str(tmp_path / "cache"))
         settings_path().parent.mkdir(parents=True, exist_ok=True)
         settings_path().write_text(f"hub_endpoint: {mirror.url}\n")
 
         # WHEN the adapter is fetched by its repo id
-        folder = resolve_source("someone/cat-adapter")
+        source = HubSource("someone/cat-adapter")
+        folder = adapter_fetch.fetch(source, adapter_fetch.plan(source))
     finally:
         mirror.close()
 
     # THEN it came from the mirror, byte for byte
-    assert (folder / PEFT_CONFIG).read_bytes() == files[PEFT_CONFIG]
+    assert (folder / "adapter_config.json").read_bytes() == files["adapter_config.json"]
     assert any("/someone/cat-adapter/resolve/" in p for _, p, _ in mirror.requests)
 
 

@@ -13,8 +13,10 @@ from deskpet.inference import server_http
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import (
     ADAPTER,
+    AdapterChecked,
     AdapterLoaded,
     Chat,
+    CheckAdapter,
     Done,
     Failed,
     Finished,
@@ -235,6 +237,8 @@ def test_a_persona_adapter_is_selected_where_the_server_lists_it():
         run(brain, SwitchAdapter("pirate"))
         ask(brain, "arr")
         assert server.bodies[-1]["lora"] == [{"id": 0, "scale": 1.0}]
+        checked = run(brain, CheckAdapter("/elsewhere/pirate.gguf"))[0]
+        assert isinstance(checked, AdapterChecked) and checked.reason == ""
         run(brain, SwitchAdapter(None))
         ask(brain, "plain")
         assert server.bodies[-1]["lora"] == [{"id": 0, "scale": 0.0}]
@@ -249,6 +253,7 @@ def test_without_lora_selection_the_persona_is_prompt_only(brain, server):
     events = run(brain, LoadAdapter("pirate", "/personas/pirate"))
     assert [e.kind for e in events if isinstance(e, Failed)] == [ADAPTER]
     assert brain.prompt_only == {"pirate"}
+    assert "prompt" in run(brain, CheckAdapter("/personas/pirate"))[0].reason
     run(brain, SwitchAdapter("pirate"))
     assert finished(ask(brain, "hi")).reason == "stop"
     assert "lora" not in server.bodies[-1]

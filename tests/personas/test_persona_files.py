@@ -146,7 +146,9 @@ def test_switch_plan_asks_the_worker_to_load_then_switch(tmp_path):
     assert switch.name == "owl2"
     (only,) = manager.switch("plain").requests()
     assert only.name is None  # prompt-only personas run on the base model
-    assert manager.switch("hub").adapter_path == "openbmb/some-persona-lora"
+    hub = manager.switch("hub")  # fetched by the UI first, never by the worker: prompt only now
+    assert hub.fetch.repo == "openbmb/some-persona-lora" and hub.adapter_path is None
+    assert [r.name for r in hub.requests()] == [None]
     assert manager.get("plain").generation_sampling().temperature == 0.5
     with pytest.raises(KeyError, match="no persona 'nope'"):
         manager.switch("nope")

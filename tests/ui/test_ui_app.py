@@ -156,12 +156,16 @@ def test_menu_switches_persona_thinking_and_dnd(qtbot, app_pet, app_home):
     # The old persona's answer is gone; the new one greets the owner in its own words.
     assert app.bubble.answer_text == app.personas.get("neko").greeting.get("en")
     assert app.bubble.title.text() == "Neko"
+    # Neko was trained without thinking: the menu says so and offers no switch.
+    assert action(app, "thinking-mode").text() == "Thinking: off for Neko"
+    assert not action(app, "thinking-mode").isEnabled()
+    action(app, "persona-sage").trigger()
     with qtbot.waitSignal(app.tray.on_thinking_toggled):
         action(app, "thinking-mode").trigger()
     with qtbot.waitSignal(app.tray.on_dnd_toggled):
         action(app, "do-not-disturb").trigger()
     on_disk = Settings()
-    assert on_disk.get("persona") == "neko"
+    assert on_disk.get("persona") == "sage"
     assert on_disk.get("thinking_default") is True and on_disk.get("do_not_disturb") is True
     with qtbot.waitSignal(app.tray.on_show_toggled):
         action(app, "show-pet").trigger()
@@ -267,8 +271,8 @@ def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_home, 
         first.open_chat()
         with qtbot.waitSignal(first.chat.on_turn_saved, timeout=ANSWER_TIMEOUT):
             ask(qtbot, first, FRANCE)
-        action(first, "persona-neko").trigger()
         action(first, "thinking-mode").trigger()
+        action(first, "persona-neko").trigger()
         action(first, "do-not-disturb").trigger()
         first.pet.move(QPoint(120, 140))
         first.pet.remember_position()
@@ -291,12 +295,15 @@ def test_position_settings_and_history_survive_a_restart(qtbot, qapp, app_home, 
         assert second.pet.pos() == where
         assert second.chat.persona == "neko" and second.pet.theme.id == "neko"
         assert action(second, "persona-neko").isChecked()
-        assert action(second, "thinking-mode").isChecked()
+        # thinking is on, held off while Neko (trained without it) talks
+        assert Settings().get("thinking_default") is True
+        assert not action(second, "thinking-mode").isEnabled()
         assert action(second, "do-not-disturb").isChecked()
         # and the saved conversations (one per persona used) went back to the model
         qtbot.waitUntil(lambda: "deskpet" in restored, timeout=ANSWER_TIMEOUT)
         assert History(app_home / "history.sqlite3").turns("deskpet") == saved_turns
         second.chat.set_persona("deskpet")
+        assert action(second, "thinking-mode").isChecked()
         second.open_chat()
         assert ask(qtbot, second, FRANCE) in ("stop", "length")
         assert second.bubble.answer_text.strip()
