@@ -1,8 +1,9 @@
 """`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its other
 modes: `--server URL` (a model server beside the local engine, inference/bench_server.py),
 `--adapters` (persona adapters, inference/bench_adapters.py), `--ui` (the pet's frame
-timing, ui/smoothness.py) and `--bridge` (the agents' hook round trip, bridge/bench_bridge.py,
-and the permission card's, ui/bench_permission.py).
+timing, ui/smoothness.py), `--bridge` (the agents' hook round trip, bridge/bench_bridge.py,
+and the permission card's, ui/bench_permission.py) and `--narration` (an agent's Stop to the
+narrated line, bridge/bench_narration.py).
 
 It sits above the rooms because one mode is the engine's (inference/, never Qt) and one is the
 pet's (ui/). Building the parser imports nothing heavy; each bench is imported when it runs.
@@ -92,6 +93,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "permission request from spawn to card to a simulated click (median and p95)",
     )
     p.add_argument(
+        "--narration",
+        action="store_true",
+        help="narration: an agent's Stop hook to the line shown, the old way and the new",
+    )
+    p.add_argument(
         "--runs", type=int, default=50, help="hook runs (and permission rounds) for --bridge"
     )
     p.set_defaults(run=run)
@@ -116,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.adapters:
         return _run_adapters(args)
+    if args.narration:
+        return _run_narration(args)
     return _run_engine(args)
 
 
@@ -187,6 +195,38 @@ def _run_adapters(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(format_adapters(result, label, load_seconds, reload_note))
+    return 0
+
+
+def _run_narration(args: argparse.Namespace) -> int:
+    import json
+
+    from .bridge.bench_narration import format_narration, narration_bench, to_json
+    from .inference.demo import DemoModelError
+    from .inference.protocol import ModelReady
+    from .inference.worker import InferenceWorker
+
+    if args.synthetic:
+        print("deskpet: --narration needs a real model (--demo or --model)", file=sys.stderr)
+        return 2
+    try:
+        source = local_path(from_args(args), _progress)
+    except DemoModelError as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
+    worker = InferenceWorker().start()
+    try:
+        _progress(f"loading {source}")
+        loaded = list(worker.events_for(worker.load(source, stream=True)))
+        ready = next((e for e in loaded if isinstance(e, ModelReady)), None)
+        if ready is None:
+            print(f"deskpet: {getattr(loaded[-2], 'message', 'the model did not load')}")
+            return 1
+        results = narration_bench(worker, _progress)
+    finally:
+        worker.shutdown()
+    label = f"{ready.info['name']} ({ready.info['format']}, {ready.info['quantization']})"
+    print(json.dumps(to_json(results)) if args.json else format_narration(results, label))
     return 0
 
 

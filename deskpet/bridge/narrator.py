@@ -124,7 +124,7 @@ def first_sentence(text: str, limit: int = 200) -> str:
     """The narration as shown: one line, one sentence, a sane length."""
     lines = [line for line in text.splitlines() if line.strip()]
     text = sanitize.clean_text(lines[0] if lines else "", limit * 2)
-    match = re.search(r"[.!?…][\"')\]]*(?=\s|$)", text)
+    match = re.search(r"[.!?…][\"')\]]*(?=\s|$)|[。！？][”’」』）\"')\]]*", text)
     if match:
         text = text[: match.end()]
     text = text.strip(" \"'")

@@ -87,6 +87,7 @@ class PrefixCache:
     def __init__(self, entries: int = 8) -> None:
         self.entries = entries
         self._caches: OrderedDict[tuple, list[KVCache]] = OrderedDict()
+        self.prefilled = 0  # system-prompt tokens read so far (misses), for stats
 
     def fresh(
         self,
@@ -103,6 +104,7 @@ class PrefixCache:
         else:
             cache = make_cache(model)
             prefill(model, cache, list(system_tokens), prefill_chunk)
+            self.prefilled += len(system_tokens)
             self._caches[key] = cache
             while len(self._caches) > self.entries:
                 self._caches.popitem(last=False)

@@ -24,6 +24,13 @@ READABLE_TYPES = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0"}
 # llama.cpp's general.file_type values for files made only of readable types.
 _PLAIN_FILE_TYPES = {0, 1, 2, 3, 7, 32}
 
+
+def can_run_type(kind: str) -> bool:
+    """Whether deskpet loads tensors stored as GGUF type `kind` ("Q4_0", "Q6_K"). The model
+    list asks this, so it follows whatever the reader learns to run."""
+    return kind in READABLE_TYPES
+
+
 _NAMES = {
     "token_embd": "model.embed_tokens",
     "output_norm": "model.norm",
@@ -269,7 +276,8 @@ def read_gguf(path: Path) -> Checkpoint:
     """Config, weights (Hugging Face names, q/k un-permuted) and tokenizer of a GGUF file."""
     check_gguf(path)
     try:
-        raw, meta = mx.load(str(path), return_metadata=True)
+        # format named: an Ollama blob has no .gguf suffix to infer it from
+        raw, meta = mx.load(str(path), format="gguf", return_metadata=True)
     except Exception as e:
         bad = _safe_unreadable(path)
         if bad:

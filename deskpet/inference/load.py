@@ -112,11 +112,20 @@ def read_checkpoint(source: str | Path) -> Checkpoint:
         raise _refused(path, "read", e) from None
 
 
+def _starts_as_gguf(path: Path) -> bool:
+    # Ollama keeps its GGUF files as blobs named sha256-<hex>, without the suffix.
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
 def _read_checkpoint(path: Path) -> Checkpoint:
     if not path.exists():
         raise ModelLoadError(f"{path} does not exist")
     if path.is_file():
-        if path.suffix.lower() != ".gguf":
+        if path.suffix.lower() != ".gguf" and not _starts_as_gguf(path):
             raise ModelLoadError(f"{path.name} is not a model: give a model folder or a .gguf file")
         from .gguf import read_gguf  # here, not at the top: gguf.py builds on this module
 

@@ -1,4 +1,4 @@
-"""`deskpet model info SOURCE | convert SOURCE DESTINATION | download [REPO]`.
+"""`deskpet model info SOURCE | convert SOURCE DESTINATION | list | download [REPO]`.
 
 SOURCE is a model folder, a .gguf file, or "demo". Reading and converting load MLX, so they
 are imported only when the action runs; the download action lives in download_cli.py.
@@ -24,6 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert.add_argument("source", help=SOURCE_HELP)
     convert.add_argument("destination", help="the new MLX folder")
     convert.set_defaults(run=run_convert)
+    listing = actions.add_parser(
+        "list", help="models already on this computer (Hugging Face, LM Studio, Ollama)"
+    )
+    listing.set_defaults(run=run_list)
     download_cli.register(actions)
 
 
@@ -51,4 +55,20 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"deskpet: {e}", file=sys.stderr)
         return 1
     print(f"Wrote {dst}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from .local_models import find_local_models, human_size
+
+    found = find_local_models()
+    if not found:
+        print("No models found in the Hugging Face cache, LM Studio or Ollama.")
+        return 0
+    for m in found:
+        state = "runs" if m.runnable else f"cannot run: {m.problem}"
+        print(f"{m.name}  [{m.where}, {human_size(m.size)}, {m.format}]  {state}")
+        print(f"    {m.path}")
+    runnable = sum(m.runnable for m in found)
+    print(f"{len(found)} found, {runnable} deskpet can run (use one with --model PATH).")
     return 0

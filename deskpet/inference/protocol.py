@@ -95,12 +95,18 @@ class Chat:
 @dataclass
 class Narrate:
     """One sentence about what an agent did, on the base model, outside every conversation.
-    Gives way to any chat that arrives meanwhile (Finished reason "preempted")."""
+    Gives way to any chat that arrives meanwhile (Finished reason "preempted"). Its Finished
+    stats also hold `prefix_tokens` (the system prompt's) and `prefix_prefill_tokens` (how
+    many of them were read for this request: 0 when the prefix cache had them)."""
 
     prompt: str
     system_prompt: str = "You narrate what a coding agent did, in one short sentence."
     max_tokens: int = 60
     sampling: Sampling | None = None
+    # Only one sentence is shown: stop once it has ended (the text is cut there too).
+    first_sentence: bool = True
+    # The system prompt's KV comes from the prefix cache; False reads it afresh (benchmarks).
+    reuse_prefix: bool = True
     priority = PRIORITY_NARRATE
 
 

@@ -55,6 +55,7 @@ from .protocol import (
     Token,
     WarmedUp,
 )
+from .sentence import first_sentence_end
 from .server_answer import CHAT_PATH, NARRATION_SAMPLING, openai_only, read_answer, request_body
 from .server_http import (
     BAD_STREAM,
@@ -439,17 +440,24 @@ class ServerBrain:
         ]
         sampling = req.sampling or NARRATION_SAMPLING
         body = self._body(messages, sampling, req.max_tokens, False, None)
-        preempted = False
+        preempted = ended = False
+        heard: list[str] = []
 
         def stop() -> bool:
-            nonlocal preempted
+            nonlocal preempted, ended
             if self._chat_waiting():
                 preempted = True
-            return preempted or self._is_cancelled(request_id)
+            # Only one sentence is shown: the stream closes once it has ended, as locally.
+            if req.first_sentence and first_sentence_end("".join(heard)) is not None:
+                ended = True
+            return preempted or ended or self._is_cancelled(request_id)
 
-        out = self._stream(request_id, None, body, stop)
+        out = self._stream(request_id, None, body, stop, heard)
         if preempted and out.reason == "cancelled":
             out.reason = "preempted"
+        elif ended and out.reason == "cancelled":
+            out.reason = "stop"
+            out.text = out.text[: first_sentence_end(out.text)]
         out.text = out.text.strip()
         self._emit(out)
 
@@ -478,15 +486,23 @@ class ServerBrain:
         return self._http.open("POST", CHAT_PATH, openai_only(body), streaming=True)
 
     def _stream(
-        self, request_id: int, conv_id: str | None, body: dict, cancelled: Callable[[], bool]
+        self,
+        request_id: int,
+        conv_id: str | None,
+        body: dict,
+        cancelled: Callable[[], bool],
+        heard: list[str] | None = None,
     ) -> Finished:
-        """Post a chat completion and send its deltas as Token events; the Finished to tell."""
+        """Post a chat completion and send its deltas as Token events (the answer's text also
+        into `heard`); the Finished to tell."""
+
+        def on_token(ev) -> None:
+            if heard is not None and ev.channel == "answer":
+                heard.append(ev.text)
+            self._emit(Token(request_id, conv_id, ev))
+
         try:
-            answer = read_answer(
-                lambda: self._post(body),
-                lambda ev: self._emit(Token(request_id, conv_id, ev)),
-                cancelled,
-            )
+            answer = read_answer(lambda: self._post(body), on_token, cancelled)
         finally:
             self._http.close()
         return Finished(request_id, conv_id, *answer)

@@ -28,6 +28,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from .bases import identify
 from .chat import ChatTemplate, ContextFullError, Conversation
 from .conversations import ConversationRecord, ConversationStore, PrefixCache
 from .demo import DemoModelError
-from .generate import Sampling, generate
+from .generate import Sampling, generate, prefill
 from .load import LoadedModel, ModelLoadError, load, read_checkpoint
 from .lora import Adapter, AdapterBank, AdapterError, check_adapter
 from .model import KVCache, make_cache
@@ -72,6 +73,7 @@ from .protocol import (
     WarmedUp,
     Warmup,
 )
+from .sentence import first_sentence_end
 from .source import DEMO, local_path
 from .streams import EventStreams, RequestEvents
 
@@ -515,7 +517,14 @@ class InferenceWorker:
     def _narrate_base(self, request_id: int, req: Narrate) -> None:
         template = self._template
         conv = Conversation.start(template, req.system_prompt)
-        cache = self._prefix(conv)
+        read_before = self._prefixes.prefilled
+        if req.reuse_prefix:
+            cache = self._prefix(conv)
+            prefix_read = self._prefixes.prefilled - read_before
+        else:
+            cache = make_cache(self._lm.model)
+            prefill(self._lm.model, cache, conv.tokens, self.prefill_chunk)
+            prefix_read = len(conv.tokens)
         turn = template.user_turn_tokens(req.system_prompt, req.prompt, think=False)
         preempted = False
 
@@ -535,9 +544,15 @@ class InferenceWorker:
             max_tokens=req.max_tokens,
             start_in_reasoning=False,
             cancelled=stop,
+            stop_when=first_sentence_end if req.first_sentence else None,
         )
         reason = "preempted" if preempted and out.reason == "cancelled" else out.reason
-        self._emit(Finished(request_id, None, reason, out.text.strip(), out.reasoning, out.stats))
+        stats = {
+            **out.stats,
+            "prefix_tokens": len(conv.tokens),
+            "prefix_prefill_tokens": prefix_read,
+        }
+        self._emit(Finished(request_id, None, reason, out.text.strip(), out.reasoning, stats))
 
     def _generate(
         self,
@@ -551,14 +566,17 @@ class InferenceWorker:
         max_tokens: int,
         start_in_reasoning: bool,
         cancelled: Callable[[], bool],
+        stop_when: Callable[[str], int | None] | None = None,
     ) -> Generated:
         """Generate after `history` (already in `cache`) and `prompt`, sending each step as a
-        Token event."""
+        Token event. `stop_when(answer_so_far)` may end it early ("stop"): it returns where
+        to cut the answer, or None to go on. The cache then holds tokens past the cut, so it
+        is only for throwaway caches (narration)."""
         lm, template = self._lm, self._template
         tokens: list[int] = []
         parts = {"answer": [], "reasoning": []}
         reason, last, stats = "length", None, {}
-        for ev in generate(
+        events = generate(
             lm.model,
             lm.tokenizer,
             cache,
@@ -571,23 +589,22 @@ class InferenceWorker:
             start_in_reasoning=start_in_reasoning,
             prefill_chunk=self.prefill_chunk,
             should_cancel=cancelled,
-        ):
-            if ev.finish_reason is None and ev.token is not None:
-                tokens.append(ev.token)
-            parts[ev.channel].append(ev.text)
-            if ev.finish_reason is not None:
-                reason, last = ev.finish_reason, ev.token
-                stats = {
-                    "prompt_tokens": ev.prompt_tokens,
-                    "generation_tokens": ev.generation_tokens,
-                    "prompt_tps": ev.prompt_tps,
-                    "generation_tps": ev.generation_tps,
-                    "time_to_first_token": ev.time_to_first_token,
-                }
-            self._emit(Token(request_id, conv_id, ev))
-        return Generated(
-            tokens, reason, last, "".join(parts["answer"]), "".join(parts["reasoning"]), stats
         )
+        answer = ""
+        with closing(events):
+            for ev in events:
+                if ev.finish_reason is None and ev.token is not None:
+                    tokens.append(ev.token)
+                parts[ev.channel].append(ev.text)
+                self._emit(Token(request_id, conv_id, ev))
+                answer = "".join(parts["answer"])
+                cut = stop_when(answer) if stop_when and ev.channel == "answer" else None
+                if ev.finish_reason is not None or cut is not None:
+                    reason, last = ev.finish_reason or "stop", ev.token
+                    stats = _stats_of(ev)
+                    answer = answer[:cut] if cut is not None else answer
+                    break
+        return Generated(tokens, reason, last, answer, "".join(parts["reasoning"]), stats)
 
     def _warmup(self, request_id: int) -> None:
         if self._lm is None:
@@ -609,6 +626,16 @@ class InferenceWorker:
         except Exception:  # only an optimisation: the first answer pays instead
             log.exception("warm-up failed")
         self._emit(WarmedUp(request_id, time.perf_counter() - started))
+
+
+def _stats_of(ev) -> dict:
+    return {
+        "prompt_tokens": ev.prompt_tokens,
+        "generation_tokens": ev.generation_tokens,
+        "prompt_tps": ev.prompt_tps,
+        "generation_tps": ev.generation_tps,
+        "time_to_first_token": ev.time_to_first_token,
+    }
 
 
 def check_model(source: str | Path) -> str:

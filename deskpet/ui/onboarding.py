@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet import paths
+from deskpet.ui.local_models_list import LocalModelsPanel
 from deskpet.ui.server_choice import ServerChoice
 
 RECOMMENDED_MODEL = "MiniCPM5-1B"
@@ -159,6 +160,8 @@ class OnboardingWindow(QWidget):
     Attributes:
         facts: the MachineFacts shown.
         checks: the label listing what was found.
+        local_models: the models already on this computer (LocalModelsPanel); picking one
+            checks it like a chosen folder or file.
         error: the red line under the choices (a refused model, a failed download).
         download_button: the recommended choice; its text says when bytes are already here.
         progress: the download's progress bar (per mille of the bytes).
@@ -167,7 +170,8 @@ class OnboardingWindow(QWidget):
 
     Signals:
         on_download_chosen(): download the recommended model (or resume, or use the copy here).
-        on_model_chosen(str): use this local model (folder or .gguf), already checked.
+        on_model_chosen(str): use this local model (folder, .gguf or Ollama blob), already
+            checked.
         on_demo_chosen(): start with the built-in demo model.
         on_download_stopped(): Stop was pressed during the download.
         on_model_checked(str, str): a local model was checked: its path and "" or the reason
@@ -208,7 +212,8 @@ class OnboardingWindow(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(28, 24, 28, 24)
         column.addWidget(self.pages)
-        self.resize(540, 400)
+        self.resize(600, 560)
+        self.local_models.look()
 
     # -- the pages -------------------------------------------------------------------------------
 
@@ -240,6 +245,9 @@ class OnboardingWindow(QWidget):
         file_button = QPushButton("Use a .gguf file…")
         file_button.setObjectName("choose-model-file")
         file_button.clicked.connect(self._pick_file)
+        # What other apps already downloaded: listed off the GUI thread as the window opens.
+        self.local_models = LocalModelsPanel()
+        self.local_models.on_model_picked.connect(self.choose_local_model)
         demo_button = QPushButton("Start with the demo model (small, not very clever)")
         demo_button.setObjectName("use-demo")
         demo_button.clicked.connect(self.on_demo_chosen)
@@ -249,8 +257,14 @@ class OnboardingWindow(QWidget):
         self.server_choice.hide()
         self.server_choice.on_chosen.connect(self.on_server_chosen)
         server_button.clicked.connect(self._show_servers)
-        self._choices = [self.download_button, folder_button, file_button, demo_button]
-        self._choices.append(server_button)
+        self._choices = [
+            self.download_button,
+            folder_button,
+            file_button,
+            self.local_models,
+            demo_button,
+            server_button,
+        ]
 
         self.error = QLabel("")
         self.error.setObjectName("onboarding-error")
@@ -270,6 +284,7 @@ class OnboardingWindow(QWidget):
         local.addWidget(folder_button)
         local.addWidget(file_button)
         column.addLayout(local)
+        column.addWidget(self.local_models)
         column.addWidget(demo_button)
         column.addWidget(server_button)
         column.addWidget(self.server_choice)

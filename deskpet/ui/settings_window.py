@@ -54,6 +54,7 @@ from deskpet.settings import (
     SettingsFileError,
     SettingValueError,
 )
+from deskpet.ui.local_models_list import LocalModelsPanel
 from deskpet.ui.server_key import ServerKeyEditor
 from deskpet.ui.size_editor import SizeEditor
 
@@ -136,6 +137,8 @@ class SettingsWindow(QWidget):
             settings.yaml could not be read at all (every row is then disabled).
         editors: {setting key: its control}; each control's objectName is "setting-<key>".
         banner: the red line at the top saying why settings cannot be saved, when they cannot.
+        local_models: the models already on this computer, under the model field (looked for
+            when the owner asks; the one picked becomes the model setting).
 
     Signals:
         on_setting_changed(str, object): a setting was changed and saved (key, new value).
@@ -267,12 +270,27 @@ class SettingsWindow(QWidget):
             lines.addWidget(editor)
             if note:
                 lines.addWidget(_small(note, f"setting-note-{key}"))
+            if key == "model":
+                lines.addWidget(self._local_models())
             lines.addWidget(error)
             label = self._label(setting.label)
             label.setToolTip(setting.help)
             label.setBuddy(editor)
             form.addRow(label, cell)
         return group
+
+    def _local_models(self) -> LocalModelsPanel:
+        """Models other apps already downloaded; picking one puts its path in the model field."""
+        self.local_models = LocalModelsPanel()
+
+        def picked(path: str) -> None:
+            editor = self.editors["model"]
+            assert isinstance(editor, QLineEdit)
+            editor.setText(path)
+            self._apply_text("model")
+
+        self.local_models.on_model_picked.connect(picked)
+        return self.local_models
 
     def _label(self, text: str) -> QLabel:
         label = QLabel(text + ":")

@@ -314,3 +314,14 @@ def test_the_server_bench_measures_through_the_brains_interface(brain, server):
     assert failed.error.startswith("server_error") and "failed: server_error" in format_server(
         [failed], 16
     )
+
+
+def test_a_narration_closes_the_stream_once_its_first_sentence_ended(brain, server):
+    server.answer = ["The agent", " ran the tests.", " Then it", " went on", " and on."] * 20
+    server.delay = 0.05
+    fin = finished(run(brain, Narrate("the agent ran the tests")))
+    assert (fin.reason, fin.text) == ("stop", "The agent ran the tests.")
+    assert server.stream_ended.wait(5) and server.gone.is_set() and server.sent < 100
+    server.delay = 0.0
+    whole = finished(run(brain, Narrate("again", first_sentence=False, max_tokens=5)))
+    assert whole.text.startswith("The agent ran the tests. Then it")
