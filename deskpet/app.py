@@ -113,7 +113,7 @@ class DeskpetApp(QObject):
             self._notify("deskpet cannot save chats this time", history_trouble)
         self.personas = PersonaManager(current=self.settings.get("persona"))
         self.relay = Relay(self)
-        self.worker = self._make_brain()
+        self.worker = self._make_brain(local=model is not None)
         self.brain = Brain(self.worker, self.relay)
         self.machine = PetMachine(clock=time.monotonic)
         self.pet = PetWindow(
@@ -194,13 +194,14 @@ class DeskpetApp(QObject):
         """The server's address when a model server answers (ModelController loads it)."""
         return self.worker.url if isinstance(self.worker, ServerBrain) else ""
 
-    def _make_brain(self) -> InferenceWorker | ServerBrain:
+    def _make_brain(self, local: bool = False) -> InferenceWorker | ServerBrain:
         """The MLX worker, or with `brain: server` the server client: the same requests and
-        events, so nothing past here knows which one answers."""
+        events, so nothing past here knows which one answers. `local`: the owner named a model
+        to run here (`--demo`, `--model`), which wins over the setting for this run."""
         settings = self.settings
         window = settings.get("context_window")
         url = settings.get("server_url")
-        if settings.get("brain") == "server":
+        if settings.get("brain") == "server" and not local:
             try:
                 return ServerBrain(
                     self.relay.post,

@@ -13,6 +13,7 @@ from deskpet.app import DeskpetApp
 from deskpet.inference.generate import Sampling
 from deskpet.inference.server_brain import ServerBrain
 from deskpet.inference.server_http import FRIENDLY, SERVER_ERROR
+from deskpet.inference.worker import InferenceWorker
 from deskpet.pet import State
 
 TIMEOUT = 180_000
@@ -135,3 +136,18 @@ def test_onboarding_finds_a_server_and_the_pet_answers_through_it(
     finally:
         app.shutdown()
         server.close()
+
+
+def test_a_model_named_at_launch_runs_here_whatever_the_brain_setting(qapp, server_home):
+    # `deskpet --demo` with `brain: server` saved: the owner asked for this model, here.
+    (server_home / "settings.yaml").write_text("brain: server\nserver_url: http://127.0.0.1:9\n")
+    named = DeskpetApp(model="demo")
+    try:
+        assert isinstance(named.worker, InferenceWorker)
+    finally:
+        named.shutdown()
+    chosen = DeskpetApp()
+    try:
+        assert isinstance(chosen.worker, ServerBrain)
+    finally:
+        chosen.shutdown()
