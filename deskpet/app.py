@@ -25,11 +25,13 @@ from deskpet import i18n, logs
 from deskpet.bridge.sessions import SessionView
 from deskpet.i18n import tr
 from deskpet.inference.generate import Sampling
+from deskpet.inference.server_brain import ServerBrain
 from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
 from deskpet.personas.voices import AdapterChecks
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
+from deskpet.platform.keychain import server_key
 from deskpet.settings import Settings
 from deskpet.ui.agents_controller import AgentsController
 from deskpet.ui.brain import Brain
@@ -111,9 +113,7 @@ class DeskpetApp(QObject):
             self._notify("deskpet cannot save chats this time", history_trouble)
         self.personas = PersonaManager(current=self.settings.get("persona"))
         self.relay = Relay(self)
-        self.worker = InferenceWorker(
-            self.relay.post, context_window=self.settings.get("context_window")
-        )
+        self.worker = self._make_brain(local=model is not None)
         self.brain = Brain(self.worker, self.relay)
         self.machine = PetMachine(clock=time.monotonic)
         self.pet = PetWindow(
@@ -162,11 +162,12 @@ class DeskpetApp(QObject):
         self.model = ModelController(
             self.brain,
             self.machine,
-            source=model or self.settings.get("model") or "",
+            source=model or self._server_source() or self.settings.get("model") or "",
             restore=self.chat.restore_requests,
             pet_name=self.chat.persona_name,
             hub_endpoint=lambda: self.settings.get("hub_endpoint") or None,
             platform=self._platform,
+            switch_brain=self._switch_brain,
             parent=self,
         )
         self.agents = AgentsController(
@@ -188,6 +189,57 @@ class DeskpetApp(QObject):
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.machine.tick)
         self._wire()
+
+    def _server_source(self) -> str:
+        """The server's address when a model server answers (ModelController loads it)."""
+        return self.worker.url if isinstance(self.worker, ServerBrain) else ""
+
+    def _make_brain(self, local: bool = False) -> InferenceWorker | ServerBrain:
+        """The MLX worker, or with `brain: server` the server client: the same requests and
+        events, so nothing past here knows which one answers. `local`: the owner named a model
+        to run here (`--demo`, `--model`), which wins over the setting for this run."""
+        settings = self.settings
+        window = settings.get("context_window")
+        url = settings.get("server_url")
+        if settings.get("brain") == "server" and not local:
+            try:
+                return ServerBrain(
+                    self.relay.post,
+                    url=url,
+                    model=settings.get("server_model"),
+                    api_key=server_key(),
+                    context_window=window,
+                )
+            except ValueError as e:  # no address yet, or not one: the local model answers
+                log.warning("brain is server but %s; the local model answers", e)
+                notice = ("deskpet model server", f"{e}; using the local model")
+                self._pending_notices.append(notice)
+        return InferenceWorker(self.relay.post, context_window=window)
+
+    def _switch_brain(self, url: str | None, model: str) -> None:
+        """Onboarding chose a server (`url`) or a local model (None): the brain that answers
+        changes before the load. ValueError for an address that is not one."""
+        if url is None and isinstance(self.worker, InferenceWorker):
+            return
+        if url is not None:
+            new = ServerBrain(
+                self.relay.post,
+                url=url,
+                model=model,
+                api_key=server_key(),
+                context_window=self.settings.get("context_window"),
+            )
+        else:
+            new = InferenceWorker(
+                self.relay.post, context_window=self.settings.get("context_window")
+            )
+        old, self.worker = self.worker, new
+        self.brain.worker = new
+        if self._started:
+            new.start()
+            old.cancel()
+            if not old.shutdown():
+                log.warning("the previous brain did not stop in time")
 
     # -- wiring --------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """`deskpet bench [--demo | --model X | --synthetic NAME] [--full] [--json]`, and its other
-modes: `--adapters` (persona adapters, inference/bench_adapters.py), `--ui` (the pet's frame
+modes: `--server URL` (a model server beside the local engine, inference/bench_server.py),
+`--adapters` (persona adapters, inference/bench_adapters.py), `--ui` (the pet's frame
 timing, ui/smoothness.py), `--bridge` (the agents' hook round trip, bridge/bench_bridge.py,
 and the permission card's, ui/bench_permission.py) and `--narration` (an agent's Stop to the
 narrated line, bridge/bench_narration.py).
@@ -14,7 +15,14 @@ import argparse
 import sys
 import time
 
-from .inference.source import add_model_options, from_args, local_path, named
+from .inference.source import (
+    add_model_options,
+    add_server_options,
+    from_args,
+    local_path,
+    named,
+    server_from_args,
+)
 
 # MiniCPM5-1B's architecture, a plain LlamaForCausalLM, for --synthetic.
 MINICPM5_1B = {
@@ -45,6 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--synthetic",
         choices=sorted(SYNTHETIC),
         help="random 4-bit weights in a real architecture (no download)",
+    )
+    add_server_options(p)
+    p.add_argument(
+        "--server-tokens",
+        type=int,
+        default=64,
+        help="longest answer for --server (both brains, greedy)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
@@ -93,6 +108,8 @@ def _progress(msg: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.server:
+        return _run_server(args)
     if args.ui:
         return _run_ui(args)
     if args.bridge:
@@ -246,3 +263,32 @@ def _run_bridge(args: argparse.Namespace) -> int:
         print(format_permission(permission))
     healthy = ordinary.arrived == ordinary.runs and not permission["failures"]
     return 0 if healthy else 1
+
+
+def _run_server(args: argparse.Namespace) -> int:
+    """The local engine, then the server: the same two questions through the same interface."""
+    import json
+
+    from .inference.bench_server import format_server, measure_brain, to_json
+    from .inference.worker import InferenceWorker
+
+    server = server_from_args(args)
+    source = from_args(args, say=_progress)
+    results = []
+    local = InferenceWorker().start()
+    try:
+        label = f"local MLX: {'the demo model' if source == 'demo' else source}"
+        results.append(measure_brain(local, label, source, args.server_tokens, _progress))
+    finally:
+        local.shutdown()
+    server.start()
+    try:
+        label = f"server: {server.url}" + (f" ({server.model})" if server.model else "")
+        results.append(measure_brain(server, label, "", args.server_tokens, _progress))
+    finally:
+        server.shutdown()
+    if args.json:
+        print(json.dumps(to_json(results)))
+    else:
+        print(format_server(results, args.server_tokens))
+    return 0 if not any(r.error for r in results) else 1

@@ -219,6 +219,22 @@ SETTINGS: tuple[Setting, ...] = (
         "itself.",
         pattern=r"(?:https?://\S+)?",
     ),
+    Setting(
+        "brain", "local", str, "Brain",
+        "local: deskpet runs the model itself; server: an OpenAI-compatible model server "
+        "answers (llama.cpp, Ollama, LM Studio, vLLM, SGLang).",
+        choices=("local", "server"),
+    ),
+    Setting(
+        "server_url", "", str, "Model server",
+        "Address of the model server when the brain is server, e.g. http://127.0.0.1:8080 "
+        "(its API key is kept in the keychain, not here).",
+        pattern=r"(?:https?://\S+)?",
+    ),
+    Setting(
+        "server_model", "", str, "Server model",
+        "The model to ask the server for; empty: the first one it lists.",
+    ),
     Setting("persona", "default", str, "Persona", "The persona the pet starts with."),
     Setting(
         "language", "auto", str, "Language",

@@ -1,4 +1,5 @@
-"""`deskpet chat`: a terminal chat on the same InferenceWorker the pet uses.
+"""`deskpet chat`: a terminal chat on the same InferenceWorker the pet uses, or with `--server`
+on a model server through the ServerBrain (the same requests and events).
 
 Streams answers, shows reasoning dimmed, `/think` toggles thinking, `/reset` starts over,
 `/system TEXT` sets the system prompt. Ctrl-C stops the answer (not the program), Ctrl-D quits.
@@ -11,8 +12,16 @@ import logging
 import sys
 
 from .inference.generate import Sampling
-from .inference.protocol import Failed, Finished, ModelLoading, ModelReady, ResetConversation, Token
-from .inference.worker import InferenceWorker
+from .inference.protocol import (
+    SERVER_KINDS,
+    Failed,
+    Finished,
+    ModelLoading,
+    ModelReady,
+    ResetConversation,
+    Token,
+)
+from .inference.server_http import FRIENDLY
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +41,16 @@ class _Screen:
         self.out.flush()
 
 
-def run_terminal_chat(args, model_source: str) -> int:
+def run_terminal_chat(args, model_source: str, brain=None) -> int:
+    """Chat on `brain` (a started InferenceWorker or ServerBrain; default: a new worker)."""
     screen = _Screen()
     interactive = sys.stdin.isatty()
     _tolerate_bad_bytes(sys.stdin)
-    worker = InferenceWorker().start()
+    if brain is None:
+        from .inference.worker import InferenceWorker
+
+        brain = InferenceWorker().start()
+    worker = brain
     try:
         load = worker.load(model_source, fp16=bool(getattr(args, "fp16", False)), stream=True)
         if not _wait_for_model(worker, load):
@@ -130,16 +144,19 @@ def _piped_line() -> str:
     return line
 
 
-def _wait_for_model(worker: InferenceWorker, load: int) -> bool:
+def _wait_for_model(worker, load: int) -> bool:
     """Say the load's progress; True once the model is ready (its warm-up goes on meanwhile)."""
     for event in worker.events_for(load):
         if isinstance(event, ModelLoading):
             print(event.message, file=sys.stderr)
         elif isinstance(event, Failed):
-            print(f"deskpet: could not load the model: {event.message}", file=sys.stderr)
+            print(f"deskpet: could not load the model: {_words(event)}", file=sys.stderr)
             return False
         elif isinstance(event, ModelReady):
             info = event.info
+            if info.get("server"):
+                print(f"{info['name']} on {info['server']} is ready.", file=sys.stderr)
+                return True
             print(
                 f"{info['name']} ({info['quantization']}, {info['dtype']}) is ready.",
                 file=sys.stderr,
@@ -148,7 +165,14 @@ def _wait_for_model(worker: InferenceWorker, load: int) -> bool:
     return False  # the worker stopped before the model was ready
 
 
-def _stream_answer(worker: InferenceWorker, request: int, screen: _Screen) -> None:
+def _words(event: Failed) -> str:
+    """A model server's failure in the pet's words (what to check), else the message."""
+    if event.kind in SERVER_KINDS:
+        return f"{FRIENDLY[event.kind]} ({event.message})"
+    return event.message
+
+
+def _stream_answer(worker, request: int, screen: _Screen) -> None:
     in_reasoning = False
     events = worker.events_for(request)
     while True:
@@ -172,4 +196,4 @@ def _stream_answer(worker: InferenceWorker, request: int, screen: _Screen) -> No
                 screen.write(" [length limit]")
             screen.write("\n")
         elif isinstance(event, Failed):
-            screen.write(f"\n(deskpet could not answer: {event.message})\n")
+            screen.write(f"\n(deskpet could not answer: {_words(event)})\n")

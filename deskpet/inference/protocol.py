@@ -44,7 +44,24 @@ CONTEXT_FULL = "context_full"  # the new message alone does not fit the context 
 LOAD = "load"  # the model could not be loaded or checked (a missing file, the demo's fetch)
 ADAPTER = "adapter"  # a persona adapter could not be loaded or switched to
 INTERNAL = "internal"  # anything unexpected
-FAILURE_KINDS = (NO_MODEL, CONTEXT_FULL, LOAD, ADAPTER, INTERNAL)
+# A model server's failures (deskpet.inference.server_brain; server_http.FRIENDLY words them).
+SERVER_UNREACHABLE = "server_unreachable"  # connection refused, no such host
+SERVER_TIMEOUT = "server_timeout"  # no answer (or no next chunk) in time
+SERVER_AUTH = "server_auth"  # 401 / 403: the API key
+SERVER_MODEL = "server_model"  # 404, or the model is not in /v1/models
+SERVER_ERROR = "server_error"  # 5xx, another HTTP error, or an error inside the stream
+SERVER_STREAM = "server_stream"  # the answer is not the server-sent events it should be
+SERVER_CUT = "server_cut"  # the stream ended before the answer did
+SERVER_KINDS = (
+    SERVER_UNREACHABLE,
+    SERVER_TIMEOUT,
+    SERVER_AUTH,
+    SERVER_MODEL,
+    SERVER_ERROR,
+    SERVER_STREAM,
+    SERVER_CUT,
+)
+FAILURE_KINDS = (NO_MODEL, CONTEXT_FULL, LOAD, ADAPTER, INTERNAL, *SERVER_KINDS)
 
 # Plain on purpose: the 135M demo model answers facts reliably only with a plain assistant prompt.
 DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant named deskpet."

@@ -32,6 +32,38 @@ def add_model_options(parser: argparse._ActionsContainer, *, top_level: bool = F
     )
 
 
+def add_server_options(parser: argparse._ActionsContainer) -> None:
+    """`--server URL [--server-model NAME]`: answer through an OpenAI-compatible server."""
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="answer through an OpenAI-compatible model server (e.g. http://127.0.0.1:8080); "
+        "its API key is the one saved in Settings, or $DESKPET_SERVER_KEY",
+    )
+    parser.add_argument(
+        "--server-model", metavar="NAME", default="", help="the model to ask the server for"
+    )
+
+
+def server_from_args(args: argparse.Namespace):
+    """A ServerBrain (not started) for `--server URL`, else None. SystemExit with one line for
+    an address that is not one."""
+    url = getattr(args, "server", None)
+    if not url:
+        return None
+    import os
+
+    from deskpet.platform.keychain import server_key
+
+    from .server_brain import ServerBrain
+
+    key = os.environ.get("DESKPET_SERVER_KEY") or server_key()
+    try:
+        return ServerBrain(url=url, model=getattr(args, "server_model", "") or "", api_key=key)
+    except ValueError as e:
+        raise SystemExit(f"deskpet: {e}") from None
+
+
 def named(model: str | None = None, demo: bool = False) -> str | None:
     """The model the command line names: `model`, else the demo model if asked for, else None."""
     if model:

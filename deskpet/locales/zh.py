@@ -37,6 +37,7 @@ MESSAGES = {
     "{pet} is waking up…": "{pet} 正在醒来…",
     "Your pet": "你的宠物",
     "Waking up with {model}…": "正在用 {model} 唤醒…",
+    "the model server at {url}": "{url} 上的模型服务器",
     "Downloading {model}: {percent}%": "正在下载 {model}：{percent}%",
     "The download stopped: {why}": "下载已停止：{why}",
     "Choose a model to wake your pet up": "选择一个模型来唤醒你的宠物",

@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet.inference.protocol import ADAPTER, CONTEXT_FULL, LOAD, NO_MODEL
+from deskpet.inference.server_http import FRIENDLY as SERVER_FRIENDLY
 from deskpet.ui.placement import beside, pet_body, screen_of
 
 FRAME_MS = 16  # ~60 fps
@@ -102,6 +103,8 @@ def friendly_error(message: str, kind: str) -> str:
         return f"I couldn't load my brain: {message}"
     if kind == ADAPTER:
         return f"I couldn't find my persona's voice: {message}"
+    if kind in SERVER_FRIENDLY:  # a model server's failure: what to check, not its words
+        return SERVER_FRIENDLY[kind]
     return f"Oops, something went wrong while I was answering ({message})."
 
 

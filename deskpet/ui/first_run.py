@@ -83,12 +83,14 @@ class FirstRun(QObject):
 
     Signals:
         on_load(str): load this model now.
+        on_server(str, str): answer through this model server (address, model) and load it.
         on_ready(str): the chosen model is loaded: save it as the owner's model.
         on_done(str): it is warm too; the window has closed (the model's source).
         on_status(str): a short line for the tray while onboarding is under way.
     """
 
     on_load = Signal(str)
+    on_server = Signal(str, str)
     on_ready = Signal(str)
     on_done = Signal(str)
     on_status = Signal(str)
@@ -111,12 +113,14 @@ class FirstRun(QObject):
         self.download: ModelDownload | None = None
         self.step = CHOOSE
         self.source = ""
+        self.server: tuple[str, str] | None = None  # (address, model) when a server was chosen
         self._finished_copy: Path | None = None
         self._closing = False
         self.window.on_download_chosen.connect(self.start_download)
         self.window.on_model_chosen.connect(self.use)
         self.window.on_demo_chosen.connect(lambda: self.use(DEMO))
         self.window.on_download_stopped.connect(self.stop_download)
+        self.window.on_server_chosen.connect(self.use_server)
 
     # -- showing ---------------------------------------------------------------------------------
 
@@ -184,20 +188,28 @@ class FirstRun(QObject):
         if self.download is not None:
             self.download.cancel()
 
+    def use_server(self, url: str, model: str) -> None:
+        """Answer through a model server: connect to it while the pet wakes."""
+        self._waking(url, (url, model), tr("the model server at {url}", url=url))
+        self.on_server.emit(url, model)
+
     def use(self, source: str) -> None:
         """Load this model (already checked, or the demo) while the pet wakes."""
+        what = "the demo model" if source == DEMO else Path(source).name
+        self._waking(source, None, what)
+        self.on_load.emit(source)
+
+    def _waking(self, source: str, server: tuple[str, str] | None, what: str) -> None:
         if self.download is not None and self.download.running and self.step == DOWNLOADING:
             self.download.cancel()  # another choice wins; the bytes stay for later
             _remember(None)
-        self.source = source
+        self.source, self.server = source, server
         self.step = WAKING
-        what = "the demo model" if source == DEMO else Path(source).name
         self.window.show_waking(
             tr("Loading {model}…", model=what),
             tr("{pet} is waking up…", pet=self.pet_name or tr("Your pet")),
         )
         self.on_status.emit(tr("Waking up with {model}…", model=what))
-        self.on_load.emit(source)
 
     # -- the download ----------------------------------------------------------------------------
 

@@ -74,6 +74,7 @@ class ModelController(QObject):
         pet_name: Callable[[], str],
         hub_endpoint: Callable[[], str | None],
         platform: DefaultPlatform,
+        switch_brain: Callable[[str | None, str], None] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -84,6 +85,8 @@ class ModelController(QObject):
         self._pet_name = pet_name
         self._hub_endpoint = hub_endpoint
         self._platform = platform
+        # Onboarding's choice picks the brain too: (address, model) of a server, or None.
+        self._switch_brain = switch_brain or (lambda _url, _model: None)
         self.source = source
         self.info: dict | None = None
         self.first_run: FirstRun | None = None
@@ -212,13 +215,38 @@ class ModelController(QObject):
             platform=self._platform,
             parent=self,
         )
-        first_run.on_load.connect(self.load)
-        first_run.on_ready.connect(lambda source: self.on_save.emit("model", source))
+        first_run.on_load.connect(self._use_local)
+        first_run.on_server.connect(self._use_server)
+        first_run.on_ready.connect(self._save_choice)
         first_run.on_done.connect(self._onboarded)
         first_run.on_status.connect(self.on_status)
         self.first_run = first_run
         first_run.open(resume=self.info is None if resume is None else resume)
         return first_run
+
+    def _use_local(self, source: str) -> None:
+        self._switch_brain(None, "")
+        self.load(source)
+
+    def _use_server(self, url: str, model: str) -> None:
+        try:
+            self._switch_brain(url, model)
+        except ValueError as e:  # not an address
+            if self.first_run is not None:
+                self.first_run.model_failed(str(e))
+            return
+        self.load(url)
+
+    def _save_choice(self, source: str) -> None:
+        """Onboarding's choice loaded: keep it (a server's address and model, or the model)."""
+        server = self.first_run.server if self.first_run is not None else None
+        if server is not None:
+            self.on_save.emit("server_url", server[0])
+            self.on_save.emit("server_model", server[1])
+            self.on_save.emit("brain", "server")
+        else:
+            self.on_save.emit("model", source)
+            self.on_save.emit("brain", "local")
 
     def _check(self, source: str) -> None:
         """Can this folder or .gguf be loaded? Read on the worker (MLX stays on its thread)."""

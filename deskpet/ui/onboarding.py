@@ -1,6 +1,7 @@
 """OnboardingWindow: the first-launch window. It looks at the machine, says plainly what it
-found, and offers three ways to get a model: download MiniCPM5-1B (recommended), use a model
-already on this Mac (checked with the loader before it is accepted), or start with the demo.
+found, and offers the ways to get a model: download MiniCPM5-1B (recommended), use a model
+already on this Mac (checked with the loader before it is accepted), start with the demo, or
+use a model server (deskpet.ui.server_choice finds the ones running here).
 Then it shows the download's progress, and the pet waking up while the model warms.
 
 The window only shows and asks; deskpet.ui.first_run drives it, the download and the loading.
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from deskpet import paths
 from deskpet.ui.local_models_list import LocalModelsPanel
+from deskpet.ui.server_choice import ServerChoice
 
 RECOMMENDED_MODEL = "MiniCPM5-1B"
 RECOMMENDED_BYTES = 608 * 1000**2  # the 4-bit MLX download, about 608 MB
@@ -174,6 +176,7 @@ class OnboardingWindow(QWidget):
         on_download_stopped(): Stop was pressed during the download.
         on_model_checked(str, str): a local model was checked: its path and "" or the reason
             it was refused.
+        on_server_chosen(str, str): use this model server (address, model name or "").
 
     A local model is checked by `checker(path)`, which must call `model_checked(path,
     reason)` when done. The app's checker asks the inference worker: reading a large model
@@ -185,6 +188,7 @@ class OnboardingWindow(QWidget):
     on_demo_chosen = Signal()
     on_download_stopped = Signal()
     on_model_checked = Signal(str, str)
+    on_server_chosen = Signal(str, str)
 
     def __init__(
         self,
@@ -247,12 +251,19 @@ class OnboardingWindow(QWidget):
         demo_button = QPushButton("Start with the demo model (small, not very clever)")
         demo_button.setObjectName("use-demo")
         demo_button.clicked.connect(self.on_demo_chosen)
+        server_button = QPushButton("Use a model server (Ollama, LM Studio, llama.cpp…)")
+        server_button.setObjectName("use-server")
+        self.server_choice = ServerChoice()
+        self.server_choice.hide()
+        self.server_choice.on_chosen.connect(self.on_server_chosen)
+        server_button.clicked.connect(self._show_servers)
         self._choices = [
             self.download_button,
             folder_button,
             file_button,
             self.local_models,
             demo_button,
+            server_button,
         ]
 
         self.error = QLabel("")
@@ -275,6 +286,8 @@ class OnboardingWindow(QWidget):
         column.addLayout(local)
         column.addWidget(self.local_models)
         column.addWidget(demo_button)
+        column.addWidget(server_button)
+        column.addWidget(self.server_choice)
         column.addWidget(self.error)
         column.addStretch(1)
         return page
@@ -441,6 +454,10 @@ class OnboardingWindow(QWidget):
         self.on_model_checked.emit(path, reason)
         if not reason:
             self.on_model_chosen.emit(path)
+
+    def _show_servers(self) -> None:
+        self.server_choice.show()
+        self.server_choice.search()
 
     def _pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")

@@ -55,6 +55,7 @@ from deskpet.settings import (
     SettingValueError,
 )
 from deskpet.ui.local_models_list import LocalModelsPanel
+from deskpet.ui.server_key import ServerKeyEditor
 from deskpet.ui.size_editor import SizeEditor
 
 log = logging.getLogger(__name__)
@@ -89,9 +90,10 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "context_window",
         ),
     ),
+    ("Model server", ("brain", "server_url", "server_model")),
 )
 # The running pet reads these once, at start.
-NEXT_START = frozenset({"context_window"})
+NEXT_START = frozenset({"context_window", "brain", "server_url", "server_model"})
 # Key chords, recorded by pressing them.
 SHORTCUTS = frozenset({"shortcut_chat", "shortcut_allow", "shortcut_deny"})
 
@@ -200,7 +202,11 @@ class SettingsWindow(QWidget):
         column.setSpacing(14)
         column.addWidget(self.banner)
         for title, keys in self._sections():
-            column.addWidget(self._settings_group(title, keys))
+            group = self._settings_group(title, keys)
+            if title == "Model server":  # its API key lives in the keychain, not the file
+                self.server_key = ServerKeyEditor()
+                group.layout().addRow(self._label("API key"), self.server_key)
+            column.addWidget(group)
         for page in pages:  # sections built elsewhere (ui/personas_page.py)
             column.addWidget(page)
         column.addWidget(self._agents_group())

@@ -166,6 +166,31 @@ def test_launch_at_login_is_kept_and_says_macos_only(qtbot, window):
     assert Settings().get("launch_at_login") is True
 
 
+def test_the_model_server_fields_and_a_key_kept_out_of_the_settings_file(qtbot, window, ui_home):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QComboBox
+
+    brain = editor(window, "brain", QComboBox)
+    brain.setCurrentIndex(brain.findData("server") if brain.findData("server") >= 0 else 1)
+    url = editor(window, "server_url", QLineEdit)
+    qtbot.keyClicks(url, "http://127.0.0.1:11434")
+    qtbot.keyClick(url, Qt.Key.Key_Return)
+    saved = yaml.safe_load((ui_home / "settings.yaml").read_text())
+    assert saved["brain"] == "server" and saved["server_url"] == "http://127.0.0.1:11434"
+    # The key: typed, saved to the private file, never in settings.yaml.
+    key = window.server_key
+    assert "private file" in key.note.text()
+    qtbot.keyClicks(key.field, "sk-very-secret")
+    with qtbot.waitSignal(key.on_saved) as saved_signal:
+        key.save_button.click()
+    assert saved_signal.args == [True]
+    assert (ui_home / "secrets" / "server_api_key").read_text() == "sk-very-secret"
+    assert "sk-very-secret" not in (ui_home / "settings.yaml").read_text()
+    assert key.field.text() == "" and key.field.placeholderText().startswith("saved")
+    key.save_button.click()  # empty: forgotten
+    assert not (ui_home / "secrets" / "server_api_key").exists()
+
+
 def test_pet_size_buttons_and_slider_save_once_per_choice(qtbot, window, ui_home):
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QSlider

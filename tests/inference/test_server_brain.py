@@ -1,0 +1,327 @@
+"""ServerBrain against a stdlib server on loopback (tests/helpers/fake_model_server.py): the
+faults a real server does not make on cue, the fields deskpet sends, cancel and preemption.
+The real llama.cpp server is in test_server_llama.py."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from helpers.fake_model_server import FakeModelServer, free_port
+
+from deskpet.inference import server_http
+from deskpet.inference.generate import Sampling
+from deskpet.inference.protocol import (
+    ADAPTER,
+    AdapterChecked,
+    AdapterLoaded,
+    Chat,
+    CheckAdapter,
+    Done,
+    Failed,
+    Finished,
+    LoadAdapter,
+    LoadModel,
+    ModelReady,
+    Narrate,
+    RestoreConversation,
+    SwitchAdapter,
+    Token,
+)
+from deskpet.inference.server_brain import ServerBrain
+from deskpet.inference.server_http import ThinkSplitter
+
+KEY = "sk-test-secret-key-123"
+
+
+@pytest.fixture
+def server():
+    s = FakeModelServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def brain(server):
+    b = ServerBrain(url=server.url, model="fake-model", api_key=KEY, read_timeout=2.0).start()
+    yield b
+    assert b.shutdown()
+
+
+def run(brain, request) -> list:
+    rid = brain.submit(request, stream=True)
+    return list(brain.events_for(rid, timeout=20))
+
+
+def ask(brain, text, **kw) -> list:
+    return run(brain, Chat("c", text, **kw))
+
+
+def finished(events) -> Finished:
+    [fin] = [e for e in events if isinstance(e, Finished)]
+    return fin
+
+
+def test_a_load_lists_the_model_and_a_chat_streams_its_answer(brain, server):
+    events = run(brain, LoadModel("ignored"))
+    assert isinstance(events[-1], Done)
+    [ready] = [e for e in events if isinstance(e, ModelReady)]
+    assert ready.info["name"] == "fake-model" and ready.info["format"] == "server"
+
+    events = ask(brain, "hi", sampling=Sampling(temperature=0.2, top_k=5), max_tokens=33)
+    tokens = [e.event for e in events if isinstance(e, Token)]
+    assert "".join(t.text for t in tokens) == "Hello there, friend."
+    assert tokens[-1].finish_reason == "stop"
+    fin = finished(events)
+    assert (fin.reason, fin.text, fin.conversation) == ("stop", "Hello there, friend.", "c")
+    assert fin.stats["generation_tokens"] == 5 and fin.stats["prompt_tokens"] == 10
+    body = server.bodies[-1]
+    assert body["model"] == "fake-model" and body["stream"] is True
+    assert body["max_tokens"] == 33 and body["temperature"] == 0.2 and body["top_k"] == 5
+    assert body["cache_prompt"] is True
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_follow_up_turns_send_the_conversation_kept_here(brain, server):
+    ask(brain, "first question", system_prompt="You are a cat.")
+    ask(brain, "second question")
+    messages = server.bodies[-1]["messages"]
+    assert messages == [
+        {"role": "system", "content": "You are a cat."},
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "Hello there, friend."},
+        {"role": "user", "content": "second question"},
+    ]
+    run(brain, RestoreConversation("c", "You are a dog.", [("old q", "old a")]))
+    ask(brain, "third")
+    assert [m["content"] for m in server.bodies[-1]["messages"]] == [
+        "You are a dog.",
+        "old q",
+        "old a",
+        "third",
+    ]
+
+
+def test_a_long_conversation_drops_its_oldest_turns(server):
+    brain = ServerBrain(url=server.url, context_window=256).start()
+    try:
+        for i in range(40):
+            ask(brain, f"question number {i} " + "x" * 40)
+        contents = [m["content"] for m in server.bodies[-1]["messages"]]
+        assert contents[-1].startswith("question number 39")
+        assert not any(c.startswith("question number 0 ") for c in contents)
+        assert sum(map(len, contents)) <= 256 * 3
+    finally:
+        brain.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        ("401", server_http.AUTH),
+        ("404", server_http.MODEL_MISSING),
+        ("500", server_http.SERVER_ERROR),
+        ("malformed", server_http.BAD_STREAM),
+        ("cut", server_http.STREAM_CUT),
+        ("hang", server_http.TIMEOUT),
+    ],
+)
+def test_each_fault_is_one_failure_and_the_next_message_works(brain, server, mode, kind, caplog):
+    server.mode = mode
+    with caplog.at_level(logging.INFO):
+        events = ask(brain, "my private words")
+    failed = [e for e in events if isinstance(e, Failed)]
+    assert [f.kind for f in failed] == [kind]
+    assert "\n" not in failed[0].message
+    assert not [e for e in events if isinstance(e, Finished)]
+    assert isinstance(events[-1], Done)
+    assert server_http.FRIENDLY[kind]
+    # One log line for it, never the key nor what the owner wrote.
+    lines = [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]
+    assert len(lines) == 1
+    assert KEY not in caplog.text and "my private words" not in caplog.text
+
+    server.mode = "ok"
+    assert finished(ask(brain, "again")).text == "Hello there, friend."
+
+
+def test_a_refused_connection_is_one_failure(caplog):
+    brain = ServerBrain(url=f"http://127.0.0.1:{free_port()}", api_key=KEY).start()
+    try:
+        events = run(brain, LoadModel(""))
+        assert [e.kind for e in events if isinstance(e, Failed)] == [server_http.UNREACHABLE]
+        events = ask(brain, "hello")
+        assert [e.kind for e in events if isinstance(e, Failed)] == [server_http.UNREACHABLE]
+        assert KEY not in caplog.text
+    finally:
+        brain.shutdown()
+
+
+def test_a_model_the_server_does_not_list_fails_the_load(server):
+    brain = ServerBrain(url=server.url, model="llama-9000").start()
+    try:
+        events = run(brain, LoadModel(""))
+        assert [e.kind for e in events if isinstance(e, Failed)] == [server_http.MODEL_MISSING]
+    finally:
+        brain.shutdown()
+
+
+def test_cancel_closes_the_stream_mid_answer(brain, server):
+    server.answer = [f" word{i}" for i in range(200)]
+    server.delay = 0.05
+    rid = brain.submit(Chat("c", "talk a lot"), stream=True)
+    events = []
+    for event in brain.events_for(rid, timeout=20):
+        events.append(event)
+        if isinstance(event, Token) and len(events) == 3:
+            brain.cancel(rid)
+    fin = finished(events)
+    assert fin.reason == "cancelled" and fin.text.startswith(" word0 word1")
+    # The server saw the client go: it did not write its 200 chunks to nobody.
+    assert server.stream_ended.wait(5) and server.gone.is_set()
+    assert server.sent < 200
+    server.delay, server.answer = 0.0, ["ok"]
+    assert finished(ask(brain, "next")).text == "ok"
+
+
+def test_a_chat_preempts_a_running_narration(brain, server):
+    server.answer = [f" w{i}" for i in range(200)]
+    server.delay = 0.05
+    narration = brain.submit(Narrate("the agent edited a file"), stream=True)
+    stream = brain.events_for(narration, timeout=20)
+    first = next(stream)
+    assert isinstance(first, Token)
+    server.delay, server.answer = 0.0, ["sure"]
+    chat = brain.submit(Chat("c", "hey"), stream=True)
+    rest = list(stream)
+    assert finished(rest).reason == "preempted"
+    assert finished(list(brain.events_for(chat, timeout=20))).text == "sure"
+    assert server.bodies[0]["chat_template_kwargs"] == {"enable_thinking": False}
+    assert server.bodies[0]["messages"][1]["content"] == "the agent edited a file"
+
+
+def test_reasoning_content_and_think_tags_go_to_the_reasoning_channel(brain, server):
+    server.reasoning = ["Let me ", "think."]
+    server.answer = ["<thi", "nk>hidden</th", "ink>Shown", " answer"]
+    events = ask(brain, "why?", think=True)
+    fin = finished(events)
+    assert fin.reasoning == "Let me think.hidden"
+    assert fin.text == "Shown answer"
+    channels = {e.event.channel for e in events if isinstance(e, Token) and e.event.text}
+    assert channels == {"reasoning", "answer"}
+    assert server.bodies[-1]["chat_template_kwargs"] == {"enable_thinking": True}
+
+
+def test_think_splitter_holds_a_tag_split_across_chunks():
+    s = ThinkSplitter()
+    out = s.feed("a<") + s.feed("think>b</thin") + s.feed("k>c<") + s.flush()
+    assert out == [("answer", "a"), ("reasoning", "b"), ("answer", "c"), ("answer", "<")]
+
+
+def test_a_strict_server_gets_openai_fields_only_after_one_refusal(brain, server):
+    server.mode = "strict"
+    assert finished(ask(brain, "hi")).text == "Hello there, friend."
+    assert "cache_prompt" in server.bodies[0] and "cache_prompt" not in server.bodies[1]
+    assert finished(ask(brain, "again")).reason == "stop"
+    assert len(server.bodies) == 3
+
+
+def test_a_persona_adapter_is_selected_where_the_server_lists_it():
+    server = FakeModelServer(loras=[{"id": 0, "path": "/m/pirate.gguf", "scale": 0.0}])
+    brain = ServerBrain(url=server.url).start()
+    try:
+        run(brain, LoadModel(""))
+        events = run(brain, LoadAdapter("pirate", "/personas/pirate.gguf"))
+        assert [type(e) for e in events] == [AdapterLoaded, Done]
+        run(brain, SwitchAdapter("pirate"))
+        ask(brain, "arr")
+        assert server.bodies[-1]["lora"] == [{"id": 0, "scale": 1.0}]
+        checked = run(brain, CheckAdapter("/elsewhere/pirate.gguf"))[0]
+        assert isinstance(checked, AdapterChecked) and checked.reason == ""
+        run(brain, SwitchAdapter(None))
+        ask(brain, "plain")
+        assert server.bodies[-1]["lora"] == [{"id": 0, "scale": 0.0}]
+        assert brain.prompt_only == set()
+    finally:
+        brain.shutdown()
+        server.close()
+
+
+def test_without_lora_selection_the_persona_is_prompt_only(brain, server):
+    run(brain, LoadModel(""))
+    events = run(brain, LoadAdapter("pirate", "/personas/pirate"))
+    assert [e.kind for e in events if isinstance(e, Failed)] == [ADAPTER]
+    assert brain.prompt_only == {"pirate"}
+    assert "prompt" in run(brain, CheckAdapter("/personas/pirate"))[0].reason
+    run(brain, SwitchAdapter("pirate"))
+    assert finished(ask(brain, "hi")).reason == "stop"
+    assert "lora" not in server.bodies[-1]
+
+
+def test_requests_after_shutdown_end_with_done(server):
+    brain = ServerBrain(url=server.url).start()
+    assert brain.shutdown()
+    rid = brain.submit(Chat("c", "hi"), stream=True)
+    assert [type(e) for e in brain.events_for(rid, timeout=5)] == [Done]
+
+
+def test_discovery_finds_a_server_and_skips_the_rest(server):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from deskpet.inference.server_discovery import discover
+
+    class NotAModelServer(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>a web page</html>")
+
+        def log_message(self, *args):
+            pass
+
+    other = HTTPServer(("127.0.0.1", 0), NotAModelServer)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        ports = (
+            (free_port(), "llama.cpp server"),
+            (other.server_address[1], "LM Studio"),
+            (server.port, "Ollama"),
+        )
+        found = discover(ports, timeout=1.0)
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert [(f.url, f.kind, f.models) for f in found] == [(server.url, "Ollama", ("fake-model",))]
+
+
+def test_the_server_bench_measures_through_the_brains_interface(brain, server):
+    from deskpet.inference.bench_server import QUESTIONS, format_server, measure_brain
+
+    server.delay = 0.01
+    result = measure_brain(brain, "server", "", 16, lambda _msg: None)
+    assert not result.error and len(result.turns) == 2
+    for turn in result.turns:
+        assert 0 < turn.first_token <= turn.total
+        assert turn.tokens == 5 and turn.decode_tps > 0 and turn.reason == "stop"
+    assert [b["messages"][-1]["content"] for b in server.bodies] == list(QUESTIONS)
+    assert len(server.bodies[-1]["messages"]) == 4  # the follow-up carries the first turn
+    table = format_server([result], 16)
+    assert "server" in table and "failed" not in table
+    server.mode = "500"
+    failed = measure_brain(brain, "server", "", 16, lambda _msg: None)
+    assert failed.error.startswith("server_error") and "failed: server_error" in format_server(
+        [failed], 16
+    )
+
+
+def test_a_narration_closes_the_stream_once_its_first_sentence_ended(brain, server):
+    server.answer = ["The agent", " ran the tests.", " Then it", " went on", " and on."] * 20
+    server.delay = 0.05
+    fin = finished(run(brain, Narrate("the agent ran the tests")))
+    assert (fin.reason, fin.text) == ("stop", "The agent ran the tests.")
+    assert server.stream_ended.wait(5) and server.gone.is_set() and server.sent < 100
+    server.delay = 0.0
+    whole = finished(run(brain, Narrate("again", first_sentence=False, max_tokens=5)))
+    assert whole.text.startswith("The agent ran the tests. Then it")
