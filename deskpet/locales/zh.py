@@ -143,8 +143,9 @@ MESSAGES = {
     "Choose a model file": "选择模型文件",
     "GGUF models (*.gguf)": "GGUF 模型 (*.gguf)",
     # Settings window
+    "{label}:": "{label}：",
     "Pet": "宠物",
-    "Agents and quiet": "智能体与安静",
+    "Agents and quiet": "智能体与勿扰",
     "Sounds and shortcuts": "声音与快捷键",
     "Model": "模型",
     "Other": "其他",

@@ -296,7 +296,7 @@ class SettingsWindow(QWidget):
         return self.local_models
 
     def _label(self, text: str) -> QLabel:
-        label = QLabel(text + ":")
+        label = QLabel(tr("{label}:", label=text))
         label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._labels.append(label)
         return label
