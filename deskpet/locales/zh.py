@@ -239,6 +239,7 @@ MESSAGES = {
     "Another program rewrote {agent}'s settings without deskpet's hooks. Click here, or choose Reconnect {agent} in deskpet's menu, to put them back.": "另一个程序改写了 {agent} 的设置，去掉了 deskpet 的钩子。点击这里，或在 deskpet 菜单中选择“重新连接 {agent}”，即可恢复。",
     "{agent} needs you": "{agent} 需要你",
     "Waiting for you to answer.": "正在等你回复。",
+    "the download failed: {why}": "下载失败：{why}",
     # Model, settings and shortcut notices
     "the model": "模型",
     "Awake with {model}": "已用 {model} 醒来",

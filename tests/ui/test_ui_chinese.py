@@ -28,6 +28,7 @@ from deskpet.pet import PetMachine
 from deskpet.settings import Settings
 from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.chat_controller import ChatController
+from deskpet.ui.onboarding import MachineFacts, OnboardingWindow, progress_line
 from deskpet.ui.permission_cards import PermissionCards, Request
 from deskpet.ui.sessions_list import SessionsList
 from deskpet.ui.settings_window import SettingsWindow
@@ -250,3 +251,17 @@ def test_no_settings_window_text_is_left_in_english(qtbot, chinese, ui_home, tmp
     texts = [t for t in texts if t]
     assert len(texts) > 40
     assert not purely_english(texts)
+
+
+def test_the_welcome_window_speaks_chinese(qtbot, chinese):
+    facts = MachineFacts("darwin", "arm64", "14.5", 16 * 1024**3, 200 * 1000**3)
+    window = OnboardingWindow(facts, checker=lambda _path: None)
+    qtbot.addWidget(window)
+    assert window.windowTitle() == "欢迎使用 deskpet"
+    assert "Apple 芯片 Mac，macOS 14.5：模型在 GPU 上运行。" in window.checks_text
+    assert window.download_button.text() == "下载 MiniCPM5-1B（推荐，约 608 MB）"
+    assert progress_line(312 * 1000**2, 608 * 1000**2, 4.2 * 1000**2) == (
+        "312 MB / 608 MB · 4.2 MB/s · 约剩 70 秒"
+    )
+    texts = [w.text() for kind in (QLabel, QPushButton) for w in window.findChildren(kind)]
+    assert not purely_english([t for t in texts if t])
