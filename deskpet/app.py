@@ -33,6 +33,7 @@ from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.platform.keychain import server_key
 from deskpet.settings import Settings
+from deskpet.ui import qt_translation
 from deskpet.ui.agents_controller import AgentsController
 from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble
@@ -108,6 +109,7 @@ class DeskpetApp(QObject):
         i18n.set_language(
             i18n.choose(self.settings.get("language"), QLocale.system().uiLanguages())
         )
+        self._qt_translator = qt_translation.install(i18n.language(), QCoreApplication.instance())
         history, history_trouble = open_history()
         if history_trouble:
             self._notify(tr("deskpet cannot save chats this time"), history_trouble)

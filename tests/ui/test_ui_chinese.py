@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QLabel, QPushButton, QWidget
 
 from deskpet import i18n
 from deskpet.bridge import events
@@ -26,6 +26,7 @@ from deskpet.inference.protocol import CONTEXT_FULL, LOAD, NO_MODEL
 from deskpet.personas.manager import PersonaManager
 from deskpet.pet import PetMachine
 from deskpet.settings import Settings
+from deskpet.ui import qt_translation
 from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.chat_controller import ChatController
 from deskpet.ui.onboarding import MachineFacts, OnboardingWindow, progress_line
@@ -265,3 +266,18 @@ def test_the_welcome_window_speaks_chinese(qtbot, chinese):
     )
     texts = [w.text() for kind in (QLabel, QPushButton) for w in window.findChildren(kind)]
     assert not purely_english([t for t in texts if t])
+
+
+def test_qts_own_buttons_speak_chinese(qtbot, qapp):
+    # The Yes and No of deskpet's questions (deleting the model) are Qt's own texts.
+    translator = qt_translation.install("zh", qapp)
+    try:
+        assert translator is not None
+        box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Yes | QDialogButtonBox.StandardButton.No
+        )
+        qtbot.addWidget(box)
+        assert [b.text() for b in box.buttons()] == ["是(&Y)", "否(&N)"]
+    finally:
+        qapp.removeTranslator(translator)
+    assert qt_translation.install("en", qapp) is None
