@@ -35,6 +35,7 @@ def main() -> None:
     from deskpet.ui import settings_controller
     from deskpet.ui.bubble import ChatBubble
     from deskpet.ui.onboarding import MachineFacts, OnboardingWindow
+    from deskpet.ui.personas_page import PersonasPage
     from deskpet.ui.settings_window import SettingsWindow
     from deskpet.ui.tray import TrayMenu
 
@@ -69,6 +70,7 @@ def main() -> None:
     chosen.put("persona", "neko")
     settings = SettingsWindow(
         chosen,
+        pages=(PersonasPage(PersonaManager()),),
         choices={"persona": PersonaManager().choices, "language": settings_controller._languages},
     )
     settings.show()

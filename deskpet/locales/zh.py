@@ -284,6 +284,8 @@ MESSAGES = {
     "{persona} was trained without thinking, so it answers without it. Your choice holds again with another persona.": "{persona} 训练时没有思考，所以回答时不思考。换成其他角色时，你的选择会重新生效。",
     # Settings: Personas
     "checking…": "检查中…",
+    "prompt only": "只有提示词",
+    "adapter (checked when a model is loaded)": "适配器（加载模型时检查）",
     "shipped": "内置",
     "yours": "你的",
     "Personas": "角色",

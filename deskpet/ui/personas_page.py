@@ -195,8 +195,9 @@ class PersonasPage(QGroupBox):
         for item in self._items():
             voice = voices.get(item.data(NAME, ID_ROLE))
             if voice is not None:
-                item.setText(VOICE, voice.text)
-                item.setToolTip(VOICE, voice.text)
+                text = tr(PROMPT_ONLY) if voice.text == PROMPT_ONLY else voice.text
+                item.setText(VOICE, text)
+                item.setToolTip(VOICE, text)
         self._update_buttons()
         self.on_voices_shown.emit()
 
@@ -415,7 +416,7 @@ def _unchecked(persona: Persona) -> Voice:
     """The voice as the files say, with no model to ask."""
     if persona.adapter is None:
         return Voice(False, PROMPT_ONLY)
-    return Voice(True, "adapter (checked when a model is loaded)")
+    return Voice(True, tr("adapter (checked when a model is loaded)"))
 
 
 def _confirm(parent: QWidget, title: str, text: str) -> bool:

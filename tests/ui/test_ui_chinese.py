@@ -31,6 +31,8 @@ from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.chat_controller import ChatController
 from deskpet.ui.onboarding import MachineFacts, OnboardingWindow, progress_line
 from deskpet.ui.permission_cards import PermissionCards, Request
+from deskpet.ui.personas_page import PersonasPage
+from deskpet.ui.pet_menu import PetMenu
 from deskpet.ui.sessions_list import SessionsList
 from deskpet.ui.settings_window import SettingsWindow
 from deskpet.ui.tray import TrayMenu
@@ -281,3 +283,26 @@ def test_qts_own_buttons_speak_chinese(qtbot, qapp):
     finally:
         qapp.removeTranslator(translator)
     assert qt_translation.install("en", qapp) is None
+
+
+def test_the_pets_menu_speaks_chinese(qtbot, chinese_tray):
+    menu = PetMenu(chinese_tray)
+    qtbot.addWidget(menu)
+    for shown in (menu, menu.persona_menu, menu.displays_menu):
+        with qtbot.waitSignal(shown.aboutToShow, timeout=2000):
+            shown.popup(QPoint(10, 10))
+        shown.hide()
+    assert menu.mini_action.text() == "迷你模式"
+    assert menu.persona_menu.title() == "角色"
+    texts = [a.text() for m in (menu, menu.persona_menu) for a in m.actions() if a.text()]
+    assert not purely_english(texts)
+
+
+def test_the_personas_page_speaks_chinese(qtbot, chinese, ui_home):
+    page = PersonasPage(PersonaManager())
+    qtbot.addWidget(page)
+    assert page.title() == "角色"
+    assert page.remove_button.text() == "移除" and page.import_button.text() == "导入…"
+    assert page.voice_text("neko") == "只有提示词"  # no model asked: what the files say
+    names = [page.table.topLevelItem(i).text(0) for i in range(page.table.topLevelItemCount())]
+    assert "小喵" in names
