@@ -286,8 +286,8 @@ def test_qts_own_buttons_speak_chinese(qtbot, qapp):
 
 
 def test_the_pets_menu_speaks_chinese(qtbot, chinese_tray):
+    # Not handed to qtbot: the menu holds the tray's actions, so it goes with the tray.
     menu = PetMenu(chinese_tray)
-    qtbot.addWidget(menu)
     for shown in (menu, menu.persona_menu, menu.displays_menu):
         with qtbot.waitSignal(shown.aboutToShow, timeout=2000):
             shown.popup(QPoint(10, 10))
