@@ -322,4 +322,17 @@ MESSAGES = {
     "Show it again from the menu bar": "可从菜单栏再次显示",
     "Send to Display": "移到显示器",
     "Bring to Main Display": "移回主显示器",
+    # Models already on this computer
+    "Size": "大小",
+    "Format": "格式",
+    "Look for models on this computer": "查找这台电脑上的模型",
+    "The Hugging Face cache, LM Studio's and Ollama's models": "Hugging Face 缓存、LM Studio 和 Ollama 的模型",
+    "Use this model": "使用这个模型",
+    "Looking…": "正在查找…",
+    "Look again": "重新查找",
+    "deskpet could not look through the model folders (see the log).": "deskpet 无法查看模型文件夹（详见日志）。",
+    "can run": "可以运行",
+    "cannot run: {why}": "无法运行：{why}",
+    "Found {count}; deskpet can run {runnable}.": "找到 {count} 个；deskpet 能运行其中 {runnable} 个。",
+    "No models found in the Hugging Face cache, LM Studio or Ollama.": "在 Hugging Face 缓存、LM Studio 和 Ollama 中都没有找到模型。",
 }
