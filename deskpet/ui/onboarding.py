@@ -278,7 +278,7 @@ class OnboardingWindow(QWidget):
         demo_button = QPushButton(tr("Start with the demo model (small, not very clever)"))
         demo_button.setObjectName("use-demo")
         demo_button.clicked.connect(self.on_demo_chosen)
-        server_button = QPushButton("Use a model server (Ollama, LM Studio, llama.cpp…)")
+        server_button = QPushButton(tr("Use a model server (Ollama, LM Studio, llama.cpp…)"))
         server_button.setObjectName("use-server")
         self.server_choice = ServerChoice()
         self.server_choice.hide()

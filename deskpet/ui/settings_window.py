@@ -91,7 +91,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "context_window",
         ),
     ),
-    ("Model server", ("brain", "server_url", "server_model")),
+    (N_("Model server"), ("brain", "server_url", "server_model")),
 )
 # The running pet reads these once, at start.
 NEXT_START = frozenset({"context_window", "brain", "server_url", "server_model"})
@@ -208,7 +208,7 @@ class SettingsWindow(QWidget):
             group = self._settings_group(title, keys)
             if title == "Model server":  # its API key lives in the keychain, not the file
                 self.server_key = ServerKeyEditor()
-                group.layout().addRow(self._label("API key"), self.server_key)
+                group.layout().addRow(self._label(tr("API key")), self.server_key)
             column.addWidget(group)
         for page in pages:  # sections built elsewhere (ui/personas_page.py)
             column.addWidget(page)
