@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from deskpet import i18n, logs
 from deskpet.bridge.sessions import SessionView
-from deskpet.i18n import tr
+from deskpet.i18n import N_, tr
 from deskpet.inference.generate import Sampling
 from deskpet.inference.server_brain import ServerBrain
 from deskpet.inference.worker import InferenceWorker
@@ -33,6 +33,7 @@ from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
 from deskpet.platform.keychain import server_key
 from deskpet.settings import Settings
+from deskpet.ui import qt_translation
 from deskpet.ui.agents_controller import AgentsController
 from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble
@@ -53,7 +54,7 @@ from deskpet.ui.tray import TrayMenu
 log = logging.getLogger(__name__)
 
 TICK_MS = 100  # the pet machine's clock; the sprite has its own frame timer
-CRASH_TITLE = "deskpet ran into an error last time"
+CRASH_TITLE = N_("deskpet ran into an error last time")
 
 
 class DeskpetApp(QObject):
@@ -108,9 +109,10 @@ class DeskpetApp(QObject):
         i18n.set_language(
             i18n.choose(self.settings.get("language"), QLocale.system().uiLanguages())
         )
+        self._qt_translator = qt_translation.install(i18n.language(), QCoreApplication.instance())
         history, history_trouble = open_history()
         if history_trouble:
-            self._notify("deskpet cannot save chats this time", history_trouble)
+            self._notify(tr("deskpet cannot save chats this time"), history_trouble)
         self.personas = PersonaManager(current=self.settings.get("persona"))
         self.relay = Relay(self)
         self.worker = self._make_brain(local=model is not None)
@@ -351,7 +353,7 @@ class DeskpetApp(QObject):
         if self.chat.history.notice:
             self._notify("deskpet", self.chat.history.notice)
         for warning in self.settings.warnings:
-            self._notify("deskpet settings", warning)
+            self._notify(tr("deskpet settings"), warning)
         for title, text in self._pending_notices:
             self._notify(title, text)
         self._pending_notices.clear()
@@ -359,7 +361,10 @@ class DeskpetApp(QObject):
         crash = logs.take_crash_notice()
         if crash:
             # MAC-CHECK: clicking the crash notice opens the logs folder in the Finder
-            self._notify(CRASH_TITLE, f"{crash}. Click here or use Show Logs… to see why.")
+            self._notify(
+                tr(CRASH_TITLE),
+                tr("{crash}. Click here or use Show Logs… to see why.", crash=crash),
+            )
 
     def shutdown(self) -> None:
         """Stop the model (ending any answer), close the windows. Safe to call twice."""
@@ -400,7 +405,7 @@ class DeskpetApp(QObject):
     def _on_notice_clicked(self) -> None:
         """A click on the notification: the crash notice opens the logs folder; a notice of
         lost hooks reconnects that agent."""
-        if self._last_notice == CRASH_TITLE:
+        if self._last_notice == tr(CRASH_TITLE):
             open_logs_folder()
         else:
             self.agents.notice_clicked(self._last_notice)

@@ -11,13 +11,19 @@ import pytest
 
 import deskpet
 from deskpet import i18n
+from deskpet.settings import SETTINGS
 
 PACKAGE = Path(deskpet.__file__).parent
 
 
 def asked_texts() -> dict[str, str]:
-    """Every literal passed to tr() or N_() in deskpet/, with where it was first seen."""
+    """Every literal passed to tr() or N_() in deskpet/, with where it was first seen, and each
+    visible setting's label and help (the settings window translates them where it shows them)."""
     found: dict[str, str] = {}
+    for setting in SETTINGS:
+        if setting.visible:
+            found.setdefault(setting.label, f"settings.py: {setting.key}.label")
+            found.setdefault(setting.help, f"settings.py: {setting.key}.help")
     for file in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
             if (
@@ -53,6 +59,8 @@ def test_the_code_asks_for_some_texts():
     # The scan above must see the UI's calls (a broken scan would pass with empty catalogs).
     asked = asked_texts()
     assert "Allow" in asked and "{speaker} wants to run" in asked
+    assert "Quit deskpet" in asked  # the tray's, a module the scan must reach
+    assert "Longest answer" in asked and "Start deskpet when you log in." in asked
 
 
 @pytest.mark.parametrize(

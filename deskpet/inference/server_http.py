@@ -20,6 +20,8 @@ import ssl
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from deskpet.i18n import N_
+
 from .protocol import SERVER_AUTH as AUTH
 from .protocol import SERVER_CUT as STREAM_CUT
 from .protocol import SERVER_ERROR
@@ -29,13 +31,13 @@ from .protocol import SERVER_TIMEOUT as TIMEOUT
 from .protocol import SERVER_UNREACHABLE as UNREACHABLE
 
 FRIENDLY = {
-    UNREACHABLE: "I can't reach my model server. Is it running?",
-    TIMEOUT: "My model server took too long to answer. Try again in a moment.",
-    AUTH: "My model server turned down the API key. Check it in Settings.",
-    MODEL_MISSING: "My model server has no model by that name. Check it in Settings.",
-    SERVER_ERROR: "My model server ran into a problem. Try again in a moment.",
-    BAD_STREAM: "My model server's answer came out garbled. Try again?",
-    STREAM_CUT: "My model server stopped in the middle of the answer. Try again?",
+    UNREACHABLE: N_("I can't reach my model server. Is it running?"),
+    TIMEOUT: N_("My model server took too long to answer. Try again in a moment."),
+    AUTH: N_("My model server turned down the API key. Check it in Settings."),
+    MODEL_MISSING: N_("My model server has no model by that name. Check it in Settings."),
+    SERVER_ERROR: N_("My model server ran into a problem. Try again in a moment."),
+    BAD_STREAM: N_("My model server's answer came out garbled. Try again?"),
+    STREAM_CUT: N_("My model server stopped in the middle of the answer. Try again?"),
 }
 
 MAX_LINE = 1024 * 1024  # one SSE line (a chunk is a few hundred bytes)

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from deskpet.i18n import N_
 from deskpet.inference.protocol import NO_MODEL, AdapterChecked, CheckAdapter, Failed
 
 from .importer import ImportRefused
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 120.0  # the worker may be writing an answer first
 
-PROMPT_ONLY = "prompt only"
+PROMPT_ONLY = N_("prompt only")  # the settings window translates it where shown
 
 
 class Worker(Protocol):

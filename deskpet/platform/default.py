@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QPoint
 from PySide6.QtWidgets import QApplication, QWidget
 
 from deskpet.bridge.terminal import JumpResult, Terminal
+from deskpet.i18n import N_
 from deskpet.platform.hotkeys import HotKeys
 
 # Answers "is the pet opaque at this global (screen) point?"
@@ -35,11 +36,11 @@ class DefaultPlatform:
     name = "default"
     click_through = False
     # Shown beside the "Open at login" setting where it cannot take effect.
-    launch_at_login_note = "macOS only: the setting is kept but does nothing here."
+    launch_at_login_note = N_("macOS only: the setting is kept but does nothing here.")
     # Shown beside the shortcuts: here they are app-wide, not system-wide.
-    shortcuts_note = "Here shortcuts work while a deskpet window is active."
+    shortcuts_note = N_("Here shortcuts work while a deskpet window is active.")
     # Shown beside "Start with an agent", which only the installed Mac app can do.
-    start_with_agents_note = "macOS app only: the setting is kept but does nothing here."
+    start_with_agents_note = N_("macOS app only: the setting is kept but does nothing here.")
 
     def prepare_app(self, app: QApplication) -> None:
         """Once, after the QApplication exists (e.g. hide the Dock icon)."""

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from deskpet import paths
+from deskpet.i18n import N_
 from deskpet.safefile import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class KeychainError(Exception):
 class FileKeychain:
     """Secrets as 0600 files in `folder` (default: the data folder's `secrets`)."""
 
-    where = "a private file in deskpet's data folder"
+    where = N_("a private file in deskpet's data folder")
 
     def __init__(self, folder: Path | None = None):
         self.folder = folder or paths.data_dir() / "secrets"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 
+from deskpet.i18n import N_
 from deskpet.platform.keychain import MAX_SECRET, KeychainError, _check
 
 SECURITY = "/usr/bin/security"
@@ -18,7 +19,7 @@ NOT_FOUND = 44  # security's exit status for "The specified item could not be fo
 
 
 class MacKeychain:
-    where = "the macOS keychain"
+    where = N_("the macOS keychain")
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         try:

@@ -32,6 +32,7 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
 from deskpet.bridge.terminal import JumpResult, Terminal
+from deskpet.i18n import N_
 from deskpet.platform import terminal_macos
 from deskpet.platform.default import DefaultPlatform, HitTest
 from deskpet.platform.hotkeys import HotKeys
@@ -109,7 +110,7 @@ class MacPlatform(DefaultPlatform):
     click_through = True
     launch_at_login_note = ""
     shortcuts_note = ""
-    start_with_agents_note = "The installed Deskpet.app only, not deskpet run from source."
+    start_with_agents_note = N_("The installed Deskpet.app only, not deskpet run from source.")
 
     def __init__(self) -> None:
         self._click_through: dict[int, _ClickThrough] = {}

@@ -46,6 +46,7 @@ from deskpet.bridge.sessions import (
     SessionTracker,
     SessionView,
 )
+from deskpet.i18n import tr
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import Failed, Finished, Narrate
 from deskpet.pet import BUSY_SESSIONS, PetMachine
@@ -74,7 +75,7 @@ def speaker(agent: str, project: str) -> str:
 
 def lost_title(agent: str) -> str:
     """The notice's title when another program removed an agent's hooks."""
-    return f"{long_name(agent)} no longer tells deskpet what it does"
+    return tr("{agent} no longer tells deskpet what it does", agent=long_name(agent))
 
 
 class AgentsController(QObject):
@@ -191,7 +192,7 @@ class AgentsController(QObject):
             raise
         except (BridgeError, OSError) as exc:  # the pet still works; agents cannot reach it
             log.warning("agent bridge off: %s", exc)
-            self.on_notice.emit("deskpet cannot hear your agents", str(exc))
+            self.on_notice.emit(tr("deskpet cannot hear your agents"), str(exc))
         else:
             self.bridge = server
         self.repair_hooks()
@@ -205,7 +206,7 @@ class AgentsController(QObject):
         command line carries "Start with an agent"); what changed is a notice."""
         lines = installers.repair()  # never raises
         if lines:
-            self.on_notice.emit("deskpet agents", "\n".join(lines))
+            self.on_notice.emit(tr("deskpet agents"), "\n".join(lines))
 
     def stop(self) -> None:
         self._closed = True
@@ -260,7 +261,7 @@ class AgentsController(QObject):
             return
         if not result.ok:
             log.info("go to terminal: %s", result.message)
-            self._say(f"I can't go to that terminal: {result.message}")
+            self._say(tr("I can't go to that terminal: {why}", why=result.message))
         self.on_jumped.emit(result)
 
     def change_hooks(self, action: str, agent: str) -> None:
@@ -278,7 +279,7 @@ class AgentsController(QObject):
         if agent in self.lost_hooks:
             self.lost_hooks.remove(agent)
             self.on_lost_hooks.emit(list(self.lost_hooks))
-        self.on_notice.emit("deskpet agents", text)
+        self.on_notice.emit(tr("deskpet agents"), text)
 
     # -- permission cards ----------------------------------------------------------------------
 
@@ -344,8 +345,11 @@ class AgentsController(QObject):
                 self.on_lost_hooks.emit(list(self.lost_hooks))
             self.on_notice.emit(
                 lost_title(agent),
-                f"Another program rewrote {name}'s settings without deskpet's hooks. "
-                f"Click here, or choose Reconnect {name} in deskpet's menu, to put them back.",
+                tr(
+                    "Another program rewrote {agent}'s settings without deskpet's hooks. "
+                    "Click here, or choose Reconnect {agent} in deskpet's menu, to put them back.",
+                    agent=name,
+                ),
             )
 
     def notice_clicked(self, title: str) -> None:
@@ -426,7 +430,7 @@ class AgentsController(QObject):
         variant = mood.variant if mood.state == WORKING else ""
         self._machine.set_mood(mood.state, variant, working_sessions=mood.working)
         if mood.state in (PERMISSION, WAITING):
-            self.attention = f"{speaker(mood.agent, mood.project)} needs you"
+            self.attention = tr("{agent} needs you", agent=speaker(mood.agent, mood.project))
             self.on_attention.emit(self.attention)
         elif self.attention:
             self.attention = ""
@@ -435,13 +439,15 @@ class AgentsController(QObject):
     def _ring(self, event: AgentEvent) -> None:
         """An agent needs the owner: the bell animation is on; add sound and notification
         unless do-not-disturb is on."""
-        line = f"{speaker(event.agent, event.project or self.mood.project)} needs you"
+        line = tr(
+            "{agent} needs you", agent=speaker(event.agent, event.project or self.mood.project)
+        )
         self.on_bell.emit(line)
         if self._settings.do_not_disturb():
             return
         self.sounds.play(BELL)
         if not self._pet_visible():
-            self.on_notice.emit(line, event.message or "Waiting for you to answer.")
+            self.on_notice.emit(line, event.message or tr("Waiting for you to answer."))
 
     # -- narration -----------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskpet.i18n import tr
 from deskpet.inference.protocol import ADAPTER, CONTEXT_FULL, LOAD, NO_MODEL
 from deskpet.inference.server_http import FRIENDLY as SERVER_FRIENDLY
 from deskpet.ui.placement import beside, pet_body, screen_of
@@ -96,16 +97,16 @@ def friendly_error(message: str, kind: str) -> str:
     """One short line for the owner, worded by the failure's kind (Failed.kind) and never by
     the message's text; the message is shown only where it names what to fix."""
     if kind == NO_MODEL:
-        return "I'm not awake yet: my model is still loading. Try again in a moment."
+        return tr("I'm not awake yet: my model is still loading. Try again in a moment.")
     if kind == CONTEXT_FULL:
-        return "That is more than I can keep in mind at once. Could you say it shorter?"
+        return tr("That is more than I can keep in mind at once. Could you say it shorter?")
     if kind == LOAD:
-        return f"I couldn't load my brain: {message}"
+        return tr("I couldn't load my brain: {message}", message=message)
     if kind == ADAPTER:
-        return f"I couldn't find my persona's voice: {message}"
+        return tr("I couldn't find my persona's voice: {message}", message=message)
     if kind in SERVER_FRIENDLY:  # a model server's failure: what to check, not its words
-        return SERVER_FRIENDLY[kind]
-    return f"Oops, something went wrong while I was answering ({message})."
+        return tr(SERVER_FRIENDLY[kind])
+    return tr("Oops, something went wrong while I was answering ({message}).", message=message)
 
 
 class ChatBubble(QWidget):
@@ -206,9 +207,9 @@ class ChatBubble(QWidget):
         header.addWidget(self.title)
         header.addStretch(1)
 
-        self.new_action = QAction("New", self)
+        self.new_action = QAction(tr("New"), self)
         self.new_action.setObjectName("bubble-new-conversation")
-        self.new_action.setToolTip("New conversation: the pet forgets this one (asks first)")
+        self.new_action.setToolTip(tr("New conversation: the pet forgets this one (asks first)"))
         self.new_action.triggered.connect(self.on_new_conversation)
         new_button = QToolButton(self)
         new_button.setObjectName("bubble-new-conversation-button")
@@ -216,9 +217,9 @@ class ChatBubble(QWidget):
         new_button.setAutoRaise(True)
         header.addWidget(new_button)
 
-        self.copy_action = QAction("Copy", self)
+        self.copy_action = QAction(tr("Copy"), self)
         self.copy_action.setObjectName("bubble-copy")
-        self.copy_action.setToolTip("Copy the answer (or the selected part of it)")
+        self.copy_action.setToolTip(tr("Copy the answer (or the selected part of it)"))
         self.copy_action.triggered.connect(self.copy_answer)
         self.copy_button = QToolButton(self)
         self.copy_button.setObjectName("bubble-copy-button")
@@ -228,7 +229,7 @@ class ChatBubble(QWidget):
 
         self.close_action = QAction("✕", self)
         self.close_action.setObjectName("bubble-close")
-        self.close_action.setToolTip("Close (Esc)")
+        self.close_action.setToolTip(tr("Close (Esc)"))
         self.close_action.triggered.connect(self.dismiss)
         close_button = QToolButton(self)
         close_button.setObjectName("bubble-close-button")
@@ -247,13 +248,13 @@ class ChatBubble(QWidget):
 
         self.thinking_toggle = QToolButton(self)
         self.thinking_toggle.setObjectName("bubble-thinking-toggle")
-        self.thinking_toggle.setText("Thinking…")
+        self.thinking_toggle.setText(tr("Thinking…"))
         self.thinking_toggle.setCheckable(True)
         self.thinking_toggle.setChecked(False)
         self.thinking_toggle.setAutoRaise(True)
         self.thinking_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.thinking_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.thinking_toggle.setToolTip("Show or hide what the pet thought before answering")
+        self.thinking_toggle.setToolTip(tr("Show or hide what the pet thought before answering"))
         self.thinking_toggle.toggled.connect(self._on_thinking_toggled)
         _set_ink(self.thinking_toggle, _DIM_INK)
         self.thinking_toggle.hide()
@@ -285,15 +286,15 @@ class ChatBubble(QWidget):
         row.setObjectName("bubble-input-row")
         self.input = QLineEdit(self)
         self.input.setObjectName("bubble-input")
-        self.input.setPlaceholderText("Say something…")
+        self.input.setPlaceholderText(tr("Say something…"))
         self.input.setClearButtonEnabled(False)
         self.input.returnPressed.connect(self._on_return)
         self.input.textEdited.connect(lambda _text: self._touch())
         row.addWidget(self.input, 1)
 
-        self.stop_action = QAction("Stop", self)
+        self.stop_action = QAction(tr("Stop"), self)
         self.stop_action.setObjectName("bubble-stop")
-        self.stop_action.setToolTip("Stop the answer (Esc)")
+        self.stop_action.setToolTip(tr("Stop the answer (Esc)"))
         self.stop_action.triggered.connect(self.cancel)
         self.stop_button = QToolButton(self)
         self.stop_button.setObjectName("bubble-stop-button")
@@ -368,7 +369,7 @@ class ChatBubble(QWidget):
         self.reasoning_view.clear()
         self.reasoning_view.hide()
         self.thinking_toggle.setChecked(False)
-        self.thinking_toggle.setText("Thinking…")
+        self.thinking_toggle.setText(tr("Thinking…"))
         self.thinking_toggle.hide()
         self.status.hide()
         self.stop_button.show()
@@ -547,11 +548,13 @@ class ChatBubble(QWidget):
         self.answering = False
         self.stop_button.hide()
         if self._shown[REASONING]:
-            self.thinking_toggle.setText("Thoughts")
+            self.thinking_toggle.setText(tr("Thoughts"))
         if reason == "cancelled":
-            self._set_status("Stopped.", _DIM_INK)
+            self._set_status(tr("Stopped."), _DIM_INK)
         elif reason == "length":
-            self._set_status("(That's as long as my answers get: see “Longest answer”.)", _DIM_INK)
+            self._set_status(
+                tr("(That's as long as my answers get: see “Longest answer”.)"), _DIM_INK
+            )
         self._fit()
         self._schedule_fade()
         self.on_answer_complete.emit(reason)

@@ -353,9 +353,12 @@ class ChatController(QObject):
         """Ask the owner, then start the persona's conversation afresh. Returns whether it did."""
         answer = QMessageBox.question(
             self._bubble,
-            "Start a new conversation?",
-            f"{self.persona_name()} forgets this conversation: what you said and what it "
-            "answered. The saved history keeps a backup copy until the next time you do this.",
+            tr("Start a new conversation?"),
+            tr(
+                "{persona} forgets this conversation: what you said and what it answered."
+                " The saved history keeps a backup copy until the next time you do this.",
+                persona=self.persona_name(),
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -382,9 +385,9 @@ class ChatController(QObject):
             self.history.clear(persona)
         except Exception as exc:  # the chat goes on even if the disk does not
             log.warning("could not clear the saved conversation: %s", exc)
-            self._bubble.show_note(f"The saved history could not be cleared: {exc}")
+            self._bubble.show_note(tr("The saved history could not be cleared: {why}", why=exc))
         else:
-            self._bubble.show_note("New conversation.")
+            self._bubble.show_note(tr("New conversation."))
         self.on_conversation_cleared.emit(persona)
 
     def sampling(self) -> Sampling:

@@ -195,7 +195,7 @@ class FirstRun(QObject):
 
     def use(self, source: str) -> None:
         """Load this model (already checked, or the demo) while the pet wakes."""
-        what = "the demo model" if source == DEMO else Path(source).name
+        what = tr("the demo model") if source == DEMO else Path(source).name
         self._waking(source, None, what)
         self.on_load.emit(source)
 

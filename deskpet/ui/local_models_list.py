@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskpet.i18n import N_, tr
 from deskpet.inference.local_models import LocalModel, find_local_models, human_size
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Model", "From", "Size", "Format", "deskpet")
+COLUMNS = (N_("Model"), N_("From"), N_("Size"), N_("Format"), "deskpet")
 POLL_MS = 100
 
 
@@ -64,23 +65,23 @@ class LocalModelsPanel(QWidget):
         self._poll.timeout.connect(self._collect)
         self.models: list[LocalModel] = []
 
-        self.look_button = QPushButton("Look for models on this computer")
+        self.look_button = QPushButton(tr("Look for models on this computer"))
         self.look_button.setObjectName("find-local-models")
-        self.look_button.setToolTip("The Hugging Face cache, LM Studio's and Ollama's models")
+        self.look_button.setToolTip(tr("The Hugging Face cache, LM Studio's and Ollama's models"))
         self.look_button.clicked.connect(self.look)
         self.status = QLabel("")
         self.status.setObjectName("local-models-status")
         self.status.setWordWrap(True)
         self.tree = QTreeWidget()
         self.tree.setObjectName("local-models")
-        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setHeaderLabels([tr(column) for column in COLUMNS])
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.itemDoubleClicked.connect(lambda _item, _col: self._use())
         self.tree.setMinimumHeight(110)
         self.tree.hide()
-        self.use_button = QPushButton("Use this model")
+        self.use_button = QPushButton(tr("Use this model"))
         self.use_button.setObjectName("use-local-model")
         self.use_button.setEnabled(False)
         self.use_button.clicked.connect(self._use)
@@ -100,7 +101,7 @@ class LocalModelsPanel(QWidget):
         if self._poll.isActive():
             return
         self.look_button.setEnabled(False)
-        self.status.setText("Looking…")
+        self.status.setText(tr("Looking…"))
         threading.Thread(target=self._find, args=(self._finder, self._answers), daemon=True).start()
         self._poll.start()
 
@@ -120,10 +121,12 @@ class LocalModelsPanel(QWidget):
             return
         self._poll.stop()
         self.look_button.setEnabled(True)
-        self.look_button.setText("Look again")
+        self.look_button.setText(tr("Look again"))
         if isinstance(found, Exception):
             self.show_models([])
-            self.status.setText("deskpet could not look through the model folders (see the log).")
+            self.status.setText(
+                tr("deskpet could not look through the model folders (see the log).")
+            )
         else:
             self.show_models(found)
         self.on_listed.emit(len(self.models))
@@ -132,7 +135,9 @@ class LocalModelsPanel(QWidget):
         self.models = list(models)
         self.tree.clear()
         for model in self.models:
-            verdict = "can run" if model.runnable else f"cannot run: {model.problem}"
+            verdict = (
+                tr("can run") if model.runnable else tr("cannot run: {why}", why=model.problem)
+            )
             item = QTreeWidgetItem(
                 [model.name, model.where, human_size(model.size), model.format, verdict]
             )
@@ -145,9 +150,17 @@ class LocalModelsPanel(QWidget):
             self.tree.resizeColumnToContents(col)
         runnable = sum(m.runnable for m in self.models)
         if self.models:
-            self.status.setText(f"Found {len(self.models)}; deskpet can run {runnable}.")
+            self.status.setText(
+                tr(
+                    "Found {count}; deskpet can run {runnable}.",
+                    count=len(self.models),
+                    runnable=runnable,
+                )
+            )
         else:
-            self.status.setText("No models found in the Hugging Face cache, LM Studio or Ollama.")
+            self.status.setText(
+                tr("No models found in the Hugging Face cache, LM Studio or Ollama.")
+            )
         self.tree.setVisible(bool(self.models))
         self.use_button.setVisible(bool(self.models))
         self._selection_changed()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from deskpet.i18n import tr
 from deskpet.inference.protocol import (
     CheckModel,
     Failed,
@@ -103,7 +104,7 @@ class ModelController(QObject):
             self.load(self.source)
         else:
             self._machine.no_model()
-            self.on_status.emit("Choose a model to wake your pet up")
+            self.on_status.emit(tr("Choose a model to wake your pet up"))
             self.open_onboarding()
 
     def load(self, source: str) -> None:
@@ -158,8 +159,8 @@ class ModelController(QObject):
         self._revert = None
         self.source = self._loading or self.source
         self._machine.model_ready()
-        name = "the demo model" if self.source == DEMO else info.get("name", "the model")
-        self.on_status.emit(f"Awake with {name}")
+        name = tr("the demo model") if self.source == DEMO else info.get("name", tr("the model"))
+        self.on_status.emit(tr("Awake with {model}", model=name))
         if self.first_run is not None:
             self.first_run.model_ready()
         self.on_ready.emit(self.source)
@@ -193,12 +194,14 @@ class ModelController(QObject):
             # The saved model is gone (a moved folder, an unplugged disk): onboarding offers
             # the other choices; the setting stays, for when the model comes back.
             self._machine.no_model()
-            self.on_status.emit("The model could not be loaded")
+            self.on_status.emit(tr("The model could not be loaded"))
             first_run = self.open_onboarding(resume=False)
-            first_run.offer_choices(f"deskpet could not load {source}: {message}")
+            first_run.offer_choices(
+                tr("deskpet could not load {model}: {why}", model=source, why=message)
+            )
         else:  # the model from before keeps answering
             self._machine.model_ready()
-            self.on_notice.emit("deskpet could not load the model", message)
+            self.on_notice.emit(tr("deskpet could not load the model"), message)
 
     # -- onboarding ----------------------------------------------------------------------------
 

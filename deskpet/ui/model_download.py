@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from deskpet.i18n import tr
 from deskpet.inference import download as dl
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,6 @@ class ModelDownload(QObject):
             self._send("_failed", str(exc), exc.kind)
         except Exception as exc:  # a bug or an odd disk: said once, never raised into Qt
             log.exception("model download failed")
-            self._send("_failed", f"the download failed: {exc}", dl.OTHER)
+            self._send("_failed", tr("the download failed: {why}", why=exc), dl.OTHER)
         else:
             self._send("_finished", str(folder))

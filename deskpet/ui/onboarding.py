@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet import paths
+from deskpet.i18n import tr
 from deskpet.ui.local_models_list import LocalModelsPanel
 from deskpet.ui.server_choice import ServerChoice
 
@@ -84,16 +85,21 @@ def _size(n: int) -> str:
 
 def _duration(seconds: float) -> str:
     if seconds < 90:
-        return f"{max(5, round(seconds / 5) * 5):.0f} s"
-    return f"{round(seconds / 60):.0f} min"
+        return tr("{n} s", n=f"{max(5, round(seconds / 5) * 5):.0f}")
+    return tr("{n} min", n=f"{round(seconds / 60):.0f}")
 
 
 def progress_line(done: int, total: int, speed: float | None) -> str:
     """ "312 MB of 608 MB · 4.2 MB/s · about 1 min left" (speed in bytes a second)."""
-    line = f"{_size(done)} of {_size(total)}"
     if speed and speed > 0 and done < total:
-        line += f" · {speed / 1000**2:.1f} MB/s · about {_duration((total - done) / speed)} left"
-    return line
+        return tr(
+            "{done} of {total} · {speed} MB/s · about {left} left",
+            done=_size(done),
+            total=_size(total),
+            speed=f"{speed / 1000**2:.1f}",
+            left=_duration((total - done) / speed),
+        )
+    return tr("{done} of {total}", done=_size(done), total=_size(total))
 
 
 def describe(facts: MachineFacts) -> list[tuple[bool, str]]:
@@ -103,8 +109,10 @@ def describe(facts: MachineFacts) -> list[tuple[bool, str]]:
         lines.append(
             (
                 True,
-                f"An Apple Silicon Mac with macOS {facts.macos or '(unknown version)'}"
-                ": models run on its GPU.",
+                tr(
+                    "An Apple Silicon Mac with macOS {version}: models run on its GPU.",
+                    version=facts.macos or tr("(unknown version)"),
+                ),
             )
         )
     else:
@@ -112,40 +120,59 @@ def describe(facts: MachineFacts) -> list[tuple[bool, str]]:
         lines.append(
             (
                 False,
-                f"Not an Apple Silicon Mac ({where}): models run on the processor,"
-                " slowly. The demo model is the quick way to try deskpet here.",
+                tr(
+                    "Not an Apple Silicon Mac ({where}): models run on the processor,"
+                    " slowly. The demo model is the quick way to try deskpet here.",
+                    where=where,
+                ),
             )
         )
     if facts.memory is None:
-        lines.append((True, "Could not tell how much memory this computer has."))
+        lines.append((True, tr("Could not tell how much memory this computer has.")))
     elif facts.memory >= RECOMMENDED_MEMORY:
         lines.append(
-            (True, f"{facts.memory / 1024**3:.0f} GB of memory: plenty for {RECOMMENDED_MODEL}.")
+            (
+                True,
+                tr(
+                    "{gb} GB of memory: plenty for {model}.",
+                    gb=f"{facts.memory / 1024**3:.0f}",
+                    model=RECOMMENDED_MODEL,
+                ),
+            )
         )
     else:
         lines.append(
             (
                 False,
-                f"Only {facts.memory / 1024**3:.0f} GB of memory: "
-                f"{RECOMMENDED_MODEL} will work but may slow other apps.",
+                tr(
+                    "Only {gb} GB of memory: {model} will work but may slow other apps.",
+                    gb=f"{facts.memory / 1024**3:.0f}",
+                    model=RECOMMENDED_MODEL,
+                ),
             )
         )
     if facts.free_disk is None:
-        lines.append((True, "Could not tell how much disk space is free."))
+        lines.append((True, tr("Could not tell how much disk space is free.")))
     elif facts.free_disk >= 2 * RECOMMENDED_BYTES:
         lines.append(
             (
                 True,
-                f"{_size(facts.free_disk)} free on disk: enough for the "
-                f"{_size(RECOMMENDED_BYTES)} download.",
+                tr(
+                    "{free} free on disk: enough for the {size} download.",
+                    free=_size(facts.free_disk),
+                    size=_size(RECOMMENDED_BYTES),
+                ),
             )
         )
     else:
         lines.append(
             (
                 False,
-                f"Only {_size(facts.free_disk)} free on disk; the download needs "
-                f"{_size(RECOMMENDED_BYTES)} and room to spare.",
+                tr(
+                    "Only {free} free on disk; the download needs {size} and room to spare.",
+                    free=_size(facts.free_disk),
+                    size=_size(RECOMMENDED_BYTES),
+                ),
             )
         )
     return lines
@@ -198,7 +225,7 @@ class OnboardingWindow(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("onboarding-window")
-        self.setWindowTitle("Welcome to deskpet")
+        self.setWindowTitle(tr("Welcome to deskpet"))
         self.facts = facts or gather_facts()
         self._checker = checker
         self._speed_from: tuple[float, int] | None = None
@@ -233,25 +260,25 @@ class OnboardingWindow(QWidget):
         self.checks.setWordWrap(True)
         self.checks.setTextFormat(Qt.TextFormat.RichText)
 
-        ask = QLabel("Your pet needs a language model to talk. Choose one:")
+        ask = QLabel(tr("Your pet needs a language model to talk. Choose one:"))
         self.download_button = QPushButton()
         self.download_button.setObjectName("download-model")
         self.download_button.setDefault(self.facts.apple_silicon)
         self.download_button.clicked.connect(self.on_download_chosen)
         self.set_download_offer()
-        folder_button = QPushButton("Use a model folder on this computer…")
+        folder_button = QPushButton(tr("Use a model folder on this computer…"))
         folder_button.setObjectName("choose-model-folder")
         folder_button.clicked.connect(self._pick_folder)
-        file_button = QPushButton("Use a .gguf file…")
+        file_button = QPushButton(tr("Use a .gguf file…"))
         file_button.setObjectName("choose-model-file")
         file_button.clicked.connect(self._pick_file)
         # What other apps already downloaded: listed off the GUI thread as the window opens.
         self.local_models = LocalModelsPanel()
         self.local_models.on_model_picked.connect(self.choose_local_model)
-        demo_button = QPushButton("Start with the demo model (small, not very clever)")
+        demo_button = QPushButton(tr("Start with the demo model (small, not very clever)"))
         demo_button.setObjectName("use-demo")
         demo_button.clicked.connect(self.on_demo_chosen)
-        server_button = QPushButton("Use a model server (Ollama, LM Studio, llama.cpp…)")
+        server_button = QPushButton(tr("Use a model server (Ollama, LM Studio, llama.cpp…)"))
         server_button.setObjectName("use-server")
         self.server_choice = ServerChoice()
         self.server_choice.hide()
@@ -275,7 +302,7 @@ class OnboardingWindow(QWidget):
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(12)
-        column.addWidget(self._title("Welcome to deskpet", "onboarding-title"))
+        column.addWidget(self._title(tr("Welcome to deskpet"), "onboarding-title"))
         column.addWidget(self.checks)
         column.addSpacing(6)
         column.addWidget(ask)
@@ -293,11 +320,13 @@ class OnboardingWindow(QWidget):
         return page
 
     def _download_page(self) -> QWidget:
-        self.download_title = self._title(f"Downloading {RECOMMENDED_MODEL}", "download-title")
+        self.download_title = self._title(
+            tr("Downloading {model}", model=RECOMMENDED_MODEL), "download-title"
+        )
         self.progress = QProgressBar(objectName="download-progress")
         self.progress.setRange(0, 1000)
-        self.progress_text = QLabel("Asking the model hub…", objectName="download-status")
-        self.stop_button = QPushButton("Stop", objectName="stop-download")
+        self.progress_text = QLabel(tr("Asking the model hub…"), objectName="download-status")
+        self.stop_button = QPushButton(tr("Stop"), objectName="stop-download")
         self.stop_button.clicked.connect(self._stop)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -307,14 +336,16 @@ class OnboardingWindow(QWidget):
             self.download_title,
             self.progress,
             self.progress_text,
-            "You can close this window: the download goes on, and if deskpet quits it picks up "
-            "where it stopped next time.",
+            tr(
+                "You can close this window: the download goes on, and if deskpet quits it picks"
+                " up where it stopped next time."
+            ),
         )
         column.addLayout(buttons)
         return page
 
     def _waking_page(self) -> QWidget:
-        self.waking_title = self._title("Your pet is waking up…", "waking-title")
+        self.waking_title = self._title(tr("Your pet is waking up…"), "waking-title")
         bar = QProgressBar(objectName="waking-progress")
         bar.setRange(0, 0)  # busy: loading has no byte count
         self.waking_text = QLabel("", objectName="waking-status")
@@ -323,8 +354,10 @@ class OnboardingWindow(QWidget):
             self.waking_title,
             bar,
             self.waking_text,
-            "Your pet lives on the desktop: drag it anywhere, double-click it to chat. "
-            "deskpet's menu is in the menu bar.",
+            tr(
+                "Your pet lives on the desktop: drag it anywhere, double-click it to chat."
+                " deskpet's menu is in the menu bar."
+            ),
         )
         return page
 
@@ -360,35 +393,49 @@ class OnboardingWindow(QWidget):
     def set_download_offer(self, have: int = 0, total: int = 0, downloaded: bool = False) -> None:
         """Word the recommended choice for what is already on disk."""
         if downloaded:
-            text = f"Use {RECOMMENDED_MODEL} (already downloaded, recommended)"
+            text = tr("Use {model} (already downloaded, recommended)", model=RECOMMENDED_MODEL)
+        elif have and total:
+            text = tr(
+                "Resume the download of {model} ({have} of {total} already here)",
+                model=RECOMMENDED_MODEL,
+                have=_size(have),
+                total=_size(total),
+            )
         elif have:
-            of = f" of {_size(total)}" if total else ""
-            text = f"Resume the download of {RECOMMENDED_MODEL} ({_size(have)}{of} already here)"
+            text = tr(
+                "Resume the download of {model} ({have} already here)",
+                model=RECOMMENDED_MODEL,
+                have=_size(have),
+            )
         else:
-            text = f"Download {RECOMMENDED_MODEL} (recommended, about {_size(RECOMMENDED_BYTES)})"
+            text = tr(
+                "Download {model} (recommended, about {size})",
+                model=RECOMMENDED_MODEL,
+                size=_size(RECOMMENDED_BYTES),
+            )
         self.download_button.setText(text)
 
     def show_choices(self, error: str = "") -> None:
         """Back to the three choices, with a reason in red when something went wrong."""
         self.pages.setCurrentIndex(0)
-        self.setWindowTitle("Welcome to deskpet")
+        self.setWindowTitle(tr("Welcome to deskpet"))
         self._set_error(error)
 
     def show_download(self, done: int = 0, total: int = 0) -> None:
         self.pages.setCurrentIndex(1)
-        self.setWindowTitle(f"Downloading {RECOMMENDED_MODEL}")
+        self.setWindowTitle(tr("Downloading {model}", model=RECOMMENDED_MODEL))
         self.stop_button.setEnabled(True)
         self._speed_from = None
         if total:
             self.set_progress(done, total)
         else:
             self.progress.setValue(0)
-            self.progress_text.setText("Asking the model hub…")
+            self.progress_text.setText(tr("Asking the model hub…"))
 
     def _stop(self) -> None:
         # A stalled connection notices the stop only when its read gives up: say so meanwhile.
         self.stop_button.setEnabled(False)
-        self.progress_text.setText("Stopping… the bytes already here are kept.")
+        self.progress_text.setText(tr("Stopping… the bytes already here are kept."))
         self.on_download_stopped.emit()
 
     def set_progress(self, done: int, total: int) -> None:
@@ -405,7 +452,7 @@ class OnboardingWindow(QWidget):
 
     def show_waking(self, text: str, title: str = "") -> None:
         self.pages.setCurrentIndex(2)
-        self.setWindowTitle("Almost there")
+        self.setWindowTitle(tr("Almost there"))
         if title:
             self.waking_title.setText(title)
         self.waking_text.setText(text)
@@ -423,7 +470,7 @@ class OnboardingWindow(QWidget):
         rows = "<br>".join(
             f"{'✓' if good else '⚠'}&nbsp; {text}" for good, text in describe(self.facts)
         )
-        return f"<p>Here is what deskpet found on this computer:</p><p>{rows}</p>"
+        return f"<p>{tr('Here is what deskpet found on this computer:')}</p><p>{rows}</p>"
 
     @property
     def checks_text(self) -> str:
@@ -439,7 +486,7 @@ class OnboardingWindow(QWidget):
         for button in self._choices:
             button.setEnabled(False)
         self.error.setStyleSheet(NOTE_STYLE)
-        self._set_error(f"Checking {name.name}…")
+        self._set_error(tr("Checking {name}…", name=name.name))
         self._checker(str(name))
 
     def model_checked(self, path: str, reason: str) -> None:
@@ -450,7 +497,7 @@ class OnboardingWindow(QWidget):
         for button in self._choices:
             button.setEnabled(True)
         self.error.setStyleSheet(ERROR_STYLE)
-        self._set_error(f"deskpet cannot use this model: {reason}" if reason else "")
+        self._set_error(tr("deskpet cannot use this model: {why}", why=reason) if reason else "")
         self.on_model_checked.emit(path, reason)
         if not reason:
             self.on_model_chosen.emit(path)
@@ -460,13 +507,13 @@ class OnboardingWindow(QWidget):
         self.server_choice.search()
 
     def _pick_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        folder = QFileDialog.getExistingDirectory(self, tr("Choose a model folder"))
         if folder:
             self.choose_local_model(folder)
 
     def _pick_file(self) -> None:
         file, _filter = QFileDialog.getOpenFileName(
-            self, "Choose a model file", "", "GGUF models (*.gguf)"
+            self, tr("Choose a model file"), "", tr("GGUF models (*.gguf)")
         )
         if file:
             self.choose_local_model(file)

@@ -37,6 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskpet import i18n
+from deskpet.i18n import N_, tr
 from deskpet.personas.importer import (
     ImportRefused,
     RemoveRefused,
@@ -51,14 +53,14 @@ from deskpet.ui.diagnostics import open_folder
 
 log = logging.getLogger(__name__)
 
-CHECKING = "checking…"
+CHECKING = N_("checking…")
 NAME, ORIGIN, VOICE = range(3)
 ID_ROLE = Qt.ItemDataRole.UserRole
 ERROR_STYLE = "color: #c0392b;"
 
 
 def origin_text(persona: Persona) -> str:
-    return "shipped" if persona.shipped else "yours"
+    return tr("shipped") if persona.shipped else tr("yours")
 
 
 class PersonasPage(QGroupBox):
@@ -87,7 +89,7 @@ class PersonasPage(QGroupBox):
         checks: AdapterChecks | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Personas", parent)
+        super().__init__(tr("Personas"), parent)
         self.setObjectName("section-personas")
         self._personas = personas
         self._checks = checks
@@ -98,7 +100,7 @@ class PersonasPage(QGroupBox):
 
         self.table = QTreeWidget()
         self.table.setObjectName("personas-table")
-        self.table.setHeaderLabels(["Persona", "From", "Voice with this model"])
+        self.table.setHeaderLabels([tr("Persona"), tr("From"), tr("Voice with this model")])
         self.table.setRootIsDecorated(False)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.header()
@@ -110,24 +112,24 @@ class PersonasPage(QGroupBox):
 
         self.import_button = QToolButton()
         self.import_button.setObjectName("personas-import")
-        self.import_button.setText("Import…")
-        self.import_button.setToolTip("Add a persona folder, or give a persona a GGUF LoRA")
+        self.import_button.setText(tr("Import…"))
+        self.import_button.setToolTip(tr("Add a persona folder, or give a persona a GGUF LoRA"))
         self.import_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.import_button)
         menu.setObjectName("personas-import-menu")
-        folder_action = menu.addAction("Persona folder…")
+        folder_action = menu.addAction(tr("Persona folder…"))
         folder_action.setObjectName("import-folder")
         folder_action.triggered.connect(self.choose_folder)
-        self.gguf_action = menu.addAction("GGUF LoRA for the selected persona…")
+        self.gguf_action = menu.addAction(tr("GGUF LoRA for the selected persona…"))
         self.gguf_action.setObjectName("import-gguf")
         self.gguf_action.triggered.connect(self.choose_gguf)
         self.import_button.setMenu(menu)
-        self.remove_button = QPushButton("Remove")
+        self.remove_button = QPushButton(tr("Remove"))
         self.remove_button.setObjectName("personas-remove")
         self.remove_button.clicked.connect(self.ask_remove)
-        self.reveal_button = QPushButton("Reveal")
+        self.reveal_button = QPushButton(tr("Reveal"))
         self.reveal_button.setObjectName("personas-reveal")
-        self.reveal_button.setToolTip("Show the persona's folder")
+        self.reveal_button.setToolTip(tr("Show the persona's folder"))
         self.reveal_button.clicked.connect(self.reveal)
         for button in (self.remove_button, self.reveal_button):
             button.setAutoDefault(False)
@@ -158,9 +160,11 @@ class PersonasPage(QGroupBox):
         personas = self._personas.list()
         self.table.clear()
         for persona in personas:
-            item = QTreeWidgetItem([persona.name.get("en"), origin_text(persona), CHECKING])
+            item = QTreeWidgetItem(
+                [persona.name.get(i18n.language()), origin_text(persona), tr(CHECKING)]
+            )
             item.setData(NAME, ID_ROLE, persona.id)
-            item.setToolTip(NAME, persona.description.get("en"))
+            item.setToolTip(NAME, persona.description.get(i18n.language()))
             self.table.addTopLevelItem(item)
             if persona.id == (selected or self._current_id()):
                 item.setSelected(True)
@@ -191,8 +195,9 @@ class PersonasPage(QGroupBox):
         for item in self._items():
             voice = voices.get(item.data(NAME, ID_ROLE))
             if voice is not None:
-                item.setText(VOICE, voice.text)
-                item.setToolTip(VOICE, voice.text)
+                text = tr(PROMPT_ONLY) if voice.text == PROMPT_ONLY else voice.text
+                item.setText(VOICE, text)
+                item.setToolTip(VOICE, text)
         self._update_buttons()
         self.on_voices_shown.emit()
 
@@ -235,9 +240,9 @@ class PersonasPage(QGroupBox):
         mine = persona is not None and not persona.shipped
         self.remove_button.setEnabled(idle and mine)
         self.remove_button.setToolTip(
-            "Delete this persona of yours (asks first)"
+            tr("Delete this persona of yours (asks first)")
             if mine or persona is None
-            else "Personas that came with deskpet cannot be removed"
+            else tr("Personas that came with deskpet cannot be removed")
         )
 
     def _say(self, line: str, error: bool = False) -> None:
@@ -247,7 +252,7 @@ class PersonasPage(QGroupBox):
     # -- import --------------------------------------------------------------------------------
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a persona folder")
+        folder = QFileDialog.getExistingDirectory(self, tr("Import a persona folder"))
         if folder:
             self.import_folder(Path(folder))
 
@@ -256,7 +261,7 @@ class PersonasPage(QGroupBox):
         if persona is None:
             return
         file, _filter = QFileDialog.getOpenFileName(
-            self, f"A GGUF LoRA for {persona.name.en}", "", "GGUF LoRA (*.gguf)"
+            self, tr("A GGUF LoRA for {persona}", persona=persona.name.en), "", "GGUF LoRA (*.gguf)"
         )
         if file:
             self.import_gguf(Path(file), persona.id)
@@ -272,15 +277,19 @@ class PersonasPage(QGroupBox):
         replace = mine.exists()
         if replace and not _confirm(
             self,
-            "Replace your persona?",
-            f"You already have a persona “{persona.name.en}”. Replace it with the one in {folder}?",
+            tr("Replace your persona?"),
+            tr(
+                "You already have a persona “{persona}”. Replace it with the one in {folder}?",
+                persona=persona.name.en,
+                folder=folder,
+            ),
         ):
             return False
         owner, check = self._personas.owner_root, self._import_check()
         return self._run(
             persona.id,
             lambda: import_persona(folder, owner, replace=replace, check=check),
-            f"Imported {persona.name.en}.",
+            tr("Imported {persona}.", persona=persona.name.en),
         )
 
     def import_gguf(self, file: Path, persona_id: str) -> bool:
@@ -295,8 +304,12 @@ class PersonasPage(QGroupBox):
             and persona.adapter
             and not _confirm(
                 self,
-                "Replace the adapter?",
-                f"{persona.name.en} already has an adapter. Give it {file.name} instead?",
+                tr("Replace the adapter?"),
+                tr(
+                    "{persona} already has an adapter. Give it {file} instead?",
+                    persona=persona.name.en,
+                    file=file.name,
+                ),
             )
         ):
             return False
@@ -304,7 +317,7 @@ class PersonasPage(QGroupBox):
         return self._run(
             persona.id,
             lambda: import_lora(file, persona, owner, check=check),
-            f"{persona.name.en} now speaks through {file.name}.",
+            tr("{persona} now speaks through {file}.", persona=persona.name.en, file=file.name),
         )
 
     def _import_check(self) -> Callable[[Persona], None] | None:
@@ -315,7 +328,7 @@ class PersonasPage(QGroupBox):
             return self._refuse("An import is already running.")
         self._busy = True
         self._update_buttons()
-        self._say("Importing… (checking the adapter against the model in use)")
+        self._say(tr("Importing… (checking the adapter against the model in use)"))
 
         def run() -> None:
             try:
@@ -362,10 +375,21 @@ class PersonasPage(QGroupBox):
         shipped = (self._personas.shipped_root / persona.id).is_dir()
         if not _confirm(
             self,
-            f"Remove {persona.name.en}?",
-            f"Delete your persona “{persona.name.en}” and its folder {persona.folder}? "
-            + ("The one that came with deskpet takes its place. " if shipped else "")
-            + "Its saved chats stay in the history.",
+            tr("Remove {persona}?", persona=persona.name.en),
+            tr(
+                "Delete your persona “{persona}” and its folder {folder}?"
+                " The one that came with deskpet takes its place."
+                " Its saved chats stay in the history.",
+                persona=persona.name.en,
+                folder=persona.folder,
+            )
+            if shipped
+            else tr(
+                "Delete your persona “{persona}” and its folder {folder}?"
+                " Its saved chats stay in the history.",
+                persona=persona.name.en,
+                folder=persona.folder,
+            ),
         ):
             return False
         try:
@@ -373,7 +397,7 @@ class PersonasPage(QGroupBox):
         except RemoveRefused as exc:
             return self._refuse(f"Not removed: {exc}")
         self.refresh()
-        self._say(f"Removed {persona.name.en}.")
+        self._say(tr("Removed {persona}.", persona=persona.name.en))
         self.on_personas_changed.emit(persona.id)
         return True
 
@@ -392,7 +416,7 @@ def _unchecked(persona: Persona) -> Voice:
     """The voice as the files say, with no model to ask."""
     if persona.adapter is None:
         return Voice(False, PROMPT_ONLY)
-    return Voice(True, "adapter (checked when a model is loaded)")
+    return Voice(True, tr("adapter (checked when a model is loaded)"))
 
 
 def _confirm(parent: QWidget, title: str, text: str) -> bool:

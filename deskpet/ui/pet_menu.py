@@ -13,14 +13,17 @@ from PySide6.QtCore import QPoint, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QScreen
 from PySide6.QtWidgets import QMenu, QWidget
 
+from deskpet.i18n import tr
 from deskpet.ui.tray import TrayMenu
 
 
 def screen_label(screen: QScreen, main: bool) -> str:
     g = screen.geometry()
-    name = screen.name() or "Display"
-    main_mark = " \u2014 main" if main else ""
-    return f"{name} ({g.width()}\u00d7{g.height()}){main_mark}"
+    name = screen.name() or tr("Display")
+    size = f"{g.width()}\u00d7{g.height()}"
+    if main:
+        return tr("{name} ({size}) \u2014 main", name=name, size=size)
+    return f"{name} ({size})"
 
 
 class PetMenu(QMenu):
@@ -47,7 +50,7 @@ class PetMenu(QMenu):
         # The tray's own sessions submenu: one list, filled by the tray each time it opens.
         tray.sessions_menu.aboutToShow.connect(tray.rebuild_sessions)
         self.addMenu(tray.sessions_menu)
-        self.persona_menu = QMenu("Persona", self)
+        self.persona_menu = QMenu(tr("Persona"), self)
         self.persona_menu.setObjectName("pet-persona-menu")
         self.persona_menu.menuAction().setObjectName("pet-persona")
         self.persona_menu.aboutToShow.connect(self.rebuild_personas)
@@ -56,20 +59,22 @@ class PetMenu(QMenu):
         self._persona_group.setExclusive(True)
         self.addSeparator()
         self.addAction(tray.dnd_action)
-        self.mini_action = self._action("mini-mode", "Mini Mode", checkable=True)
-        self.mini_action.setToolTip("Tuck the pet half behind the nearest side of the screen")
+        self.mini_action = self._action("mini-mode", tr("Mini Mode"), checkable=True)
+        self.mini_action.setToolTip(tr("Tuck the pet half behind the nearest side of the screen"))
         self.mini_action.triggered.connect(self.on_mini_toggled)
         self.addAction(self.mini_action)
-        self.hide_action = self._action("hide-pet", "Hide Pet")
-        self.hide_action.setToolTip("Show it again from the menu bar")
+        self.hide_action = self._action("hide-pet", tr("Hide Pet"))
+        self.hide_action.setToolTip(tr("Show it again from the menu bar"))
         self.hide_action.triggered.connect(lambda: tray.show_action.setChecked(False))
         self.addAction(self.hide_action)
-        self.displays_menu = QMenu("Send to Display", self)
+        self.displays_menu = QMenu(tr("Send to Display"), self)
         self.displays_menu.setObjectName("displays-menu")
         self.displays_menu.menuAction().setObjectName("send-to-display")
         self.displays_menu.aboutToShow.connect(self.rebuild_displays)
         self.addMenu(self.displays_menu)
-        self.main_display_action = self._action("bring-to-main-display", "Bring to Main Display")
+        self.main_display_action = self._action(
+            "bring-to-main-display", tr("Bring to Main Display")
+        )
         self.main_display_action.triggered.connect(self._to_main)
         self.addAction(self.main_display_action)
         self.addSeparator()

@@ -13,6 +13,7 @@ import threading
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from deskpet.i18n import tr
 from deskpet.inference.server_discovery import FoundServer, discover
 
 
@@ -44,8 +45,8 @@ class ServerChoice(QWidget):
         self.url = QLineEdit(objectName="server-url")
         self.url.setPlaceholderText("http://host:port")
         self.model = QLineEdit(objectName="server-model")
-        self.model.setPlaceholderText("model (empty: the first it serves)")
-        connect = QPushButton("Connect", objectName="server-connect")
+        self.model.setPlaceholderText(tr("model (empty: the first it serves)"))
+        connect = QPushButton(tr("Connect"), objectName="server-connect")
         connect.setAutoDefault(False)
         connect.clicked.connect(self._typed)
         typed = QHBoxLayout()
@@ -65,7 +66,7 @@ class ServerChoice(QWidget):
         if self._searching:
             return
         self._searching = True
-        self.status.setText("Looking for model servers on this computer…")
+        self.status.setText(tr("Looking for model servers on this computer…"))
         threading.Thread(
             target=lambda: self.on_found.emit(discover()), name="deskpet-discover", daemon=True
         ).start()
@@ -78,19 +79,25 @@ class ServerChoice(QWidget):
         self.buttons = []
         for server in found:
             model = server.models[0] if server.models else ""
-            text = f"{server.kind} at {server.url}" + (f" ({model})" if model else "")
+            text = (
+                tr("{kind} at {url} ({model})", kind=server.kind, url=server.url, model=model)
+                if model
+                else tr("{kind} at {url}", kind=server.kind, url=server.url)
+            )
             button = QPushButton(text, objectName=f"server-{server.url.rsplit(':', 1)[-1]}")
             button.setAutoDefault(False)
             button.clicked.connect(lambda _c=False, u=server.url, m=model: self._choose(u, m))
             self._list.addWidget(button)
             self.buttons.append(button)
         if found:
-            self.status.setText("Found on this computer:")
+            self.status.setText(tr("Found on this computer:"))
             self.url.setText(found[0].url)
         else:
             self.status.setText(
-                "No model server answers on the usual ports (llama.cpp 8080, Ollama 11434, "
-                "LM Studio 1234, vLLM 8000, SGLang 30000). Type its address:"
+                tr(
+                    "No model server answers on the usual ports (llama.cpp 8080, Ollama 11434, "
+                    "LM Studio 1234, vLLM 8000, SGLang 30000). Type its address:"
+                )
             )
 
     def _choose(self, url: str, model: str) -> None:

@@ -12,6 +12,7 @@ import logging
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from deskpet.i18n import tr
 from deskpet.platform.keychain import SERVER_KEY, KeychainError, get_keychain
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class ServerKeyEditor(QWidget):
         self.field.setObjectName("server-key-field")
         self.field.setEchoMode(QLineEdit.EchoMode.Password)
         self.field.setMaximumWidth(260)
-        self.save_button = QPushButton("Save key")
+        self.save_button = QPushButton(tr("Save key"))
         self.save_button.setObjectName("server-key-save")
         self.save_button.setAutoDefault(False)
         self.save_button.clicked.connect(self.save)
@@ -61,8 +62,10 @@ class ServerKeyEditor(QWidget):
             log.warning("the server API key could not be read: %s", e)
             held = False
         self.field.clear()
-        self.field.setPlaceholderText("saved (type a new one to replace it)" if held else "none")
-        self._say(f"Kept in {self._keychain.where}; deskpet reads it at start.")
+        self.field.setPlaceholderText(
+            tr("saved (type a new one to replace it)") if held else tr("none")
+        )
+        self._say(tr("Kept in {where}; deskpet reads it at start.", where=tr(self._keychain.where)))
 
     def save(self) -> None:
         value = self.field.text().strip()
@@ -70,7 +73,7 @@ class ServerKeyEditor(QWidget):
             self._keychain.set(SERVER_KEY, value)
         except KeychainError as e:
             log.warning("the server API key could not be saved: %s", e)
-            self._say(f"Not saved: {e}")
+            self._say(tr("Not saved: {why}", why=e))
             return
         self.refresh()
         self.on_saved.emit(bool(value))

@@ -87,7 +87,7 @@ class SettingsController(QObject):
             self.settings.put(key, value)
         except (ParseRefused, OSError) as exc:
             log.warning("could not save %s: %s", key, exc)
-            self.on_notice.emit("deskpet could not save a setting", str(exc))
+            self.on_notice.emit(tr("deskpet could not save a setting"), str(exc))
         self.sync()
 
     def show(self) -> SettingsWindow:
@@ -163,7 +163,7 @@ class SettingsController(QObject):
         try:
             path = self.settings.ensure_file()
         except OSError as exc:
-            self.on_notice.emit("deskpet could not create its settings file", str(exc))
+            self.on_notice.emit(tr("deskpet could not create its settings file"), str(exc))
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
@@ -171,7 +171,7 @@ class SettingsController(QObject):
         """Show the folder of the model in use."""
         folder = model_folder(self._model_in_use())
         if folder is None or not folder.is_dir():
-            self.on_notice.emit("deskpet", "No model folder to show: no model is in use yet.")
+            self.on_notice.emit("deskpet", tr("No model folder to show: no model is in use yet."))
             return
         open_folder(folder)
 
@@ -183,17 +183,23 @@ class SettingsController(QObject):
         if folder is None:
             log.info("delete refused: the model in use is not one deskpet downloaded")
             self.on_notice.emit(
-                "deskpet did not delete the model",
-                "Only a model deskpet downloaded into its own folder can be deleted here; "
-                "the model in use is yours (or the built-in demo) and stays.",
+                tr("deskpet did not delete the model"),
+                tr(
+                    "Only a model deskpet downloaded into its own folder can be deleted here; "
+                    "the model in use is yours (or the built-in demo) and stays."
+                ),
             )
             return False
         answer = QMessageBox.question(
             self.window,
-            "Delete the downloaded model?",
-            f"Delete {folder.name} from {folder.parent}?\n\n"
-            "The pet keeps talking until deskpet quits; then it needs a model again: the next "
-            "launch opens onboarding to download or choose one.",
+            tr("Delete the downloaded model?"),
+            tr(
+                "Delete {name} from {folder}?\n\n"
+                "The pet keeps talking until deskpet quits; then it needs a model again: the next "
+                "launch opens onboarding to download or choose one.",
+                name=folder.name,
+                folder=folder.parent,
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -203,15 +209,18 @@ class SettingsController(QObject):
             shutil.rmtree(folder)
         except OSError as exc:
             log.warning("could not delete %s: %s", folder, exc)
-            self.on_notice.emit("deskpet could not delete the model", str(exc))
+            self.on_notice.emit(tr("deskpet could not delete the model"), str(exc))
             return False
         log.info("deleted the downloaded model %s", folder)
         if self.settings.get("model") == source:
             self.save("model", "")
         self.on_notice.emit(
-            "Model deleted",
-            f"{folder.name} is gone. The pet keeps talking until deskpet quits; the next launch "
-            "opens onboarding for a model (or choose one now: Re-run onboarding).",
+            tr("Model deleted"),
+            tr(
+                "{name} is gone. The pet keeps talking until deskpet quits; the next launch "
+                "opens onboarding for a model (or choose one now: Re-run onboarding).",
+                name=folder.name,
+            ),
         )
         return True
 

@@ -44,6 +44,7 @@ from deskpet import paths
 from deskpet.bridge import installers
 from deskpet.bridge.agents import ids as agent_ids
 from deskpet.bridge.agents import long_name
+from deskpet.i18n import N_, tr
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import (
@@ -63,7 +64,7 @@ log = logging.getLogger(__name__)
 # Sections, in order; a setting not listed here lands in "Other", so a new setting always shows.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
-        "Pet",
+        N_("Pet"),
         (
             "persona",
             "pet_size",
@@ -73,13 +74,13 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "launch_at_login",
         ),
     ),
-    ("Agents and quiet", ("narration", "do_not_disturb", "dnd_schedule", "start_with_agents")),
+    (N_("Agents and quiet"), ("narration", "do_not_disturb", "dnd_schedule", "start_with_agents")),
     (
-        "Sounds and shortcuts",
+        N_("Sounds and shortcuts"),
         ("sound_volume", "done_sound", "shortcut_chat", "shortcut_allow", "shortcut_deny"),
     ),
     (
-        "Model",
+        N_("Model"),
         (
             "model",
             "thinking_default",
@@ -90,7 +91,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "context_window",
         ),
     ),
-    ("Model server", ("brain", "server_url", "server_model")),
+    (N_("Model server"), ("brain", "server_url", "server_model")),
 )
 # The running pet reads these once, at start.
 NEXT_START = frozenset({"context_window", "brain", "server_url", "server_model"})
@@ -102,13 +103,15 @@ NOTE_STYLE = "color: palette(placeholder-text);"
 FLOAT_DECIMALS = 2
 
 _DATA_TIPS = {
-    "open-data-folder": "Settings, conversations and personas live in {data}",
-    "edit-settings-file": "Open the settings file in your text editor",
-    "rerun-onboarding": "Show the first-launch window again (model download and checks)",
-    "show-logs": "deskpet's log and crash files, in {logs}",
-    "reveal-model-folder": "Show the folder of the model the pet talks with",
-    "delete-downloaded-model": "Delete the model deskpet downloaded (asks first; "
-    "a model folder you chose yourself is never deleted)",
+    "open-data-folder": N_("Settings, conversations and personas live in {data}"),
+    "edit-settings-file": N_("Open the settings file in your text editor"),
+    "rerun-onboarding": N_("Show the first-launch window again (model download and checks)"),
+    "show-logs": N_("deskpet's log and crash files, in {logs}"),
+    "reveal-model-folder": N_("Show the folder of the model the pet talks with"),
+    "delete-downloaded-model": N_(
+        "Delete the model deskpet downloaded (asks first; "
+        "a model folder you chose yourself is never deleted)"
+    ),
 }
 
 # (value, label) pairs offered for a str setting instead of free text, e.g. the personas.
@@ -172,7 +175,7 @@ class SettingsWindow(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settings-window")
-        self.setWindowTitle("deskpet Settings")
+        self.setWindowTitle(tr("deskpet Settings"))
         self._platform = platform or DefaultPlatform()
         self._choices = dict(choices or {})
         self._checks = dict(checks or {})
@@ -205,7 +208,7 @@ class SettingsWindow(QWidget):
             group = self._settings_group(title, keys)
             if title == "Model server":  # its API key lives in the keychain, not the file
                 self.server_key = ServerKeyEditor()
-                group.layout().addRow(self._label("API key"), self.server_key)
+                group.layout().addRow(self._label(tr("API key")), self.server_key)
             column.addWidget(group)
         for page in pages:  # sections built elsewhere (ui/personas_page.py)
             column.addWidget(page)
@@ -242,12 +245,12 @@ class SettingsWindow(QWidget):
         sections = [(title, [k for k in keys if k in visible]) for title, keys in SECTIONS]
         other = [key for key in visible if key not in placed]
         if other:
-            sections.append(("Other", other))
+            sections.append((N_("Other"), other))
         return [(title, keys) for title, keys in sections if keys]
 
     def _settings_group(self, title: str, keys: list[str]) -> QGroupBox:
         by_key = {s.key: s for s in SETTINGS}
-        group = QGroupBox(title)
+        group = QGroupBox(tr(title))
         group.setObjectName(f"section-{title.lower().replace(' ', '-')}")
         form = QFormLayout(group)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -258,7 +261,7 @@ class SettingsWindow(QWidget):
             editor = self._editor(setting)
             editor.setObjectName(f"setting-{key}")
             note = self._note(setting)
-            editor.setToolTip(f"{setting.help} ({note})" if note else setting.help)
+            editor.setToolTip(f"{tr(setting.help)} ({note})" if note else tr(setting.help))
             self.editors[key] = editor
             error = _small("", f"setting-error-{key}", ERROR_STYLE)
             error.hide()
@@ -273,8 +276,8 @@ class SettingsWindow(QWidget):
             if key == "model":
                 lines.addWidget(self._local_models())
             lines.addWidget(error)
-            label = self._label(setting.label)
-            label.setToolTip(setting.help)
+            label = self._label(tr(setting.label))
+            label.setToolTip(tr(setting.help))
             label.setBuddy(editor)
             form.addRow(label, cell)
         return group
@@ -293,24 +296,26 @@ class SettingsWindow(QWidget):
         return self.local_models
 
     def _label(self, text: str) -> QLabel:
-        label = QLabel(text + ":")
+        label = QLabel(tr("{label}:", label=text))
         label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._labels.append(label)
         return label
 
     def _note(self, setting: Setting) -> str:
         if setting.key == "launch_at_login":
-            return self._platform.launch_at_login_note
+            return tr(self._platform.launch_at_login_note)
         if setting.key == "model":
-            return "Loads as soon as it changes; \u201cRe-run onboarding\u201d below downloads one."
+            return tr(
+                "Loads as soon as it changes; \u201cRe-run onboarding\u201d below downloads one."
+            )
         if setting.key in NEXT_START:
-            return "Takes effect the next time deskpet starts."
+            return tr("Takes effect the next time deskpet starts.")
         if setting.key == "dnd_schedule":
-            return "HH:MM-HH:MM, e.g. 22:00-08:00; empty for none."
+            return tr("HH:MM-HH:MM, e.g. 22:00-08:00; empty for none.")
         if setting.key == "shortcut_chat":
-            return self._platform.shortcuts_note
+            return tr(self._platform.shortcuts_note)
         if setting.key == "start_with_agents":
-            return self._platform.start_with_agents_note
+            return tr(self._platform.start_with_agents_note)
         return ""
 
     def _editor(self, setting: Setting) -> QWidget:
@@ -363,22 +368,25 @@ class SettingsWindow(QWidget):
         line = QLineEdit()
         line.setMaximumWidth(320)
         if setting.default == "" and key == "model":
-            line.setPlaceholderText("the demo model")
+            line.setPlaceholderText(tr("the demo model"))
         line.editingFinished.connect(lambda k=key: self._apply_text(k))
         return line
 
     def _agents_group(self) -> QGroupBox:
-        group = QGroupBox("Coding agents")
+        group = QGroupBox(tr("Coding agents"))
         group.setObjectName("section-agents")
         form = QFormLayout(group)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setHorizontalSpacing(14)
         for agent in self._agents:
-            box = QCheckBox("Connected")
+            box = QCheckBox(tr("Connected"))
             box.setObjectName(f"agent-{agent}")
             box.setToolTip(
-                f"Let {long_name(agent)} tell the pet what it is doing "
-                "(adds deskpet's hooks to its settings; unticking removes them)"
+                tr(
+                    "Let {agent} tell the pet what it is doing "
+                    "(adds deskpet's hooks to its settings; unticking removes them)",
+                    agent=long_name(agent),
+                )
             )
             box.toggled.connect(lambda on, a=agent: self.set_agent(a, on))
             line = _small("", f"agent-status-{agent}")
@@ -391,11 +399,13 @@ class SettingsWindow(QWidget):
             self._agent_boxes[agent] = box
             self._agent_lines[agent] = line
             form.addRow(self._label(long_name(agent)), cell)
-        self._check_button = QPushButton("Check connection")
+        self._check_button = QPushButton(tr("Check connection"))
         self._check_button.setObjectName("check-connection")
         self._check_button.setToolTip(
-            "Run each agent's hook on a test event and see what is wrong, if anything "
-            "(as `deskpet doctor` does)"
+            tr(
+                "Run each agent's hook on a test event and see what is wrong, if anything "
+                "(as `deskpet doctor` does)"
+            )
         )
         self._check_button.setAutoDefault(False)
         self._check_button.clicked.connect(lambda _checked=False: self.on_check_connection.emit())
@@ -410,13 +420,15 @@ class SettingsWindow(QWidget):
     def connection_checking(self) -> None:
         """The check runs: its button waits."""
         self._check_button.setEnabled(False)
-        self._check_button.setText("Checking…")
+        self._check_button.setText(tr("Checking…"))
 
     def show_connection(self, lines: list[str], healthy: bool) -> None:
         """The check's findings, one per line; the failed ones ("!! ...") in the error colour."""
         self._check_button.setEnabled(True)
-        self._check_button.setText("Check connection")
-        verdict = "All good." if healthy else "Something needs fixing (the lines marked !!)."
+        self._check_button.setText(tr("Check connection"))
+        verdict = (
+            tr("All good.") if healthy else tr("Something needs fixing (the lines marked !!).")
+        )
         shown = []
         for line in lines:
             text = html.escape(line, quote=False)
@@ -425,19 +437,23 @@ class SettingsWindow(QWidget):
         self._findings.setText("<br>".join(shown))
 
     def _data_group(self) -> QGroupBox:
-        group = QGroupBox("Data")
+        group = QGroupBox(tr("Data"))
         group.setObjectName("section-data")
         column = QVBoxLayout(group)
         rows = (
             (
-                ("open-data-folder", "Open data folder", self.open_data_folder),
-                ("edit-settings-file", "Edit settings.yaml", self.on_open_settings_file.emit),
-                ("rerun-onboarding", "Re-run onboarding", self.on_rerun_onboarding.emit),
+                ("open-data-folder", tr("Open data folder"), self.open_data_folder),
+                ("edit-settings-file", tr("Edit settings.yaml"), self.on_open_settings_file.emit),
+                ("rerun-onboarding", tr("Re-run onboarding"), self.on_rerun_onboarding.emit),
             ),
             (
-                ("show-logs", "Show Logs…", self.on_show_logs.emit),
-                ("reveal-model-folder", "Reveal model folder", self.on_reveal_model.emit),
-                ("delete-downloaded-model", "Delete downloaded model", self.on_delete_model.emit),
+                ("show-logs", tr("Show Logs…"), self.on_show_logs.emit),
+                ("reveal-model-folder", tr("Reveal model folder"), self.on_reveal_model.emit),
+                (
+                    "delete-downloaded-model",
+                    tr("Delete downloaded model"),
+                    self.on_delete_model.emit,
+                ),
             ),
         )
         for buttons in rows:
@@ -446,7 +462,7 @@ class SettingsWindow(QWidget):
                 button = QPushButton(text)
                 button.setObjectName(name)
                 button.setToolTip(
-                    _DATA_TIPS[name].format(data=paths.data_dir(), logs=paths.logs_dir())
+                    tr(_DATA_TIPS[name], data=paths.data_dir(), logs=paths.logs_dir())
                 )
                 button.setAutoDefault(False)
                 button.clicked.connect(lambda _checked=False, s=slot: s())
@@ -523,13 +539,13 @@ class SettingsWindow(QWidget):
                 log.warning("agent status for %s failed: %s", agent, exc)
                 installed, detected, ok, problem = False, False, False, str(exc)
             if not ok:
-                line = problem or f"cannot read {name}'s settings"
+                line = problem or tr("cannot read {agent}'s settings", agent=name)
             elif installed:
-                line = "Connected: the pet shows what it does."
+                line = tr("Connected: the pet shows what it does.")
             elif detected:
-                line = "Not connected."
+                line = tr("Not connected.")
             else:
-                line = "Not found on this computer."
+                line = tr("Not found on this computer.")
             blocked = box.blockSignals(True)
             box.setChecked(installed)
             box.blockSignals(blocked)
@@ -567,7 +583,7 @@ class SettingsWindow(QWidget):
         except (ParseRefused, OSError) as exc:
             self._show(key, old)
             self._file_refused(str(exc))
-            self._refuse(key, "Not saved: settings.yaml cannot be written (see above).")
+            self._refuse(key, tr("Not saved: settings.yaml cannot be written (see above)."))
             return False
         self._errors[key].hide()
         self.banner.hide()
@@ -606,8 +622,12 @@ class SettingsWindow(QWidget):
 
     def _file_refused(self, reason: str) -> None:
         self.banner.setText(
-            f"Settings cannot be saved: {reason}.\n"
-            "Fix the file with \u201cEdit settings.yaml\u201d below; deskpet leaves it as it is."
+            tr(
+                "Settings cannot be saved: {reason}.\n"
+                "Fix the file with \u201cEdit settings.yaml\u201d below;"
+                " deskpet leaves it as it is.",
+                reason=reason,
+            )
         )
         self.banner.show()
 

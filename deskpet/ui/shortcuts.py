@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
+from deskpet.i18n import tr
 from deskpet.platform import DefaultPlatform
 from deskpet.platform.hotkeys import HotKeys
 from deskpet.settings import Settings
@@ -83,7 +84,7 @@ class ShortcutsController(QObject):
             if error:
                 refused.append(error)
         if refused:
-            self.on_notice.emit("deskpet shortcuts", "\n".join(refused))
+            self.on_notice.emit(tr("deskpet shortcuts"), "\n".join(refused))
 
     def close(self) -> None:
         self.hot_keys.close()

@@ -5,7 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSlider, QWidget
 
+from deskpet.i18n import N_, tr
 from deskpet.settings import BY_KEY, PET_SIZES
+
+# PET_SIZES's names as shown (translated where shown).
+SIZE_NAMES = {"Small": N_("Small"), "Medium": N_("Medium"), "Large": N_("Large")}
 
 STEP = 8  # px per slider step: finer sizes look the same
 
@@ -33,7 +37,7 @@ class SizeEditor(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.buttons: dict[str, QPushButton] = {}
         for name, size in PET_SIZES.items():
-            button = QPushButton(name)
+            button = QPushButton(tr(SIZE_NAMES.get(name, name)))
             button.setObjectName(f"pet-size-{name.lower()}")
             button.setCheckable(True)
             button.setAutoDefault(False)

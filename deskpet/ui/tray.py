@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from deskpet.bridge.agents import ids as agent_ids
 from deskpet.bridge.agents import long_name
 from deskpet.bridge.sessions import SessionView
+from deskpet.i18n import N_, tr
 from deskpet.ui.sessions_list import EMPTY_TEXT, MAX_ROWS, row_texts
 from deskpet.ui.theme import assets_dir
 
-THINKING_TEXT = "Thinking Mode"
-THINKING_TIP = "Let the model think before it answers"
+THINKING_TEXT = N_("Thinking Mode")
+THINKING_TIP = N_("Let the model think before it answers")
 OPEN_CHAT_SHORTCUT = "Ctrl+Shift+Space"  # Cmd+Shift+Space on a Mac (Qt maps Ctrl to Cmd)
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,9 @@ class TrayMenu(QObject):
         self.status_action = self._action("status", "deskpet", enabled=False)
         self.menu.addAction(self.status_action)
         # Offered only while an agent waits, under the line that says who.
-        self.go_to_terminal_action = self._action("go-to-terminal", "Go to Terminal", enabled=False)
+        self.go_to_terminal_action = self._action(
+            "go-to-terminal", tr("Go to Terminal"), enabled=False
+        )
         self.go_to_terminal_action.setVisible(False)
         self.go_to_terminal_action.triggered.connect(self.on_go_to_waiting_terminal)
         self.menu.addAction(self.go_to_terminal_action)
@@ -136,48 +139,48 @@ class TrayMenu(QObject):
         self._personas_end = self.menu.addSeparator()
         self._personas_end.setObjectName("personas-end")
 
-        self.sessions_menu = QMenu("Sessions", self.menu)
+        self.sessions_menu = QMenu(tr("Sessions"), self.menu)
         self.sessions_menu.setObjectName("sessions-menu")
         self.sessions_menu.menuAction().setObjectName("sessions")
         self.menu.addMenu(self.sessions_menu)
 
-        self.chat_action = self._action("open-chat", "Chat…")
+        self.chat_action = self._action("open-chat", tr("Chat…"))
         # Works while any deskpet window is active (the app never steals focus to get it).
         self.chat_action.setShortcut(QKeySequence(OPEN_CHAT_SHORTCUT))
         self.chat_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.chat_action.triggered.connect(self.on_open_chat)
         self.menu.addAction(self.chat_action)
-        self.show_action = self._action("show-pet", "Show Pet", checkable=True, checked=True)
+        self.show_action = self._action("show-pet", tr("Show Pet"), checkable=True, checked=True)
         self.show_action.toggled.connect(self.on_show_toggled)
         self.menu.addAction(self.show_action)
         self.menu.addSeparator().setObjectName("modes-top")
-        self.thinking_action = self._action("thinking-mode", THINKING_TEXT, checkable=True)
-        self.thinking_action.setToolTip(THINKING_TIP)
+        self.thinking_action = self._action("thinking-mode", tr(THINKING_TEXT), checkable=True)
+        self.thinking_action.setToolTip(tr(THINKING_TIP))
         self.thinking_action.toggled.connect(self.on_thinking_toggled)
         self.menu.addAction(self.thinking_action)
-        self.dnd_action = self._action("do-not-disturb", "Do Not Disturb", checkable=True)
+        self.dnd_action = self._action("do-not-disturb", tr("Do Not Disturb"), checkable=True)
         self.dnd_action.toggled.connect(self.on_dnd_toggled)
         self.menu.addAction(self.dnd_action)
 
-        self.agents_menu = QMenu("Agents", self.menu)
+        self.agents_menu = QMenu(tr("Agents"), self.menu)
         self.agents_menu.setObjectName("agents-menu")
         self.agents_menu.menuAction().setObjectName("agents")
         self.agents_menu.aboutToShow.connect(self.rebuild_agents)
         self.menu.addMenu(self.agents_menu)
-        self.check_action = self._action("check-connection", "Check connection…")
+        self.check_action = self._action("check-connection", tr("Check connection…"))
         self.check_action.setVisible(False)
         self.check_action.triggered.connect(self.on_check_connection)
         self.menu.addAction(self.check_action)
         self._reconnect_actions: list[QAction] = []
-        self.settings_action = self._action("settings", "Settings…")
+        self.settings_action = self._action("settings", tr("Settings…"))
         self.settings_action.triggered.connect(self.on_open_settings)
         self.menu.addAction(self.settings_action)
-        self.logs_action = self._action("show-logs", "Show Logs…")
-        self.logs_action.setToolTip("Open the folder with deskpet's log and crash files")
+        self.logs_action = self._action("show-logs", tr("Show Logs…"))
+        self.logs_action.setToolTip(tr("Open the folder with deskpet's log and crash files"))
         self.logs_action.triggered.connect(self.on_show_logs)
         self.menu.addAction(self.logs_action)
         self.menu.addSeparator().setObjectName("quit-top")
-        self.quit_action = self._action("quit", "Quit deskpet")
+        self.quit_action = self._action("quit", tr("Quit deskpet"))
         self.quit_action.triggered.connect(self.on_quit)
         self.menu.addAction(self.quit_action)
 
@@ -249,14 +252,19 @@ class TrayMenu(QObject):
             action.setChecked(on and not held_off_by)
         action.setEnabled(not held_off_by)
         if held_off_by:
-            action.setText(f"Thinking: off for {held_off_by}".replace("&", "&&"))
+            action.setText(
+                tr("Thinking: off for {persona}", persona=held_off_by).replace("&", "&&")
+            )
             action.setToolTip(
-                f"{held_off_by} was trained without thinking, so it answers without it. "
-                "Your choice holds again with another persona."
+                tr(
+                    "{persona} was trained without thinking, so it answers without it. "
+                    "Your choice holds again with another persona.",
+                    persona=held_off_by,
+                )
             )
         else:
-            action.setText(THINKING_TEXT)
-            action.setToolTip(THINKING_TIP)
+            action.setText(tr(THINKING_TEXT))
+            action.setToolTip(tr(THINKING_TIP))
 
     def set_dnd(self, on: bool) -> None:
         with _quiet(self.dnd_action):
@@ -277,7 +285,9 @@ class TrayMenu(QObject):
             action.setParent(None)
         self._reconnect_actions = []
         for agent in lost:
-            action = self._action(f"reconnect-{agent}", f"Reconnect {long_name(agent)}")
+            action = self._action(
+                f"reconnect-{agent}", tr("Reconnect {agent}", agent=long_name(agent))
+            )
             action.triggered.connect(lambda _checked=False, a=agent: self.on_reconnect.emit(a))
             self.menu.insertAction(self.check_action, action)
             self._reconnect_actions.append(action)
@@ -332,16 +342,20 @@ class TrayMenu(QObject):
         except Exception as exc:  # the menu must open even if the tracker misbehaves
             log.warning("cannot list the agent sessions: %s", exc)
             sessions = []
-        self.sessions_menu.setTitle(f"Sessions ({len(sessions)})" if sessions else "Sessions")
+        self.sessions_menu.setTitle(
+            tr("Sessions ({count})", count=len(sessions)) if sessions else tr("Sessions")
+        )
         if not sessions:
-            self.sessions_menu.addAction(self._action("session-none", EMPTY_TEXT, enabled=False))
+            self.sessions_menu.addAction(
+                self._action("session-none", tr(EMPTY_TEXT), enabled=False)
+            )
             return
         for i, view in enumerate(sessions[:MAX_ROWS]):
             who, what = row_texts(view)
             # "&" would mark a shortcut letter in a menu item: agent words show as written.
             text = f"{who} — {what}".replace("&", "&&")
             action = self._action(f"session-{i}", text)
-            action.setToolTip("Go to terminal")
+            action.setToolTip(tr("Go to terminal"))
             action.setData(view.session)
             action.triggered.connect(
                 lambda _checked=False, s=view.session: self.on_go_to_terminal.emit(s)
@@ -349,7 +363,7 @@ class TrayMenu(QObject):
             self.sessions_menu.addAction(action)
         hidden = len(sessions) - MAX_ROWS
         if hidden > 0:
-            more = self._action("session-more", f"+ {hidden} more", enabled=False)
+            more = self._action("session-more", tr("+ {count} more", count=hidden), enabled=False)
             self.sessions_menu.addAction(more)
 
     def rebuild_agents(self) -> None:
@@ -368,17 +382,21 @@ class TrayMenu(QObject):
                 log.warning("agent status for %s failed: %s", agent, exc)
                 installed, detected, ok = False, False, False
             if not ok:
-                line = f"{name}: cannot read its settings"
+                line = tr("{agent}: cannot read its settings", agent=name)
             elif installed:
-                line = f"{name}: connected"
+                line = tr("{agent}: connected", agent=name)
             elif detected:
-                line = f"{name}: not connected"
+                line = tr("{agent}: not connected", agent=name)
             else:
-                line = f"{name}: not found"
+                line = tr("{agent}: not found", agent=name)
             status = self._action(f"agent-status-{agent}", line, enabled=False)
             self.agents_menu.addAction(status)
             verb = "uninstall" if installed else "install"
-            label = f"Disconnect {name}" if installed else f"Connect {name}"
+            label = (
+                tr("Disconnect {agent}", agent=name)
+                if installed
+                else tr("Connect {agent}", agent=name)
+            )
             change = self._action(f"agent-{verb}-{agent}", f"    {label}", enabled=ok)
             change.triggered.connect(
                 lambda _checked=False, v=verb, a=agent: self.on_agent_action.emit(v, a)

@@ -1,14 +1,18 @@
-"""The UI in Simplified Chinese: the cards, the sessions list and the pet's persona texts speak
-the owner's language, and the narrator asks the model for a Chinese sentence."""
+"""The UI in Simplified Chinese: the menu, the bubble, the settings window, the cards, the
+sessions list and the pet's persona texts speak the owner's language, and the narrator asks the
+model for a Chinese sentence."""
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QLabel, QPushButton, QWidget
 
 from deskpet import i18n
 from deskpet.bridge import events
@@ -18,15 +22,59 @@ from deskpet.bridge.narrator import Narrator
 from deskpet.bridge.narrator import system_prompt as narrator_prompt
 from deskpet.bridge.sessions import SessionTracker
 from deskpet.history import History
+from deskpet.inference.protocol import CONTEXT_FULL, LOAD, NO_MODEL
 from deskpet.personas.manager import PersonaManager
 from deskpet.pet import PetMachine
 from deskpet.settings import Settings
-from deskpet.ui.bubble import ChatBubble
+from deskpet.ui import qt_translation
+from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.chat_controller import ChatController
+from deskpet.ui.onboarding import MachineFacts, OnboardingWindow, progress_line
 from deskpet.ui.permission_cards import PermissionCards, Request
+from deskpet.ui.personas_page import PersonasPage
+from deskpet.ui.pet_menu import PetMenu
 from deskpet.ui.sessions_list import SessionsList
+from deskpet.ui.settings_window import SettingsWindow
+from deskpet.ui.tray import TrayMenu
 
 FIXTURES = Path(__file__).parents[1] / "bridge" / "fixtures"
+
+# What may stay in Latin letters in a Chinese UI: product and file names, key names, units.
+ALLOWED = (
+    "deskpet",
+    "Deskpet.app",
+    "Claude Code",
+    "Codex",
+    "Cursor",
+    "Gemini CLI",
+    "MiniCPM5-1B",
+    "settings.yaml",
+    "Top-p",
+    "English",
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def purely_english(texts: list[str]) -> list[str]:
+    """The texts with Latin words and not one Chinese character, once the allowed names, paths,
+    numbers and key names are taken out."""
+    left = []
+    for text in texts:
+        if _CJK.search(text) or text.startswith("/"):  # a path (the data folder) shows as is
+            continue
+        rest = text
+        for allowed in ALLOWED:
+            rest = rest.replace(allowed, "")
+        if re.search(r"[A-Za-z]{2,}", rest):
+            left.append(text)
+    return left
+
+
+@dataclass
+class Status:
+    installed: bool
+    detected: bool = True
+    ok: bool = True
 
 
 @pytest.fixture
@@ -106,3 +154,155 @@ def test_the_narrator_asks_for_a_chinese_sentence(chinese):
     assert request.system_prompt.startswith("You narrate what a coding agent just did")
     i18n.set_language("en")
     assert "Chinese" not in narrator_prompt("a playful cat")
+
+
+def test_purely_english_finds_english_and_lets_names_through():
+    # The check below must be able to fail: an English line is caught, names are not.
+    assert purely_english(["Quit deskpet", "退出 deskpet", "Claude Code:", "/tmp/x", "42"]) == [
+        "Quit deskpet"
+    ]
+
+
+@pytest.fixture
+def chinese_tray(qtbot, chinese, ui_home):
+    statuses = {
+        "claude": Status(True),
+        "codex": Status(False),
+        "cursor": Status(False, False),
+        "gemini": Status(False, ok=False),
+    }
+    tray = TrayMenu(personas=PersonaManager().choices, agent_status=statuses.__getitem__)
+    tray.set_lost_hooks(["codex"])
+    tray.set_connection_trouble(True)
+    for menu in (tray.menu, tray.agents_menu, tray.sessions_menu):
+        with qtbot.waitSignal(menu.aboutToShow, timeout=2000):
+            menu.popup(QPoint(10, 10))
+        menu.hide()
+    yield tray
+    tray.hide()
+
+
+def test_the_tray_menu_speaks_chinese(chinese_tray):
+    tray = chinese_tray
+    texts = {a.objectName(): a.text() for a in tray.findChildren(QAction)}
+    assert texts["quit"] == "退出 deskpet"
+    assert texts["settings"] == "设置…"
+    assert texts["thinking-mode"] == "思考模式"
+    assert texts["persona-neko"] == "小喵"
+    assert texts["reconnect-codex"] == "重新连接 Codex"
+    assert texts["agent-status-claude"] == "Claude Code：已连接"
+    assert texts["agent-uninstall-claude"].strip() == "断开 Claude Code"
+    assert texts["session-none"] == "现在没有智能体会话"
+    assert tray.sessions_menu.title() == "会话"
+    tray.set_attention(tray_line := "Claude · shop 需要你")
+    assert tray.status_action.text() == tray_line
+
+
+def test_no_tray_menu_item_is_left_in_english(chinese_tray):
+    tray = chinese_tray
+    menus = (tray.menu, tray.agents_menu, tray.sessions_menu)
+    texts = [a.text() for menu in menus for a in menu.actions() if a.text()]
+    assert len(texts) > 15  # the whole menu was built, submenus included
+    assert not purely_english(texts)
+
+
+def test_the_bubble_speaks_chinese(qtbot, chinese):
+    bubble = ChatBubble()
+    qtbot.addWidget(bubble)
+    assert bubble.input.placeholderText() == "说点什么…"
+    assert bubble.stop_action.text() == "停止"
+    assert bubble.copy_action.toolTip() == "复制回答（或其中选中的部分）"
+    assert bubble.thinking_toggle.text() == "思考中…"
+    bubble.show_error("", NO_MODEL)
+    assert bubble.status.text() == "我还没醒：模型还在加载。请稍后再试。"
+    assert friendly_error("the model file is truncated", LOAD) == (
+        "我加载不了大脑：the model file is truncated"
+    )
+    assert friendly_error("", CONTEXT_FULL) == "一下子记不住这么多。能说短一点吗？"
+
+
+def test_the_settings_window_speaks_chinese(qtbot, chinese, ui_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no agent config of the machine's owner
+    window = SettingsWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.windowTitle() == "deskpet 设置"
+    labels = [label.text() for label in window.findChildren(QLabel)]
+    assert "最长回答：" in labels and "语言：" in labels
+    buttons = {b.objectName(): b.text() for b in window.findChildren(QPushButton)}
+    assert buttons["check-connection"] == "检查连接"
+    assert buttons["open-data-folder"] == "打开数据文件夹"
+    assert window.findChild(QWidget, "setting-max_tokens").toolTip() == (
+        "模型一次回答最多可写的词元数。"
+    )
+    assert window.findChild(QWidget, "section-model").title() == "模型"
+
+
+def test_no_settings_window_text_is_left_in_english(qtbot, chinese, ui_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    window = SettingsWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    texts = [
+        w.text() for kind in (QLabel, QPushButton, QCheckBox) for w in window.findChildren(kind)
+    ]
+    texts += [
+        w.toolTip() for kind in (QLabel, QPushButton, QCheckBox) for w in window.findChildren(kind)
+    ]
+    texts = [t for t in texts if t]
+    assert len(texts) > 40
+    assert not purely_english(texts)
+
+
+def test_the_welcome_window_speaks_chinese(qtbot, chinese):
+    facts = MachineFacts("darwin", "arm64", "14.5", 16 * 1024**3, 200 * 1000**3)
+    window = OnboardingWindow(facts, checker=lambda _path: None)
+    qtbot.addWidget(window)
+    assert window.windowTitle() == "欢迎使用 deskpet"
+    assert "Apple 芯片 Mac，macOS 14.5：模型在 GPU 上运行。" in window.checks_text
+    assert window.download_button.text() == "下载 MiniCPM5-1B（推荐，约 608 MB）"
+    assert progress_line(312 * 1000**2, 608 * 1000**2, 4.2 * 1000**2) == (
+        "312 MB / 608 MB · 4.2 MB/s · 约剩 70 秒"
+    )
+    texts = [w.text() for kind in (QLabel, QPushButton) for w in window.findChildren(kind)]
+    assert not purely_english([t for t in texts if t])
+
+
+def test_qts_own_buttons_speak_chinese(qtbot, qapp):
+    # The Yes and No of deskpet's questions (deleting the model) are Qt's own texts.
+    translator = qt_translation.install("zh", qapp)
+    try:
+        assert translator is not None
+        box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Yes | QDialogButtonBox.StandardButton.No
+        )
+        qtbot.addWidget(box)
+        assert [b.text() for b in box.buttons()] == ["是(&Y)", "否(&N)"]
+    finally:
+        qapp.removeTranslator(translator)
+    assert qt_translation.install("en", qapp) is None
+
+
+def test_the_pets_menu_speaks_chinese(qtbot, chinese_tray):
+    # Not handed to qtbot: the menu holds the tray's actions, so it goes with the tray.
+    menu = PetMenu(chinese_tray)
+    for shown in (menu, menu.persona_menu, menu.displays_menu):
+        with qtbot.waitSignal(shown.aboutToShow, timeout=2000):
+            shown.popup(QPoint(10, 10))
+        shown.hide()
+    assert menu.mini_action.text() == "迷你模式"
+    assert menu.persona_menu.title() == "角色"
+    texts = [a.text() for m in (menu, menu.persona_menu) for a in m.actions() if a.text()]
+    assert not purely_english(texts)
+
+
+def test_the_personas_page_speaks_chinese(qtbot, chinese, ui_home):
+    page = PersonasPage(PersonaManager())
+    qtbot.addWidget(page)
+    assert page.title() == "角色"
+    assert page.remove_button.text() == "移除" and page.import_button.text() == "导入…"
+    assert page.voice_text("neko") == "只有提示词"  # no model asked: what the files say
+    names = [page.table.topLevelItem(i).text(0) for i in range(page.table.topLevelItemCount())]
+    assert "小喵" in names
