@@ -97,7 +97,7 @@ class SettingsController(QObject):
             window = SettingsWindow(
                 self.settings,
                 platform=self._platform,
-                choices={"persona": self._personas, "language": _languages},
+                choices={"persona": self._personas, "language": _languages, "brain": _brains},
                 checks=self._checks(),
                 pages=(page,) if page is not None else (),
             )
@@ -230,6 +230,11 @@ class SettingsController(QObject):
             self.window.deleteLater()
             self.window = None
             self.personas_page = None
+
+
+def _brains() -> list[tuple[str, str]]:
+    """Who answers: the model on this computer, or a model server."""
+    return [("local", tr("The model on this computer")), ("server", tr("A model server"))]
 
 
 def _languages() -> list[tuple[str, str]]:
