@@ -46,16 +46,34 @@ def as_float(src: Path, dst: Path, kind: str) -> Path:
     return dst
 
 
-def quantize(src: Path, dst: Path, ftype: str) -> Path:
-    import llama_cpp
+# llama.cpp's quantizer runs in a process of its own: its native libraries (threads, OpenMP)
+# never load into the test process, which runs MLX.
+_QUANTIZE = """
+import sys
+import llama_cpp
+src, dst, ftype = sys.argv[1:]
+params = llama_cpp.llama_model_quantize_default_params()
+params.ftype = getattr(llama_cpp, "LLAMA_FTYPE_MOSTLY_" + ftype)
+params.nthread = 2
+params.allow_requantize = True  # harmless from F16; needed if the source is quantized
+sys.exit(1 if llama_cpp.llama_model_quantize(src.encode(), dst.encode(), params) else 0)
+"""
 
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{ftype}")
-    params.nthread = 2
-    params.allow_requantize = True  # harmless from F16; needed if the source is quantized
-    failed = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
-    if failed:
-        raise RuntimeError(f"llama.cpp could not quantize {src.name} to {ftype}")
+
+def quantize(src: Path, dst: Path, ftype: str) -> Path:
+    """`src` quantized to `ftype` ("Q4_K_M", "Q5_0", ...) by llama.cpp's own quantizer."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _QUANTIZE, str(src), str(dst), ftype],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"llama.cpp could not quantize {src.name} to {ftype}: {tail}")
     return dst
 
 
