@@ -71,6 +71,12 @@ def register(sub) -> None:
     ev.add_argument("--prompts", type=int, default=8, help="held-out prompts answered (max 64)")
     ev.add_argument("--max-tokens", type=int, default=48, help="tokens per answer (max 256)")
     ev.add_argument(
+        "--loss-examples",
+        type=int,
+        default=None,
+        help="held-out conversations scored (default: all)",
+    )
+    ev.add_argument(
         "--base-dtype",
         choices=("auto", "quantized", "float32", "float16", "bfloat16"),
         default="auto",
@@ -285,6 +291,7 @@ def _run_eval(args) -> int:
             prompts=max(1, min(args.prompts, 64)),
             max_tokens=max(1, min(args.max_tokens, 256)),
             base_dtype=_base_dtype(args.base_dtype),
+            loss_examples=max(1, args.loss_examples) if args.loss_examples else None,
             progress=(lambda text: print(text, file=sys.stderr)) if args.show else (lambda _t: 0),
         )
     except (ModelLoadError, AdapterError) as e:

@@ -6,7 +6,8 @@ Two numbers, each with and without the adapter on the same loaded model:
 - style score: the share of answers to held-out prompts (the first user turn of each valid.jsonl
   example) that carry one of the persona's marks (`marks:` in persona.yaml, matched without
   regard to case). Answers are greedy, so a run is repeatable.
-The work is bounded: at most `prompts` prompts, `max_tokens` tokens an answer. `base_dtype`
+The work is bounded: at most `prompts` prompts, `max_tokens` tokens an answer, and the loss over
+the first `loss_examples` held-out conversations when given (else all of them). `base_dtype`
 runs both sides on a dense copy of the base, as training does (deskpet.inference.dequant: the
 4-bit weights dequantized, much faster on MLX's CPU backend); "quantized" runs the 4-bit base.
 """
@@ -118,6 +119,7 @@ def evaluate(
     prompts: int = 8,
     max_tokens: int = 48,
     base_dtype: str = "quantized",
+    loss_examples: int | None = None,
     progress: Callable[[str], None] = lambda _text: None,
 ) -> EvalResult:
     """Both sides on `lm`; the adapter is loaded into a bank and the model left as loaded."""
@@ -129,6 +131,7 @@ def evaluate(
     template = ChatTemplate(lm.tokenizer)
     system = persona.system_prompt
     questions = held_out_prompts(valid_data, prompts)
+    scored = valid_data[:loss_examples] if loss_examples else valid_data
     dense = DenseBase(lm.model, DTYPES[base_dtype]) if base_dtype != "quantized" else None
     bank = AdapterBank(lm.model)
     try:
@@ -137,7 +140,7 @@ def evaluate(
         for name in (None, "persona"):
             bank.switch(name)
             label = "adapter" if name else "prompt only"
-            loss, count = held_out_loss(lm, template, system, valid_data)
+            loss, count = held_out_loss(lm, template, system, scored)
             progress(f"{label}: held-out loss {loss:.4f} over {count} tokens")
             answers = []
             for i, question in enumerate(questions, 1):
