@@ -148,7 +148,7 @@ def _shipped_adapters(args: argparse.Namespace) -> dict | None:
     for persona in PersonaManager().list():
         entries = persona.extra.get("adapters")
         folder = adapter_for(persona, DEMO_BASE) if entries else None
-        if persona.shipped and folder:
+        if persona.shipped and folder and Path(folder).is_dir():
             found[persona.id] = Path(folder)
     return found or None
 
