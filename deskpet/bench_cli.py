@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from .inference.source import (
     add_model_options,
@@ -167,13 +168,31 @@ def _run_engine(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shipped_adapters(args: argparse.Namespace) -> dict | None:
+    """The shipped personas' adapters for the demo model, when the demo model is measured."""
+    from .inference.source import DEMO
+    from .personas import PersonaManager
+    from .personas.eval import DEMO_BASE, adapter_for
+
+    if from_args(args, say=lambda _line: None) != DEMO:
+        return None
+    found = {}
+    for persona in PersonaManager().list():
+        folder = adapter_for(persona, DEMO_BASE) if persona.adapters else None
+        if persona.shipped and folder and Path(folder).is_dir():
+            found[persona.id] = Path(folder)
+    return found or None
+
+
 def _run_adapters(args: argparse.Namespace) -> int:
     import json
 
     from .inference.bench_adapters import adapter_numbers, format_adapters
     from .inference.bench_workload import random_model
+    from .inference.lora import AdapterError
 
     started = time.perf_counter()
+    files = None
     if args.synthetic:
         model = random_model(SYNTHETIC[args.synthetic], progress=_progress)
         label = f"synthetic {args.synthetic}"
@@ -185,12 +204,18 @@ def _run_adapters(args: argparse.Namespace) -> int:
         if lm is None:
             return 1
         model, label = lm.model, lm.source.name
+        files = _shipped_adapters(args)
         prompt = lm.tokenizer.encode("Tell me about your day.", add_special_tokens=False)
         decode_tokens = 24
         reload_note = "loading the model from disk"
     load_seconds = time.perf_counter() - started
-    _progress(f"{label}: two adapters resident, timing switches and decode")
-    result = adapter_numbers(model, prompt, decode_tokens, load_seconds, rounds=2)
+    what = f"the shipped adapters of {', '.join(files)}" if files else "two random adapters"
+    _progress(f"{label}: {what} resident, timing switches and decode")
+    try:
+        result = adapter_numbers(model, prompt, decode_tokens, load_seconds, rounds=2, files=files)
+    except AdapterError as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(result))
     else:

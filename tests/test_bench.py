@@ -166,3 +166,23 @@ def test_default_sizes_are_the_short_run():
             assert getattr(short, size) < getattr(full, size), size
         # Cancel-during-prefill lands after the first chunk of the long prompt.
         assert short.long_prompt >= 3 * short.prefill_chunk
+
+
+def test_adapter_numbers_measure_real_adapter_files(tmp_path):
+    # As `deskpet bench --adapters --demo` does with the shipped personas' files.
+    from helpers.lora_files import random_peft
+
+    model = bench_workload.random_model(TINY, bits=4, group_size=64, seed=6)
+    files = {
+        "neko": random_peft(tmp_path / "neko", model.args, r=4, alpha=8, seed=1),
+        "bolt": random_peft(tmp_path / "bolt", model.args, r=8, alpha=16, seed=2),
+    }
+    result = adapter_numbers(
+        model, [1, 2, 3], decode_tokens=3, load_seconds=1.0, rounds=1, files=files
+    )
+    assert list(result["memory_bytes"]) == ["neko", "bolt"]
+    assert result["memory_bytes"]["bolt"] == 2 * result["memory_bytes"]["neko"]
+    assert result["decode_adapter"] == "neko" and result["switches"] == 60
+    table = format_adapters(result, "tiny", 1.0, "building the random model")
+    assert "neko: r=4/alpha=8" in table and "decode, neko adapter" in table
+    assert "memory, adapter bolt" in table

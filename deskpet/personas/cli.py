@@ -1,4 +1,4 @@
-"""`deskpet persona list | show <id> | import <dir> | train <id>`."""
+"""`deskpet persona list | show <id> | import <dir> | train <id> | eval <id>`."""
 
 from __future__ import annotations
 
@@ -45,9 +45,49 @@ def register(sub) -> None:
     train.add_argument("--lr", type=float, default=1e-4, help="learning rate (Adam)")
     train.add_argument("--batch", type=int, default=4)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--base-dtype",
+        choices=("auto", "quantized", "float32", "float16", "bfloat16"),
+        default="auto",
+        help="the frozen base while training: its 4-bit weights, or a dense copy in a dtype "
+        "(auto: bfloat16 on the CPU, where MLX's 4-bit matmul is slow; quantized on a GPU)",
+    )
+    train.add_argument(
+        "--examples",
+        type=int,
+        default=None,
+        help="train on this many examples drawn by --seed (default: all), revisited each epoch",
+    )
+    train.add_argument(
+        "--fp16", action="store_true", help="save the adapter in float16 (half the size)"
+    )
     train.add_argument("--out", help="where to write the adapter (default: see `persona show`)")
     add_model_options(train)
     train.set_defaults(run=_run_train)
+
+    ev = actions.add_parser(
+        "eval", help="held-out loss and style score of the persona with and without its adapter"
+    )
+    ev.add_argument("id")
+    ev.add_argument("--adapter", help="the adapter folder (default: the persona's for the model)")
+    ev.add_argument("--valid", help="held-out JSONL (default: the persona's valid.jsonl)")
+    ev.add_argument("--prompts", type=int, default=8, help="held-out prompts answered (max 64)")
+    ev.add_argument("--max-tokens", type=int, default=48, help="tokens per answer (max 256)")
+    ev.add_argument(
+        "--loss-examples",
+        type=int,
+        default=None,
+        help="held-out conversations scored (default: all)",
+    )
+    ev.add_argument(
+        "--base-dtype",
+        choices=("auto", "quantized", "float32", "float16", "bfloat16"),
+        default="auto",
+        help="the base both sides run on (auto: as `persona train` chooses)",
+    )
+    ev.add_argument("--show", action="store_true", help="print every answer")
+    add_model_options(ev)
+    ev.set_defaults(run=_run_eval)
 
 
 def _manager():
@@ -199,6 +239,14 @@ def _adapter_check(args):
     return check
 
 
+def _base_dtype(choice: str) -> str:
+    if choice != "auto":
+        return choice
+    import mlx.core as mx
+
+    return "bfloat16" if mx.default_device() == mx.cpu else "quantized"
+
+
 def _run_train(args) -> int:
     from deskpet.inference.load import ModelLoadError, load
     from deskpet.inference.source import from_args, local_path
@@ -236,6 +284,9 @@ def _run_train(args) -> int:
             learning_rate=args.lr,
             batch_size=args.batch,
             seed=args.seed,
+            base_dtype=_base_dtype(args.base_dtype),
+            save_dtype="float16" if args.fp16 else "float32",
+            examples=args.examples,
             out=Path(args.out) if args.out else None,
         )
     except TrainingDataError as e:
@@ -245,4 +296,61 @@ def _run_train(args) -> int:
         f"held-out loss {result.valid_loss_before:.4f} -> {result.valid_loss_after:.4f}; "
         f"adapter ({result.parameters:,} parameters) saved in {result.adapter_dir}"
     )
+    return 0
+
+
+def _run_eval(args) -> int:
+    from deskpet.inference.load import ModelLoadError, load
+    from deskpet.inference.lora import AdapterError
+    from deskpet.inference.source import DEMO, from_args, local_path
+
+    from .eval import DEMO_BASE, adapter_for, evaluate
+    from .manager import UnknownPersonaError
+    from .train import TrainingDataError, read_examples
+
+    try:
+        persona = _manager().get(args.id)
+        valid = read_examples(args.valid or persona.train_file("valid"))
+    except (UnknownPersonaError, TrainingDataError) as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
+    source = from_args(args)
+    adapter = args.adapter or adapter_for(persona, DEMO_BASE if source == DEMO else None)
+    if not adapter:
+        print(f"deskpet: {persona.id} has no adapter for this model (--adapter)", file=sys.stderr)
+        return 1
+    if not persona.marks:
+        print(f"deskpet: {persona.id} declares no marks in persona.yaml", file=sys.stderr)
+        return 1
+    try:
+        lm = load(local_path(source))
+        result = evaluate(
+            lm,
+            persona,
+            adapter,
+            valid,
+            list(persona.marks),
+            prompts=max(1, min(args.prompts, 64)),
+            max_tokens=max(1, min(args.max_tokens, 256)),
+            base_dtype=_base_dtype(args.base_dtype),
+            loss_examples=max(1, args.loss_examples) if args.loss_examples else None,
+            progress=(lambda text: print(text, file=sys.stderr)) if args.show else (lambda _t: 0),
+        )
+    except (ModelLoadError, AdapterError) as e:
+        print(f"deskpet: {e}", file=sys.stderr)
+        return 1
+    w, a = result.without, result.adapter
+    base = _base_dtype(args.base_dtype)
+    print(
+        f"deskpet persona eval {persona.id} on {lm.source.name} "
+        f"({'4-bit' if base == 'quantized' else 'dense ' + base} base), adapter {adapter}"
+    )
+    print(f"marks: {', '.join(persona.marks)}")
+    print(f"{'':<14}{'prompt only':>12}{'adapter':>10}")
+    print(f"{'held-out loss':<14}{w.loss:>12.4f}{a.loss:>10.4f}   ({result.loss_tokens} tokens)")
+    print(
+        f"{'style score':<14}{w.style:>12.0%}{a.style:>10.0%}   "
+        f"({result.prompts} greedy answers each)"
+    )
+    print(f"({result.seconds:.0f} s)")
     return 0

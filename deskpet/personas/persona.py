@@ -22,6 +22,7 @@ adapters:                       # optional: one adapter per base model (personas
 adapter: adapter                # optional, older: a PEFT or mlx-lm folder, a .gguf LoRA file
                                 #   (or a folder holding one) relative to this one, or a HF
                                 #   repo id; used with any model no `adapters` entry is for
+marks: ["nya", "喵"]            # optional: words that show the voice (`deskpet persona eval`)
 ```
 When `adapter` is left out and the folder holds `adapter/adapter_config.json` (or an `adapter/`
 folder holding a .gguf LoRA), that is used.
@@ -70,7 +71,10 @@ _KNOWN = {
     "narration",
     "adapter",
     "adapters",
+    "marks",
 }
+MAX_MARKS = 16
+MAX_MARK_CHARS = 40
 
 
 class PersonaError(ValueError):
@@ -115,6 +119,7 @@ class Persona:
     adapter: str | None = None  # a resolved local folder, or a Hugging Face repo id
     adapters: tuple[adapter_entries.AdapterEntry, ...] = ()  # one per base model
     shipped: bool = True
+    marks: tuple[str, ...] = ()  # words that show the voice, for `deskpet persona eval`
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -217,6 +222,7 @@ def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
             file, folder, data.get("adapters"), lambda name, why: PersonaError(file, name, why)
         ),
         shipped=shipped,
+        marks=_marks(file, data.get("marks")),
         extra={k: data[k] for k in unknown},
     )
 
@@ -299,6 +305,22 @@ def _sampling(file: Path, value) -> PersonaSampling:
             )
         out[key] = float(raw)
     return PersonaSampling(**out)
+
+
+def _marks(file: Path, value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_MARKS
+        or not all(isinstance(m, str) and 0 < len(m.strip()) <= MAX_MARK_CHARS for m in value)
+    ):
+        raise PersonaError(
+            file,
+            "marks",
+            f"must be a list of at most {MAX_MARKS} words of 1 to {MAX_MARK_CHARS} characters",
+        )
+    return tuple(m.strip() for m in value)
 
 
 def _is_adapter_folder(folder: Path) -> bool:

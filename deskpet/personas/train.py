@@ -6,7 +6,13 @@ chat (deskpet's ChatTemplate: the persona's system prompt, each user turn with t
 generation prompt, the answer and its end-of-turn), and the loss counts only the assistant's
 tokens (and the stop token that ends them, so the persona learns to stop).
 
-Two savings make a few steps affordable even on a CPU, without changing the result:
+Three savings make a few steps affordable even on a CPU, without changing the result:
+- `base_dtype` trains against a dense copy of the frozen base (deskpet.inference.dequant: the
+  4-bit weights dequantized, the values the quantized matmul itself uses), because MLX's CPU
+  backend multiplies by packed 4-bit weights no faster than by dense ones and a 16-bit copy
+  halves the work again; the adapter's delta is added on top of the base's output, so it
+  stays valid for the 4-bit base the app runs (QLoRA practice). "quantized" keeps the 4-bit
+  weights (the GPU's choice, where quantized matmuls are fast);
 - the system prompt is shared by every example, so its KV in the frozen layers below the
   adapter is computed once;
 - with an adapter on the top `layers` layers only, the hidden states entering them never change
@@ -211,17 +217,25 @@ def train(
     batch_size: int = 4,
     max_tokens: int = 512,
     seed: int = 0,
+    base_dtype: str = "quantized",
+    save_dtype: str = "float32",
+    examples: int | None = None,
     out: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train an adapter for `persona` on the loaded model `lm` and save it in PEFT format.
 
-    layers: adapt only the top N layers (None: all, like OpenBMB's persona adapters)."""
+    layers: adapt only the top N layers (None: all, like OpenBMB's persona adapters).
+    base_dtype: "quantized" or a dense dtype for the frozen base (see the module docstring).
+    save_dtype: the dtype of the saved A and B ("float16" halves the file).
+    examples: train on this many examples drawn by the seed (None: all), repeated over the
+    steps; each example's frozen lower layers run once, so a small pool is cheap to revisit."""
     import mlx.core as mx
     import mlx.nn as nn
     import mlx.optimizers as optim
 
     from deskpet.inference.chat import ChatTemplate
+    from deskpet.inference.dequant import DTYPES, DenseBase
     from deskpet.inference.lora import AdapterBank, save_peft
 
     started = time.perf_counter()
@@ -246,6 +260,9 @@ def train(
         return examples
 
     train_ex, valid_ex = render(train_data, "training"), render(valid_data, "held-out")
+    if examples is not None and 0 < examples < len(train_ex):
+        train_ex = random.Random(seed).sample(train_ex, examples)
+    dense = DenseBase(model, DTYPES[base_dtype]) if base_dtype != "quantized" else None
     bank = AdapterBank(model, dtype=mx.float32)
     adapter = bank.new("training", rank=rank, alpha=alpha, seed=seed)
     # Keep only the top layers' pairs, then make them the one trainable thing in the model.
@@ -297,8 +314,10 @@ def train(
     finally:
         model.unfreeze()
         bank.detach()  # the model is left exactly as loaded
+        if dense is not None:
+            dense.restore()
     target = Path(out) if out is not None else default_output(persona)
-    save_peft(adapter, target, base_model=_base_name(lm))
+    save_peft(adapter, target, base_model=_base_name(lm), dtype=DTYPES[save_dtype])
     if layers < n_layers:
         config_file = target / "adapter_config.json"
         config = json.loads(config_file.read_text())

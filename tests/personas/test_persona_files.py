@@ -82,6 +82,8 @@ def test_shipped_personas_load_with_distinct_voices_and_data():
         ({"id": "other"}, "id", "must match the folder name 'owl2'"),
         ({"adapter": "missing-folder"}, "adapter", "does not exist"),
         ({"format": 2}, "format", "version 2 is not known"),
+        ({"marks": "nya"}, "marks", "must be a list of at most 16 words"),
+        ({"marks": ["nya", ""]}, "marks", "must be a list of at most 16 words"),
     ],
 )
 def test_a_broken_persona_is_skipped_with_file_field_and_problem(tmp_path, change, field, problem):

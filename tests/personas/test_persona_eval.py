@@ -1,0 +1,134 @@
+"""`deskpet persona eval`: held-out loss and style score with and without an adapter, on a tiny
+random Llama that reads the demo model's tokenizer (real MLX, tiny sizes), and the command's
+refusals before any model loads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import mlx.core as mx
+import pytest
+from helpers.tiny import tiny_model
+
+from deskpet.cli import main
+from deskpet.inference.load import LoadedModel
+from deskpet.inference.lora import LoRALinear
+from deskpet.inference.model import ModelArgs
+from deskpet.personas import PersonaManager
+from deskpet.personas.eval import adapter_for, evaluate, has_mark, held_out_prompts
+from deskpet.personas.train import train
+
+
+def tiny_lm(tokenizer, eos_ids) -> LoadedModel:
+    """Two 4-bit layers, 64 wide, with the demo tokenizer's whole vocabulary."""
+    config = {
+        "architectures": ["LlamaForCausalLM"],
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "intermediate_size": 128,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "vocab_size": 49152,
+        "rms_norm_eps": 1e-5,
+        "tie_word_embeddings": False,
+        "max_position_embeddings": 2048,
+    }
+    model = tiny_model(config, bits=4, seed=3)
+    args = ModelArgs.from_dict(config)
+    return LoadedModel(
+        model, tokenizer, args, "mlx", Path("tiny"), "4-bit g64", mx.float32, eos_ids
+    )
+
+
+def test_marks_match_without_case_and_prompts_are_bounded():
+    assert has_mark("Sure, NYA~ here it is", ["nya"]) and has_mark("好的喵", ["nya", "喵"])
+    assert not has_mark("Sure, here it is", ["nya", "喵"])
+    data = [
+        [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]
+        for i in range(9)
+    ]
+    assert held_out_prompts(data, 3) == ["q0", "q1", "q2"]
+
+
+def test_the_shipped_personas_declare_marks_their_data_carries():
+    manager = PersonaManager(owner=Path("/nonexistent"))
+    from deskpet.personas.train import read_examples
+
+    for pid in ("neko", "bolt", "sage"):
+        persona = manager.get(pid)
+        answers = [m[-1]["content"] for m in read_examples(persona.train_file())]
+        share = sum(has_mark(a, list(persona.marks)) for a in answers) / len(answers)
+        assert persona.marks and share >= 0.25, (pid, share)
+
+
+@pytest.mark.slow
+def test_an_adapter_trained_on_the_voice_lowers_loss_and_raises_the_style_score(demo_lm, tmp_path):
+    lm = tiny_lm(demo_lm.tokenizer, demo_lm.eos_token_ids)
+    persona = dataclasses.replace(
+        PersonaManager().get("neko"), system_prompt="You are Neko.", marks=("cat cat",)
+    )
+    # The voice to learn: every answer repeats one token (" cat"), which a random model with a
+    # 49k vocabulary does not say twice in a row.
+    data = [
+        [{"role": "user", "content": q}, {"role": "assistant", "content": "cat cat cat cat cat"}]
+        for q in ("Hi", "How are you?", "Fix my bug", "What time is it?")
+    ]
+    train(
+        lm,
+        persona,
+        data,
+        data,
+        steps=30,
+        rank=8,
+        alpha=16,
+        learning_rate=5e-2,
+        batch_size=4,
+        base_dtype="float32",
+        save_dtype="float16",
+        out=tmp_path / "adapter",
+    )
+    before = lm.model(mx.array([[1, 2, 3]]))
+    result = evaluate(lm, persona, tmp_path / "adapter", data, ["cat cat"], prompts=4, max_tokens=6)
+    assert result.prompts == 4 and len(result.adapter.answers) == 4
+    assert result.adapter.loss < result.without.loss - 1.0, result
+    assert result.without.style == 0.0 and result.adapter.style >= 0.75, result
+    # The model is left as loaded.
+    assert not any(isinstance(m, LoRALinear) for m in lm.model.modules())
+    assert mx.array_equal(lm.model(mx.array([[1, 2, 3]])), before)
+
+
+def test_adapters_entry_for_the_base_wins_over_adapter(tmp_path):
+    persona = dataclasses.replace(
+        PersonaManager().get("neko"),
+        folder=tmp_path,
+        adapter="/elsewhere",
+        extra={
+            "adapters": [
+                {"base": "other", "path": "a"},
+                {"base": "smollm2-135m-instruct", "path": "adapters/s"},
+            ]
+        },
+    )
+    assert adapter_for(persona, "smollm2-135m-instruct") == str((tmp_path / "adapters/s").resolve())
+    assert adapter_for(persona, "minicpm5-1b") == "/elsewhere"
+    assert adapter_for(persona, None) == "/elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["persona", "eval", "nope"], "no persona 'nope'"),
+        (["persona", "eval", "deskpet", "--valid", "VALID"], "has no adapter for this model"),
+    ],
+)
+def test_cli_eval_refuses_before_loading_a_model(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "home"))
+    valid = tmp_path / "valid.jsonl"
+    turns = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    valid.write_text(json.dumps({"messages": turns}) + "\n")
+    argv = [str(valid) if a == "VALID" else a for a in argv]
+    assert main([*argv, "--model", str(tmp_path / "no-model")]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
