@@ -178,7 +178,7 @@ def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
             raise PersonaError(
                 file, None, f"is {size:,} bytes; a persona.yaml is at most {MAX_FILE_BYTES:,}"
             )
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise PersonaError(file, None, f"not valid YAML ({_one_line(e)})") from None
     except OSError as e:
@@ -251,6 +251,22 @@ def load_all(*folders_and_shipped: tuple[Path, bool]) -> tuple[dict[str, Persona
                 continue
             personas[persona.id] = persona
     return personas, problems
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load, except that a key given twice in one mapping is an error: YAML readers keep
+    the last one silently, and a persona would lose the first `adapters:` list unnoticed."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def _string(file: Path, data: dict, name: str, required: bool = True) -> str:

@@ -147,14 +147,16 @@ def test_import_refuses_an_adapter_entry_outside_the_folder(tmp_path):
 
 
 def test_persona_list_shows_each_voice_for_the_configured_model(home, capsys, demo_gguf):
-    # An owner persona with an adapter for the demo model; the shipped ones have none for it.
+    # An owner persona with an adapter for the demo model, the shipped ones with theirs (Pip has
+    # none).
     owl_with_adapters(home / "personas")
     assert main(["persona", "list", "--demo"]) == 0
     captured = capsys.readouterr()
     assert "Voices with the demo model (smollm2-135m-instruct)" in captured.err
     lines = {line.split()[0]: line for line in captured.out.splitlines()}
     assert "voice: adapter smollm2" in lines["owl2"]
-    assert "voice: prompt only with this model" in lines["bolt"]
+    assert "voice: adapter smollm2-135m-instruct" in lines["bolt"]
+    assert "voice: prompt only with this model" in lines["deskpet"]
     # (a model no known base is: every persona prompt only; test_bases covers the naming)
 
 

@@ -17,6 +17,7 @@ from deskpet.inference.load import LoadedModel
 from deskpet.inference.lora import LoRALinear
 from deskpet.inference.model import ModelArgs
 from deskpet.personas import PersonaManager
+from deskpet.personas.adapters import AdapterEntry, HubSource
 from deskpet.personas.eval import adapter_for, evaluate, has_mark, held_out_prompts
 from deskpet.personas.train import train
 
@@ -100,19 +101,19 @@ def test_an_adapter_trained_on_the_voice_lowers_loss_and_raises_the_style_score(
 
 
 def test_adapters_entry_for_the_base_wins_over_adapter(tmp_path):
+    ours = str(tmp_path / "adapters" / "s")
     persona = dataclasses.replace(
         PersonaManager().get("neko"),
-        folder=tmp_path,
         adapter="/elsewhere",
-        extra={
-            "adapters": [
-                {"base": "other", "path": "a"},
-                {"base": "smollm2-135m-instruct", "path": "adapters/s"},
-            ]
-        },
+        adapters=(
+            AdapterEntry("other", path="/a"),
+            AdapterEntry("smollm2-135m-instruct", path=ours),
+            AdapterEntry("minicpm5-1b", hub=HubSource("owner/name")),
+        ),
     )
-    assert adapter_for(persona, "smollm2-135m-instruct") == str((tmp_path / "adapters/s").resolve())
-    assert adapter_for(persona, "minicpm5-1b") == "/elsewhere"
+    assert adapter_for(persona, "smollm2-135m-instruct") == ours
+    assert adapter_for(persona, "minicpm5-1b") is None  # still on the hub: nothing local
+    assert adapter_for(persona, "unknown-base") == "/elsewhere"
     assert adapter_for(persona, None) == "/elsewhere"
 
 

@@ -110,6 +110,18 @@ def test_unparseable_and_missing_files_are_reported(tmp_path):
     assert any("garbled/persona.yaml: not valid YAML" in p for p in manager.problems)
 
 
+def test_a_field_given_twice_is_refused_not_half_read(tmp_path):
+    # YAML readers keep the last of two `adapters:` silently; the first list would be lost.
+    shipped = tmp_path / "shipped"
+    write_persona(shipped, GOOD)
+    file = shipped / GOOD["id"] / "persona.yaml"
+    file.write_text(file.read_text() + "theme: neko\ntheme: bolt\n")
+    manager = PersonaManager(shipped=shipped, owner=tmp_path / "owner")
+    assert list(manager.personas) == []
+    (message,) = manager.problems
+    assert "not valid YAML" in message and "'theme' is given twice" in message
+
+
 def test_a_huge_or_odd_persona_file_is_a_problem_not_a_long_read(tmp_path):
     shipped = tmp_path / "shipped"
     (shipped / "huge").mkdir(parents=True)
