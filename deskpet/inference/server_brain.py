@@ -21,8 +21,6 @@ deskpet.inference.generate; no MLX array is ever made here.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +30,6 @@ from .protocol import (
     ADAPTER,
     DEFAULT_SYSTEM_PROMPT,
     INTERNAL,
-    PRIORITY_SHUTDOWN,
     AdapterChecked,
     AdapterLoaded,
     AdapterSwitched,
@@ -40,7 +37,6 @@ from .protocol import (
     CheckAdapter,
     CheckModel,
     ConversationReset,
-    Done,
     Failed,
     Finished,
     LoadAdapter,
@@ -55,6 +51,7 @@ from .protocol import (
     Token,
     WarmedUp,
 )
+from .request_thread import RequestThread
 from .sentence import first_sentence_end
 from .server_answer import CHAT_PATH, NARRATION_SAMPLING, openai_only, read_answer, request_body
 from .server_http import (
@@ -63,7 +60,6 @@ from .server_http import (
     ServerConnection,
     ServerError,
 )
-from .streams import EventStreams, RequestEvents
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +67,6 @@ log = logging.getLogger(__name__)
 # 3 characters a token, so the oldest turns leave before the server would refuse the prompt.
 CHARS_PER_TOKEN = 3
 PROMPT_ONLY = "the model server cannot select this adapter: the persona speaks with its prompt"
-
-
-class _Shutdown:
-    priority = PRIORITY_SHUTDOWN
 
 
 @dataclass
@@ -101,8 +93,9 @@ class _Conversation:
         return messages
 
 
-class ServerBrain:
-    """Answers deskpet's requests through a model server, on its own thread.
+class ServerBrain(RequestThread):
+    """Answers deskpet's requests through a model server, on its own thread (RequestThread:
+    ids, priorities, cancels, streams, as the MLX worker's).
 
     Attributes:
         url, model: the server's address and the model asked for ("" lets the server choose:
@@ -111,6 +104,8 @@ class ServerBrain:
             their system prompt only).
         lora: whether the server lists LoRA adapters deskpet can select per request.
     """
+
+    thread_name = "deskpet-server"
 
     def __init__(
         self,
@@ -123,7 +118,7 @@ class ServerBrain:
         connect_timeout: float = 5.0,
         read_timeout: float = 120.0,
     ):
-        self._on_event = on_event
+        super().__init__(on_event)
         self.url = url
         self.model = model
         self.context_window = context_window
@@ -132,19 +127,6 @@ class ServerBrain:
         )
         self.prompt_only: set[str] = set()
         self.lora = False
-        self._queue: queue.PriorityQueue = queue.PriorityQueue()
-        self._streams = EventStreams()
-        self._lock = threading.Lock()  # guards the ids, cancels and counts below
-        self._last_id = 0
-        self._order = 0
-        self._cancelled: set[int] = set()
-        self._cancel_all_before = 0
-        self._waiting_chats = 0
-        self._running: int | None = None
-        self._running_narration = False  # a narration streams: a new chat preempts it
-        self._closed = False
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="deskpet-server", daemon=True)
         # Owned by the thread.
         self._conversations: dict[str, _Conversation] = {}
         self._served: list[str] = []
@@ -156,130 +138,24 @@ class ServerBrain:
     def __repr__(self) -> str:
         return f"ServerBrain({self.url!r}, model={self.model!r})"
 
-    # --- any thread (the InferenceWorker's surface) -------------------------------------
-
-    def start(self) -> ServerBrain:
-        self._thread.start()
-        return self
-
-    def submit(self, request, *, stream: bool = False) -> int:
-        with self._lock:
-            self._last_id += 1
-            request_id = self._last_id
-            if stream:
-                self._streams.open(request_id)
-            closed = self._closed
-            if not closed:
-                if isinstance(request, Chat):
-                    self._waiting_chats += 1
-                self._order += 1
-                self._queue.put((request.priority, self._order, request_id, request))
-            narrating = self._running_narration
-        if closed:
-            self._emit(Done(request_id))
-        elif isinstance(request, Chat) and narrating:
-            self._http.abort()  # the owner's chat goes first: the narration ends "preempted"
-        return request_id
-
-    def events_for(self, request_id: int, timeout: float | None = None) -> RequestEvents:
-        return self._streams.reader(request_id, timeout)
-
     def load(self, source: str | Path = "", fp16: bool = False, *, stream: bool = False) -> int:
         return self.submit(LoadModel(source, fp16), stream=stream)
 
-    def chat(self, conversation: str, text: str, *, stream: bool = False, **kwargs) -> int:
-        return self.submit(Chat(conversation, text, **kwargs), stream=stream)
+    # --- hooks (RequestThread) ----------------------------------------------------------
 
-    def narrate(self, prompt: str, *, stream: bool = False, **kwargs) -> int:
-        return self.submit(Narrate(prompt, **kwargs), stream=stream)
-
-    def cancel(self, request_id: int | None = None) -> None:
-        """Cancel one request (queued or running), or with no id every request so far. A
-        running answer's socket is closed: it ends at once, reason "cancelled"."""
-        with self._lock:
-            if request_id is None:
-                self._cancel_all_before = self._last_id + 1
-            else:
-                self._cancelled.add(request_id)
-            running = self._running is not None and self._is_cancelled_locked(self._running)
-        if running:
-            self._http.abort()
-
-    def shutdown(self, timeout: float = 10.0) -> bool:
-        self._stopping.set()
+    def _interrupt(self) -> None:
+        # Closing the running request's socket ends the answer at once, reason "cancelled".
         self._http.abort()
-        with self._lock:
-            self._order += 1
-            self._queue.put((PRIORITY_SHUTDOWN, self._order, 0, _Shutdown()))
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        elif self._thread.ident is None:
-            self._close_queue()
-        return not self._thread.is_alive()
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
+    def _chat_queued(self) -> None:
+        self._http.abort()  # the owner's chat goes first: the narration ends "preempted"
 
-    # --- bookkeeping --------------------------------------------------------------------
-
-    def _is_cancelled_locked(self, request_id: int) -> bool:
-        return (
-            self._stopping.is_set()
-            or request_id in self._cancelled
-            or request_id < self._cancel_all_before
-        )
-
-    def _is_cancelled(self, request_id: int) -> bool:
-        with self._lock:
-            return self._is_cancelled_locked(request_id)
-
-    def _chat_waiting(self) -> bool:
-        with self._lock:
-            return self._waiting_chats > 0
-
-    def _emit(self, event) -> None:
-        if self._on_event is not None:
-            try:
-                self._on_event(event)
-            except Exception:
-                log.exception("a server brain listener failed on %s", type(event).__name__)
-        self._streams.put(event)
-
-    def _close_queue(self) -> None:
-        with self._lock:
-            self._closed = True
-            left = []
-            while not self._queue.empty():
-                left.append(self._queue.get_nowait())
-        for _, _, request_id, request in left:
-            if not isinstance(request, _Shutdown):
-                self._emit(Done(request_id))
+    def _after(self, request_id: int) -> None:
+        self._http.close()
 
     # --- the thread ---------------------------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            _, _, request_id, request = self._queue.get()
-            if isinstance(request, _Shutdown):
-                break
-            with self._lock:
-                if isinstance(request, Chat):
-                    self._waiting_chats -= 1
-                self._running = request_id
-                self._running_narration = isinstance(request, Narrate)
-            try:
-                self._serve(request_id, request)
-            finally:
-                with self._lock:
-                    self._running = None
-                    self._running_narration = False
-                    self._cancelled.discard(request_id)
-                self._http.close()
-                self._emit(Done(request_id))
-        self._close_queue()
-
-    def _serve(self, request_id: int, request) -> None:
+    def _serve(self, request_id: int, request) -> bool:
         try:
             match request:
                 case LoadModel():
@@ -327,6 +203,7 @@ class ServerBrain:
         except Exception as e:  # one bad answer must not end the thread
             log.exception("server request %d (%s) failed", request_id, type(request).__name__)
             self._emit(Failed(request_id, type(e).__name__, INTERNAL))
+        return False
 
     def _load(self, request_id: int) -> None:
         self._emit(ModelLoading(request_id, f"Asking {self.url} for its models"))

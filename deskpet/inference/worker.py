@@ -24,8 +24,6 @@ runs on the base model.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -49,7 +47,6 @@ from .protocol import (
     INTERNAL,
     LOAD,
     NO_MODEL,
-    PRIORITY_SHUTDOWN,
     AdapterChecked,
     AdapterLoaded,
     AdapterSwitched,
@@ -57,7 +54,6 @@ from .protocol import (
     CheckAdapter,
     CheckModel,
     ConversationReset,
-    Done,
     Failed,
     Finished,
     LoadAdapter,
@@ -73,9 +69,9 @@ from .protocol import (
     WarmedUp,
     Warmup,
 )
+from .request_thread import RequestThread
 from .sentence import first_sentence_end
 from .source import DEMO, local_path
-from .streams import EventStreams, RequestEvents
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +79,6 @@ log = logging.getLogger(__name__)
 # MLX (it aborts: "terminate called without an active exception"); the running step ends
 # within one token or prefill chunk, which on a busy CPU can take several seconds.
 STOP_SECONDS = 30.0
-
-
-class _Shutdown:
-    priority = PRIORITY_SHUTDOWN
 
 
 class _NoModel(Exception):
@@ -105,13 +97,16 @@ class Generated:
     stats: dict
 
 
-class InferenceWorker:
-    """Owns the model on its own thread.
+class InferenceWorker(RequestThread):
+    """Owns the model on its own thread (RequestThread: ids, priorities, cancels, streams).
 
     Every event goes to `on_event` when given (called on the worker thread: hand it on, do not
     block; an exception there is logged and the worker goes on). A request submitted with
     `stream=True` also gets its own stream, read with `events_for(request_id)`.
     """
+
+    thread_name = "deskpet-inference"
+    stop_seconds = STOP_SECONDS
 
     def __init__(
         self,
@@ -122,24 +117,13 @@ class InferenceWorker:
         cache_limit_bytes: int = 256 * 1024**2,
         prefix_cache_entries: int = 8,
     ):
-        self._on_event = on_event
+        super().__init__(on_event)
         self.context_window = context_window
         # Cancel waits for the running prefill chunk. MLX's CPU backend prefills barely faster
         # than it decodes (~10 tok/s for the demo here), so big chunks buy nothing there and a
         # 512-token chunk would hold a cancel for a minute; on a GPU big chunks are the speed.
         self.prefill_chunk = prefill_chunk  # None: chosen on the worker thread, by device
         self.cache_limit_bytes = cache_limit_bytes
-        self._queue: queue.PriorityQueue = queue.PriorityQueue()
-        self._streams = EventStreams()
-        self._lock = threading.Lock()  # guards everything below up to _stopping
-        self._last_id = 0
-        self._order = 0  # queue order among equal priorities
-        self._cancelled: set[int] = set()
-        self._cancel_all_before = 0  # cancel() without an id cancels every request up to here
-        self._waiting_chats = 0
-        self._closed = False  # the thread has ended: requests are no longer queued
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="deskpet-inference", daemon=True)
         # Owned by the worker thread only.
         self._lm: LoadedModel | None = None
         self._template: ChatTemplate | None = None
@@ -149,128 +133,20 @@ class InferenceWorker:
 
     # --- any thread ---------------------------------------------------------------------
 
-    def start(self) -> InferenceWorker:
-        self._thread.start()
-        return self
-
-    def submit(self, request, *, stream: bool = False) -> int:
-        """Queue a request; returns its id. With `stream`, its events are also kept for
-        `events_for` from this moment on (read them: they stay until read)."""
-        with self._lock:
-            self._last_id += 1
-            request_id = self._last_id
-            if stream:
-                self._streams.open(request_id)
-            closed = self._closed
-            if not closed:
-                if isinstance(request, Chat):
-                    self._waiting_chats += 1
-                self._put(request, request_id)
-        if closed:  # nobody will serve it; its stream still ends
-            self._emit(Done(request_id))
-        return request_id
-
-    def events_for(self, request_id: int, timeout: float | None = None) -> RequestEvents:
-        """The events of a request submitted with `stream=True`, as an iterator that ends
-        after its Done (yielded last). Read once; `timeout` bounds the wait (RequestEvents)."""
-        return self._streams.reader(request_id, timeout)
-
     def load(self, source: str | Path, fp16: bool = False, *, stream: bool = False) -> int:
         return self.submit(LoadModel(source, fp16), stream=stream)
 
     def check(self, source: str | Path, *, stream: bool = False) -> int:
         return self.submit(CheckModel(str(source)), stream=stream)
 
-    def chat(self, conversation: str, text: str, *, stream: bool = False, **kwargs) -> int:
-        return self.submit(Chat(conversation, text, **kwargs), stream=stream)
-
-    def narrate(self, prompt: str, *, stream: bool = False, **kwargs) -> int:
-        return self.submit(Narrate(prompt, **kwargs), stream=stream)
-
-    def cancel(self, request_id: int | None = None) -> None:
-        """Cancel one request (queued or running), or with no id every request so far."""
-        with self._lock:
-            if request_id is None:
-                self._cancel_all_before = self._last_id + 1
-            else:
-                self._cancelled.add(request_id)
-
-    def shutdown(self, timeout: float = STOP_SECONDS) -> bool:
-        """Stop the running generation, end queued requests unserved (each still gets its
-        Done), end the thread. True if it ended."""
-        self._stopping.set()
-        with self._lock:
-            self._put(_Shutdown(), 0)
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        elif self._thread.ident is None:  # never started: no thread will end the queue
-            self._close_queue()
-        return not self._thread.is_alive()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def _put(self, request, request_id: int) -> None:
-        # Called with the lock held: the order number breaks ties between equal priorities.
-        self._order += 1
-        self._queue.put((request.priority, self._order, request_id, request))
-
-    def _is_cancelled(self, request_id: int) -> bool:
-        with self._lock:
-            return (
-                self._stopping.is_set()
-                or request_id in self._cancelled
-                or request_id < self._cancel_all_before
-            )
-
-    def _emit(self, event) -> None:
-        if self._on_event is not None:
-            # A listener that raises (a relay already deleted at quit) must not end the
-            # thread: every later request would wait forever.
-            try:
-                self._on_event(event)
-            except Exception:
-                log.exception("a worker event listener failed on %s", type(event).__name__)
-        self._streams.put(event)
-
-    def _chat_waiting(self) -> bool:
-        with self._lock:
-            return self._waiting_chats > 0
-
-    def _close_queue(self) -> None:
-        """No more requests will be served: end every one still queued with its Done."""
-        with self._lock:
-            self._closed = True
-            left = []
-            while True:
-                try:
-                    left.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-        for _, _, request_id, request in left:
-            if not isinstance(request, _Shutdown):
-                self._emit(Done(request_id))
-
     # --- the worker thread --------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _begin(self) -> None:
         mx.set_cache_limit(self.cache_limit_bytes)
         if self.prefill_chunk is None:  # asked here: MLX is only touched on this thread
             self.prefill_chunk = 64 if mx.default_device() == mx.cpu else 512
-        while True:
-            _, _, request_id, request = self._queue.get()
-            if isinstance(request, _Shutdown):
-                break
-            if isinstance(request, Chat):
-                with self._lock:
-                    self._waiting_chats -= 1
-            warming = False
-            if not self._stopping.is_set():
-                warming = self._serve(request_id, request)
-            if not warming:  # a load's Done comes after its warm-up
-                self._emit(Done(request_id))
-        self._close_queue()
+
+    def _end(self) -> None:
         self._conversations.clear()
         self._prefixes.clear()
         self._bank = None
@@ -290,8 +166,6 @@ class InferenceWorker:
             self._emit(Failed(request_id, _one_line(e), INTERNAL))
             log.exception("request %d (%s) failed", request_id, type(request).__name__)
         finally:
-            with self._lock:
-                self._cancelled.discard(request_id)
             mx.clear_cache()
         return False
 
