@@ -98,13 +98,8 @@ def permute(w: np.ndarray, heads: int) -> np.ndarray:
     )
 
 
-def write_f16_model(path: Path, config: dict, weights: dict, demo: Path) -> Path:
-    """A Llama (Hugging Face names, float weights) written as llama.cpp's converter writes an
-    F16 file: matrices F16 with q/k rows permuted, norms F32, the demo model's tokenizer."""
-    from deskpet.inference.gguf import _BLOCK_NAMES, _NAMES
-
-    reader = gguf.GGUFReader(str(demo))
-    writer = gguf.GGUFWriter(str(path), "llama")
+def add_llama_header(writer, config: dict, rope_theta: float, file_type: int) -> None:
+    """The llama.* keys llama.cpp's converter writes for `config` (Hugging Face names)."""
     writer.add_block_count(config["num_hidden_layers"])
     writer.add_context_length(config["max_position_embeddings"])
     writer.add_embedding_length(config["hidden_size"])
@@ -113,20 +108,17 @@ def write_f16_model(path: Path, config: dict, weights: dict, demo: Path) -> Path
     writer.add_head_count_kv(config["num_key_value_heads"])
     writer.add_key_length(config["head_dim"])
     writer.add_value_length(config["head_dim"])
-    writer.add_rope_dimension_count(config["head_dim"])
-    writer.add_rope_freq_base(config["rope_parameters"]["rope_theta"])
+    writer.add_rope_freq_base(rope_theta)
     writer.add_layer_norm_rms_eps(config["rms_norm_eps"])
     writer.add_vocab_size(config["vocab_size"])
-    writer.add_file_type(FLOAT_FILE_TYPES["F16"])
-    for key in TOKENIZER_KEYS:
-        field = reader.fields[key]
-        sub = field.types[1] if len(field.types) > 1 else None
-        value = field.contents()
-        if key in ("tokenizer.ggml.tokens", "tokenizer.ggml.token_type"):
-            value = value[: config["vocab_size"]]  # llama.cpp checks the vocabulary's size
-        elif key == "tokenizer.ggml.merges":
-            value = value[:64]
-        writer.add_key_value(key, value, field.types[0], sub_type=sub)
+    writer.add_file_type(file_type)
+
+
+def add_llama_tensors(writer, config: dict, weights: dict, *, f16: bool) -> None:
+    """`weights` (Hugging Face names) under llama.cpp's names, q/k rows permuted as its converter
+    does; with `f16`, matrices as F16 (norms stay F32)."""
+    from deskpet.inference.gguf import _BLOCK_NAMES, _NAMES
+
     hf_to_gguf = {v: k for k, v in _NAMES.items()}
     block_to_gguf = {v: k for k, v in _BLOCK_NAMES.items()}
     for name, value in weights.items():
@@ -141,7 +133,28 @@ def write_f16_model(path: Path, config: dict, weights: dict, demo: Path) -> Path
             gguf_name = f"blk.{layer}.{block_to_gguf[part]}.{suffix}"
         else:
             gguf_name = f"{hf_to_gguf[stem]}.{suffix}"
-        writer.add_tensor(gguf_name, w.astype(np.float16) if w.ndim == 2 else w)
+        writer.add_tensor(gguf_name, w.astype(np.float16) if f16 and w.ndim == 2 else w)
+
+
+def write_f16_model(path: Path, config: dict, weights: dict, demo: Path) -> Path:
+    """A Llama (Hugging Face names, float weights) written as llama.cpp's converter writes an
+    F16 file: matrices F16 with q/k rows permuted, norms F32, the demo model's tokenizer."""
+    reader = gguf.GGUFReader(str(demo))
+    writer = gguf.GGUFWriter(str(path), "llama")
+    add_llama_header(
+        writer, config, config["rope_parameters"]["rope_theta"], FLOAT_FILE_TYPES["F16"]
+    )
+    writer.add_rope_dimension_count(config["head_dim"])
+    for key in TOKENIZER_KEYS:
+        field = reader.fields[key]
+        sub = field.types[1] if len(field.types) > 1 else None
+        value = field.contents()
+        if key in ("tokenizer.ggml.tokens", "tokenizer.ggml.token_type"):
+            value = value[: config["vocab_size"]]  # llama.cpp checks the vocabulary's size
+        elif key == "tokenizer.ggml.merges":
+            value = value[:64]
+        writer.add_key_value(key, value, field.types[0], sub_type=sub)
+    add_llama_tensors(writer, config, weights, f16=True)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

@@ -18,10 +18,10 @@ import gguf
 import mlx.core as mx
 import numpy as np
 import pytest
+from helpers.gguf_files import add_llama_header, add_llama_tensors
 from helpers.tiny import tiny_model
 from mlx.utils import tree_flatten
 
-from deskpet.inference.gguf import _BLOCK_NAMES, _NAMES
 from deskpet.inference.load import ModelLoadError, load
 from deskpet.inference.model import make_cache
 
@@ -91,29 +91,11 @@ def llama3_factors(config: dict) -> np.ndarray:
     return np.array(factors, dtype=np.float32)
 
 
-def permute(w: np.ndarray, heads: int) -> np.ndarray:
-    """llama.cpp's q/k row order (half-split pairs to interleaved)."""
-    return (
-        w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-    )
-
-
 def write_gguf(path: Path, config: dict, weights: dict, tokenizer_meta: dict, **rope) -> Path:
     """The model as llama.cpp writes it; rope: scaling_type/scaling_factor keys, or
     rope_freqs (an array, written as the rope_freqs tensor)."""
     writer = gguf.GGUFWriter(str(path), "llama")
-    writer.add_block_count(config["num_hidden_layers"])
-    writer.add_context_length(config["max_position_embeddings"])
-    writer.add_embedding_length(config["hidden_size"])
-    writer.add_feed_forward_length(config["intermediate_size"])
-    writer.add_head_count(config["num_attention_heads"])
-    writer.add_head_count_kv(config["num_key_value_heads"])
-    writer.add_key_length(config["head_dim"])
-    writer.add_value_length(config["head_dim"])
-    writer.add_rope_freq_base(config["rope_theta"])
-    writer.add_layer_norm_rms_eps(config["rms_norm_eps"])
-    writer.add_vocab_size(config["vocab_size"])
-    writer.add_file_type(0)
+    add_llama_header(writer, config, config["rope_theta"], 0)
     if "scaling_type" in rope:
         writer.add_string("llama.rope.scaling.type", rope["scaling_type"])
         writer.add_float32("llama.rope.scaling.factor", rope["scaling_factor"])
@@ -126,20 +108,7 @@ def write_gguf(path: Path, config: dict, weights: dict, tokenizer_meta: dict, **
             writer.add_array(key, np.array(value).tolist())
         else:
             writer.add_uint32(key, int(value.item()))
-    hf_to_gguf = {v: k for k, v in _NAMES.items()}
-    block_to_gguf = {v: k for k, v in _BLOCK_NAMES.items()}
-    for name, value in weights.items():
-        w = np.array(value, dtype=np.float32)
-        stem, _, suffix = name.rpartition(".")
-        if stem.startswith("model.layers."):
-            _, _, layer, part = stem.split(".", 3)
-            if part == "self_attn.q_proj":
-                w = permute(w, config["num_attention_heads"])
-            elif part == "self_attn.k_proj":
-                w = permute(w, config["num_key_value_heads"])
-            writer.add_tensor(f"blk.{layer}.{block_to_gguf[part]}.{suffix}", w)
-        else:
-            writer.add_tensor(f"{hf_to_gguf[stem]}.{suffix}", w)
+    add_llama_tensors(writer, config, weights, f16=False)
     if rope.get("rope_freqs") is not None:
         writer.add_tensor("rope_freqs.weight", np.asarray(rope["rope_freqs"]))
     writer.write_header_to_file()
