@@ -37,9 +37,8 @@ def pins_file() -> Path:
     return paths.data_dir() / PINS_NAME
 
 
-def read_pins() -> dict[str, str]:
-    """{"owner/name:file": commit}. An unreadable or odd file counts as no pins (logged): the
-    next download pins again."""
+def _read_pins() -> dict[str, str] | None:
+    """{"owner/name:file": commit}; None when the file is there but cannot be read as pins."""
     file = pins_file()
     try:
         if not file.exists():
@@ -51,17 +50,25 @@ def read_pins() -> dict[str, str]:
             raise ValueError("not a JSON object")
         return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
     except (OSError, ValueError) as e:
-        log.warning("ignoring %s: %s", file, e)
-        return {}
+        log.warning("cannot read %s: %s", file, e)
+        return None
+
+
+def read_pins() -> dict[str, str]:
+    """The pins; an unreadable file counts as none (logged)."""
+    return _read_pins() or {}
 
 
 def pin(source: HubSource, revision: str) -> None:
-    """Keep the revision a download resolved to, so later runs (and a resume) use it."""
-    pins = read_pins()
-    if pins.get(source.key) == revision:
+    """Keep the revision a download resolved to, so later runs (and a resume) use it. A pins
+    file deskpet cannot read is left as it is (the download goes on unpinned), and the file
+    is backed up once before deskpet's first change to it."""
+    pins = _read_pins()
+    if pins is None or pins.get(source.key) == revision:
         return
     pins[source.key] = revision
     text = json.dumps(pins, indent=2, sort_keys=True) + "\n"
+    safefile.backup_once(pins_file())
     safefile.atomic_write_text(pins_file(), text)
 
 

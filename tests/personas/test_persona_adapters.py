@@ -11,6 +11,7 @@ from helpers.lora_files import random_peft
 from helpers.tiny import TINY_MINICPM, tiny_model
 from test_persona_files import GOOD, write_persona
 
+from deskpet import safefile
 from deskpet.cli import main
 from deskpet.inference import adapter_fetch
 from deskpet.inference.lora import AdapterBank, AdapterError
@@ -191,3 +192,19 @@ def test_import_checks_the_entry_for_the_configured_base_and_its_sha256(
     out = capsys.readouterr().out
     assert "Adapter fits MiniCPM5-1B-MLX@0123abcd: r=4" in out
     assert "Adapter for other-1b: checked when that model is loaded" in out
+
+
+def test_a_pins_file_deskpet_cannot_read_is_left_alone_and_a_good_one_backed_up(home):
+    source = HubSource("someone/owl-lora", "owl.gguf")
+    file = adapter_fetch.pins_file()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text("{ not json")
+    adapter_fetch.pin(source, "ab" * 20)
+    assert file.read_text() == "{ not json"  # refused, not overwritten
+    assert adapter_fetch.revision(source) is None
+    file.write_text('{"other/repo:x.gguf": "' + "cd" * 20 + '"}\n')
+    adapter_fetch.pin(source, "ab" * 20)
+    assert adapter_fetch.revision(source) == "ab" * 20
+    assert adapter_fetch.read_pins()["other/repo:x.gguf"] == "cd" * 20
+    backup = safefile.backup_path(file)
+    assert backup.read_text() == '{"other/repo:x.gguf": "' + "cd" * 20 + '"}\n'
