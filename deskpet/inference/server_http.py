@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -190,7 +191,8 @@ def _error_detail(response) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         label = error.get("type") or error.get("code")
-        if isinstance(label, str | int) and len(str(label)) <= 60:
+        # Only a plain word: this line reaches the log, and a label is the server's to make.
+        if isinstance(label, str | int) and re.fullmatch(r"[\w.-]{1,60}", str(label)):
             return f" ({label})"
     return ""
 

@@ -325,3 +325,18 @@ def test_a_narration_closes_the_stream_once_its_first_sentence_ended(brain, serv
     server.delay = 0.0
     whole = finished(run(brain, Narrate("again", first_sentence=False, max_tokens=5)))
     assert whole.text.startswith("The agent ran the tests. Then it")
+
+
+def test_an_error_label_from_the_server_reaches_the_log_only_as_a_plain_word():
+    import io
+    import json as _json
+
+    from deskpet.inference.server_http import _error_detail
+
+    def body(label):
+        error = {"error": {"type": label, "message": "your prompt"}}
+        return io.BytesIO(_json.dumps(error).encode())
+
+    assert _error_detail(body("invalid_request_error")) == " (invalid_request_error)"
+    assert _error_detail(body("bad\nINFO forged log line")) == ""
+    assert _error_detail(io.BytesIO(b"not json")) == ""
