@@ -24,3 +24,13 @@ def ui_pet_window(qtbot, ui_home):
     window.show()
     qtbot.waitExposed(window)
     return window
+
+
+@pytest.fixture(autouse=True)
+def ui_pointer_parked(qapp):
+    """The pointer is global to the process: a test that moved it (the eyes, mini mode, a drag)
+    would leave it over the next test's windows, which then count as hovered. Every Qt test
+    starts with it in the screen's corner, away from where the tests put their windows."""
+    from PySide6.QtGui import QCursor
+
+    QCursor.setPos(0, 0)
