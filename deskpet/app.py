@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from deskpet import i18n, logs
@@ -42,6 +42,7 @@ from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.permission_cards import PermissionCards
 from deskpet.ui.personas_page import PersonasPage
+from deskpet.ui.pet_clock import PetClock
 from deskpet.ui.pet_life import PetLife
 from deskpet.ui.pet_menu import PetMenu
 from deskpet.ui.pet_window import PetWindow
@@ -53,7 +54,6 @@ from deskpet.ui.tray import TrayMenu
 
 log = logging.getLogger(__name__)
 
-TICK_MS = 100  # the pet machine's clock; the sprite has its own frame timer
 CRASH_TITLE = N_("deskpet ran into an error last time")
 
 
@@ -186,10 +186,7 @@ class DeskpetApp(QObject):
             cards=self.cards,
             parent=self,
         )
-        self._tick = QTimer(self)
-        self._tick.setObjectName("pet-clock")
-        self._tick.setInterval(TICK_MS)
-        self._tick.timeout.connect(self.machine.tick)
+        self._clock = PetClock(self.machine, parent=self)
         self._wire()
 
     def _server_source(self) -> str:
@@ -344,10 +341,9 @@ class DeskpetApp(QObject):
         self.shortcuts.start()
         self.pet.show()
         self.life.restore()
-        self.machine.tick()
+        self._clock.start()
         self.pet.set_display(self.machine.display)
         self.life.settings_changed()
-        self._tick.start()
         self.worker.start()
         self.model.start()
         if self.chat.history.notice:
@@ -373,7 +369,7 @@ class DeskpetApp(QObject):
         self._closed = True
         self.chat.close()
         self.model.close()
-        self._tick.stop()
+        self._clock.stop()
         self.agents.stop()
         self.cards.close()
         self.shortcuts.close()
