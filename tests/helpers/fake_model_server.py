@@ -21,6 +21,7 @@ class FakeModelServer:
     def __init__(self, *, models=("fake-model",), loras=None):
         self.models = list(models)
         self.loras = loras  # None: no /lora-adapters (404), else a list of {id, path, scale}
+        self.require_key: str | None = None  # set: GET /v1/models wants "Bearer <it>" (vLLM)
         self.mode = "ok"
         self.script: list[str] = []  # modes for the next chats, in order, before `mode`
         self.answer = ["Hello", " there", ",", " friend", "."]
@@ -40,7 +41,11 @@ class FakeModelServer:
                 pass
 
             def do_GET(self):
-                if self.path == "/v1/models":
+                owner.headers.append(dict(self.headers))
+                wanted = owner.require_key
+                if wanted and self.headers.get("Authorization") != f"Bearer {wanted}":
+                    self._json(401, {"error": {"type": "authentication_error", "message": "no"}})
+                elif self.path == "/v1/models":
                     data = [{"id": m, "object": "model"} for m in owner.models]
                     self._json(200, {"object": "list", "data": data})
                 elif self.path == "/lora-adapters" and owner.loras is not None:
