@@ -387,3 +387,17 @@ def test_a_key_store_that_raises_is_one_log_line_and_the_server_is_asked_without
         assert KEY not in caplog.text
     finally:
         brain.shutdown()
+
+
+def test_a_brain_replacing_another_numbers_its_requests_after_the_old_ones(server):
+    # Both brains' events share the GUI's relay for a moment during a switch.
+    old = ServerBrain(url=server.url).start()
+    new = ServerBrain(url=server.url)
+    try:
+        last = max(old.submit(LoadModel("")) for _ in range(3))
+        new.number_after(old)
+        new.start()
+        assert new.submit(LoadModel("")) == last + 1
+    finally:
+        old.shutdown()
+        new.shutdown()

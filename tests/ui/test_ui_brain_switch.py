@@ -186,6 +186,7 @@ def test_local_to_server_to_local_switches_live_with_the_persona_and_the_chat(
         app.model.on_status.connect(statuses.append)
         assert window.apply("brain", "local")
         assert app.tray.status_action.text() == "Switching to the model on this computer…"
+        assert app.bubble.status.text() == "Switching to the model on this computer…"
         qtbot.waitUntil(lambda: app.model.info is not None, timeout=LOAD_TIMEOUT)
         # THEN the demo model loads again with its progress, and Bolt gets its adapter back
         assert isinstance(app.worker, InferenceWorker) and app.worker is not local
