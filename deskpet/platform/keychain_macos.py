@@ -38,7 +38,7 @@ class MacKeychain:
             raise KeychainError(f"the keychain did not answer: {type(e).__name__}") from None
 
     def get(self, name: str) -> str | None:
-        # MAC-CHECK: the server API key saved in Settings is read back from the login keychain
+        # MAC-CHECK: the saved API key is read off the GUI thread: the pet moves during a prompt
         done = self._run("find-generic-password", "-s", SERVICE, "-a", name, "-w")
         if done.returncode == NOT_FOUND:
             return None

@@ -120,6 +120,12 @@ def test_a_new_address_or_key_saved_in_settings_switches_servers_at_once(
         assert second.headers[-1]["Authorization"] == "Bearer sk-live-switch"
         # Each brain read the key on its own thread, never the GUI's.
         assert readers and all(name == "deskpet-server" for name in readers)
+        # WHEN the address is emptied: no brain to build, the pet keeps this one and says so
+        answering = app.worker
+        with qtbot.waitSignal(app.switch.on_notice) as notice:
+            assert window.apply("server_url", "")
+        assert "not a server address" in notice.args[1] and "keeps its brain" in notice.args[1]
+        assert app.worker is answering and answering.alive and app.model.info is not None
     finally:
         app.shutdown()
 
