@@ -110,3 +110,20 @@ def test_deskpet_doctor_prints_the_server_line_and_never_the_key(home, server):
     ), done.stdout + done.stderr
     assert KEY not in done.stdout + done.stderr
     assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_server_that_never_answers_is_one_line_within_the_short_timeout(home, monkeypatch):
+    import socket
+    import time
+
+    from deskpet.bridge import doctor_server
+
+    monkeypatch.setattr(doctor_server, "READ_SECONDS", 0.3)
+    with socket.socket() as silent:  # takes the connection (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        configure(home, url)
+        started = time.monotonic()
+        assert server_lines() == [(FAIL, f"{url} did not answer within 0.3 s")]
+        assert time.monotonic() - started < 3

@@ -4,8 +4,10 @@ The real server in the tests is llama.cpp's (tests/inference/test_server_llama.p
 exists for the faults a real server will not produce on cue: `mode` says what the next chat
 gets ("ok", "401", "404", "500", "malformed", "cut", "hang", "strict"; `script` lists modes
 for the next few chats), and `answer` what an
-"ok" stream says, one chunk every `delay` seconds. Every request body is kept in `bodies`;
-`sent` and `gone` tell how far the last stream got and whether the client hung up first.
+"ok" stream says, one chunk every `delay` seconds. Every request body is kept in `bodies`
+and every request's headers in `headers`; `require_key` makes GETs want that bearer key (as
+vLLM does); `sent` and `gone` tell how far the last stream got and whether the client hung up
+first.
 """
 
 from __future__ import annotations
