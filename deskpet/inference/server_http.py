@@ -92,6 +92,10 @@ class ServerConnection:
     def __repr__(self) -> str:  # never the key
         return f"ServerConnection({self.url!r})"
 
+    def use_key(self, api_key: str | None) -> None:
+        """Send `api_key` from the next request on (None: no key)."""
+        self._key = api_key or None
+
     def _headers(self, streaming: bool) -> dict:
         headers = {"Content-Type": "application/json", "User-Agent": "deskpet"}
         headers["Accept"] = "text/event-stream" if streaming else "application/json"
