@@ -42,3 +42,35 @@ def test_core_rooms_never_name_qt_or_ui_even_in_a_late_import():
         for match in upward.finditer(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_what_the_core_rooms_import_late_brings_no_qt_either():
+    """A lazy import of a module outside the rooms (deskpet.platform.keychain) must not bring
+    Qt in through that module's package (deskpet/platform/__init__.py)."""
+    import re
+    from pathlib import Path
+
+    import deskpet
+
+    root = Path(deskpet.__file__).parent
+    named = re.compile(r"^\s*(?:from|import)\s+(deskpet(?:\.\w+)+)", re.M)
+    modules = sorted(
+        {
+            match.group(1)
+            for room in ("inference", "personas", "bridge", "pet")
+            for path in (root / room).rglob("*.py")
+            for match in named.finditer(path.read_text(encoding="utf-8"))
+        }
+    )
+    assert "deskpet.platform.keychain" in modules  # the case that taught this test
+    check = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('PySide6'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
