@@ -5,14 +5,12 @@ it). Instead each targeted projection is wrapped once in a `LoRALinear` that add
 `scale * (x @ A.T) @ B.T` of whichever adapter is active; switching is a pointer flip on every
 wrapper (no reload, no recompilation) and "no adapter" runs the base exactly.
 
-Three formats are read (the third, llama.cpp's GGUF LoRA file, by lora_gguf):
-- PEFT: adapter_config.json (peft_type LORA, r, lora_alpha, target_modules, use_rslora) and
-  adapter_model.safetensors with keys `base_model.model.model.layers.N.<proj>.lora_A.weight`
-  [r, in] and `...lora_B.weight` [out, r];
-- mlx-lm: adapter_config.json with lora_parameters (rank, scale) and adapters.safetensors with
-  keys `model.layers.N.<proj>.lora_a` [in, r] and `...lora_b` [r, out].
+Three formats are read: PEFT and mlx-lm folders (their configs by lora_config, their tensors
+here) and llama.cpp's GGUF LoRA file (lora_gguf). Tensor keys:
+- PEFT: `base_model.model.model.layers.N.<proj>.lora_A.weight` [r, in] and
+  `...lora_B.weight` [out, r];
+- mlx-lm: `model.layers.N.<proj>.lora_a` [in, r] and `...lora_b` [r, out].
 Every failure is an AdapterError with one line naming the file, the tensor or the setting.
-Which projections a config targets is read by lora_targets (its regexes run in bounded work).
 """
 
 from __future__ import annotations
@@ -29,26 +27,21 @@ from pathlib import Path
 import mlx.core as mx
 import mlx.nn as nn
 
-from . import lora_gguf, lora_targets
+from deskpet.safefile import atomic_write_text
+
+from . import lora_gguf
 from .load import ModelLoadError, check_safetensors
-from .lora_targets import PROJECTIONS, TargetError, projection_dims
+from .lora_config import MLX_WEIGHTS, PEFT_CONFIG, PEFT_WEIGHTS, AdapterError, read_spec
+from .lora_targets import PROJECTIONS, projection_dims
 from .model import Model, ModelArgs
 
 log = logging.getLogger(__name__)
-
-PEFT_CONFIG = "adapter_config.json"
-PEFT_WEIGHTS = "adapter_model.safetensors"
-MLX_WEIGHTS = "adapters.safetensors"
 
 _PEFT_KEY = re.compile(
     r"^(?:base_model\.model\.)?model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)\.lora_([AB])(?:\.\w+)?\.weight$"
 )
 _MLX_KEY = re.compile(r"^model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)\.lora_([ab])$")
 _HUB_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-class AdapterError(ValueError):
-    """An adapter cannot be used with this model; the message is one line for the owner."""
 
 
 def linear_dims(linear: nn.Module) -> tuple[int, int]:
@@ -121,21 +114,6 @@ class Adapter:
         return f"{self.name}#{self.serial}"
 
 
-@dataclass
-class AdapterSpec:
-    """What an adapter folder holds, read and validated before any tensor meets the model."""
-
-    folder: Path
-    format: str  # "peft" or "mlx"
-    rank: int
-    alpha: float
-    scale: float
-    target_modules: list[str]
-    layers: list[int] | None  # None: every layer
-    base_model: str | None
-    weights_file: Path
-
-
 def resolve_source(source: str | Path) -> Path:
     """A local adapter folder or .gguf file. Nothing is downloaded here (this runs on the
     inference thread, where a download would hold up every chat): a hub adapter is fetched
@@ -171,112 +149,6 @@ def verify_sha256(source: Path, expected: str) -> None:
         raise AdapterError(
             f"{file.name} does not match the sha256 its persona gives; not used (prompt only)"
         )
-
-
-def read_spec(folder: str | Path) -> AdapterSpec:
-    folder = Path(folder)
-    config_file = folder / PEFT_CONFIG
-    if not folder.is_dir():
-        raise AdapterError(f"adapter folder {folder} does not exist")
-    if not config_file.exists():
-        raise AdapterError(f"{folder} has no {PEFT_CONFIG}: not a PEFT or mlx-lm adapter folder")
-    try:
-        config = json.loads(config_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise AdapterError(f"{config_file} is not valid JSON ({e})") from None
-    if not isinstance(config, dict):
-        raise AdapterError(f"{config_file} must hold a JSON object")
-    if "lora_parameters" in config:
-        return _mlx_spec(folder, config_file, config)
-    return _peft_spec(folder, config_file, config)
-
-
-def _peft_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
-    where = config_file
-    peft_type = str(config.get("peft_type", "LORA")).upper()
-    if peft_type != "LORA":
-        raise AdapterError(
-            f"{where}: peft_type {peft_type} is not supported (deskpet runs LORA adapters)"
-        )
-    if config.get("use_dora"):
-        raise AdapterError(
-            f"{where}: use_dora true (DoRA) is not supported; train a plain LoRA adapter"
-        )
-    for key, problem in (
-        ("rank_pattern", "per-module ranks"),
-        ("alpha_pattern", "per-module alphas"),
-        ("modules_to_save", "fully trained extra modules"),
-        ("layer_replication", "layer replication"),
-    ):
-        if config.get(key):
-            raise AdapterError(f"{where}: {key} ({problem}) is not supported")
-    if config.get("bias", "none") != "none" or config.get("lora_bias"):
-        raise AdapterError(f"{where}: bias {config.get('bias')!r} is not supported (only 'none')")
-    if config.get("fan_in_fan_out"):
-        raise AdapterError(f"{where}: fan_in_fan_out true is not supported (Llama has no Conv1D)")
-    rank = config.get("r")
-    alpha = config.get("lora_alpha", rank)
-    if not isinstance(rank, int) or rank <= 0:
-        raise AdapterError(f"{where}: r must be a positive integer (got {rank!r})")
-    if not isinstance(alpha, int | float) or isinstance(alpha, bool):
-        raise AdapterError(f"{where}: lora_alpha must be a number (got {alpha!r})")
-    scale = alpha / math.sqrt(rank) if config.get("use_rslora") else alpha / rank
-    try:
-        targets = lora_targets.peft_targets(config.get("target_modules"))
-        layers = lora_targets.check_layers(config.get("layers_to_transform"))
-    except TargetError as e:
-        raise AdapterError(f"{where}: {e}") from None
-    weights = folder / PEFT_WEIGHTS
-    if not weights.exists():
-        if (folder / "adapter_model.bin").exists():
-            raise AdapterError(
-                f"{folder} holds adapter_model.bin (pickle); deskpet reads only {PEFT_WEIGHTS} "
-                "(re-save it with safe_serialization=True)"
-            )
-        raise AdapterError(f"{folder} has no {PEFT_WEIGHTS}")
-    base = config.get("base_model_name_or_path")
-    return AdapterSpec(
-        folder, "peft", rank, float(alpha), float(scale), targets, layers, base, weights
-    )
-
-
-def _mlx_spec(folder: Path, config_file: Path, config: dict) -> AdapterSpec:
-    where = config_file
-    kind = config.get("fine_tune_type", "lora")
-    if kind == "dora" or config.get("use_dora"):
-        raise AdapterError(
-            f"{where}: fine_tune_type dora (DoRA) is not supported; train a plain LoRA adapter"
-        )
-    if kind != "lora":
-        raise AdapterError(f"{where}: fine_tune_type {kind} is not supported (only lora)")
-    params = config.get("lora_parameters") or {}
-    if not isinstance(params, dict):
-        raise AdapterError(f"{where}: lora_parameters must be a JSON object")
-    rank, scale = params.get("rank"), params.get("scale")
-    if not isinstance(rank, int) or rank <= 0:
-        raise AdapterError(
-            f"{where}: lora_parameters.rank must be a positive integer (got {rank!r})"
-        )
-    if not isinstance(scale, int | float) or isinstance(scale, bool):
-        raise AdapterError(f"{where}: lora_parameters.scale must be a number (got {scale!r})")
-    try:
-        targets = lora_targets.mlx_targets(params.get("keys"))
-    except TargetError as e:
-        raise AdapterError(f"{where}: {e}") from None
-    weights = folder / MLX_WEIGHTS
-    if not weights.exists():
-        raise AdapterError(f"{folder} has no {MLX_WEIGHTS}")
-    return AdapterSpec(
-        folder,
-        "mlx",
-        rank,
-        float(scale * rank),
-        float(scale),
-        targets,
-        None,
-        config.get("model"),
-        weights,
-    )
 
 
 def read_adapter(
@@ -523,5 +395,5 @@ def save_peft(
     tmp = folder / ".adapter_model.partial.safetensors"
     mx.save_safetensors(str(tmp), weights, metadata={"format": "pt"})
     tmp.replace(folder / PEFT_WEIGHTS)
-    (folder / PEFT_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    atomic_write_text(folder / PEFT_CONFIG, json.dumps(config, indent=2) + "\n")
     return folder

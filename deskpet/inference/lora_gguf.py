@@ -16,9 +16,9 @@ from pathlib import Path
 
 import mlx.core as mx
 
-from . import lora
 from .gguf import _BLOCK_NAMES, _scalar, check_gguf, unpermute_rows
 from .load import ModelLoadError
+from .lora_config import AdapterError, AdapterSpec
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,13 @@ def find(source: str | Path) -> Path | None:
     files = sorted(p for p in path.glob("*.gguf") if p.is_file())
     if len(files) > 1:
         names = ", ".join(p.name for p in files[:3])
-        raise lora.AdapterError(f"{path} holds {len(files)} .gguf files ({names}); keep only one")
+        raise AdapterError(f"{path} holds {len(files)} .gguf files ({names}); keep only one")
     return files[0] if files else None
 
 
-def _fail(path: Path, message: str) -> lora.AdapterError:
+def _fail(path: Path, message: str) -> AdapterError:
     log.warning("GGUF LoRA %s refused", path.name)
-    return lora.AdapterError(f"{path.name}: {message}")
+    return AdapterError(f"{path.name}: {message}")
 
 
 def _metadata(path: Path, meta: dict) -> tuple[float, str | None]:
@@ -67,7 +67,7 @@ def _metadata(path: Path, meta: dict) -> tuple[float, str | None]:
     return float(alpha), name if isinstance(name, str) else None
 
 
-def read(path: Path, heads: tuple[int, int] | None) -> tuple[lora.AdapterSpec, dict[str, mx.array]]:
+def read(path: Path, heads: tuple[int, int] | None) -> tuple[AdapterSpec, dict[str, mx.array]]:
     """The spec and PEFT-named tensors ([r, in] A, [out, r] B, q/k un-permuted) of a GGUF LoRA.
 
     `heads` is the base's (attention heads, key/value heads). Shapes against the base are
@@ -77,11 +77,11 @@ def read(path: Path, heads: tuple[int, int] | None) -> tuple[lora.AdapterSpec, d
             raise _fail(path, f"the file is larger than {MAX_BYTES // 1024**3} GB")
         check_gguf(path)
         raw, meta = mx.load(str(path), return_metadata=True)
-    except lora.AdapterError:
+    except AdapterError:
         raise
     except ModelLoadError as e:
         log.warning("GGUF LoRA %s refused", path.name)
-        raise lora.AdapterError(str(e)) from None
+        raise AdapterError(str(e)) from None
     except Exception as e:
         raise _fail(path, f"could not be read as GGUF ({' '.join(str(e).split())})") from None
     alpha, base_model = _metadata(path, meta)
@@ -108,7 +108,7 @@ def read(path: Path, heads: tuple[int, int] | None) -> tuple[lora.AdapterSpec, d
     rank = ranks.pop()
     targets = sorted({k.split(".")[4] for k in tensors})
     scale = alpha / rank
-    spec = lora.AdapterSpec(path, "gguf", rank, alpha, scale, targets, None, base_model, path)
+    spec = AdapterSpec(path, "gguf", rank, alpha, scale, targets, None, base_model, path)
     return spec, tensors
 
 

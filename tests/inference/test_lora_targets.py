@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from deskpet.inference.lora import AdapterError, read_spec
+from deskpet.inference.lora_config import AdapterError, read_spec
 from deskpet.inference.lora_targets import MAX_PROGRAM, PROJECTIONS, SafePattern, TargetError
 
 
