@@ -4,8 +4,9 @@ edge, a walk now and then, and eyes that follow the pointer.
 The decisions are pure (deskpet.pet.mini, .walk, .gaze); this controller feeds them the clock,
 the pointer and the screens, and shows the answer through `PetWindow.set_pose`. One timer, the
 life clock, runs only while there is something to do (eyes that may look, walks switched on,
-or mini mode waiting for the pointer); it is never faster than the sprite's frames, and a
-tick with the pointer where it was does no work beyond reading it.
+or mini mode waiting for the pointer); it is never faster than the sprite's frames, a tick
+with the pointer where it was does no work beyond reading it, and once the pointer has rested
+for a second the clock slows to a third of its pace until it moves again.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from deskpet.ui.pet_window import PetWindow, screen_key
 log = logging.getLogger(__name__)
 
 LIFE_MS = 150  # the life clock: no faster than the sprite's quickest frames
+# After the pointer has rested this many ticks (about a second), look less often: an owner
+# typing or away costs a third of the wakes; the first move brings the quick pace back.
+STILL_TICKS = 7
+LIFE_STILL_MS = 450
 MINI_KEY = "pet_mini"
 # Where the eyes sit in the frame, as fractions of its width and height (the art's eye line).
 EYE_AT = (0.5, 0.47)
@@ -81,6 +86,7 @@ class PetLife(QObject):
         self.walking = False
         self._facing = ""
         self._pointer: QPoint | None = None
+        self._still = 0  # life-clock ticks since the pointer last moved
         self.clock_timer = QTimer(self)
         self.clock_timer.setObjectName("pet-life-clock")
         self.clock_timer.setInterval(LIFE_MS)
@@ -178,6 +184,7 @@ class PetLife(QObject):
         pointer = QCursor.pos()
         moved = pointer != self._pointer
         self._pointer = pointer
+        self._pace(moved)
         if self.mini_edge is not None:
             if moved:
                 self._peek(geometry.near(box(self.pet.frameGeometry()), pointer.x(), pointer.y()))
@@ -191,6 +198,12 @@ class PetLife(QObject):
             if look != self.look:
                 self.look = look
                 self._refresh()
+
+    def _pace(self, moved: bool) -> None:
+        self._still = 0 if moved or self.walking else self._still + 1
+        interval = LIFE_STILL_MS if self._still >= STILL_TICKS else LIFE_MS
+        if self.clock_timer.interval() != interval:
+            self.clock_timer.setInterval(interval)
 
     def _walk_step(self) -> None:
         area = self._area()
@@ -236,7 +249,8 @@ class PetLife(QObject):
         )
         if wanted and not self.clock_timer.isActive():
             self._pointer = None
-            self.clock_timer.start()
+            self._still = 0
+            self.clock_timer.start(LIFE_MS)
         elif not wanted and self.clock_timer.isActive():
             self.clock_timer.stop()
 

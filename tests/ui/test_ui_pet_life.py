@@ -320,3 +320,23 @@ def test_send_to_a_display_goes_to_its_remembered_spot_and_tucks_in_if_it_was_tu
     life.send_to(screen)
     assert life.mini_edge is None
     assert screen.availableGeometry().contains(pet.frameGeometry())
+
+
+def test_the_life_clock_slows_while_the_pointer_rests_and_quickens_when_it_moves(qtbot, ui_home):
+    from deskpet.ui.pet_life import LIFE_MS, LIFE_STILL_MS, STILL_TICKS
+
+    pet, life, _clock = make(qtbot, ui_home, eyes_follow=True)
+    pet.move(300, 300)
+    assert life.clock_timer.isActive() and life.clock_timer.interval() == LIFE_MS
+    QCursor.setPos(200, 200)
+    for _ in range(STILL_TICKS):
+        life.tick()
+    # One tick read the new place; the pointer has rested for every tick since.
+    assert life.clock_timer.interval() == LIFE_MS
+    life.tick()
+    assert life.clock_timer.interval() == LIFE_STILL_MS
+    assert life.clock_timer.isActive()
+    QCursor.setPos(520, 330)  # the owner reaches for the mouse: the eyes look at once
+    life.tick()
+    assert life.clock_timer.interval() == LIFE_MS
+    assert life.look is not None
