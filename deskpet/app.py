@@ -352,7 +352,7 @@ class DeskpetApp(QObject):
         self.model.start()
         if self.chat.history.notice:
             self._notify("deskpet", self.chat.history.notice)
-        for warning in self.settings.warnings:
+        for warning in self.settings.shown_warnings:
             self._notify(tr("deskpet settings"), warning)
         for title, text in self._pending_notices:
             self._notify(title, text)

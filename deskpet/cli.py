@@ -16,7 +16,7 @@ import logging
 import sys
 from importlib import import_module
 
-from . import logs
+from . import i18n, logs
 from .inference.source import add_model_options
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,10 @@ def _command_name(parser: argparse.ArgumentParser, argv: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    from .settings import language_setting
+
+    # Before parsing: a refused flag value is said in the owner's language too.
+    i18n.set_language(i18n.choose(language_setting()))
     parser = build_parser()
     args = parser.parse_args(argv)
     command = _command_name(parser, argv)

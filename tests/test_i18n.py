@@ -17,8 +17,9 @@ PACKAGE = Path(deskpet.__file__).parent
 
 
 def asked_texts() -> dict[str, str]:
-    """Every literal passed to tr() or N_() in deskpet/, with where it was first seen, and each
-    visible setting's label and help (the settings window translates them where it shows them)."""
+    """Every literal passed to tr(), N_() or Said() in deskpet/, with where it was first seen,
+    and each visible setting's label and help (the settings window translates them where it
+    shows them)."""
     found: dict[str, str] = {}
     for setting in SETTINGS:
         if setting.visible:
@@ -28,14 +29,20 @@ def asked_texts() -> dict[str, str]:
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in ("tr", "N_")
+                and _called(node.func) in ("tr", "N_", "Said")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
             ):
                 found.setdefault(node.args[0].value, f"{file.relative_to(PACKAGE)}:{node.lineno}")
     return found
+
+
+def _called(func: ast.expr) -> str:
+    # tr("..."), or i18n.Said("...") through the module
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def fields(text: str) -> set[str]:
