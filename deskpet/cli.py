@@ -7,6 +7,9 @@ its `run`, so `deskpet --help` and the error paths answer at once.
 Every run logs to a file (deskpet.logs); `--verbose`, before or after the command, logs more.
 A command's expected failures are its own one-line messages; anything unexpected is one line
 naming the log file, which holds the traceback.
+
+A command speaks the owner's language (the `language` setting; with "auto", the terminal's
+locale variables) where it says why something was refused; its log stays English.
 """
 
 from __future__ import annotations

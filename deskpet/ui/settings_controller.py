@@ -23,7 +23,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 from deskpet import paths
-from deskpet.i18n import Said, tr
+from deskpet.i18n import Said, shown, tr
 from deskpet.inference.source import DEMO
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
@@ -87,7 +87,7 @@ class SettingsController(QObject):
             self.settings.put(key, value)
         except (ParseRefused, OSError) as exc:
             log.warning("could not save %s: %s", key, exc)
-            self.on_notice.emit(tr("deskpet could not save a setting"), str(exc))
+            self.on_notice.emit(tr("deskpet could not save a setting"), shown(exc))
         self.sync()
 
     def show(self) -> SettingsWindow:

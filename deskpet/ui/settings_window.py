@@ -546,7 +546,7 @@ class SettingsWindow(QWidget):
                 problem = report.problems[0] if report.problems else ""
             except Exception as exc:  # an unreadable config shows as such, never raises
                 log.warning("agent status for %s failed: %s", agent, exc)
-                installed, detected, ok, problem = False, False, False, str(exc)
+                installed, detected, ok, problem = False, False, False, shown(exc)
             if not ok:
                 line = problem or tr("cannot read {agent}'s settings", agent=name)
             elif installed:
@@ -647,7 +647,7 @@ class SettingsWindow(QWidget):
             failed = "" if report.ok else "\n".join(report.lines)
         except Exception as exc:  # shown on the line, never raised into Qt
             log.warning("could not change %s's hooks: %s", agent, exc)
-            failed = str(exc)
+            failed = shown(exc)
         self.refresh_agents()
         if failed:
             self._agent_lines[agent].setText(failed)
