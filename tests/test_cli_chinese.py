@@ -54,6 +54,18 @@ def test_doctor_speaks_the_terminals_chinese_and_json_stays_english(home):
     assert "deskpet is not running: start it (your agents talk to the pet)" in texts
 
 
+def test_agents_install_reports_in_chinese(home):
+    done = deskpet(home, "agents", "install", "claude", lang="zh_CN.UTF-8")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "claude：已更新 ~/.claude/settings.json",
+        "请重启正在运行的智能体，让它们用上新的钩子。",
+    ]
+    status = deskpet(home, "agents", "status", "codex", lang="zh_CN.UTF-8").stdout.splitlines()
+    assert "codex：钩子未安装（~/.codex/hooks.json）" in status
+    assert "codex：deskpet 还会跟踪 Codex 的会话文件，无需设置" in status
+
+
 @pytest.mark.parametrize(
     ("setting", "lang", "said"),
     [

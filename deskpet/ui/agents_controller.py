@@ -206,7 +206,7 @@ class AgentsController(QObject):
         command line carries "Start with an agent"); what changed is a notice."""
         lines = installers.repair()  # never raises
         if lines:
-            self.on_notice.emit(tr("deskpet agents"), "\n".join(lines))
+            self.on_notice.emit(tr("deskpet agents"), "\n".join(map(shown, lines)))
 
     def stop(self) -> None:
         self._closed = True
@@ -271,7 +271,7 @@ class AgentsController(QObject):
                 report = installers.install(agent)
             else:
                 report = installers.uninstall(agent)
-            text = "\n".join(report.lines)
+            text = "\n".join(map(shown, report.lines))
         except Exception as exc:  # the installer's own words: a refused file, an unknown agent
             log.warning("could not %s the %s hooks: %s", action, agent, exc)
             text = shown(exc)

@@ -543,7 +543,7 @@ class SettingsWindow(QWidget):
             try:
                 report = installers.status(agent)
                 installed, detected, ok = report.installed, report.detected, report.ok
-                problem = report.problems[0] if report.problems else ""
+                problem = shown(report.problems[0]) if report.problems else ""
             except Exception as exc:  # an unreadable config shows as such, never raises
                 log.warning("agent status for %s failed: %s", agent, exc)
                 installed, detected, ok, problem = False, False, False, shown(exc)
@@ -644,7 +644,7 @@ class SettingsWindow(QWidget):
         """Install (on) or remove deskpet's hooks for one agent, then show its status."""
         try:
             report = installers.install(agent) if on else installers.uninstall(agent)
-            failed = "" if report.ok else "\n".join(report.lines)
+            failed = "" if report.ok else "\n".join(map(shown, report.lines))
         except Exception as exc:  # shown on the line, never raised into Qt
             log.warning("could not change %s's hooks: %s", agent, exc)
             failed = shown(exc)
