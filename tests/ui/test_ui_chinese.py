@@ -423,3 +423,14 @@ def test_a_download_that_cannot_reach_the_hub_says_so_in_chinese(qtbot, chinese,
     assert download.failure.startswith(f"cannot reach the model hub at {hub} (")
     assert f"cannot reach the model hub at {hub}" in caplog.text
     download.wait(10)
+
+
+def test_a_persona_folder_with_a_bad_field_is_refused_in_chinese(qtbot, chinese, ui_home, tmp_path):
+    folder = tmp_path / "owl"
+    folder.mkdir()
+    (folder / "persona.yaml").write_text("id: fox\nname: Owl\n")
+    page = PersonasPage(PersonaManager())
+    qtbot.addWidget(page)
+    assert not page.import_folder(folder)
+    file = folder / "persona.yaml"
+    assert page.status.text() == f"未导入：{file}：字段“id”：'fox' 必须与文件夹名 'owl' 一致"
