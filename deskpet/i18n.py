@@ -140,6 +140,14 @@ def shown(value: object) -> str:
     return str(value)
 
 
+def reason(exc: BaseException) -> str:
+    """An exception's message to pass on to where it is shown: its Said when it was raised
+    with one (still English as a str), else str(exc)."""
+    if len(exc.args) == 1 and isinstance(exc.args[0], Said):
+        return exc.args[0]
+    return str(exc)
+
+
 def _shown_field(value: object) -> object:
     # Numbers stay numbers, for fields with a format ("{seconds:g}").
     return shown(value) if isinstance(value, Said | BaseException) else value

@@ -556,4 +556,17 @@ MESSAGES = {
     "must be a folder or a Hugging Face repo id (got {value})": "必须是文件夹或 Hugging Face 仓库 id（实际为 {value}）",
     "{folder} has no adapter_config.json and no .gguf LoRA file": "{folder} 中既没有 adapter_config.json，也没有 .gguf LoRA 文件",
     "folder {folder} does not exist (and {value} is not a repo id)": "文件夹 {folder} 不存在（{value} 也不是仓库 id）",
+    # Models that do not load
+    "{name} cannot be read ({why})": "无法读取 {name}（{why}）",
+    "{name} is a Git LFS pointer, not the weights: run git lfs pull": "{name} 是 Git LFS 指针，不是权重文件：请运行 git lfs pull",
+    "{path} does not exist": "{path} 不存在",
+    "{name} is not a model: give a model folder or a .gguf file": "{name} 不是模型：请选择模型文件夹或 .gguf 文件",
+    "{path} has no config.json: not a Hugging Face or MLX model folder": "{path} 中没有 config.json：不是 Hugging Face 或 MLX 模型文件夹",
+    "{path} is not a file": "{path} 不是文件",
+    "{path} is too large to be a model config": "{path} 太大，不像是模型配置",
+    "{path} is not valid JSON ({why})": "{path} 不是有效的 JSON（{why}）",
+    "{path} has no .safetensors weights": "{path} 中没有 .safetensors 权重",
+    "{path} has no tokenizer (expected tokenizer.json or tokenizer.model)": "{path} 中没有分词器（应有 tokenizer.json 或 tokenizer.model）",
+    "deskpet converted this model while loading": "deskpet 在加载时转换了这个模型",
+    '{name} took {seconds} s to convert at this start. To start at once next time, run  deskpet model convert "{source}" "{folder}"  and choose that folder in Settings.': '这次启动时转换 {name} 用了 {seconds} 秒。想让下次立即启动，请运行  deskpet model convert "{source}" "{folder}"  并在设置中选择那个文件夹。',
 }

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from deskpet.i18n import tr
+from deskpet.i18n import shown, tr
 from deskpet.inference.protocol import (
     CheckModel,
     Failed,
@@ -153,7 +153,7 @@ class ModelController(QObject):
                 self.first_run.warmed_up()
             case Failed() if latest:
                 log.warning("could not load %s: %s", self._loading, event.message)
-                self._failed(event.message)
+                self._failed(shown(event.message))  # logged above in English
 
     def _ready(self, info: dict) -> None:
         self._revert = None
@@ -173,10 +173,16 @@ class ModelController(QObject):
         source = Path(info.get("source", ""))
         folder = source.with_name(f"{source.stem}-mlx")
         self.on_notice.emit(
-            "deskpet converted this model while loading",
-            f"{source.name} took {seconds:.0f} s to convert at this start. To start at once "
-            f'next time, run  deskpet model convert "{source}" "{folder}"  and choose that '
-            "folder in Settings.",
+            tr("deskpet converted this model while loading"),
+            tr(
+                "{name} took {seconds} s to convert at this start. To start at once next time,"
+                ' run  deskpet model convert "{source}" "{folder}"  and choose that folder in'
+                " Settings.",
+                name=source.name,
+                seconds=f"{seconds:.0f}",
+                source=source,
+                folder=folder,
+            ),
         )
 
     def _failed(self, message: str) -> None:
@@ -259,9 +265,9 @@ class ModelController(QObject):
         if self._closed or self.first_run is None:
             return
         if isinstance(event, ModelChecked):
-            self.first_run.model_checked(event.source, event.reason)
+            self.first_run.model_checked(event.source, shown(event.reason))
         elif isinstance(event, Failed):  # the window must not wait for an answer forever
-            self.first_run.model_checked(source, event.message)
+            self.first_run.model_checked(source, shown(event.message))
 
     def _onboarded(self, _source: str) -> None:
         first_run, self.first_run = self.first_run, None

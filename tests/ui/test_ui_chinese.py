@@ -10,6 +10,7 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,19 +30,23 @@ from deskpet.history import History
 from deskpet.i18n import shown as shown_text
 from deskpet.inference.download import HUB
 from deskpet.inference.protocol import CONTEXT_FULL, LOAD, NO_MODEL
+from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
 from deskpet.pet import PetMachine
 from deskpet.platform import DefaultPlatform
 from deskpet.platform.hotkeys import HotKeys
 from deskpet.settings import Settings
 from deskpet.ui import qt_translation
+from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.chat_controller import ChatController
+from deskpet.ui.model_controller import ModelController
 from deskpet.ui.model_download import ModelDownload
 from deskpet.ui.onboarding import MachineFacts, OnboardingWindow, progress_line
 from deskpet.ui.permission_cards import PermissionCards, Request
 from deskpet.ui.personas_page import PersonasPage
 from deskpet.ui.pet_menu import PetMenu
+from deskpet.ui.relay import Relay
 from deskpet.ui.sessions_list import SessionsList
 from deskpet.ui.settings_controller import SettingsController
 from deskpet.ui.settings_window import ERROR_STYLE, SettingsWindow
@@ -434,3 +439,33 @@ def test_a_persona_folder_with_a_bad_field_is_refused_in_chinese(qtbot, chinese,
     assert not page.import_folder(folder)
     file = folder / "persona.yaml"
     assert page.status.text() == f"未导入：{file}：字段“id”：'fox' 必须与文件夹名 'owl' 一致"
+
+
+def test_a_model_that_does_not_load_says_why_in_chinese(qtbot, chinese, ui_home, tmp_path, caplog):
+    # GIVEN the real worker, and a saved model that is no longer there
+    relay = Relay()
+    worker = InferenceWorker(relay.post).start()
+    model = ModelController(
+        Brain(worker, relay),
+        PetMachine(clock=time.monotonic),
+        source="",
+        restore=lambda: [],
+        pet_name=lambda: "Mochi",
+        hub_endpoint=lambda: None,
+        platform=DefaultPlatform(),
+    )
+    gone = tmp_path / "gone"
+    try:
+        with caplog.at_level(logging.WARNING, logger="deskpet.ui.model_controller"):
+            model.load(str(gone))
+            # THEN onboarding offers the other choices, with the loader's reason in Chinese
+            qtbot.waitUntil(
+                lambda: model.first_run is not None and model.first_run.window.error.isVisible(),
+                timeout=30_000,
+            )
+        assert model.first_run.window.error.text() == f"deskpet 无法加载 {gone}：{gone} 不存在"
+        assert f"could not load {gone}: {gone} does not exist" in caplog.text  # the log: English
+    finally:
+        if model.first_run is not None:
+            model.first_run.window.close()
+        assert worker.shutdown(5)
