@@ -84,11 +84,13 @@ def catalog(language: str) -> dict[str, str]:
 
 
 def tr(text: str, /, **fields: object) -> str:
-    """`text` in the owner's language, with `fields` filled in. A translation whose fields do
-    not match is a catalog bug: the English line is shown and the bug logged, never a crash."""
+    """`text` in the owner's language, with `fields` filled in (a field that is a Said, or an
+    exception raised with one, in the owner's language too). A translation whose fields do not
+    match is a catalog bug: the English line is shown and the bug logged, never a crash."""
     translated = _catalog.get(text, text)
     if not fields:
         return translated
+    fields = {k: _shown_field(v) for k, v in fields.items()}
     try:
         return translated.format(**fields)
     except (KeyError, IndexError, ValueError):
@@ -126,7 +128,7 @@ class Said(str):
         return said
 
     def shown(self) -> str:
-        return tr(self.text, **{k: _shown_field(v) for k, v in self.fields.items()})
+        return tr(self.text, **self.fields)
 
 
 def shown(value: object) -> str:

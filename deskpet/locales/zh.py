@@ -569,4 +569,11 @@ MESSAGES = {
     "{path} has no tokenizer (expected tokenizer.json or tokenizer.model)": "{path} 中没有分词器（应有 tokenizer.json 或 tokenizer.model）",
     "deskpet converted this model while loading": "deskpet 在加载时转换了这个模型",
     '{name} took {seconds} s to convert at this start. To start at once next time, run  deskpet model convert "{source}" "{folder}"  and choose that folder in Settings.': '这次启动时转换 {name} 用了 {seconds} 秒。想让下次立即启动，请运行  deskpet model convert "{source}" "{folder}"  并在设置中选择那个文件夹。',
+    # Models already on this computer: what they are, why one cannot run
+    "MLX folder": "MLX 文件夹",
+    "safetensors folder": "safetensors 文件夹",
+    "its config cannot be read ({why})": "无法读取它的配置（{why}）",
+    "incomplete: it lacks {files}": "不完整：缺少 {files}",
+    "a {arch} model; deskpet runs Llama-architecture models": "这是 {arch} 模型；deskpet 只能运行 Llama 架构的模型",
+    "holds {types} tensors, which deskpet cannot run": "含有 deskpet 无法运行的 {types} 张量",
 }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers.local_stores import write_gguf
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QLabel, QPushButton, QWidget
@@ -40,6 +41,7 @@ from deskpet.ui import qt_translation
 from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble, friendly_error
 from deskpet.ui.chat_controller import ChatController
+from deskpet.ui.local_models_list import LocalModelsPanel
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.model_download import ModelDownload
 from deskpet.ui.onboarding import MachineFacts, OnboardingWindow, progress_line
@@ -469,3 +471,18 @@ def test_a_model_that_does_not_load_says_why_in_chinese(qtbot, chinese, ui_home,
         if model.first_run is not None:
             model.first_run.window.close()
         assert worker.shutdown(5)
+
+
+def test_models_found_here_say_in_chinese_why_one_cannot_run(
+    qtbot, chinese, ui_home, tmp_path, monkeypatch
+):
+    # GIVEN a Qwen GGUF in LM Studio's folder, in a temporary HOME
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("OLLAMA_MODELS", raising=False)
+    write_gguf(tmp_path / ".lmstudio/models/Qwen/Qwen-GGUF/qwen-q8_0.gguf", arch="qwen2")
+    panel = LocalModelsPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.on_listed, timeout=30_000):
+        panel.look()
+    row = panel.tree.topLevelItem(0)
+    assert row.text(4) == "无法运行：这是 qwen2 模型；deskpet 只能运行 Llama 架构的模型"
