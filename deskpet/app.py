@@ -351,7 +351,7 @@ class DeskpetApp(QObject):
         self.worker.start()
         self.model.start()
         if self.chat.history.notice:
-            self._notify("deskpet", self.chat.history.notice)
+            self._notify("deskpet", i18n.shown(self.chat.history.notice))
         for warning in self.settings.shown_warnings:
             self._notify(tr("deskpet settings"), warning)
         for title, text in self._pending_notices:

@@ -576,4 +576,9 @@ MESSAGES = {
     "incomplete: it lacks {files}": "不完整：缺少 {files}",
     "a {arch} model; deskpet runs Llama-architecture models": "这是 {arch} 模型；deskpet 只能运行 Llama 架构的模型",
     "holds {types} tensors, which deskpet cannot run": "含有 deskpet 无法运行的 {types} 张量",
+    # The chat history
+    "cannot use the chat history {path}: {reason}; left it as it is": "无法使用聊天记录 {path}：{reason}；没有改动它",
+    "cannot make its folder ({why})": "无法创建它的文件夹（{why}）",
+    "it was written by a newer deskpet (schema {version}, this one reads up to {known}); update deskpet": "它由更新版本的 deskpet 写入（结构版本 {version}，这个版本最多读取 {known}）；请更新 deskpet",
+    "The chat history at {path} could not be read ({why}); it was moved to {moved} and a new history was started.": "无法读取 {path} 的聊天记录（{why}）；已将它移到 {moved}，并开始了新的记录。",
 }

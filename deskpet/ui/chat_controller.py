@@ -58,7 +58,7 @@ def open_history() -> tuple[History, str]:
         return History(), ""
     except HistoryError as exc:
         log.warning("%s", exc)
-        return History(":memory:"), str(exc)
+        return History(":memory:"), shown(exc)
 
 
 class ChatController(QObject):

@@ -9,8 +9,10 @@ import logging
 import re
 import shutil
 import socket
+import sqlite3
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from deskpet.bridge.events import AgentEvent
 from deskpet.bridge.narrator import Narrator
 from deskpet.bridge.narrator import system_prompt as narrator_prompt
 from deskpet.bridge.sessions import SessionTracker
-from deskpet.history import History
+from deskpet.history import SCHEMA_VERSION, History, history_path
 from deskpet.i18n import shown as shown_text
 from deskpet.inference.download import HUB
 from deskpet.inference.protocol import CONTEXT_FULL, LOAD, NO_MODEL
@@ -40,7 +42,7 @@ from deskpet.settings import Settings
 from deskpet.ui import qt_translation
 from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble, friendly_error
-from deskpet.ui.chat_controller import ChatController
+from deskpet.ui.chat_controller import ChatController, open_history
 from deskpet.ui.local_models_list import LocalModelsPanel
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.model_download import ModelDownload
@@ -486,3 +488,16 @@ def test_models_found_here_say_in_chinese_why_one_cannot_run(
         panel.look()
     row = panel.tree.topLevelItem(0)
     assert row.text(4) == "无法运行：这是 qwen2 模型；deskpet 只能运行 Llama 架构的模型"
+
+
+def test_a_history_from_a_newer_deskpet_is_said_in_chinese(chinese, ui_home):
+    path = history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA user_version = 99")
+    history, trouble = open_history()
+    history.close()
+    assert trouble == (
+        f"无法使用聊天记录 {path}：它由更新版本的 deskpet 写入（结构版本 99，这个版本最多读取 "
+        f"{SCHEMA_VERSION}）；请更新 deskpet；没有改动它"
+    )
