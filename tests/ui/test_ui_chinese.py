@@ -459,6 +459,8 @@ def test_a_model_that_does_not_load_says_why_in_chinese(qtbot, chinese, ui_home,
         platform=DefaultPlatform(),
     )
     gone = tmp_path / "gone"
+    statuses: list[str] = []
+    model.on_status.connect(statuses.append)
     try:
         with caplog.at_level(logging.WARNING, logger="deskpet.ui.model_controller"):
             model.load(str(gone))
@@ -469,6 +471,7 @@ def test_a_model_that_does_not_load_says_why_in_chinese(qtbot, chinese, ui_home,
             )
         assert model.first_run.window.error.text() == f"deskpet 无法加载 {gone}：{gone} 不存在"
         assert f"could not load {gone}: {gone} does not exist" in caplog.text  # the log: English
+        assert statuses[:1] == ["正在加载 gone"]  # what the worker said it was doing
     finally:
         if model.first_run is not None:
             model.first_run.window.close()
