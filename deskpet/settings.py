@@ -507,8 +507,9 @@ class Settings:
     Attributes:
         path: the YAML file.
         warnings: problems found in the file (bad values replaced by defaults, or a file that
-            cannot be read at all), in English for the log.
-        shown_warnings: the same, in the owner's language, for the UI.
+            cannot be read at all), for the UI: each a Said, English as a str (the log's) and
+            in the owner's language through `i18n.shown` (the language may be chosen after
+            the settings are read, so it is said late).
 
     Raises SettingsFileError on construction when the file exists but cannot be read or
     parsed; `Settings.load()` starts with the defaults instead.
@@ -517,7 +518,6 @@ class Settings:
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else settings_path()
         self.warnings: list[str] = []
-        self.shown_warnings: list[str] = []
         self._values: dict[str, Any] = copy.deepcopy(DEFAULTS)
         self._unknown: dict[Any, Any] = {}
         self._changed: set[str] = set()
@@ -538,16 +538,15 @@ class Settings:
             settings.path = Path(path) if path is not None else settings_path()
             settings._values, settings._unknown = copy.deepcopy(DEFAULTS), {}
             settings._changed = set()
-            settings.warnings = [f"{exc}; using the defaults until it is fixed"]
-            settings.shown_warnings = [
-                i18n.tr("{problem}; using the defaults until it is fixed", problem=i18n.shown(exc))
+            settings.warnings = [
+                Said("{problem}; using the defaults until it is fixed", problem=exc)
             ]
             return settings
 
     def _take(self, doc: Mapping[Any, Any]) -> None:
         values = copy.deepcopy(DEFAULTS)
         unknown = {}
-        warnings, shown = [], []
+        warnings = []
         for key, raw in doc.items():
             setting = BY_KEY.get(key)
             if setting is None:
@@ -556,19 +555,15 @@ class Settings:
             try:
                 values[key] = setting.check(raw)
             except SettingValueError as exc:
-                message = f"{self.path}: {exc}; using the default {setting.default!r}"
+                message = Said(
+                    "{path}: {problem}; using the default {default}",
+                    path=self.path,
+                    problem=exc,
+                    default=repr(setting.default),
+                )
                 log.warning("%s", message)
                 warnings.append(message)
-                shown.append(
-                    i18n.tr(
-                        "{path}: {problem}; using the default {default}",
-                        path=self.path,
-                        problem=i18n.shown(exc),
-                        default=repr(setting.default),
-                    )
-                )
         self._values, self._unknown, self.warnings = values, unknown, warnings
-        self.shown_warnings = shown
 
     # -- reading -------------------------------------------------------------------------------
 
