@@ -6,6 +6,7 @@
     AgentsController  the coding agents: bridge ──▶ sessions ──▶ mood, bell, narration
     SettingsController  saves settings, the settings window, settings.yaml
     ShortcutsController the owner's shortcuts (system-wide on a Mac): chat, Allow, Deny
+    BrainSwitch       which brain answers (MLX here, or a model server), switched live
     InferenceWorker (its thread) ──events──▶ Relay (GUI thread) ──▶ the handler of each request
 
 app.py is the only module that knows every room; it builds, connects, starts and shuts down,
@@ -18,30 +19,28 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from deskpet import i18n, logs
 from deskpet.bridge.sessions import SessionView
 from deskpet.i18n import N_, tr
 from deskpet.inference.generate import Sampling
-from deskpet.inference.server_brain import ServerBrain
-from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
 from deskpet.personas.voices import AdapterChecks
 from deskpet.pet import Intent, PetMachine
 from deskpet.platform import DefaultPlatform, get_platform
-from deskpet.platform.keychain import server_key
 from deskpet.settings import Settings
 from deskpet.ui import qt_translation
 from deskpet.ui.agents_controller import AgentsController
-from deskpet.ui.brain import Brain
+from deskpet.ui.brain_switch import BRAIN_SETTINGS, BrainSwitch, CurrentWorker
 from deskpet.ui.bubble import ChatBubble
 from deskpet.ui.chat_controller import ChatController, open_history
 from deskpet.ui.diagnostics import open_logs_folder
 from deskpet.ui.model_controller import ModelController
 from deskpet.ui.permission_cards import PermissionCards
 from deskpet.ui.personas_page import PersonasPage
+from deskpet.ui.pet_clock import PetClock
 from deskpet.ui.pet_life import PetLife
 from deskpet.ui.pet_menu import PetMenu
 from deskpet.ui.pet_window import PetWindow
@@ -53,7 +52,6 @@ from deskpet.ui.tray import TrayMenu
 
 log = logging.getLogger(__name__)
 
-TICK_MS = 100  # the pet machine's clock; the sprite has its own frame timer
 CRASH_TITLE = N_("deskpet ran into an error last time")
 
 
@@ -65,6 +63,7 @@ class DeskpetApp(QObject):
     Attributes:
         settings: the owner's Settings.
         personas: the PersonaManager (the current persona is the one the pet talks as).
+        switch: the BrainSwitch, which builds and replaces the brain.
         relay, worker, brain: the model's worker thread, its events on the GUI thread, and
             the controllers' handle on both.
         machine: the PetMachine deciding what the pet shows.
@@ -115,8 +114,9 @@ class DeskpetApp(QObject):
             self._notify(tr("deskpet cannot save chats this time"), history_trouble)
         self.personas = PersonaManager(current=self.settings.get("persona"))
         self.relay = Relay(self)
-        self.worker = self._make_brain(local=model is not None)
-        self.brain = Brain(self.worker, self.relay)
+        self.switch = BrainSwitch(self.settings, self.relay, local_model=model, parent=self)
+        self._pending_notices.extend(self.switch.notices)
+        self.brain = self.switch.brain
         self.machine = PetMachine(clock=time.monotonic)
         self.pet = PetWindow(
             settings=self.settings,
@@ -148,7 +148,9 @@ class DeskpetApp(QObject):
             self.personas.choices,
             model_in_use=lambda: self.model.source,
             checks=self.shortcuts.checks,
-            personas_page=lambda: PersonasPage(self.personas, AdapterChecks(self.worker)),
+            personas_page=lambda: PersonasPage(
+                self.personas, AdapterChecks(CurrentWorker(self.brain))
+            ),
             parent=self,
         )
         self.chat = ChatController(
@@ -164,12 +166,12 @@ class DeskpetApp(QObject):
         self.model = ModelController(
             self.brain,
             self.machine,
-            source=model or self._server_source() or self.settings.get("model") or "",
+            source=self.switch.source(),
             restore=self.chat.restore_requests,
             pet_name=self.chat.persona_name,
             hub_endpoint=lambda: self.settings.get("hub_endpoint") or None,
             platform=self._platform,
-            switch_brain=self._switch_brain,
+            switch_brain=self.switch.to,
             parent=self,
         )
         self.agents = AgentsController(
@@ -186,62 +188,8 @@ class DeskpetApp(QObject):
             cards=self.cards,
             parent=self,
         )
-        self._tick = QTimer(self)
-        self._tick.setObjectName("pet-clock")
-        self._tick.setInterval(TICK_MS)
-        self._tick.timeout.connect(self.machine.tick)
+        self._clock = PetClock(self.machine, parent=self)
         self._wire()
-
-    def _server_source(self) -> str:
-        """The server's address when a model server answers (ModelController loads it)."""
-        return self.worker.url if isinstance(self.worker, ServerBrain) else ""
-
-    def _make_brain(self, local: bool = False) -> InferenceWorker | ServerBrain:
-        """The MLX worker, or with `brain: server` the server client: the same requests and
-        events, so nothing past here knows which one answers. `local`: the owner named a model
-        to run here (`--demo`, `--model`), which wins over the setting for this run."""
-        settings = self.settings
-        window = settings.get("context_window")
-        url = settings.get("server_url")
-        if settings.get("brain") == "server" and not local:
-            try:
-                return ServerBrain(
-                    self.relay.post,
-                    url=url,
-                    model=settings.get("server_model"),
-                    api_key=server_key(),
-                    context_window=window,
-                )
-            except ValueError as e:  # no address yet, or not one: the local model answers
-                log.warning("brain is server but %s; the local model answers", e)
-                notice = ("deskpet model server", f"{e}; using the local model")
-                self._pending_notices.append(notice)
-        return InferenceWorker(self.relay.post, context_window=window)
-
-    def _switch_brain(self, url: str | None, model: str) -> None:
-        """Onboarding chose a server (`url`) or a local model (None): the brain that answers
-        changes before the load. ValueError for an address that is not one."""
-        if url is None and isinstance(self.worker, InferenceWorker):
-            return
-        if url is not None:
-            new = ServerBrain(
-                self.relay.post,
-                url=url,
-                model=model,
-                api_key=server_key(),
-                context_window=self.settings.get("context_window"),
-            )
-        else:
-            new = InferenceWorker(
-                self.relay.post, context_window=self.settings.get("context_window")
-            )
-        old, self.worker = self.worker, new
-        self.brain.worker = new
-        if self._started:
-            new.start()
-            old.cancel()
-            if not old.shutdown():
-                log.warning("the previous brain did not stop in time")
 
     # -- wiring --------------------------------------------------------------------------------
 
@@ -266,6 +214,12 @@ class DeskpetApp(QObject):
 
         self.chat.on_persona_changed.connect(self._on_persona_changed)
         self.model.on_status.connect(self.tray.set_status)
+        self.switch.on_switching.connect(self._on_switching)
+        self.switch.on_ready_to_load.connect(self.model.restart)
+        self.switch.on_notice.connect(self._notify)
+        self.preferences.on_server_key_saved.connect(
+            lambda: self.switch.apply_settings(key_changed=True)
+        )
         self.model.on_ready.connect(
             lambda source: self.chat.model_ready(
                 source, (self.model.info or {}).get("base"), self._model_thinks()
@@ -327,6 +281,11 @@ class DeskpetApp(QObject):
         self.sessions_list.on_go_to_terminal.connect(self.agents.go_to_terminal)
         tray.on_quit.connect(self.quit)
 
+    @property
+    def worker(self):
+        """The brain answering now: the MLX worker or the model server's client."""
+        return self.switch.worker
+
     # -- lifetime ------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -344,11 +303,10 @@ class DeskpetApp(QObject):
         self.shortcuts.start()
         self.pet.show()
         self.life.restore()
-        self.machine.tick()
+        self._clock.start()
         self.pet.set_display(self.machine.display)
         self.life.settings_changed()
-        self._tick.start()
-        self.worker.start()
+        self.switch.start()
         self.model.start()
         if self.chat.history.notice:
             self._notify("deskpet", i18n.shown(self.chat.history.notice))
@@ -373,7 +331,7 @@ class DeskpetApp(QObject):
         self._closed = True
         self.chat.close()
         self.model.close()
-        self._tick.stop()
+        self._clock.stop()
         self.agents.stop()
         self.cards.close()
         self.shortcuts.close()
@@ -385,7 +343,7 @@ class DeskpetApp(QObject):
         self.preferences.close()
         self.tray.hide()
         # The windows are gone first, so waiting out the model's step in progress is unseen.
-        if self._started and not self.worker.shutdown():
+        if self._started and not self.switch.shutdown():
             log.warning("the inference thread did not stop in time")
         self.chat.history.close()
         self.on_shutdown.emit()
@@ -496,6 +454,17 @@ class DeskpetApp(QObject):
         self.life.settings_changed()  # the new theme may not follow the pointer
         self.preferences.save("persona", persona)
 
+    def _on_switching(self, server: str) -> None:
+        """Another brain took over (the answer being written was stopped): say so in the
+        tray and the bubble until its model is ready."""
+        self.model.brain_changed()
+        if server:
+            text = tr("Switching to the model server at {url}…", url=server)
+        else:
+            text = tr("Switching to the model on this computer…")
+        self.tray.set_status(text)
+        self.bubble.show_note(text)
+
     def _model_thinks(self) -> bool:
         info = self.model.info or {}
         return bool(info.get("thinking", True))
@@ -508,8 +477,9 @@ class DeskpetApp(QObject):
     def _on_setting_changed(self, key: str, value) -> None:
         """A change made in the settings window (already saved): apply what can be applied
         live. Sampling, max_tokens, narration and quiet hours are read at each use; a new
-        model loads now (the current one answers until it is ready); the context window
-        takes effect at the next start."""
+        model loads now (the current one answers until it is ready); a new brain (local or a
+        server, its address, model or key) takes over now and loads; the context window takes
+        effect at the next start."""
         if key == "thinking_default":
             self._show_thinking()
         elif key == "do_not_disturb":
@@ -520,6 +490,8 @@ class DeskpetApp(QObject):
             self.chat.set_persona(value)
         elif key == "model":
             self.model.choose(value)
+        elif key in BRAIN_SETTINGS:
+            self.switch.apply_settings()
         elif key == "start_with_agents":
             self.agents.repair_hooks()
         elif key == "pet_size":

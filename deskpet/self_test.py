@@ -3,7 +3,8 @@
 Checks, in order, one line each: MLX computes (on a Mac this loads libmlx and mlx.metallib
 from wherever they were installed or bundled), the shipped personas and themes are found, the
 demo model is at hand (fetched once into the cache if needed), the InferenceWorker loads it and
-generates a few tokens, and the pet renders offscreen with opaque pixels. Exit status 0 when all
+generates a few tokens, and the pet renders offscreen with opaque pixels; with `brain: server`
+in the settings, the model server answers and serves the model named. Exit status 0 when all
 pass; 1 naming the first check that failed. A check that needs an earlier one is skipped, not
 run, when that one failed.
 
@@ -72,6 +73,8 @@ def run_self_test(model: str | None = None) -> int:
     run.check("generate", lambda: _check_generate(run), needs=("mlx", "demo model"))
     run.check("render", _check_render)
     run.check("windows", _check_windows)
+    if model is None and _brain_is_server():
+        run.check("model server", _check_server)
     if run.failed:
         print(f"self-test FAILED: {', '.join(run.failed)}", flush=True)
         return 1
@@ -223,6 +226,29 @@ def _check_windows() -> str:
     if any(size.isEmpty() for size in sizes):
         raise CheckFailed("the onboarding or settings window painted nothing")
     return f"onboarding and settings windows painted; downloads from {hub}"
+
+
+def _brain_is_server() -> bool:
+    from deskpet.settings import Settings, SettingsFileError
+
+    try:
+        return Settings().get("brain") == "server"
+    except SettingsFileError:
+        return False
+
+
+def _check_server() -> str:
+    """The owner's brain is a model server: the doctor's look at it (deskpet.bridge.
+    doctor_server: it answers, it serves the model named, it takes the key)."""
+    from deskpet.bridge.doctor import FAIL, Diagnosis
+    from deskpet.bridge.doctor_server import check_server
+
+    result = Diagnosis()
+    check_server(result)
+    for finding in result.findings:
+        if finding.level == FAIL:
+            raise CheckFailed(finding.text)
+    return "; ".join(f.text for f in result.findings) or "not asked"
 
 
 def _opaque_fraction(image) -> float:

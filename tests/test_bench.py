@@ -134,6 +134,11 @@ def test_bench_ui_reports_frame_timing_idle_and_while_generating(demo_gguf):
     for phase in ("idle_eyes", "asleep"):
         assert 0 <= cpu[phase]["cpu_percent"] < 100 and cpu[phase]["seconds"] >= 1.4
     assert cpu["idle_eyes"]["looks"] > 0 and cpu["asleep"]["looks"] == 0
+    # The pet's share is idle minus the in-process pointer mover, measured in the same run.
+    assert 0 <= cpu["pointer_alone"]["cpu_percent"] < 100
+    assert cpu["idle_eyes_pet_percent"] == max(
+        0.0, cpu["idle_eyes"]["cpu_percent"] - cpu["pointer_alone"]["cpu_percent"]
+    )
     assert isinstance(cpu["pass_idle_cpu"], bool)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,17 @@ def test_doctor_speaks_the_terminals_chinese_and_json_stays_english(home):
     report = json.loads(deskpet(home, "doctor", "--json", lang="zh_CN.UTF-8").stdout)
     texts = [f["text"] for f in report["findings"]]
     assert "deskpet is not running: start it (your agents talk to the pet)" in texts
+
+
+def test_doctors_model_server_finding_is_chinese_too(home):
+    # GIVEN the brain set to a model server at an address where nothing listens
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    (home / "d").mkdir(parents=True)
+    (home / "d" / "settings.yaml").write_text(f"brain: server\nserver_url: {url}\n")
+    done = deskpet(home, "doctor", lang="zh_CN.UTF-8")
+    assert f"!! server: {url} 没有响应：请启动服务器，或修改它的地址" in done.stdout.splitlines()
 
 
 def test_agents_install_reports_in_chinese(home):

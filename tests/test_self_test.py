@@ -32,3 +32,27 @@ def test_self_test_names_the_failing_check(demo_gguf, tmp_path):
     assert "FAIL  demo model: " in done.stdout
     assert "skip  generate: needs demo model" in done.stdout
     assert "self-test FAILED: demo model" in done.stdout
+
+
+def test_with_a_server_brain_the_self_test_asks_the_server(tmp_path, monkeypatch):
+    # The check the self-test adds for `brain: server`, run in-process against a stdlib
+    # server on loopback (a whole self-test run is the slow test above).
+    import pytest
+    from helpers.fake_model_server import FakeModelServer, free_port
+
+    from deskpet import self_test as st
+
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path))
+    server = FakeModelServer(models=("llama3",))
+    try:
+        (tmp_path / "settings.yaml").write_text(f"brain: server\nserver_url: {server.url}\n")
+        assert st._brain_is_server()
+        assert st._check_server() == f"{server.url} answers and serves llama3 (no API key saved)"
+        nowhere = f"http://127.0.0.1:{free_port()}"
+        (tmp_path / "settings.yaml").write_text(f"brain: server\nserver_url: {nowhere}\n")
+        with pytest.raises(st.CheckFailed, match="nothing answers at"):
+            st._check_server()
+        (tmp_path / "settings.yaml").write_text("brain: local\n")
+        assert not st._brain_is_server()
+    finally:
+        server.close()

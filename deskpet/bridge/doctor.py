@@ -28,6 +28,7 @@ from pathlib import Path
 
 from deskpet.bridge import agents, installers, intents, server
 from deskpet.bridge.agents import HooksFile
+from deskpet.bridge.doctor_server import check_server
 from deskpet.i18n import Said, shown
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Finding:
     """One line of the diagnosis.
 
     Attributes:
-        topic: an agent id, or "pet", "model", "log".
+        topic: an agent id, or "pet", "model", "server", "log".
         level: OK, NOTE (worth knowing, not broken) or FAIL.
         text: what was found, with what to do when something is wrong: English (a Said when
             deskpet words it, which `shown_line` says in the owner's language).
@@ -302,6 +303,7 @@ def diagnose(socket_file: Path | None = None, *, wait: float = ARRIVAL_WAIT) -> 
         if listener is not None:
             listener.stop()
     _check_model(result)
+    check_server(result)  # a finding only when the brain is a model server
     _check_log(result)
     return result
 

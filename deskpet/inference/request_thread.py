@@ -114,6 +114,14 @@ class RequestThread:
             self._close_queue()
         return not self._thread.is_alive()
 
+    def number_after(self, other: RequestThread) -> None:
+        """Number requests after `other`'s last one (a brain replacing `other`, before any
+        request is submitted to it): the events of both never share a request id."""
+        with other._lock:
+            last = other._last_id
+        with self._lock:
+            self._last_id = max(self._last_id, last)
+
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()

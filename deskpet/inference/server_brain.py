@@ -116,7 +116,7 @@ class ServerBrain(RequestThread):
         *,
         url: str,
         model: str = "",
-        api_key: str | None = None,
+        api_key: str | Callable[[], str | None] | None = None,
         context_window: int = 4096,
         connect_timeout: float = 5.0,
         read_timeout: float = 120.0,
@@ -125,8 +125,14 @@ class ServerBrain(RequestThread):
         self.url = url
         self.model = model
         self.context_window = context_window
+        # A callable is the keychain: read on this brain's thread before its first request,
+        # because on a Mac that is a `security` run or a keychain prompt, never for the GUI.
+        self._key_source = api_key if callable(api_key) else None
         self._http = ServerConnection(
-            url, api_key, connect_timeout=connect_timeout, read_timeout=read_timeout
+            url,
+            None if self._key_source else api_key,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         )
         self.prompt_only: set[str] = set()
         self.lora = False
@@ -145,6 +151,20 @@ class ServerBrain(RequestThread):
         return self.submit(LoadModel(source, fp16), stream=stream)
 
     # --- hooks (RequestThread) ----------------------------------------------------------
+
+    def _begin(self) -> None:
+        if self._key_source is None:
+            return
+        try:
+            key = self._key_source()
+        except Exception as e:  # a keychain that fails must not end the thread
+            # The kind only: whatever the key store says stays out of the log.
+            log.warning(
+                "the server API key could not be read (%s); asking without one",
+                type(e).__name__,
+            )
+            key = None
+        self._http.use_key(key)
 
     def _interrupt(self) -> None:
         # Closing the running request's socket ends the answer at once, reason "cancelled".

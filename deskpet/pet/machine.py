@@ -8,8 +8,11 @@ state has been shown for its minimum time (docs/pet-states.md). A claim is there
 queue per source: the newest request of a source replaces its older one, and nothing is lost or
 shown out of turn during a burst.
 
-The UI owns the clock tick: a QTimer on the GUI thread calls `tick()` and repaints on listener
-calls. Nothing here is thread-safe; call it from one thread.
+The UI owns the clock: it calls `tick()` when `next_due()` says something may change (an
+automatic return, a minimum time running out, a blink, the owner away long enough to yawn) and
+repaints on listener calls. `set_due_listener` hears the new due time after every change, so a
+sleeping pet with nothing due needs no clock at all. Nothing here is thread-safe; call it from
+one thread.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class Display:
 
 
 Listener = Callable[[Display], None]
+# Called with the seconds until `next_due()` (or None: only an input can change the pet).
+DueListener = Callable[[float | None], None]
 
 # The sources that can hold a claim.
 _MOOD = "mood"
@@ -95,6 +100,7 @@ class PetMachine:
         self._drag_direction = DragDirection()
         self._drag_started = False
         self._listeners: list[Listener] = []
+        self._due_listener: DueListener | None = None
         self._claims: dict[str, _Claim] = {}
         now = clock()
         self._last_now = now
@@ -129,12 +135,38 @@ class PetMachine:
     def remove_listener(self, listener: Listener) -> None:
         self._listeners.remove(listener)
 
+    def set_due_listener(self, listener: DueListener | None) -> None:
+        """`listener(seconds | None)` after every update: how long until `tick()` is due."""
+        self._due_listener = listener
+
     # -- the clock -----------------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> Display:
         """Advance timers to `now` (default: the clock) and return what to show."""
         self._update(self._now(now))
         return self._display
+
+    def next_due(self) -> float | None:
+        """The earliest clock time at which `tick()` may change what is shown, or None when
+        nothing will until an input arrives. A tick before then changes nothing; a tick later
+        than it shows the change late but still in order."""
+        times = [d for claim in self._claims.values() if (d := claim.deadline()) is not None]
+        top = self._top()
+        current = SPECS[self._display.state]
+        if top is not None:
+            source, want = top
+            if want.state is not self._display.state:
+                # It waits for the current state's minimum time (it would be showing otherwise).
+                times.append(self._since + current.min_seconds)
+            elif want.variant != self._display.variant and source not in (_REACTION, _DRAG):
+                times.append(self._variant_since + current.min_seconds)
+        elif self._display.state is not State.IDLE:
+            times.append(self._since + current.min_seconds)  # back to idle after its minimum
+        if self._display.state is State.IDLE:
+            times.append(self._idle.next_change())
+            if not self._claims:
+                times.append(max(self._last_activity, self._idle_since) + self._sleep_after)
+        return min(times) if times else None
 
     # -- the agent bridge ----------------------------------------------------------------------
 
@@ -342,7 +374,7 @@ class PetMachine:
         if (
             not self._claims
             and self._display.state is State.IDLE
-            and now - max(self._last_activity, self._idle_since) >= self._sleep_after
+            and now >= max(self._last_activity, self._idle_since) + self._sleep_after
         ):
             self._claims[_SLEEP] = _Claim(State.YAWN, "", now, now)
 
@@ -350,7 +382,8 @@ class PetMachine:
         source, want = top if top else ("", None)
         state = want.state if want else State.IDLE
         current = SPECS[self._display.state]
-        held = now - self._since < current.min_seconds
+        # Written as sums, exactly as next_due() computes them: a tick at the due time acts.
+        held = now < self._since + current.min_seconds
 
         if state is not self._display.state:
             if SPECS[state].priority > current.priority or not held:
@@ -363,7 +396,7 @@ class PetMachine:
         elif want is not None and want.variant != self._display.variant:
             # The owner's own hands answer at once; their sources damp their own flicker.
             hands = source in (_REACTION, _DRAG)
-            if hands or now - self._variant_since >= current.min_seconds:
+            if hands or now >= self._variant_since + current.min_seconds:
                 self._display = Display(state, want.variant)
                 self._variant_since = now
 
@@ -374,6 +407,9 @@ class PetMachine:
         if self._display != before:
             for listener in list(self._listeners):
                 listener(self._display)
+        if self._due_listener is not None:
+            due = self.next_due()
+            self._due_listener(None if due is None else max(0.0, due - now))
 
     def _show(self, state: State, variant: str, now: float) -> None:
         if state is State.IDLE:

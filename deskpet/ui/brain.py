@@ -24,7 +24,8 @@ class Brain:
     """Submits requests to the worker and routes each request's events to its handler.
 
     Attributes:
-        worker: the InferenceWorker answering the requests.
+        worker: the brain answering the requests now: the InferenceWorker, or a ServerBrain
+            (ui/brain_switch.py builds it and replaces it while the pet runs).
         relay: the Relay bringing its events onto the GUI thread.
     """
 

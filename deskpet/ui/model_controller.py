@@ -117,6 +117,21 @@ class ModelController(QObject):
         for request in self._restore():
             self._brain.submit(request)
 
+    def brain_changed(self) -> None:
+        """Another brain took over (Settings): the model went with the old one, and nothing
+        it still says about a load counts. The pet waits, loading, for `restart`."""
+        self.info = None
+        self._revert = None
+        self._load_request = None
+        self._machine.model_loading()
+
+    def restart(self, source: str) -> None:
+        """Load `source` on the new brain as at start, with progress (onboarding when there
+        is none yet)."""
+        self.brain_changed()
+        self.source = source
+        self.start()
+
     def choose(self, source: str) -> None:
         """The owner typed a model into Settings (already saved): load it now; if it does not
         load, the setting goes back to the model in use."""

@@ -4,7 +4,7 @@ edge, a walk now and then, and eyes that follow the pointer.
 The decisions are pure (deskpet.pet.mini, .walk, .gaze); this controller feeds them the clock,
 the pointer and the screens, and shows the answer through `PetWindow.set_pose`. One timer, the
 life clock, runs only while there is something to do (eyes that may look, walks switched on,
-or mini mode waiting for the pointer); it is never faster than the pet machine's clock, and a
+or mini mode waiting for the pointer); it is never faster than the sprite's frames, and a
 tick with the pointer where it was does no work beyond reading it.
 """
 
@@ -29,7 +29,7 @@ from deskpet.ui.pet_window import PetWindow, screen_key
 
 log = logging.getLogger(__name__)
 
-LIFE_MS = 150  # the life clock: slower than the pet machine's 100 ms tick
+LIFE_MS = 150  # the life clock: no faster than the sprite's quickest frames
 MINI_KEY = "pet_mini"
 # Where the eyes sit in the frame, as fractions of its width and height (the art's eye line).
 EYE_AT = (0.5, 0.47)

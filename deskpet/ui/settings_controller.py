@@ -49,6 +49,7 @@ class SettingsController(QObject):
         on_notice(str, str): something the owner should read (title, text).
         on_connection_checked(object): a connection check finished (its doctor.Diagnosis).
         on_personas_changed(str): a persona was imported or removed in the window (its id).
+        on_server_key_saved(): the model server's API key was saved or forgotten in the window.
     """
 
     on_changed = Signal(str, object)
@@ -56,6 +57,7 @@ class SettingsController(QObject):
     on_notice = Signal(str, str)
     on_connection_checked = Signal(object)
     on_personas_changed = Signal(str)
+    on_server_key_saved = Signal()
     _checked = Signal(object)  # from the check's thread; queued onto the GUI thread
 
     def __init__(
@@ -112,6 +114,7 @@ class SettingsController(QObject):
             window.on_reveal_model.connect(self.reveal_model)
             window.on_delete_model.connect(self.delete_model)
             window.on_check_connection.connect(self.check_connection)
+            window.server_key.on_saved.connect(lambda _held: self.on_server_key_saved.emit())
             self.window = window
         elif self.personas_page is not None:
             self.personas_page.refresh()  # the model, and so the voices, may have changed

@@ -93,8 +93,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (N_("Model server"), ("brain", "server_url", "server_model")),
 )
-# The running pet reads these once, at start.
-NEXT_START = frozenset({"context_window", "brain", "server_url", "server_model"})
+# The running pet reads these once, at start (brain settings switch live: ui/brain_switch.py).
+NEXT_START = frozenset({"context_window"})
 # Key chords, recorded by pressing them.
 SHORTCUTS = frozenset({"shortcut_chat", "shortcut_allow", "shortcut_deny"})
 

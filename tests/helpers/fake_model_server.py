@@ -4,8 +4,10 @@ The real server in the tests is llama.cpp's (tests/inference/test_server_llama.p
 exists for the faults a real server will not produce on cue: `mode` says what the next chat
 gets ("ok", "401", "404", "500", "malformed", "cut", "hang", "strict"; `script` lists modes
 for the next few chats), and `answer` what an
-"ok" stream says, one chunk every `delay` seconds. Every request body is kept in `bodies`;
-`sent` and `gone` tell how far the last stream got and whether the client hung up first.
+"ok" stream says, one chunk every `delay` seconds. Every request body is kept in `bodies`
+and every request's headers in `headers`; `require_key` makes GETs want that bearer key (as
+vLLM does); `sent` and `gone` tell how far the last stream got and whether the client hung up
+first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class FakeModelServer:
     def __init__(self, *, models=("fake-model",), loras=None):
         self.models = list(models)
         self.loras = loras  # None: no /lora-adapters (404), else a list of {id, path, scale}
+        self.require_key: str | None = None  # set: GET /v1/models wants "Bearer <it>" (vLLM)
         self.mode = "ok"
         self.script: list[str] = []  # modes for the next chats, in order, before `mode`
         self.answer = ["Hello", " there", ",", " friend", "."]
@@ -40,7 +43,11 @@ class FakeModelServer:
                 pass
 
             def do_GET(self):
-                if self.path == "/v1/models":
+                owner.headers.append(dict(self.headers))
+                wanted = owner.require_key
+                if wanted and self.headers.get("Authorization") != f"Bearer {wanted}":
+                    self._json(401, {"error": {"type": "authentication_error", "message": "no"}})
+                elif self.path == "/v1/models":
                     data = [{"id": m, "object": "model"} for m in owner.models]
                     self._json(200, {"object": "list", "data": data})
                 elif self.path == "/lora-adapters" and owner.loras is not None:

@@ -340,3 +340,64 @@ def test_an_error_label_from_the_server_reaches_the_log_only_as_a_plain_word():
     assert _error_detail(body("invalid_request_error")) == " (invalid_request_error)"
     assert _error_detail(body("bad\nINFO forged log line")) == ""
     assert _error_detail(io.BytesIO(b"not json")) == ""
+
+
+def test_the_key_is_read_from_its_file_on_the_brains_own_thread(server, tmp_path, monkeypatch):
+    import threading
+
+    from deskpet.platform import keychain
+
+    monkeypatch.setenv("DESKPET_HOME", str(tmp_path / "data"))
+    keychain.FileKeychain().set(keychain.SERVER_KEY, KEY)
+    readers: list[str] = []
+
+    def key() -> str | None:
+        readers.append(threading.current_thread().name)
+        return keychain.server_key()  # the real 0600 file, as on Linux
+
+    brain = ServerBrain(url=server.url, api_key=key)
+    assert readers == []  # building the brain reads nothing (the GUI thread builds it)
+    brain.start()
+    try:
+        assert finished(ask(brain, "hi")).text == "Hello there, friend."
+        assert readers == ["deskpet-server"]  # once, on its thread
+        assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
+        assert KEY not in repr(brain)
+    finally:
+        brain.shutdown()
+
+
+def test_a_key_store_that_raises_is_one_log_line_and_the_server_is_asked_without_a_key(
+    server, caplog
+):
+    def broken() -> str:
+        raise RuntimeError(f"the keychain exploded near {KEY}")
+
+    brain = ServerBrain(url=server.url, api_key=broken).start()
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert [type(e) for e in run(brain, LoadModel(""))][-1] is Done
+            server.script = ["401"]  # a server that wanted the key turns the request down
+            events = ask(brain, "hi")
+        assert [e.kind for e in events if isinstance(e, Failed)] == [server_http.AUTH]
+        assert "Authorization" not in server.headers[-1]
+        lines = [r for r in caplog.records if "could not be read" in r.getMessage()]
+        assert len(lines) == 1 and lines[0].exc_info is None  # one line, no traceback
+        assert "RuntimeError" in lines[0].getMessage()
+        assert KEY not in caplog.text
+    finally:
+        brain.shutdown()
+
+
+def test_a_brain_replacing_another_numbers_its_requests_after_the_old_ones(server):
+    # Both brains' events share the GUI's relay for a moment during a switch.
+    old = ServerBrain(url=server.url).start()
+    new = ServerBrain(url=server.url)
+    try:
+        last = max(old.submit(LoadModel("")) for _ in range(3))
+        new.number_after(old)
+        new.start()
+        assert new.submit(LoadModel("")) == last + 1
+    finally:
+        old.shutdown()
+        new.shutdown()
