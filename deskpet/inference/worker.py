@@ -271,7 +271,7 @@ class InferenceWorker(RequestThread):
         try:
             adapter = check_adapter(req.path, lm.args)
         except AdapterError as e:
-            self._emit(AdapterChecked(request_id, req.path, str(e)))
+            self._emit(AdapterChecked(request_id, req.path, reason(e)))  # a Said, if worded
             return
         self._emit(AdapterChecked(request_id, req.path, "", adapter.rank, adapter.nbytes))
 

@@ -615,4 +615,11 @@ MESSAGES = {
     "Demo model: {percent}%": "演示模型：{percent}%",
     "{why}; using the local model": "{why}；改用本机的模型",
     "not a server address: {url} (use http://host:port)": "不是服务器地址：{url}（请使用 http://host:port）",
+    # Adapters that do not fit the model
+    "the adapter {repo} is not downloaded yet": "适配器 {repo} 还没有下载",
+    "adapter folder {path} does not exist": "适配器文件夹 {path} 不存在",
+    "{folder} has no {config}: not a PEFT or mlx-lm adapter folder": "{folder} 中没有 {config}：不是 PEFT 或 mlx-lm 适配器文件夹",
+    "{file}: tensor {key} is for layer {layer}, but the model has {count} layers (the adapter was made for another base model)": "{file}：张量 {key} 属于第 {layer} 层，但模型只有 {count} 层（这个适配器是为另一个基础模型做的）",
+    "{file}: the adapter covers {covered} layers (up to layer {last}) but the model has {count} (the adapter was made for another base model)": "{file}：适配器覆盖 {covered} 层（到第 {last} 层为止），但模型有 {count} 层（这个适配器是为另一个基础模型做的）",
+    "{file}: tensor {key} has shape {shape} but the model's {proj} takes {inputs} inputs (expected [r, {inputs}]; the adapter was made for another base model)": "{file}：张量 {key} 的形状是 {shape}，但模型的 {proj} 有 {inputs} 个输入（应为 [r, {inputs}]；这个适配器是为另一个基础模型做的）",
 }
