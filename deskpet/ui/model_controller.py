@@ -256,8 +256,9 @@ class ModelController(QObject):
         try:
             self._switch_brain(url, model)
         except ValueError as e:  # not an address
+            log.warning("cannot use a model server there: %s", e)
             if self.first_run is not None:
-                self.first_run.model_failed(str(e))
+                self.first_run.model_failed(shown(e))
             return
         self.load(url)
 
