@@ -309,9 +309,9 @@ class DeskpetApp(QObject):
         self.switch.start()
         self.model.start()
         if self.chat.history.notice:
-            self._notify("deskpet", self.chat.history.notice)
+            self._notify("deskpet", i18n.shown(self.chat.history.notice))
         for warning in self.settings.warnings:
-            self._notify(tr("deskpet settings"), warning)
+            self._notify(tr("deskpet settings"), i18n.shown(warning))
         for title, text in self._pending_notices:
             self._notify(title, text)
         self._pending_notices.clear()

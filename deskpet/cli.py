@@ -7,6 +7,9 @@ its `run`, so `deskpet --help` and the error paths answer at once.
 Every run logs to a file (deskpet.logs); `--verbose`, before or after the command, logs more.
 A command's expected failures are its own one-line messages; anything unexpected is one line
 naming the log file, which holds the traceback.
+
+A command speaks the owner's language (the `language` setting; with "auto", the terminal's
+locale variables) where it says why something was refused; its log stays English.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import logging
 import sys
 from importlib import import_module
 
-from . import logs
+from . import i18n, logs
 from .inference.source import add_model_options
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,10 @@ def _command_name(parser: argparse.ArgumentParser, argv: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    from .settings import language_setting
+
+    # Before parsing: a refused flag value is said in the owner's language too.
+    i18n.set_language(i18n.choose(language_setting()))
     parser = build_parser()
     args = parser.parse_args(argv)
     command = _command_name(parser, argv)

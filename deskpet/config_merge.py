@@ -32,6 +32,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from deskpet import safefile
+from deskpet.i18n import Said
 from deskpet.safefile import ParseRefused
 
 
@@ -69,9 +70,9 @@ class JsonFormat:
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise ParseRefused(self.path, f"not valid JSON ({exc})") from exc
+            raise ParseRefused(self.path, Said("not valid JSON ({why})", why=exc)) from exc
         if not isinstance(data, dict):
-            raise ParseRefused(self.path, "the top level is not a JSON object")
+            raise ParseRefused(self.path, Said("the top level is not a JSON object"))
         return data
 
     def dump(self, data: dict, original: bytes | None) -> bytes:
@@ -94,7 +95,7 @@ class TomlFormat:
         try:
             return tomlkit.parse(raw.decode("utf-8"))
         except (UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
-            raise ParseRefused(self.path, f"not valid TOML ({exc})") from exc
+            raise ParseRefused(self.path, Said("not valid TOML ({why})", why=exc)) from exc
 
     def dump(self, data: tomlkit.TOMLDocument, original: bytes | None) -> bytes:
         return tomlkit.dumps(data).encode("utf-8")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deskpet import paths
+from deskpet.i18n import Said
 from deskpet.safefile import atomic_write_bytes, backup_path
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,18 @@ def history_path() -> Path:
 class HistoryError(Exception):
     """The history file cannot be used and must not be moved (locked, unopenable, newer).
 
-    The message is one line for the owner; the file was left as it is.
+    The message is one line for the owner (a Said: English, and `i18n.shown` in the owner's
+    language); the file was left as it is.
     """
 
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"cannot use the chat history {path}: {reason}; left it as it is")
+        super().__init__(
+            Said(
+                "cannot use the chat history {path}: {reason}; left it as it is",
+                path=path,
+                reason=reason,
+            )
+        )
         self.path = path
         self.reason = reason
 
@@ -103,7 +111,9 @@ class History:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # a folder deskpet may not change (left by `sudo deskpet`)
-            raise HistoryError(self.path, f"cannot make its folder ({exc.strerror})") from exc
+            raise HistoryError(
+                self.path, Said("cannot make its folder ({why})", why=exc.strerror)
+            ) from exc
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
@@ -111,9 +121,12 @@ class History:
                 # Locked or unopenable is not damage: moving a healthy history would lose it.
                 raise HistoryError(self.path, " ".join(str(exc).split())) from exc
             self.moved_to = self._move_aside()
-            self.notice = (
-                f"The chat history at {self.path} could not be read ({exc}); it was moved to "
-                f"{self.moved_to.name} and a new history was started."
+            self.notice = Said(
+                "The chat history at {path} could not be read ({why}); it was moved to "
+                "{moved} and a new history was started.",
+                path=self.path,
+                why=exc,
+                moved=self.moved_to.name,
             )
             log.warning("%s", self.notice)
             self._db = self._open()
@@ -131,8 +144,12 @@ class History:
             if version > SCHEMA_VERSION:
                 raise HistoryError(
                     self.path,
-                    f"it was written by a newer deskpet (schema {version}, this one reads up to "
-                    f"{SCHEMA_VERSION}); update deskpet",
+                    Said(
+                        "it was written by a newer deskpet (schema {version}, this one reads up "
+                        "to {known}); update deskpet",
+                        version=version,
+                        known=SCHEMA_VERSION,
+                    ),
                 )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no commit

@@ -6,6 +6,11 @@ catalog (deskpet/locales/<language>.py, a dict from the English text to its tran
 test keeps every catalog's keys equal to the texts the code asks for: none missing, none stale.
 A text with no translation shows in English, never as an empty line.
 
+Below the UI (inference, personas, bridge, settings), a reason or finding is a `Said`: the
+English text and its fields, unjoined. Logs and exceptions' messages carry its English (so the
+owner can send us a log we read); the UI and the terminal show `shown(it)` in the owner's
+language.
+
 The language is chosen once at start (`choose`): the `language` setting, or with "auto" the
 system's preferred languages (Qt's on the desktop, the locale variables in a terminal). No Qt
 here: the bridge, the personas and the terminal commands speak the same language as the UI.
@@ -79,11 +84,13 @@ def catalog(language: str) -> dict[str, str]:
 
 
 def tr(text: str, /, **fields: object) -> str:
-    """`text` in the owner's language, with `fields` filled in. A translation whose fields do
-    not match is a catalog bug: the English line is shown and the bug logged, never a crash."""
+    """`text` in the owner's language, with `fields` filled in (a field that is a Said, or an
+    exception raised with one, in the owner's language too). A translation whose fields do not
+    match is a catalog bug: the English line is shown and the bug logged, never a crash."""
     translated = _catalog.get(text, text)
     if not fields:
         return translated
+    fields = {k: _shown_field(v) for k, v in fields.items()}
     try:
         return translated.format(**fields)
     except (KeyError, IndexError, ValueError):
@@ -95,3 +102,54 @@ def N_(text: str, /) -> str:
     """Marks a text kept for later (a table of titles, say) as one to translate; `tr` it where
     it is shown, once the language is known."""
     return text
+
+
+class Said(str):
+    """A line made below the UI (a reason, a finding) to be shown later: a str holding the
+    English, for logs, exceptions' messages and anything that takes text, which also keeps its
+    English text and fields apart so `shown()` can say it in the owner's language. A field that
+    is itself a Said is shown in the same language, so a reason can sit inside a sentence
+    without gluing translated pieces together.
+
+    The English text is the catalog's key, as with `tr`: write it as a literal,
+    `Said("{path} is not a folder", path=p)`, so the catalog test finds it.
+
+    Attributes:
+        text: the English text with its {fields} unfilled (the catalog's key).
+        fields: the values for them.
+    """
+
+    text: str
+    fields: dict[str, object]
+
+    def __new__(cls, text: str, /, **fields: object) -> Said:
+        said = super().__new__(cls, text.format(**fields) if fields else text)
+        said.text, said.fields = text, fields
+        return said
+
+    def shown(self) -> str:
+        return tr(self.text, **self.fields)
+
+
+def shown(value: object) -> str:
+    """`value` as the owner reads it: a Said (or an exception raised with one) in the owner's
+    language; anything else as str() gives it (a path, a number, an English-only message)."""
+    if isinstance(value, BaseException) and len(value.args) == 1:
+        if isinstance(value.args[0], Said):
+            value = value.args[0]
+    if isinstance(value, Said):
+        return value.shown()
+    return str(value)
+
+
+def reason(exc: BaseException) -> str:
+    """An exception's message to pass on to where it is shown: its Said when it was raised
+    with one (still English as a str), else str(exc)."""
+    if len(exc.args) == 1 and isinstance(exc.args[0], Said):
+        return exc.args[0]
+    return str(exc)
+
+
+def _shown_field(value: object) -> object:
+    # Numbers stay numbers, for fields with a format ("{seconds:g}").
+    return shown(value) if isinstance(value, Said | BaseException) else value

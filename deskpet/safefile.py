@@ -20,6 +20,8 @@ import shutil
 import time
 from pathlib import Path
 
+from deskpet.i18n import Said
+
 log = logging.getLogger(__name__)
 
 BACKUP_SUFFIX = ".deskpet-backup"
@@ -30,10 +32,11 @@ STALE_AFTER_SECONDS = 60
 
 
 class ParseRefused(Exception):
-    """A file deskpet was asked to change but cannot understand; it was left untouched."""
+    """A file deskpet was asked to change but cannot understand; it was left untouched.
+    `reason` may be a Said, shown in the owner's language with the rest (`i18n.shown`)."""
 
-    def __init__(self, path: Path | str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}; left it untouched")
+    def __init__(self, path: Path | str, reason: str | Said) -> None:
+        super().__init__(Said("{path}: {reason}; left it untouched", path=path, reason=reason))
         self.path = Path(path)
         self.reason = reason
 
@@ -42,7 +45,7 @@ class ReadOnly(ParseRefused):
     """The owner made the file read-only (no write bit); deskpet does not write over that."""
 
     def __init__(self, path: Path | str) -> None:
-        Exception.__init__(self, f"{path} is read-only; deskpet left it as it is")
+        Exception.__init__(self, Said("{path} is read-only; deskpet left it as it is", path=path))
         self.path = Path(path)
         self.reason = "it is read-only"
 

@@ -41,6 +41,7 @@ from typing import Any
 import yaml
 
 from deskpet import i18n, paths, yaml_edit
+from deskpet.i18n import Said
 from deskpet.safefile import ParseRefused, atomic_write_bytes, backup_once, refuse_read_only
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ SHORTCUT_PATTERN = rf"(?:(?:{_MODIFIER}){{1,4}}{_KEY})?"
 
 
 class SettingValueError(ValueError):
-    """A value that does not fit its setting."""
+    """A value that does not fit its setting. Raised with a Said: str() is the English line
+    (logs, warnings), `i18n.shown(exc)` the owner's language."""
 
 
 class SettingsFileError(ParseRefused):
@@ -114,21 +116,55 @@ class Setting:
             value = float(value)
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             raise SettingValueError(
-                f"{self.key} must be {_type_name(kind)}, not {type(value).__name__} {_short(value)}"
+                Said(
+                    "{key} must be {kind}, not {found} {value}",
+                    key=self.key,
+                    kind=_type_name(kind),
+                    found=type(value).__name__,
+                    value=_short(value),
+                )
             )
         if kind is float and not math.isfinite(value):
-            raise SettingValueError(f"{self.key} must be a finite number, not {_short(value)}")
+            raise SettingValueError(
+                Said(
+                    "{key} must be a finite number, not {value}", key=self.key, value=_short(value)
+                )
+            )
         if self.choices is not None and value not in self.choices:
             raise SettingValueError(
-                f"{self.key} must be one of {list(self.choices)}, not {_short(value)}"
+                Said(
+                    "{key} must be one of {choices}, not {value}",
+                    key=self.key,
+                    choices=list(self.choices),
+                    value=_short(value),
+                )
             )
         if self.minimum is not None and value < self.minimum:
-            raise SettingValueError(f"{self.key} must be at least {self.minimum}, not {value!r}")
+            raise SettingValueError(
+                Said(
+                    "{key} must be at least {minimum}, not {value}",
+                    key=self.key,
+                    minimum=self.minimum,
+                    value=repr(value),
+                )
+            )
         if self.maximum is not None and value > self.maximum:
-            raise SettingValueError(f"{self.key} must be at most {self.maximum}, not {value!r}")
+            raise SettingValueError(
+                Said(
+                    "{key} must be at most {maximum}, not {value}",
+                    key=self.key,
+                    maximum=self.maximum,
+                    value=repr(value),
+                )
+            )
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             raise SettingValueError(
-                f"{self.key}: {_short(value)} is not in the expected form: {self.help}"
+                Said(
+                    "{key}: {value} is not in the expected form: {help}",
+                    key=self.key,
+                    value=_short(value),
+                    help=Said(self.help),  # each help is in the catalog already
+                )
             )
         if self.inside is not None:
             self.inside(value)
@@ -150,7 +186,12 @@ class Setting:
                 value = yaml.safe_load(text)
         except (KeyError, ValueError, yaml.YAMLError):
             raise SettingValueError(
-                f"{self.key}: cannot read {text!r} as {_type_name(kind)}"
+                Said(
+                    "{key}: cannot read {text} as {kind}",
+                    key=self.key,
+                    text=repr(text),
+                    kind=_type_name(kind),
+                )
             ) from None
         return self.check(value)
 
@@ -169,7 +210,11 @@ def check_positions(value: dict) -> None:
     """pet_positions: "screen key": [x, y] in pixels, each number finite and on a screen's scale."""
     for key, point in value.items():
         if not isinstance(key, str):
-            raise SettingValueError(f"pet_positions: screen {_short(key)} is not a name")
+            raise SettingValueError(
+                Said(
+                    "{key}: screen {screen} is not a name", key="pet_positions", screen=_short(key)
+                )
+            )
         if not (
             isinstance(point, list)
             and len(point) == 2
@@ -182,7 +227,11 @@ def check_positions(value: dict) -> None:
             )
         ):
             raise SettingValueError(
-                f"pet_positions: {_short(key)} must be [x, y] in pixels, not {_short(point)}"
+                Said(
+                    "pet_positions: {screen} must be [x, y] in pixels, not {value}",
+                    screen=_short(key),
+                    value=_short(point),
+                )
             )
 
 
@@ -195,17 +244,23 @@ def check_mini(value: dict) -> None:
     """pet_mini: "screen key": "left" or "right", the edge the pet is tucked into there."""
     for key, edge in value.items():
         if not isinstance(key, str):
-            raise SettingValueError(f"pet_mini: screen {_short(key)} is not a name")
+            raise SettingValueError(
+                Said("{key}: screen {screen} is not a name", key="pet_mini", screen=_short(key))
+            )
         if edge not in MINI_EDGES:
             raise SettingValueError(
-                f"pet_mini: {_short(key)} must be one of {list(MINI_EDGES)}, not {_short(edge)}"
+                Said(
+                    "{key} must be one of {choices}, not {value}",
+                    key=f"pet_mini: {_short(key)}",
+                    choices=list(MINI_EDGES),
+                    value=_short(edge),
+                )
             )
 
 
-def _type_name(kind: type) -> str:
-    return {bool: "true or false", int: "a whole number", float: "a number"}.get(
-        kind, f"a {kind.__name__}"
-    )
+def _type_name(kind: type) -> Said:
+    words = {bool: Said("true or false"), int: Said("a whole number"), float: Said("a number")}
+    return words.get(kind, Said("a {kind}", kind=kind.__name__))
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -383,26 +438,36 @@ def _read(path: Path) -> bytes | None:
     try:
         mode = os.stat(path).st_mode
         if stat.S_ISDIR(mode):
-            raise SettingsFileError(path, "a folder, not a file")
+            raise SettingsFileError(path, Said("a folder, not a file"))
         if not stat.S_ISREG(mode):  # a pipe would block the start for ever
-            raise SettingsFileError(path, "not a regular file")
+            raise SettingsFileError(path, Said("not a regular file"))
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise SettingsFileError(path, f"cannot read it ({exc.strerror or exc})") from None
+        raise SettingsFileError(
+            path, Said("cannot read it ({why})", why=exc.strerror or exc)
+        ) from None
     if len(data) > MAX_FILE_BYTES:
-        raise SettingsFileError(path, f"larger than {MAX_FILE_BYTES // 1024} KB, not settings")
+        raise SettingsFileError(
+            path, Said("larger than {kb} KB, not settings", kb=MAX_FILE_BYTES // 1024)
+        )
     return data
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def _yaml_problem(exc: yaml.YAMLError) -> str | Said:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or "cannot be read"
     if mark is None:
         return str(problem)
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    # The problem is PyYAML's own English; where it is, the owner's language.
+    return Said(
+        "line {line}, column {column}: {problem}",
+        line=mark.line + 1,
+        column=mark.column + 1,
+        problem=problem,
+    )
 
 
 def _parse(path: Path, data: bytes) -> dict[Any, Any]:
@@ -410,15 +475,19 @@ def _parse(path: Path, data: bytes) -> dict[Any, Any]:
     try:
         doc = yaml.safe_load(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise SettingsFileError(path, f"not UTF-8 text (at byte {exc.start})") from exc
+        raise SettingsFileError(path, Said("not UTF-8 text (at byte {at})", at=exc.start)) from exc
     except yaml.YAMLError as exc:
         # Where and what, never the text around it: the message goes to notices and the log.
-        raise SettingsFileError(path, f"not valid YAML ({_yaml_problem(exc)})") from exc
+        raise SettingsFileError(
+            path, Said("not valid YAML ({problem})", problem=_yaml_problem(exc))
+        ) from exc
     if doc is None:  # an empty file (or only comments)
         return {}
     if not isinstance(doc, dict):
-        found = {list: "a list", str: "plain text"}.get(type(doc), type(doc).__name__)
-        raise SettingsFileError(path, f"expected 'setting: value' lines at the top, found {found}")
+        found = {list: Said("a list"), str: Said("plain text")}.get(type(doc), type(doc).__name__)
+        raise SettingsFileError(
+            path, Said("expected 'setting: value' lines at the top, found {found}", found=found)
+        )
     return doc
 
 
@@ -438,7 +507,9 @@ class Settings:
     Attributes:
         path: the YAML file.
         warnings: problems found in the file (bad values replaced by defaults, or a file that
-            cannot be read at all), for the UI.
+            cannot be read at all), for the UI: each a Said, English as a str (the log's) and
+            in the owner's language through `i18n.shown` (the language may be chosen after
+            the settings are read, so it is said late).
 
     Raises SettingsFileError on construction when the file exists but cannot be read or
     parsed; `Settings.load()` starts with the defaults instead.
@@ -467,7 +538,9 @@ class Settings:
             settings.path = Path(path) if path is not None else settings_path()
             settings._values, settings._unknown = copy.deepcopy(DEFAULTS), {}
             settings._changed = set()
-            settings.warnings = [f"{exc}; using the defaults until it is fixed"]
+            settings.warnings = [
+                Said("{problem}; using the defaults until it is fixed", problem=exc)
+            ]
             return settings
 
     def _take(self, doc: Mapping[Any, Any]) -> None:
@@ -482,7 +555,12 @@ class Settings:
             try:
                 values[key] = setting.check(raw)
             except SettingValueError as exc:
-                message = f"{self.path}: {exc}; using the default {setting.default!r}"
+                message = Said(
+                    "{path}: {problem}; using the default {default}",
+                    path=self.path,
+                    problem=exc,
+                    default=repr(setting.default),
+                )
                 log.warning("%s", message)
                 warnings.append(message)
         self._values, self._unknown, self.warnings = values, unknown, warnings
@@ -596,6 +674,18 @@ class Settings:
             raise KeyError(f"no setting named {key!r}; known: {', '.join(BY_KEY)}") from None
 
 
+def language_setting(path: Path | None = None) -> str:
+    """The `language` setting as the file holds it ("auto" when unset, bad or unreadable),
+    read without a log line: a command chooses its language before its log is set up."""
+    path = path or settings_path()
+    try:
+        data = _read(path)
+        raw = _parse(path, data).get("language", "auto") if data is not None else "auto"
+        return BY_KEY["language"].check(raw)
+    except (SettingsFileError, SettingValueError):
+        return "auto"
+
+
 # -- command-line flags ----------------------------------------------------------------------
 
 
@@ -614,7 +704,7 @@ def add_flags(parser: argparse.ArgumentParser, keys: Iterable[str]) -> None:
             try:
                 return setting.parse(text)
             except SettingValueError as e:
-                raise argparse.ArgumentTypeError(str(e)) from None
+                raise argparse.ArgumentTypeError(i18n.shown(e)) from None
 
         parser.add_argument(
             setting.flag,
@@ -636,7 +726,13 @@ def fill_flags(
     try:
         values = Settings().as_dict()
     except SettingsFileError as e:
-        say(f"deskpet: {e}; using the default {', '.join(keys)}")
+        say(
+            i18n.tr(
+                "deskpet: {problem}; using the default {keys}",
+                problem=i18n.shown(e),
+                keys=", ".join(keys),
+            )
+        )
         values = DEFAULTS
     for key in keys:
         setattr(args, key, copy.deepcopy(values[key]))

@@ -49,8 +49,23 @@ def _away_from_the_owners_files(tmp_path_factory):
         "XDG_CACHE_HOME",
     ):
         mp.delenv(name, raising=False)
+    # The machine's language stays out as well: commands choose theirs from the locale, and
+    # tests that want Chinese ask for it.
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        mp.delenv(name, raising=False)
+    mp.setenv("LANG", "C.UTF-8")
     yield base
     mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _english_again():
+    """A test that runs `deskpet.cli.main` in-process, or speaks Chinese, sets the language for
+    the whole process; the next test starts in English."""
+    yield
+    from deskpet import i18n
+
+    i18n.set_language(i18n.ENGLISH)
 
 
 @pytest.fixture(autouse=True)

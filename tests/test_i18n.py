@@ -11,14 +11,15 @@ import pytest
 
 import deskpet
 from deskpet import i18n
-from deskpet.settings import SETTINGS
+from deskpet.settings import SETTINGS, Settings, SettingValueError
 
 PACKAGE = Path(deskpet.__file__).parent
 
 
 def asked_texts() -> dict[str, str]:
-    """Every literal passed to tr() or N_() in deskpet/, with where it was first seen, and each
-    visible setting's label and help (the settings window translates them where it shows them)."""
+    """Every literal passed to tr(), N_() or Said() in deskpet/, with where it was first seen,
+    and each visible setting's label and help (the settings window translates them where it
+    shows them)."""
     found: dict[str, str] = {}
     for setting in SETTINGS:
         if setting.visible:
@@ -28,14 +29,20 @@ def asked_texts() -> dict[str, str]:
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in ("tr", "N_")
+                and _called(node.func) in ("tr", "N_", "Said")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
             ):
                 found.setdefault(node.args[0].value, f"{file.relative_to(PACKAGE)}:{node.lineno}")
     return found
+
+
+def _called(func: ast.expr) -> str:
+    # tr("..."), or i18n.Said("...") through the module
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def fields(text: str) -> set[str]:
@@ -102,5 +109,49 @@ def test_tr_translates_fills_fields_and_falls_back(caplog):
         assert "does not fit its fields" in caplog.text
         i18n.set_language("xx")
         assert i18n.language() == "en" and i18n.tr("Allow") == "Allow"
+    finally:
+        i18n.set_language("en")
+
+
+def test_said_is_english_text_that_shows_in_the_owners_language():
+    # A reason made below the UI: English wherever it is used as text (logs, messages), the
+    # owner's language through shown(), a reason inside a reason included.
+    why = i18n.Said("no key given")
+    said = i18n.Said("{keys}: {why}", keys="Ctrl+", why=ValueError(why))
+    assert said == "Ctrl+: no key given" and f"{said}!" == "Ctrl+: no key given!"
+    assert str(ValueError(said)) == "Ctrl+: no key given"
+    try:
+        i18n.set_language("zh")
+        assert said.shown() == "Ctrl+：没有指定按键"
+        assert i18n.shown(ValueError(said)) == "Ctrl+：没有指定按键"
+        # fields keep their type, so a format in the text still applies
+        assert i18n.Said("did not finish within {seconds:g} s", seconds=5.0).shown() == (
+            "在 5 秒内没有结束"
+        )
+        assert i18n.shown(KeyError("x")) == "'x'"  # not a Said: as str() gives it
+        assert str(said) == "Ctrl+: no key given"  # still English for the log
+    finally:
+        i18n.set_language("en")
+    assert said.shown() == "Ctrl+: no key given"
+
+
+def test_a_bad_setting_warns_in_english_for_the_log_and_in_chinese_for_the_owner(tmp_path):
+    # Read in English, as the app does before it knows the owner's language; said later.
+    path = tmp_path / "settings.yaml"
+    path.write_text("max_tokens: 0\n")
+    default = Settings(tmp_path / "none.yaml").get("max_tokens")
+    settings = Settings(path)
+    with pytest.raises(SettingValueError) as refused:
+        settings.set("temperature", 3)
+    assert settings.warnings == [
+        f"{path}: max_tokens must be at least 1, not 0; using the default {default}"
+    ]
+    assert str(refused.value) == "temperature must be at most 2.0, not 3.0"
+    i18n.set_language("zh")
+    try:
+        assert [i18n.shown(w) for w in settings.warnings] == [
+            f"{path}：max_tokens 至少为 1，不能是 0；改用默认值 {default}"
+        ]
+        assert i18n.shown(refused.value) == "temperature 最多为 2.0，不能是 3.0"
     finally:
         i18n.set_language("en")

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from deskpet.bridge import agents, installers
+from deskpet.i18n import shown, tr
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -36,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     reports = installers.run(args.action, args.agent)
     for report in reports:
         for line in report.lines:
-            print(line)
+            print(shown(line))
     if args.action == "install" and any(r.changed for r in reports):
-        print("Restart running agents so they pick up the new hooks.")
+        print(tr("Restart running agents so they pick up the new hooks."))
     return 0 if all(r.ok for r in reports) else 1
 
 

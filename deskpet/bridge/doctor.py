@@ -29,6 +29,7 @@ from pathlib import Path
 from deskpet.bridge import agents, installers, intents, server
 from deskpet.bridge.agents import HooksFile
 from deskpet.bridge.doctor_server import check_server
+from deskpet.i18n import Said, shown
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ class Finding:
     Attributes:
         topic: an agent id, or "pet", "model", "server", "log".
         level: OK, NOTE (worth knowing, not broken) or FAIL.
-        text: what was found, with what to do when something is wrong.
+        text: what was found, with what to do when something is wrong: English (a Said when
+            deskpet words it, which `shown_line` says in the owner's language).
     """
 
     topic: str
@@ -57,6 +59,10 @@ class Finding:
     def line(self) -> str:
         mark = {OK: "ok", NOTE: "--", FAIL: "!!"}[self.level]
         return f"{mark} {self.topic}: {self.text}"
+
+    def shown_line(self) -> str:
+        """The line in the owner's language (the marks and the topic stay as they are)."""
+        return f"{self.line()[:2]} {self.topic}: {shown(self.text)}"
 
 
 @dataclass
@@ -74,7 +80,12 @@ class Diagnosis:
         self.findings.append(Finding(topic, level, text))
 
     def lines(self) -> list[str]:
+        """The findings in English, for the log and `--json`."""
         return [f.line() for f in self.findings]
+
+    def shown_lines(self) -> list[str]:
+        """The findings in the owner's language, for the terminal and the settings window."""
+        return [f.shown_line() for f in self.findings]
 
     def to_json(self) -> dict:
         return {
@@ -196,26 +207,26 @@ def run_installed(
             argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
-        return f"did not finish within {timeout:g} s"
+        return Said("did not finish within {seconds:g} s", seconds=timeout)
     except OSError as exc:
-        return f"cannot run ({exc.strerror or exc})"
+        return Said("cannot run ({why})", why=exc.strerror or exc)
     if done.returncode != 0:
-        return f"exited with status {done.returncode}"
+        return Said("exited with status {status}", status=done.returncode)
     if done.stdout.strip() != reply.strip():
-        return "prints something the agent does not expect (a wrapper or profile script?)"
+        return Said("prints something the agent does not expect (a wrapper or profile script?)")
     return ""
 
 
 def _program_problem(program: str) -> str:
     if not program:
-        return "names no program"
+        return Said("names no program")
     path = Path(program)
     if not path.is_absolute():
         return ""  # found on the agent's PATH, which doctor cannot see
     if not path.exists():
-        return f"names {program}, which no longer exists"
+        return Said("names {program}, which no longer exists", program=program)
     if not os.access(path, os.X_OK):
-        return f"names {program}, which is not executable"
+        return Said("names {program}, which is not executable", program=program)
     return ""
 
 
@@ -249,15 +260,15 @@ def last_activity(agent_id: str, now: float | None = None) -> float:
     return 0.0
 
 
-def _ago(seconds: float) -> str:
+def _ago(seconds: float) -> Said:
     seconds = max(0, int(seconds))
     if seconds < 90:
-        return f"{seconds} s ago"
+        return Said("{n} s ago", n=seconds)
     if seconds < 90 * 60:
-        return f"{seconds // 60} min ago"
+        return Said("{n} min ago", n=seconds // 60)
     if seconds < 36 * 3600:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+        return Said("{n} h ago", n=seconds // 3600)
+    return Said("{n} days ago", n=seconds // 86400)
 
 
 # --- the diagnosis -----------------------------------------------------------------------------
@@ -271,9 +282,18 @@ def diagnose(socket_file: Path | None = None, *, wait: float = ARRIVAL_WAIT) -> 
     listener = None
     if result.pet is not None:
         started = result.pet.get("started") or 0
-        result.add("pet", OK, f"running (pid {result.pet.get('pid')}), listening on {path}")
+        pid = result.pet.get("pid")
         if started:
-            result.findings[-1].text += f" since {_ago(time.time() - started)}"
+            since = _ago(time.time() - started)
+            text = Said(
+                "running (pid {pid}), listening on {path} since {ago}",
+                ago=since,
+                pid=pid,
+                path=path,
+            )
+        else:
+            text = Said("running (pid {pid}), listening on {path}", pid=pid, path=path)
+        result.add("pet", OK, text)
     else:
         listener = _open_listener(path, result)
     try:
@@ -298,14 +318,18 @@ def _open_listener(path: Path, result: Diagnosis) -> server.BridgeServer | None:
         result.add(
             "pet",
             FAIL,
-            f"a deskpet holds {listener.lock} but does not answer on {path}: quit it "
-            "(or end its process) and start deskpet again",
+            Said(
+                "a deskpet holds {lock} but does not answer on {path}: quit it "
+                "(or end its process) and start deskpet again",
+                lock=listener.lock,
+                path=path,
+            ),
         )
         return None
     except (server.BridgeError, OSError) as exc:
-        result.add("pet", FAIL, f"the socket cannot be used: {exc}")
+        result.add("pet", FAIL, Said("the socket cannot be used: {why}", why=exc))
         return None
-    result.add("pet", FAIL, "deskpet is not running: start it (your agents talk to the pet)")
+    result.add("pet", FAIL, Said("deskpet is not running: start it (your agents talk to the pet)"))
     return listener
 
 
@@ -332,27 +356,36 @@ def _check_agent(agent_id: str, result: Diagnosis, listener, path: Path, wait: f
     installed = installed_commands(agent_id)
     if not installed:
         if not report.detected:
-            result.add(agent_id, NOTE, f"{name} is not on this computer")
+            result.add(agent_id, NOTE, Said("{agent} is not on this computer", agent=name))
         elif any(intents.load().get(str(p)) is False for p in report.files):
             result.add(
                 agent_id,
                 NOTE,
-                f"you removed deskpet's hooks: `deskpet agents install {agent_id}` connects again",
+                Said(
+                    "you removed deskpet's hooks: `deskpet agents install {agent}` connects again",
+                    agent=agent_id,
+                ),
             )
         else:
             result.add(
                 agent_id,
                 FAIL,
-                f"deskpet's hooks are not installed: run `deskpet agents install {agent_id}` "
-                "(or Install in the tray's Agents menu)",
+                Said(
+                    "deskpet's hooks are not installed: run `deskpet agents install {agent}` "
+                    "(or Install in the tray's Agents menu)",
+                    agent=agent_id,
+                ),
             )
         return
     if any(s == installers.OUTDATED for s in hooks_states.values()):
         result.add(
             agent_id,
             NOTE,
-            "some of deskpet's hook events are missing or old: "
-            f"`deskpet agents install {agent_id}` puts them all back",
+            Said(
+                "some of deskpet's hook events are missing or old: "
+                "`deskpet agents install {agent}` puts them all back",
+                agent=agent_id,
+            ),
         )
     reached = False
     for entry in installed:
@@ -362,7 +395,12 @@ def _check_agent(agent_id: str, result: Diagnosis, listener, path: Path, wait: f
             result.add(
                 agent_id,
                 FAIL,
-                f"the hook in {where} {problem}: run `deskpet agents install {agent_id}`",
+                Said(
+                    "the hook in {where} {problem}: run `deskpet agents install {agent}`",
+                    where=where,
+                    problem=problem,
+                    agent=agent_id,
+                ),
             )
             continue
         nonce = "doctor-" + secrets.token_hex(8)
@@ -371,21 +409,35 @@ def _check_agent(agent_id: str, result: Diagnosis, listener, path: Path, wait: f
             result.add(
                 agent_id,
                 FAIL,
-                f"the hook in {where} {failure}: run `deskpet agents install {agent_id}`",
+                Said(
+                    "the hook in {where} {problem}: run `deskpet agents install {agent}`",
+                    where=where,
+                    problem=failure,
+                    agent=agent_id,
+                ),
             )
             continue
         if listener is None and result.pet is None:
-            result.add(agent_id, NOTE, f"the hook in {where} runs (no pet to hear it)")
+            result.add(
+                agent_id, NOTE, Said("the hook in {where} runs (no pet to hear it)", where=where)
+            )
             continue
         if _arrived(nonce, listener, path, wait):
             reached = True
-            result.add(agent_id, OK, f"the hook in {where} runs and its test event arrives")
+            result.add(
+                agent_id,
+                OK,
+                Said("the hook in {where} runs and its test event arrives", where=where),
+            )
         else:
             result.add(
                 agent_id,
                 FAIL,
-                f"the hook in {where} runs but its test event never reached the pet: "
-                "is DESKPET_HOME the same for the agent and the pet?",
+                Said(
+                    "the hook in {where} runs but its test event never reached the pet: "
+                    "is DESKPET_HOME the same for the agent and the pet?",
+                    where=where,
+                ),
             )
     if result.pet is not None and reached:
         _check_heard(agent_id, result)
@@ -403,8 +455,11 @@ def _check_heard(agent_id: str, result: Diagnosis) -> None:
         result.add(
             agent_id,
             OK,
-            f"last event {_ago(now - float(heard.get('last') or now))} "
-            f"({heard['events']} since the pet started)",
+            Said(
+                "last event {ago} ({count} since the pet started)",
+                ago=_ago(now - float(heard.get("last") or now)),
+                count=heard["events"],
+            ),
         )
     active = last_activity(agent_id, now)
     used_since = active > started > 0
@@ -412,18 +467,25 @@ def _check_heard(agent_id: str, result: Diagnosis) -> None:
         result.add(
             agent_id,
             FAIL,
-            "Codex has run since the pet started but its hooks never did: not trusted yet, "
-            "type /hooks in Codex and trust deskpet's hooks",
+            Said(
+                "Codex has run since the pet started but its hooks never did: not trusted yet, "
+                "type /hooks in Codex and trust deskpet's hooks"
+            ),
         )
     elif used_since and not heard.get("events"):
         result.add(
             agent_id,
             FAIL,
-            f"{name} has run since the pet started but its hooks never did: restart your "
-            f"{name} sessions (they read their hooks when they start)",
+            Said(
+                "{agent} has run since the pet started but its hooks never did: restart your "
+                "{agent} sessions (they read their hooks when they start)",
+                agent=name,
+            ),
         )
     elif not heard.get("events"):
-        result.add(agent_id, NOTE, f"nothing heard from {name} since the pet started")
+        result.add(
+            agent_id, NOTE, Said("nothing heard from {agent} since the pet started", agent=name)
+        )
 
 
 def _check_model(result: Diagnosis) -> None:
@@ -433,32 +495,44 @@ def _check_model(result: Diagnosis) -> None:
     try:
         configured = Settings().get("model") or ""
     except SettingsFileError as exc:
-        result.add("model", FAIL, f"settings cannot be read ({exc}); fix or remove the file")
+        result.add(
+            "model", FAIL, Said("settings cannot be read ({why}); fix or remove the file", why=exc)
+        )
         configured = ""
     pet = result.pet or {}
     in_use = pet.get("model")
     if in_use:
-        device = pet.get("device") or "device unknown"
-        state = "loaded" if pet.get("model_loaded") else "loading or not loaded"
+        device = pet.get("device") or Said("device unknown")
+        state = Said("loaded") if pet.get("model_loaded") else Said("loading or not loaded")
         result.add(
-            "model", OK if pet.get("model_loaded") else NOTE, f"{in_use} ({state}; {device})"
+            "model",
+            OK if pet.get("model_loaded") else NOTE,
+            Said("{model} ({state}; {device})", model=in_use, state=state, device=device),
         )
         return  # the pet says what it thinks with; the setting may still be loading
     if not configured:
-        result.add("model", NOTE, "none chosen yet: the pet offers one when it starts")
+        result.add("model", NOTE, Said("none chosen yet: the pet offers one when it starts"))
         return
     if configured == DEMO:
         from deskpet.inference.demo import demo_model_path
 
         found = demo_model_path().exists()
-        text = "the demo model" + ("" if found else " (downloaded when the pet first needs it)")
+        text = (
+            Said("the demo model")
+            if found
+            else Said("the demo model (downloaded when the pet first needs it)")
+        )
         result.add("model", OK if found else NOTE, text)
         return
     local = configured.startswith(("/", "~", "."))  # else a hub name, fetched into the cache
     if local and not Path(configured).expanduser().exists():
-        result.add("model", FAIL, f"{configured} does not exist: choose a model in Settings")
+        result.add(
+            "model",
+            FAIL,
+            Said("{model} does not exist: choose a model in Settings", model=configured),
+        )
         return
-    result.add("model", OK, f"configured: {configured}")
+    result.add("model", OK, Said("configured: {model}", model=configured))
 
 
 def _check_log(result: Diagnosis) -> None:
@@ -468,4 +542,4 @@ def _check_log(result: Diagnosis) -> None:
     if path.exists():
         result.add("log", OK, f"{path}")
     else:
-        result.add("log", NOTE, f"{path} (not written yet)")
+        result.add("log", NOTE, Said("{path} (not written yet)", path=path))

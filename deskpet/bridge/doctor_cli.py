@@ -1,7 +1,8 @@
 """`deskpet doctor [--json]`: why doesn't my pet react? (deskpet.bridge.doctor)
 
-One line per finding, with what to do; exit 0 when nothing failed, 1 otherwise. `--json` prints
-one JSON object instead: {"healthy": bool, "findings": [{"topic", "level", "text"}], "pet": ...}.
+One line per finding, with what to do, in the owner's language; exit 0 when nothing failed, 1
+otherwise. `--json` prints one JSON object instead, its texts in English for tools:
+{"healthy": bool, "findings": [{"topic", "level", "text"}], "pet": ...}.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from deskpet.bridge.doctor import diagnose
+    from deskpet.i18n import tr
 
     result = diagnose()
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
-        for line in result.lines():
+        for line in result.shown_lines():
             print(line)
-        print("All good." if result.healthy else "Something needs fixing (the !! lines).")
+        print(tr("All good.") if result.healthy else tr("Something needs fixing (the !! lines)."))
     return 0 if result.healthy else 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from deskpet.i18n import tr
+from deskpet.i18n import Said
 from deskpet.inference.server_http import (
     AUTH,
     BAD_STREAM,
@@ -44,13 +44,13 @@ def check_server(result, settings=None, key: Callable[[], str | None] | None = N
         return
     url, model = settings.get("server_url"), settings.get("server_model")
     if not url:
-        result.add("server", FAIL, tr("the brain is a model server, but no address is set"))
+        result.add("server", FAIL, Said("the brain is a model server, but no address is set"))
         return
     api_key = _read_key(key)
     try:
         served = _models(url, api_key)
     except ValueError as e:  # not an address
-        result.add("server", FAIL, tr("{why}: fix Model server in Settings", why=e))
+        result.add("server", FAIL, Said("{why}: fix Model server in Settings", why=e))
         return
     except ServerError as e:
         log.info("doctor: the model server failed: %s: %s", e.kind, e)
@@ -61,23 +61,23 @@ def check_server(result, settings=None, key: Callable[[], str | None] | None = N
         result.add(
             "server",
             FAIL,
-            tr(
+            Said(
                 "{url} does not serve {model} (it lists: {names}): fix Server model in Settings",
                 url=url,
                 model=model,
-                names=names or tr("nothing"),
+                names=names or Said("nothing"),
             ),
         )
         return
     name = model or (served[0] if served else "")
     if not name:
-        result.add("server", NOTE, tr("{url} answers but lists no model", url=url))
+        result.add("server", NOTE, Said("{url} answers but lists no model", url=url))
         return
-    key_state = tr("with the saved API key") if api_key else tr("no API key saved")
+    key_state = Said("with the saved API key") if api_key else Said("no API key saved")
     result.add(
         "server",
         OK,
-        tr("{url} answers and serves {model} ({key})", url=url, model=name, key=key_state),
+        Said("{url} answers and serves {model} ({key})", url=url, model=name, key=key_state),
     )
 
 
@@ -105,13 +105,13 @@ def _models(url: str, api_key: str | None) -> list[str]:
     return [str(m["id"]) for m in data[:1000] if isinstance(m, dict) and "id" in m]
 
 
-def _failure(url: str, e: ServerError, has_key: bool) -> str:
+def _failure(url: str, e: ServerError, has_key: bool) -> Said:
     if e.kind == UNREACHABLE:
-        return tr("nothing answers at {url}: start the server, or fix its address", url=url)
+        return Said("nothing answers at {url}: start the server, or fix its address", url=url)
     if e.kind == TIMEOUT:
-        return tr("{url} did not answer within {seconds:g} s", url=url, seconds=READ_SECONDS)
+        return Said("{url} did not answer within {seconds:g} s", url=url, seconds=READ_SECONDS)
     if e.kind == AUTH and has_key:
-        return tr("{url} turned down the saved API key: save the right one in Settings", url=url)
+        return Said("{url} turned down the saved API key: save the right one in Settings", url=url)
     if e.kind == AUTH:
-        return tr("{url} asks for an API key: save it in Settings", url=url)
-    return tr("{url} answered /v1/models with an error ({why})", url=url, why=e)
+        return Said("{url} asks for an API key: save it in Settings", url=url)
+    return Said("{url} answered /v1/models with an error ({why})", url=url, why=e)

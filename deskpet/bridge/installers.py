@@ -34,6 +34,7 @@ from deskpet.bridge import agents, hook, intents
 from deskpet.bridge.agents import Agent, HooksFile, NotifyProgram
 from deskpet.bridge.agents.spec import HOOK_TIMEOUT_SECONDS
 from deskpet.config_merge import JsonFormat, TomlFormat
+from deskpet.i18n import Said
 from deskpet.safefile import ParseRefused, ReadOnly
 from deskpet.settings import Settings, SettingsFileError
 
@@ -93,10 +94,10 @@ def _hooks_table(path: Path, data: dict, events: tuple[str, ...], create: bool) 
             return None
         hooks = data["hooks"] = {}
     if not isinstance(hooks, dict):
-        raise ParseRefused(path, '"hooks" is not an object')
+        raise ParseRefused(path, Said('"hooks" is not an object'))
     for event in events:
         if event in hooks and not isinstance(hooks[event], list):
-            raise ParseRefused(path, f'"hooks.{event}" is not a list')
+            raise ParseRefused(path, Said('"hooks.{event}" is not a list', event=event))
     return hooks
 
 
@@ -337,6 +338,12 @@ class Report:
         return bool(hooks) and all(s == INSTALLED for s in hooks)
 
 
+def _line(agent: str, text: str) -> Said:
+    """One report line: the agent's id, then what was found or done (a Said, so the owner
+    reads it in their language; str() is the English)."""
+    return Said("{agent}: {line}", agent=agent, line=text)
+
+
 def _home_relative(path: Path) -> str:
     try:
         return "~/" + str(path.relative_to(Path.home()))
@@ -348,7 +355,7 @@ def status(agent_id: str) -> Report:
     agent = agents.get(agent_id)
     report = Report(agent_id, detected=agent.detected())
     if not report.detected:
-        report.lines.append(f"{agent_id}: not found on this computer")
+        report.lines.append(_line(agent_id, Said("not found on this computer")))
     hooked = False
     for target in targets(agent_id):
         name = _home_relative(target.path)
@@ -357,35 +364,48 @@ def status(agent_id: str) -> Report:
             state = target.state(data)
         except ParseRefused as exc:
             report.files[target.path] = REFUSED
-            report.problems.append(f"cannot read {name} ({exc.reason}); deskpet will not touch it")
-            report.lines.append(f"{agent_id}: {report.problems[-1]}")
+            report.problems.append(
+                Said(
+                    "cannot read {name} ({why}); deskpet will not touch it",
+                    name=name,
+                    why=exc.reason,
+                )
+            )
+            report.lines.append(_line(agent_id, report.problems[-1]))
             continue
         report.files[target.path] = state
-        line = f"{agent_id}: {_describe(target, state, name)}"
+        line = _line(agent_id, _describe(target, state, name))
         report.lines.append(line)
         if state == FOREIGN:
             report.advice.append(line)
         hooked = hooked or (target.label == "hooks" and state in (INSTALLED, OUTDATED))
     if hooked:
-        notes = [f"{agent_id}: {note}" for note in agent.installed_notes]
+        notes = [_line(agent_id, note) for note in agent.installed_notes]
         report.lines += notes
         report.advice += notes
-    report.lines += [f"{agent_id}: {note}" for note in agent.notes]
+    report.lines += [_line(agent_id, note) for note in agent.notes]
     return report
 
 
-def _describe(target: Target, state: str, name: str) -> str:
+def _describe(target: Target, state: str, name: str) -> Said:
     if target.label == "notify":
         return {
-            INSTALLED: f"notify in {name} runs deskpet",
-            OUTDATED: f"notify in {name} points to an old deskpet (repair will fix it)",
-            ABSENT: f"notify in {name} is not set",
-            FOREIGN: f"notify in {name} runs another program; deskpet leaves it alone",
+            INSTALLED: Said("notify in {name} runs deskpet", name=name),
+            OUTDATED: Said(
+                "notify in {name} points to an old deskpet (repair will fix it)", name=name
+            ),
+            ABSENT: Said("notify in {name} is not set", name=name),
+            FOREIGN: Said(
+                "notify in {name} runs another program; deskpet leaves it alone", name=name
+            ),
         }[state]
     return {
-        INSTALLED: f"hooks installed in {name}",
-        OUTDATED: f"hooks in {name} are out of date or incomplete (install or repair fixes them)",
-        ABSENT: f"hooks not installed ({name})",
+        INSTALLED: Said("hooks installed in {name}", name=name),
+        OUTDATED: Said(
+            "hooks in {name} are out of date or incomplete (install or repair fixes them)",
+            name=name,
+        ),
+        ABSENT: Said("hooks not installed ({name})", name=name),
     }[state]
 
 
@@ -400,26 +420,36 @@ def _change(agent: str, action: str) -> Report:
             changed = target.install() if action == "install" else target.uninstall()
         except ReadOnly:
             log.warning("%s: %s is read-only; left it as it is", agent, target.path)
-            report.problems.append(f"{name} is read-only; deskpet left it as it is")
-            report.lines.append(f"{agent}: {report.problems[-1]}")
+            report.problems.append(Said("{path} is read-only; deskpet left it as it is", path=name))
+            report.lines.append(_line(agent, report.problems[-1]))
             continue
         except ParseRefused as exc:
             report.files[target.path] = REFUSED
-            report.problems.append(f"cannot parse {name} ({exc.reason}); changed nothing")
-            report.lines.append(f"{agent}: {report.problems[-1]}")
+            report.problems.append(
+                Said("cannot parse {name} ({why}); changed nothing", name=name, why=exc.reason)
+            )
+            report.lines.append(_line(agent, report.problems[-1]))
             log.warning("%s: %s", agent, report.problems[-1])
             continue
         except OSError as exc:
-            report.problems.append(f"could not update {name}: {exc}")
+            report.problems.append(Said("could not update {name}: {why}", name=name, why=exc))
             log.warning("%s: %s", agent, report.problems[-1])
-            report.lines.append(f"{agent}: {report.problems[-1]}")
+            report.lines.append(_line(agent, report.problems[-1]))
             continue
         if changed:
             report.changed.append(target.path)
-        verb = "updated" if changed else "already up to date:"
+        done = (
+            Said("updated {name}", name=name)
+            if changed
+            else Said("already up to date: {name}", name=name)
+        )
         if action == "uninstall":
-            verb = "removed deskpet from" if changed else "nothing of deskpet's in"
-        report.lines.append(f"{agent}: {verb} {name}")
+            done = (
+                Said("removed deskpet from {name}", name=name)
+                if changed
+                else Said("nothing of deskpet's in {name}", name=name)
+            )
+        report.lines.append(_line(agent, done))
     after = status(agent)
     intents.record(
         {
@@ -461,7 +491,8 @@ def run(action: str, which: str = "all") -> list[Report]:
         if action == "status":
             reports.append(status(agent))
         elif action == "install" and which == "all" and not detect(agent):
-            reports.append(Report(agent, lines=[f"{agent}: not found on this computer, skipped"]))
+            skipped = _line(agent, Said("not found on this computer, skipped"))
+            reports.append(Report(agent, lines=[skipped]))
         elif action in ("install", "uninstall"):
             reports.append(_change(agent, action))
         else:
@@ -484,13 +515,14 @@ def repair() -> list[str]:
                 name = _home_relative(target.path)
                 try:
                     if dataclasses.replace(target, add=target.repoint).install():
-                        lines.append(f"{agent}: updated {name}")
+                        lines.append(_line(agent, Said("updated {name}", name=name)))
                 except ReadOnly:
                     log.warning("%s: %s is read-only; not repaired", agent, target.path)
-                    lines.append(f"{agent}: {name} is read-only; deskpet left it as it is")
+                    read_only = Said("{path} is read-only; deskpet left it as it is", path=name)
+                    lines.append(_line(agent, read_only))
         except Exception as exc:  # the pet must start even with a broken agent config
             log.warning("%s: repair failed: %s", agent, exc)
-            lines.append(f"{agent}: repair failed: {exc}")
+            lines.append(_line(agent, Said("repair failed: {why}", why=exc)))
     return lines
 
 

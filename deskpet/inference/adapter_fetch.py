@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from .. import paths, safefile
+from ..i18n import Said
 from ..personas.adapters import HubSource
 from . import download as dl
 
@@ -109,14 +110,23 @@ def picker(source: HubSource) -> dl.Pick:
     def pick(repo: str, names: list[str]) -> list[str]:
         if source.file:
             if source.file not in names:
-                raise dl.DownloadError(f"{repo} has no file {source.file}")
+                raise dl.DownloadError(
+                    Said("{repo} has no file {name}", repo=repo, name=source.file)
+                )
             return [source.file]
         if "adapter_config.json" in names:
             return [n for n in names if n in PEFT_FILES]
         ggufs = [n for n in names if n.lower().endswith(".gguf")]
         if len(ggufs) != 1:
-            found = f"{len(ggufs)} .gguf files" if ggufs else "no .gguf file"
-            raise dl.DownloadError(f"{repo} has {found}; the persona must name its file")
+            if ggufs:
+                found = Said(
+                    "{repo} has {count} .gguf files; the persona must name its file",
+                    repo=repo,
+                    count=len(ggufs),
+                )
+            else:
+                found = Said("{repo} has no .gguf file; the persona must name its file", repo=repo)
+            raise dl.DownloadError(found)
         return ggufs
 
     return pick
@@ -145,5 +155,7 @@ def fetch(
     )
     path = _adapter_in(folder, source)
     if path is None:
-        raise dl.DownloadError(f"{folder} lacks {source.file} after the download")
+        raise dl.DownloadError(
+            Said("{folder} lacks {name} after the download", folder=folder, name=source.file)
+        )
     return path

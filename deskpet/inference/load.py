@@ -23,6 +23,7 @@ import mlx.core as mx
 import mlx.nn as nn
 from mlx.utils import tree_flatten
 
+from ..i18n import Said
 from .model import Model, ModelArgs, UnsupportedModelError
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ class ModelLoadError(Exception):
     kind = "load"
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).split()))
+        # A Said is one line already, and stays whole so it can be shown translated.
+        super().__init__(message if isinstance(message, Said) else " ".join(str(message).split()))
 
 
 def refuse_lfs_pointer(file: Path) -> None:
@@ -52,9 +54,13 @@ def refuse_lfs_pointer(file: Path) -> None:
         with open(file, "rb") as f:
             head = f.read(len(LFS_POINTER))
     except OSError as e:
-        raise ModelLoadError(f"{file.name} cannot be read ({e.strerror or e})") from None
+        raise ModelLoadError(
+            Said("{name} cannot be read ({why})", name=file.name, why=e.strerror or e)
+        ) from None
     if head == LFS_POINTER:
-        raise ModelLoadError(f"{file.name} is a Git LFS pointer, not the weights: run git lfs pull")
+        raise ModelLoadError(
+            Said("{name} is a Git LFS pointer, not the weights: run git lfs pull", name=file.name)
+        )
 
 
 def _one_line(error: BaseException) -> str:
@@ -135,26 +141,34 @@ def _starts_as_gguf(path: Path) -> bool:
 
 def _read_checkpoint(path: Path, bits: int, group_size: int, progress) -> Checkpoint:
     if not path.exists():
-        raise ModelLoadError(f"{path} does not exist")
+        raise ModelLoadError(Said("{path} does not exist", path=path))
     if path.is_file():
         if path.suffix.lower() != ".gguf" and not _starts_as_gguf(path):
-            raise ModelLoadError(f"{path.name} is not a model: give a model folder or a .gguf file")
+            raise ModelLoadError(
+                Said("{name} is not a model: give a model folder or a .gguf file", name=path.name)
+            )
         from .gguf import read_gguf  # here, not at the top: gguf.py builds on this module
 
         return read_gguf(path, bits=bits, group_size=group_size, progress=progress)
     config_file = path / "config.json"
     if not config_file.exists():
-        raise ModelLoadError(f"{path} has no config.json: not a Hugging Face or MLX model folder")
+        raise ModelLoadError(
+            Said("{path} has no config.json: not a Hugging Face or MLX model folder", path=path)
+        )
     if not config_file.is_file():
-        raise ModelLoadError(f"{config_file} is not a file")
+        raise ModelLoadError(Said("{path} is not a file", path=config_file))
     if config_file.stat().st_size > MAX_CONFIG_BYTES:
-        raise ModelLoadError(f"{config_file} is too large to be a model config")
+        raise ModelLoadError(Said("{path} is too large to be a model config", path=config_file))
     try:
         config = json.loads(config_file.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
-        raise ModelLoadError(f"{config_file} is not valid JSON ({e})") from None
+        raise ModelLoadError(
+            Said("{path} is not valid JSON ({why})", path=config_file, why=" ".join(str(e).split()))
+        ) from None
     except OSError as e:
-        raise ModelLoadError(f"{config_file} cannot be read ({e.strerror or e})") from None
+        raise ModelLoadError(
+            Said("{name} cannot be read ({why})", name=config_file, why=e.strerror or e)
+        ) from None
     try:
         ModelArgs.from_dict(config)
     except UnsupportedModelError as e:
@@ -349,7 +363,7 @@ def _tensor_ends(header) -> list[int]:
 def _read_safetensors_dir(path: Path) -> dict[str, mx.array]:
     files = sorted(path.glob("*.safetensors"))
     if not files:
-        raise ModelLoadError(f"{path} has no .safetensors weights")
+        raise ModelLoadError(Said("{path} has no .safetensors weights", path=path))
     weights: dict[str, mx.array] = {}
     for file in files:
         check_safetensors(file)
@@ -365,7 +379,7 @@ def load_tokenizer_dir(path: Path, config: dict[str, Any]):
 
     if not any((path / f).exists() for f in ("tokenizer.json", "tokenizer.model")):
         raise ModelLoadError(
-            f"{path} has no tokenizer (expected tokenizer.json or tokenizer.model)"
+            Said("{path} has no tokenizer (expected tokenizer.json or tokenizer.model)", path=path)
         )
     eos = config.get("eos_token_id")
     try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from ..i18n import Said
 from . import gguf as gguf_file
 from . import gguf_header as header_walk
 from .hf_cache import _missing_for_loading, shared_cache_dir
@@ -165,16 +166,16 @@ def _folder_model(name: str, where: str, folder: Path) -> LocalModel:
         size = sum(_size(f) for f in _files(folder))
     except (OSError, ValueError) as e:
         return _unreadable(name, where, folder, e)
-    kind = "MLX folder" if "quantization" in config else "safetensors folder"
+    kind = Said("MLX folder") if "quantization" in config else Said("safetensors folder")
     problem = ""
     try:
         ModelArgs.from_dict(config)
     except UnsupportedModelError as e:
         problem = str(e)
     except Exception as e:  # a config from outside: any oddity is a refusal, in one line
-        problem = f"its config cannot be read ({type(e).__name__})"
+        problem = Said("its config cannot be read ({why})", why=type(e).__name__)
     if not problem and (missing := _missing_for_loading(folder)):
-        problem = f"incomplete: it lacks {missing}"
+        problem = Said("incomplete: it lacks {files}", files=missing)
     return LocalModel(name, where, folder, size, kind, problem)
 
 
@@ -186,9 +187,11 @@ def _gguf(name: str, where: str, path: Path) -> LocalModel:
         return _unreadable(name, where, path, e)
     problem = ""
     if arch != "llama":
-        problem = f"a {arch or 'unnamed'} model; deskpet runs Llama-architecture models"
+        problem = Said(
+            "a {arch} model; deskpet runs Llama-architecture models", arch=arch or "unnamed"
+        )
     elif bad := sorted(t for t in types if not gguf_file.can_run_type(t)):
-        problem = f"holds {', '.join(bad)} tensors, which deskpet cannot run"
+        problem = Said("holds {types} tensors, which deskpet cannot run", types=", ".join(bad))
     return LocalModel(name, where, path, size, f"GGUF {label}", problem)
 
 
@@ -259,7 +262,7 @@ def _unreadable(name: str, where: str, path: Path, error: Exception) -> LocalMod
     if isinstance(error, OSError):
         reason = error.strerror or type(error).__name__
     log.info("%s model %s cannot be read: %s", where, name, reason)
-    return LocalModel(name, where, path, 0, "?", f"cannot read it ({reason[:120]})")
+    return LocalModel(name, where, path, 0, "?", Said("cannot read it ({why})", why=reason[:120]))
 
 
 # --- bounded folder reading ----------------------------------------------------------------

@@ -27,6 +27,7 @@ from pathlib import Path
 import mlx.core as mx
 import mlx.nn as nn
 
+from deskpet.i18n import Said
 from deskpet.safefile import atomic_write_text
 
 from . import lora_gguf
@@ -123,8 +124,8 @@ def resolve_source(source: str | Path) -> Path:
         return path
     text = str(source)
     if _HUB_REPO.match(text) and not text.startswith((".", "/", "~")):
-        raise AdapterError(f"the adapter {text} is not downloaded yet")
-    raise AdapterError(f"adapter folder {path} does not exist")
+        raise AdapterError(Said("the adapter {repo} is not downloaded yet", repo=text))
+    raise AdapterError(Said("adapter folder {path} does not exist", path=path))
 
 
 def weights_file(source: Path) -> Path:
@@ -186,8 +187,14 @@ def read_adapter(
             )
         if layer >= num_layers:
             raise AdapterError(
-                f"{fname}: tensor {key} is for layer {layer}, but the model has {num_layers} "
-                "layers (the adapter was made for another base model)"
+                Said(
+                    "{file}: tensor {key} is for layer {layer}, but the model has {count} "
+                    "layers (the adapter was made for another base model)",
+                    file=fname,
+                    key=key,
+                    layer=layer,
+                    count=num_layers,
+                )
             )
         if spec.format == "mlx":
             value = value.T  # mlx-lm stores A as [in, r] and B as [r, out]
@@ -198,8 +205,14 @@ def read_adapter(
     if spec.format == "peft" and spec.layers is None and layers_seen != set(range(num_layers)):
         top = max(layers_seen) + 1
         raise AdapterError(
-            f"{fname}: the adapter covers {len(layers_seen)} layers (up to layer {top - 1}) but "
-            f"the model has {num_layers} (the adapter was made for another base model)"
+            Said(
+                "{file}: the adapter covers {covered} layers (up to layer {last}) but the model "
+                "has {count} (the adapter was made for another base model)",
+                file=fname,
+                covered=len(layers_seen),
+                last=top - 1,
+                count=num_layers,
+            )
         )
     pairs = {}
     for path, parts in sorted(halves.items()):
@@ -211,8 +224,15 @@ def read_adapter(
         d_in, d_out = dims[proj]
         if a.ndim != 2 or a.shape[1] != d_in:
             raise AdapterError(
-                f"{fname}: tensor {a_key} has shape {tuple(a.shape)} but the model's {proj} takes "
-                f"{d_in} inputs (expected [r, {d_in}]; the adapter was made for another base model)"
+                Said(
+                    "{file}: tensor {key} has shape {shape} but the model's {proj} takes {inputs} "
+                    "inputs (expected [r, {inputs}]; the adapter was made for another base model)",
+                    file=fname,
+                    key=a_key,
+                    shape=tuple(a.shape),
+                    proj=proj,
+                    inputs=d_in,
+                )
             )
         if b.ndim != 2 or b.shape[0] != d_out or b.shape[1] != a.shape[0]:
             raise AdapterError(

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from deskpet.i18n import Said
+
 from . import lora_targets
 from .lora_targets import TargetError
 
@@ -45,9 +47,15 @@ def read_spec(folder: str | Path) -> AdapterSpec:
     folder = Path(folder)
     config_file = folder / PEFT_CONFIG
     if not folder.is_dir():
-        raise AdapterError(f"adapter folder {folder} does not exist")
+        raise AdapterError(Said("adapter folder {path} does not exist", path=folder))
     if not config_file.exists():
-        raise AdapterError(f"{folder} has no {PEFT_CONFIG}: not a PEFT or mlx-lm adapter folder")
+        raise AdapterError(
+            Said(
+                "{folder} has no {config}: not a PEFT or mlx-lm adapter folder",
+                folder=folder,
+                config=PEFT_CONFIG,
+            )
+        )
     try:
         config = json.loads(config_file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

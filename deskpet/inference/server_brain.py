@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..i18n import Said
 from .protocol import (
     ADAPTER,
     DEFAULT_SYSTEM_PROMPT,
@@ -66,7 +67,9 @@ log = logging.getLogger(__name__)
 # Characters of history kept per conversation, per token of the context window: a rough
 # 3 characters a token, so the oldest turns leave before the server would refuse the prompt.
 CHARS_PER_TOKEN = 3
-PROMPT_ONLY = "the model server cannot select this adapter: the persona speaks with its prompt"
+PROMPT_ONLY = Said(
+    "the model server cannot select this adapter: the persona speaks with its prompt"
+)
 
 
 @dataclass
@@ -226,7 +229,7 @@ class ServerBrain(RequestThread):
         return False
 
     def _load(self, request_id: int) -> None:
-        self._emit(ModelLoading(request_id, f"Asking {self.url} for its models"))
+        self._emit(ModelLoading(request_id, Said("Asking {url} for its models", url=self.url)))
         started = time.perf_counter()
         served = self._list_models()
         name = self.model or (served[0] if served else "")

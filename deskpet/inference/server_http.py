@@ -21,7 +21,7 @@ import ssl
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from deskpet.i18n import N_
+from deskpet.i18n import N_, Said
 
 from .protocol import SERVER_AUTH as AUTH
 from .protocol import SERVER_CUT as STREAM_CUT
@@ -60,7 +60,7 @@ def base_url(url: str) -> tuple[str, str, int, str]:
     http://host:8080/v1 (the /v1 is dropped: deskpet adds it to each path)."""
     parts = urlsplit(url.strip() if "://" in url else f"http://{url.strip()}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not a server address: {url!r} (use http://host:port)")
+        raise ValueError(Said("not a server address: {url} (use http://host:port)", url=repr(url)))
     port = parts.port or (443 if parts.scheme == "https" else 80)
     prefix = parts.path.rstrip("/")
     if prefix.endswith("/v1"):

@@ -12,11 +12,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ..i18n import shown
+
 DEMO = "demo"  # the source name of the built-in demo model (deskpet.inference.demo)
 
 
 def _to_stderr(message: str) -> None:
-    print(message, file=sys.stderr)
+    print(shown(message), file=sys.stderr)
 
 
 def add_model_options(parser: argparse._ActionsContainer, *, top_level: bool = False) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import mlx.core as mx
 
+from ..i18n import Said, reason
 from .bases import identify
 from .chat import ChatTemplate, ContextFullError, Conversation
 from .conversations import ConversationRecord, ConversationStore, PrefixCache
@@ -203,13 +204,13 @@ class InferenceWorker(RequestThread):
         except DemoModelError as e:
             self._emit(Failed(request_id, _one_line(e), LOAD))
             return False
-        self._emit(ModelLoading(request_id, f"Loading {Path(source).name}"))
+        self._emit(ModelLoading(request_id, Said("Loading {name}", name=Path(source).name)))
         started = time.perf_counter()
         try:
             lm = load(source, fp16=request.fp16)
             template = ChatTemplate(lm.tokenizer)
         except ModelLoadError as e:
-            self._emit(Failed(request_id, str(e), LOAD))
+            self._emit(Failed(request_id, reason(e), LOAD))  # a Said: the UI translates it
             return False
         except Exception as e:  # a model from outside (its chat template) is still a refusal
             log.warning("loading %s failed: %s", Path(source).name, _one_line(e))
@@ -270,7 +271,7 @@ class InferenceWorker(RequestThread):
         try:
             adapter = check_adapter(req.path, lm.args)
         except AdapterError as e:
-            self._emit(AdapterChecked(request_id, req.path, str(e)))
+            self._emit(AdapterChecked(request_id, req.path, reason(e)))  # a Said, if worded
             return
         self._emit(AdapterChecked(request_id, req.path, "", adapter.rank, adapter.nbytes))
 
@@ -518,7 +519,7 @@ def check_model(source: str | Path) -> str:
     try:
         read_checkpoint(source)
     except ModelLoadError as exc:
-        return str(exc)
+        return reason(exc)
     except Exception as exc:  # anything else the loader trips on is still a refusal
         return f"{Path(source).name}: {_one_line(exc)}"
     return ""

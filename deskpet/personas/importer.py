@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from deskpet.i18n import Said
 from deskpet.yaml_edit import CannotEdit, edit
 
 from .persona import ADAPTER_DIR, FILE_NAME, Persona, load_persona
@@ -40,11 +41,13 @@ GGUF_MAGIC = b"GGUF"  # hidden folders: load_all skips names starting with a dot
 
 
 class ImportRefused(Exception):
-    """The folder cannot be imported; str() is one line for the owner."""
+    """The folder cannot be imported; str() is one line for the owner, in English (raised with
+    a Said: `i18n.shown` says it in the owner's language)."""
 
 
 class RemoveRefused(Exception):
-    """The persona cannot be removed; str() is one line for the owner."""
+    """The persona cannot be removed; str() is one line for the owner, in English (raised with
+    a Said, like ImportRefused)."""
 
 
 def scan(folder: Path) -> list[tuple[Path, int]]:
@@ -56,30 +59,45 @@ def scan(folder: Path) -> list[tuple[Path, int]]:
     while pending:
         here, relative, depth = pending.pop()
         if depth > MAX_DEPTH:
-            raise ImportRefused(f"{here} is nested more than {MAX_DEPTH} folders deep")
+            raise ImportRefused(
+                Said(
+                    "{folder} is nested more than {depth} folders deep",
+                    folder=here,
+                    depth=MAX_DEPTH,
+                )
+            )
         try:
             entries = sorted(os.scandir(here), key=lambda e: e.name)
         except OSError as e:
-            raise ImportRefused(f"cannot read {here} ({e.strerror or e})") from None
+            raise ImportRefused(
+                Said("cannot read {path} ({why})", path=here, why=e.strerror or e)
+            ) from None
         for entry in entries:
             path = Path(entry.path)
             if entry.is_symlink():
                 raise ImportRefused(
-                    f"{path} is a symbolic link; persona folders are imported without links "
-                    "(copy the file it points to into the folder instead)"
+                    Said(
+                        "{path} is a symbolic link; persona folders are imported without links "
+                        "(copy the file it points to into the folder instead)",
+                        path=path,
+                    )
                 )
             if entry.is_dir(follow_symlinks=False):
                 pending.append((path, relative / entry.name, depth + 1))
                 continue
             info = entry.stat(follow_symlinks=False)
             if not stat.S_ISREG(info.st_mode):
-                raise ImportRefused(f"{path} is not a regular file")
+                raise ImportRefused(Said("{path} is not a regular file", path=path))
             files.append((relative / entry.name, info.st_size))
             total += info.st_size
             if len(files) > MAX_FILES:
-                raise ImportRefused(f"{folder} holds more than {MAX_FILES} files")
+                raise ImportRefused(
+                    Said("{folder} holds more than {count} files", folder=folder, count=MAX_FILES)
+                )
             if total > MAX_BYTES:
-                raise ImportRefused(f"{folder} holds more than {MAX_BYTES // 1024**3} GB")
+                raise ImportRefused(
+                    Said("{folder} holds more than {gb} GB", folder=folder, gb=MAX_BYTES // 1024**3)
+                )
     return files
 
 
@@ -90,17 +108,21 @@ def _copy_file(source: Path, target: Path, limit: int) -> int:
     try:
         fd = os.open(source, flags)
     except OSError as e:
-        raise ImportRefused(f"cannot read {source} ({e.strerror or e})") from None
+        raise ImportRefused(
+            Said("cannot read {path} ({why})", path=source, why=e.strerror or e)
+        ) from None
     copied = 0
     with os.fdopen(fd, "rb") as src:
         if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
-            raise ImportRefused(f"{source} is not a regular file")
+            raise ImportRefused(Said("{path} is not a regular file", path=source))
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "xb") as out:
             while chunk := src.read(_CHUNK):
                 copied += len(chunk)
                 if copied > limit:
-                    raise ImportRefused(f"{source} grew while it was being imported")
+                    raise ImportRefused(
+                        Said("{path} grew while it was being imported", path=source)
+                    )
                 out.write(chunk)
     return copied
 
@@ -125,20 +147,44 @@ def import_persona(
     owner's folder is as it was (no copy left, the old persona in place)."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise ImportRefused(f"{folder} is not a folder")
+        raise ImportRefused(Said("{path} is not a folder", path=folder))
     files = scan(folder)
     persona = load_persona(folder, shipped=False)
     if persona.adapter_is_local and not Path(persona.adapter).is_relative_to(folder.resolve()):
         # The copy would point back out of the owner's personas, at whatever is there then.
-        raise ImportRefused(f"{persona.file}: adapter {persona.adapter} is outside the folder")
+        raise ImportRefused(
+            Said(
+                "{file}: adapter {adapter} is outside the folder",
+                file=persona.file,
+                adapter=persona.adapter,
+            )
+        )
     for entry in persona.adapters:
         if entry.path and not Path(entry.path).is_relative_to(folder.resolve()):
-            raise ImportRefused(f"{persona.file}: adapter {entry.path} is outside the folder")
+            raise ImportRefused(
+                Said(
+                    "{file}: adapter {adapter} is outside the folder",
+                    file=persona.file,
+                    adapter=entry.path,
+                )
+            )
     target = owner / persona.id
     if same_or_nested(folder, target):
-        raise ImportRefused(f"{folder} is the persona {persona.id!r} itself; nothing to import")
+        raise ImportRefused(
+            Said(
+                "{folder} is the persona {id} itself; nothing to import",
+                folder=folder,
+                id=repr(persona.id),
+            )
+        )
     if (target.exists() or target.is_symlink()) and not replace:
-        raise ImportRefused(f"you already have a persona {persona.id!r} ({target}); use --replace")
+        raise ImportRefused(
+            Said(
+                "you already have a persona {id} ({folder}); use --replace",
+                id=repr(persona.id),
+                folder=target,
+            )
+        )
 
     def fill(copy: Path) -> None:
         budget = MAX_BYTES
@@ -164,17 +210,21 @@ def import_lora(
     (comments kept). Same guarantees as `import_persona`: staged, checked, swapped in whole."""
     file = Path(file).expanduser().resolve()  # the owner picked this one file: follow links
     if file.suffix.lower() != ".gguf" or not file.is_file():
-        raise ImportRefused(f"{file} is not a .gguf file")
+        raise ImportRefused(Said("{path} is not a .gguf file", path=file))
     size = file.stat().st_size
     if size > MAX_BYTES:
-        raise ImportRefused(f"{file} is over {MAX_BYTES // 1024**3} GB")
+        raise ImportRefused(Said("{path} is over {gb} GB", path=file, gb=MAX_BYTES // 1024**3))
     try:
         with open(file, "rb") as f:
             magic = f.read(len(GGUF_MAGIC))
     except OSError as e:
-        raise ImportRefused(f"cannot read {file} ({e.strerror or e})") from None
+        raise ImportRefused(
+            Said("cannot read {path} ({why})", path=file, why=e.strerror or e)
+        ) from None
     if magic != GGUF_MAGIC:
-        raise ImportRefused(f"{file} is not a GGUF file (it does not start with GGUF)")
+        raise ImportRefused(
+            Said("{path} is not a GGUF file (it does not start with GGUF)", path=file)
+        )
     source = persona.folder
     left_behind = [Path(ADAPTER_DIR)]
     if persona.adapter_is_local and Path(persona.adapter).is_relative_to(source):
@@ -202,7 +252,11 @@ def _point_adapter_here(persona_file: Path) -> None:
             persona_file.write_text(edit(text, {"adapter": ADAPTER_DIR}), encoding="utf-8")
         except CannotEdit as e:
             raise ImportRefused(
-                f"{persona_file}: cannot point its adapter at the new one ({e})"
+                Said(
+                    "{file}: cannot point its adapter at the new one ({why})",
+                    file=persona_file,
+                    why=e,
+                )
             ) from None
 
 
@@ -240,15 +294,19 @@ def remove_persona(persona: Persona, owner: Path) -> None:
     never loaded."""
     folder = owner / persona.id
     if persona.shipped or folder.is_symlink() or persona.folder != folder.resolve():
-        raise RemoveRefused(f"{persona.name.en} came with deskpet and cannot be removed")
+        raise RemoveRefused(
+            Said("{persona} came with deskpet and cannot be removed", persona=persona.name.en)
+        )
     if not folder.is_dir():
-        raise RemoveRefused(f"{folder} is not there any more")
+        raise RemoveRefused(Said("{folder} is not there any more", folder=folder))
     aside = Path(tempfile.mkdtemp(prefix=f".{persona.id}{_STAGING}", dir=owner))
     try:
         folder.rename(aside / persona.id)
     except OSError as e:
         shutil.rmtree(aside, ignore_errors=True)
-        raise RemoveRefused(f"cannot remove {folder} ({e.strerror or e})") from None
+        raise RemoveRefused(
+            Said("cannot remove {folder} ({why})", folder=folder, why=e.strerror or e)
+        ) from None
     shutil.rmtree(aside, ignore_errors=True)
     log.info("removed the owner's persona %s", persona.id)
 

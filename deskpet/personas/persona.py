@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 import deskpet
+from deskpet.i18n import Said
 
 from . import adapters as adapter_entries
 
@@ -78,12 +79,18 @@ MAX_MARK_CHARS = 40
 
 
 class PersonaError(ValueError):
-    """A persona file that cannot be used. str() names the file, the field and the problem."""
+    """A persona file that cannot be used. str() names the file, the field and the problem, in
+    English; raised with a Said, which `i18n.shown` says in the owner's language."""
 
     def __init__(self, file: Path, field_name: str | None, problem: str):
         self.file, self.field, self.problem = Path(file), field_name, problem
-        where = f"{file}: field '{field_name}'" if field_name else str(file)
-        super().__init__(f"{where}: {problem}")
+        if field_name:
+            said = Said(
+                "{file}: field '{field}': {problem}", file=file, field=field_name, problem=problem
+            )
+        else:
+            said = Said("{file}: {problem}", file=file, problem=problem)
+        super().__init__(said)
 
 
 @dataclass(frozen=True)
@@ -169,40 +176,74 @@ def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
     folder = Path(folder)
     file = folder / FILE_NAME
     if not file.exists():
-        raise PersonaError(file, None, "missing (every persona folder needs a persona.yaml)")
+        raise PersonaError(file, None, Said("missing (every persona folder needs a persona.yaml)"))
     try:
         if not file.is_file():
-            raise PersonaError(file, None, "is not a file")
+            raise PersonaError(file, None, Said("is not a file"))
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:  # persona folders come from anywhere: bound the read
             raise PersonaError(
-                file, None, f"is {size:,} bytes; a persona.yaml is at most {MAX_FILE_BYTES:,}"
+                file,
+                None,
+                Said(
+                    "is {size:,} bytes; a persona.yaml is at most {most:,}",
+                    size=size,
+                    most=MAX_FILE_BYTES,
+                ),
             )
         data = yaml.load(file.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise PersonaError(file, None, f"not valid YAML ({_one_line(e)})") from None
+        raise PersonaError(
+            file, None, Said("not valid YAML ({problem})", problem=_one_line(e))
+        ) from None
     except OSError as e:
-        raise PersonaError(file, None, f"cannot be read ({e.strerror or e})") from None
+        raise PersonaError(
+            file, None, Said("cannot be read ({why})", why=e.strerror or e)
+        ) from None
     if not isinstance(data, dict):
-        raise PersonaError(file, None, "must be a YAML mapping of fields")
+        raise PersonaError(file, None, Said("must be a YAML mapping of fields"))
     fmt = data.get("format", FORMAT)
     if fmt != FORMAT:
         raise PersonaError(
-            file, "format", f"version {fmt!r} is not known (this deskpet reads {FORMAT})"
+            file,
+            "format",
+            Said(
+                "version {version} is not known (this deskpet reads {known})",
+                version=repr(fmt),
+                known=FORMAT,
+            ),
         )
     pid = _string(file, data, "id")
     if not _ID.match(pid):
-        raise PersonaError(file, "id", f"{pid!r} must be lowercase letters, digits, '-' or '_'")
+        raise PersonaError(
+            file, "id", Said("{id} must be lowercase letters, digits, '-' or '_'", id=repr(pid))
+        )
     if pid != folder.name:
-        raise PersonaError(file, "id", f"{pid!r} must match the folder name {folder.name!r}")
+        raise PersonaError(
+            file,
+            "id",
+            Said(
+                "{id} must match the folder name {folder}",
+                id=repr(pid),
+                folder=repr(folder.name),
+            ),
+        )
     theme = _string(file, data, "theme")
     if theme not in THEMES:
         raise PersonaError(
-            file, "theme", f"{theme!r} is not a theme (choose one of {', '.join(THEMES)})"
+            file,
+            "theme",
+            Said(
+                "{theme} is not a theme (choose one of {themes})",
+                theme=repr(theme),
+                themes=", ".join(THEMES),
+            ),
         )
     thinking = data.get("thinking", False)
     if not isinstance(thinking, bool):
-        raise PersonaError(file, "thinking", f"must be true or false (got {thinking!r})")
+        raise PersonaError(
+            file, "thinking", Said("must be true or false (got {value})", value=repr(thinking))
+        )
     unknown = sorted(set(data) - _KNOWN)
     if unknown:
         log.info("%s: ignoring unknown fields %s", file, ", ".join(map(str, unknown)))
@@ -273,10 +314,12 @@ def _string(file: Path, data: dict, name: str, required: bool = True) -> str:
     value = data.get(name)
     if value is None:
         if required:
-            raise PersonaError(file, name, "is required")
+            raise PersonaError(file, name, Said("is required"))
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise PersonaError(file, name, f"must be a non-empty string (got {value!r})")
+        raise PersonaError(
+            file, name, Said("must be a non-empty string (got {value})", value=repr(value))
+        )
     return value.strip()
 
 
@@ -288,17 +331,25 @@ def _text(file: Path, data: dict, name: str) -> Text:
         unknown = sorted(set(value) - set(LANGUAGES))
         if unknown:
             raise PersonaError(
-                file, f"{name}.{unknown[0]}", f"unknown language (use {', '.join(LANGUAGES)})"
+                file,
+                f"{name}.{unknown[0]}",
+                Said("unknown language (use {languages})", languages=", ".join(LANGUAGES)),
             )
         en, zh = value.get("en"), value.get("zh")
         if not isinstance(en, str) or not en.strip():
-            raise PersonaError(file, f"{name}.en", "is required (a non-empty string)")
+            raise PersonaError(file, f"{name}.en", Said("is required (a non-empty string)"))
         if zh is not None and not isinstance(zh, str):
-            raise PersonaError(file, f"{name}.zh", f"must be a string (got {zh!r})")
+            raise PersonaError(
+                file, f"{name}.zh", Said("must be a string (got {value})", value=repr(zh))
+            )
         return Text(en.strip(), (zh or en).strip())
     if value is None:
-        raise PersonaError(file, name, "is required")
-    raise PersonaError(file, name, f"must be a string or a mapping with en and zh (got {value!r})")
+        raise PersonaError(file, name, Said("is required"))
+    raise PersonaError(
+        file,
+        name,
+        Said("must be a string or a mapping with en and zh (got {value})", value=repr(value)),
+    )
 
 
 def _sampling(file: Path, value) -> PersonaSampling:
@@ -306,18 +357,29 @@ def _sampling(file: Path, value) -> PersonaSampling:
         return PersonaSampling()
     if not isinstance(value, dict):
         raise PersonaError(
-            file, "sampling", "must be a mapping (temperature, top_p, repetition_penalty)"
+            file,
+            "sampling",
+            Said("must be a mapping (temperature, top_p, repetition_penalty)"),
         )
     out = {}
     for key, raw in value.items():
         if key not in _SAMPLING_RANGES:
             raise PersonaError(
-                file, f"sampling.{key}", f"unknown (use {', '.join(_SAMPLING_RANGES)})"
+                file,
+                f"sampling.{key}",
+                Said("unknown (use {keys})", keys=", ".join(_SAMPLING_RANGES)),
             )
         low, high = _SAMPLING_RANGES[key]
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not low <= raw <= high:
             raise PersonaError(
-                file, f"sampling.{key}", f"must be a number from {low} to {high} (got {raw!r})"
+                file,
+                f"sampling.{key}",
+                Said(
+                    "must be a number from {low} to {high} (got {value})",
+                    low=low,
+                    high=high,
+                    value=repr(raw),
+                ),
             )
         out[key] = float(raw)
     return PersonaSampling(**out)
@@ -334,7 +396,11 @@ def _marks(file: Path, value) -> tuple[str, ...]:
         raise PersonaError(
             file,
             "marks",
-            f"must be a list of at most {MAX_MARKS} words of 1 to {MAX_MARK_CHARS} characters",
+            Said(
+                "must be a list of at most {count} words of 1 to {chars} characters",
+                count=MAX_MARKS,
+                chars=MAX_MARK_CHARS,
+            ),
         )
     return tuple(m.strip() for m in value)
 
@@ -350,7 +416,9 @@ def _adapter(file: Path, folder: Path, value) -> str | None:
         return str(default.resolve()) if _is_adapter_folder(default) else None
     if not isinstance(value, str) or not value.strip():
         raise PersonaError(
-            file, "adapter", f"must be a folder or a Hugging Face repo id (got {value!r})"
+            file,
+            "adapter",
+            Said("must be a folder or a Hugging Face repo id (got {value})", value=repr(value)),
         )
     local = (folder / value).resolve()
     if local.is_file() and local.suffix.lower() == ".gguf":
@@ -358,13 +426,21 @@ def _adapter(file: Path, folder: Path, value) -> str | None:
     if local.is_dir():
         if not _is_adapter_folder(local):
             raise PersonaError(
-                file, "adapter", f"{local} has no adapter_config.json and no .gguf LoRA file"
+                file,
+                "adapter",
+                Said("{folder} has no adapter_config.json and no .gguf LoRA file", folder=local),
             )
         return str(local)
     if _HUB_REPO.match(value) and not value.startswith("."):
         return value  # fetched from Hugging Face when first used
     raise PersonaError(
-        file, "adapter", f"folder {local} does not exist (and {value!r} is not a repo id)"
+        file,
+        "adapter",
+        Said(
+            "folder {folder} does not exist (and {value} is not a repo id)",
+            folder=local,
+            value=repr(value),
+        ),
     )
 
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from deskpet.i18n import N_
+from deskpet.i18n import N_, Said
 from deskpet.inference.protocol import NO_MODEL, AdapterChecked, CheckAdapter, Failed
 
 from .importer import ImportRefused
@@ -34,7 +34,8 @@ class Worker(Protocol):
 @dataclass(frozen=True)
 class Voice:
     """adapter: the persona speaks through its adapter with this model. text: one line for
-    the owner ("adapter (LoRA r=8)", "prompt only: <why the adapter does not fit>")."""
+    the owner ("adapter (LoRA r=8)", "prompt only: <why the adapter does not fit>"), a Said
+    the page shows in the owner's language."""
 
     adapter: bool
     text: str
@@ -61,7 +62,7 @@ class AdapterChecks:
                     verdict = AdapterChecked(request, str(path), event.message)
         except TimeoutError:
             self._worker.cancel(request)
-            return AdapterChecked(request, str(path), "the model was too busy to check it")
+            return AdapterChecked(request, str(path), Said("the model was too busy to check it"))
         return verdict
 
     def voice(self, persona: Persona) -> Voice:
@@ -69,14 +70,16 @@ class AdapterChecks:
         if persona.adapter is None:
             return Voice(False, PROMPT_ONLY)
         if not persona.adapter_is_local:
-            return Voice(True, f"adapter {persona.adapter} (fetched when first used)")
+            return Voice(
+                True, Said("adapter {name} (fetched when first used)", name=persona.adapter)
+            )
         verdict = self.check(persona.adapter)
         if verdict is None:
-            return Voice(True, "adapter (checked when a model is loaded)")
+            return Voice(True, Said("adapter (checked when a model is loaded)"))
         if verdict.reason:
             log.info("persona %s: adapter does not fit the model: %s", persona.id, verdict.reason)
-            return Voice(False, f"{PROMPT_ONLY}: {verdict.reason}")
-        return Voice(True, f"adapter (LoRA r={verdict.rank})")
+            return Voice(False, Said("prompt only: {why}", why=verdict.reason))
+        return Voice(True, Said("adapter (LoRA r={rank})", rank=verdict.rank))
 
     def import_check(self, persona: Persona) -> None:
         """The importer's check: an adapter that does not fit the loaded model is refused
@@ -85,4 +88,6 @@ class AdapterChecks:
             return
         verdict = self.check(persona.adapter)
         if verdict is not None and verdict.reason:
-            raise ImportRefused(f"its adapter does not fit the model in use: {verdict.reason}")
+            raise ImportRefused(
+                Said("its adapter does not fit the model in use: {why}", why=verdict.reason)
+            )

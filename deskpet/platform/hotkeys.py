@@ -18,10 +18,14 @@ import logging
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
+from deskpet.i18n import Said
 from deskpet.platform import keys
 from deskpet.platform.keys import Chord, ShortcutError
 
 log = logging.getLogger(__name__)
+
+# The names as a refusal shows them ("… is already the shortcut for chat").
+_SHOWN_NAMES = {"chat": Said("chat"), "allow": Said("allow"), "deny": Said("deny")}
 
 
 class HotKeys(QObject):
@@ -73,14 +77,19 @@ class HotKeys(QObject):
 
     def bind(self, name: str, text: str, active: bool = True) -> str:
         """Bind `name` to `text` ("Ctrl+Shift+Space"; "" unbinds). Returns "" when done, else
-        one line saying why not; the old binding then stays in place."""
+        one line saying why not (a Said: English, and `shown()` for the owner); the old binding
+        then stays in place."""
         try:
             chord = keys.parse(text) if text.strip() else None
         except ShortcutError as exc:
-            return f"{text}: {exc}"
+            return Said("{keys}: {why}", keys=text, why=exc)
         for other, taken in self._chords.items():
             if chord is not None and other != name and taken == chord:
-                return f"{chord.text} is already the shortcut for {other}"
+                return Said(
+                    "{keys} is already the shortcut for {name}",
+                    keys=chord.text,
+                    name=_SHOWN_NAMES.get(other, other),
+                )
         was = self._chords.get(name)
         if chord == was and name in self._chords:
             return self.set_active(name, active)

@@ -17,6 +17,7 @@ import struct
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
+from deskpet.i18n import Said
 from deskpet.platform.hotkeys import HotKeys
 from deskpet.platform.keys import Chord
 
@@ -72,8 +73,8 @@ class CarbonHotKeys(HotKeys):
         if status != 0 or ref is None:
             # MAC-CHECK: a chord another app holds (Spotlight's Cmd+Space) is refused
             if status == TAKEN:
-                return f"{chord.text} is taken by another app"
-            return f"macOS refused {chord.text} (error {status})"
+                return Said("{keys} is taken by another app", keys=chord.text)
+            return Said("macOS refused {keys} (error {status})", keys=chord.text, status=status)
         self._refs[name] = ref
         return ""
 

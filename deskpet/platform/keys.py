@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deskpet.i18n import Said
+
 # Carbon modifier bits (Events.h: cmdKey, shiftKey, optionKey, controlKey), by Qt's names on a Mac.
 CARBON_MODIFIERS: dict[str, int] = {
     "Ctrl": 0x0100,  # Command
@@ -63,7 +65,7 @@ CARBON_KEYCODES: dict[str, int] = _LETTERS | _DIGITS | _FUNCTION | _NAMED
 
 
 class ShortcutError(ValueError):
-    """Shortcut text deskpet cannot bind; the message says why in words for the owner."""
+    """Shortcut text deskpet cannot bind; the message (a Said) says why in words for the owner."""
 
 
 @dataclass(frozen=True)
@@ -98,18 +100,20 @@ def parse(text: str) -> Chord:
         parts = [*parts[:-2], "+"]  # "Ctrl++": the plus key itself
     *mods, key = parts
     if not key:
-        raise ShortcutError("no key given")
+        raise ShortcutError(Said("no key given"))
     for name in mods:
         if name not in CARBON_MODIFIERS:
-            raise ShortcutError(f"{name!r} is not a modifier (Ctrl, Shift, Alt or Meta)")
+            raise ShortcutError(
+                Said("{name} is not a modifier (Ctrl, Shift, Alt or Meta)", name=repr(name))
+            )
     if len(set(mods)) != len(mods):
-        raise ShortcutError("a modifier is given twice")
+        raise ShortcutError(Said("a modifier is given twice"))
     if not mods:
-        raise ShortcutError("needs Ctrl, Alt or Meta (Command, Option or Control on a Mac)")
+        raise ShortcutError(Said("needs Ctrl, Alt or Meta (Command, Option or Control on a Mac)"))
     if set(mods) == {"Shift"}:
-        raise ShortcutError("Shift alone would take a capital letter from every app")
+        raise ShortcutError(Said("Shift alone would take a capital letter from every app"))
     upper = key.upper() if len(key) == 1 else key
     if upper not in CARBON_KEYCODES:
-        raise ShortcutError(f"the key {key!r} cannot be a shortcut")
+        raise ShortcutError(Said("the key {key} cannot be a shortcut", key=repr(key)))
     ordered = tuple(name for name in CARBON_MODIFIERS if name in mods)
     return Chord(ordered, upper)

@@ -57,7 +57,8 @@ class VoiceDownloads(QObject):
             on disk; sent before any byte moves.
         on_progress(str, int, int): persona id, bytes done, total.
         on_ready(str, str): persona id and the downloaded adapter's local path.
-        on_failed(str, str): persona id and one line saying why (the bytes so far are kept).
+        on_failed(str, str): persona id and one line saying why, in the owner's language (the
+            bytes so far are kept).
         on_cancelled(str): persona id; `cancel()` took effect (the bytes so far are kept).
     """
 
@@ -121,7 +122,8 @@ class VoiceDownloads(QObject):
         if how == "ready":
             self.on_ready.emit(persona, detail)
         elif how == "failed":
-            log.warning("the adapter of persona %s did not download: %s", persona, detail)
+            why = download.failure or detail  # the English, for the log
+            log.warning("the adapter of persona %s did not download: %s", persona, why)
             self.on_failed.emit(persona, detail)
         else:
             self.on_cancelled.emit(persona)

@@ -46,7 +46,7 @@ from deskpet.bridge.sessions import (
     SessionTracker,
     SessionView,
 )
-from deskpet.i18n import tr
+from deskpet.i18n import shown, tr
 from deskpet.inference.generate import Sampling
 from deskpet.inference.protocol import Failed, Finished, Narrate
 from deskpet.pet import BUSY_SESSIONS, PetMachine
@@ -206,7 +206,7 @@ class AgentsController(QObject):
         command line carries "Start with an agent"); what changed is a notice."""
         lines = installers.repair()  # never raises
         if lines:
-            self.on_notice.emit(tr("deskpet agents"), "\n".join(lines))
+            self.on_notice.emit(tr("deskpet agents"), "\n".join(map(shown, lines)))
 
     def stop(self) -> None:
         self._closed = True
@@ -271,10 +271,10 @@ class AgentsController(QObject):
                 report = installers.install(agent)
             else:
                 report = installers.uninstall(agent)
-            text = "\n".join(report.lines)
+            text = "\n".join(map(shown, report.lines))
         except Exception as exc:  # the installer's own words: a refused file, an unknown agent
             log.warning("could not %s the %s hooks: %s", action, agent, exc)
-            text = str(exc)
+            text = shown(exc)
         self.hooks_watch.poll()  # deskpet's own change is no news
         if agent in self.lost_hooks:
             self.lost_hooks.remove(agent)

@@ -89,7 +89,8 @@ class BrainSwitch(QObject):
                 return self._build(url, model)
             except ValueError as e:  # no address yet, or not one: the local model answers
                 log.warning("brain is server but %s; the local model answers", e)
-                self.notices.append(("deskpet model server", f"{e}; using the local model"))
+                notice = tr("{why}; using the local model", why=e)
+                self.notices.append((tr("deskpet model server"), notice))
         return self._build(None, "")
 
     def wanted(self) -> tuple[str | None, str]:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from deskpet import i18n
 from deskpet.history import History, HistoryError
-from deskpet.i18n import N_, tr
+from deskpet.i18n import N_, shown, tr
 from deskpet.inference.demo import DEMO_SAMPLING
 from deskpet.inference.download import format_bytes
 from deskpet.inference.generate import Sampling
@@ -58,7 +58,7 @@ def open_history() -> tuple[History, str]:
         return History(), ""
     except HistoryError as exc:
         log.warning("%s", exc)
-        return History(":memory:"), str(exc)
+        return History(":memory:"), shown(exc)
 
 
 class ChatController(QObject):
@@ -455,7 +455,7 @@ class ChatController(QObject):
                 log.warning("chat %d failed (%s): %s", event.request_id, event.kind, event.message)
                 if current:
                     self.request = None
-                    self._bubble.show_error(event.message, event.kind)
+                    self._bubble.show_error(shown(event.message), event.kind)
                     self._machine.chat_error()
 
     def _save(self, question: str, event: Finished) -> None:

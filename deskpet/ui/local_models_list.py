@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskpet.i18n import N_, tr
+from deskpet.i18n import N_, shown, tr
 from deskpet.inference.local_models import LocalModel, find_local_models, human_size
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class LocalModelsPanel(QWidget):
                 tr("can run") if model.runnable else tr("cannot run: {why}", why=model.problem)
             )
             item = QTreeWidgetItem(
-                [model.name, model.where, human_size(model.size), model.format, verdict]
+                [model.name, model.where, human_size(model.size), shown(model.format), verdict]
             )
             item.setToolTip(0, str(model.path))
             item.setToolTip(4, verdict)

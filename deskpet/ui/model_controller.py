@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from deskpet.i18n import tr
+from deskpet.i18n import shown, tr
 from deskpet.inference.protocol import (
     CheckModel,
     Failed,
@@ -157,9 +157,9 @@ class ModelController(QObject):
         match event:
             case ModelLoading():
                 self._machine.model_loading()
-                self.on_status.emit(event.message)
+                self.on_status.emit(shown(event.message))
                 if self.first_run is not None:
-                    self.first_run.model_loading(event.message)
+                    self.first_run.model_loading(shown(event.message))
             case ModelReady():
                 self.info = event.info
                 if latest:  # else an earlier load ended first; the last one asked for follows
@@ -168,7 +168,7 @@ class ModelController(QObject):
                 self.first_run.warmed_up()
             case Failed() if latest:
                 log.warning("could not load %s: %s", self._loading, event.message)
-                self._failed(event.message)
+                self._failed(shown(event.message))  # logged above in English
 
     def _ready(self, info: dict) -> None:
         self._revert = None
@@ -188,10 +188,16 @@ class ModelController(QObject):
         source = Path(info.get("source", ""))
         folder = source.with_name(f"{source.stem}-mlx")
         self.on_notice.emit(
-            "deskpet converted this model while loading",
-            f"{source.name} took {seconds:.0f} s to convert at this start. To start at once "
-            f'next time, run  deskpet model convert "{source}" "{folder}"  and choose that '
-            "folder in Settings.",
+            tr("deskpet converted this model while loading"),
+            tr(
+                "{name} took {seconds} s to convert at this start. To start at once next time,"
+                ' run  deskpet model convert "{source}" "{folder}"  and choose that folder in'
+                " Settings.",
+                name=source.name,
+                seconds=f"{seconds:.0f}",
+                source=source,
+                folder=folder,
+            ),
         )
 
     def _failed(self, message: str) -> None:
@@ -250,8 +256,9 @@ class ModelController(QObject):
         try:
             self._switch_brain(url, model)
         except ValueError as e:  # not an address
+            log.warning("cannot use a model server there: %s", e)
             if self.first_run is not None:
-                self.first_run.model_failed(str(e))
+                self.first_run.model_failed(shown(e))
             return
         self.load(url)
 
@@ -274,9 +281,9 @@ class ModelController(QObject):
         if self._closed or self.first_run is None:
             return
         if isinstance(event, ModelChecked):
-            self.first_run.model_checked(event.source, event.reason)
+            self.first_run.model_checked(event.source, shown(event.reason))
         elif isinstance(event, Failed):  # the window must not wait for an answer forever
-            self.first_run.model_checked(source, event.message)
+            self.first_run.model_checked(source, shown(event.message))
 
     def _onboarded(self, _source: str) -> None:
         first_run, self.first_run = self.first_run, None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from deskpet.i18n import tr
+from deskpet.i18n import shown, tr
 from deskpet.inference import download as dl
 
 log = logging.getLogger(__name__)
@@ -30,14 +30,15 @@ class ModelDownload(QObject):
         endpoint: the hub mirror, or None for huggingface-hub's default.
         repo: the repo that resolved, once known ("" before).
         total: bytes of the whole download, once known (0 before).
+        failure: why it failed, in English for the log ("" unless it failed).
 
     Signals:
         on_planned(str, int, int): the repo that resolved, its total bytes and the bytes
             already on disk from an earlier try; sent before any byte moves.
         on_progress(int, int): bytes done and total.
         on_finished(str): the downloaded, verified model folder.
-        on_failed(str, str): one line saying why (the bytes so far are kept) and the
-            DownloadError kind (deskpet.inference.download: RESUME, FETCH_ANEW, ...).
+        on_failed(str, str): one line saying why, in the owner's language (the bytes so far
+            are kept), and the DownloadError kind (deskpet.inference.download: RESUME, ...).
         on_cancelled(): `cancel()` took effect (the bytes so far are kept).
     """
 
@@ -62,6 +63,7 @@ class ModelDownload(QObject):
         self.repos = repos
         self.repo = ""
         self.total = 0
+        self.failure = ""
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_report = 0.0
@@ -134,9 +136,12 @@ class ModelDownload(QObject):
         except dl.DownloadCancelled:
             self._send("_cancelled")
         except dl.DownloadError as exc:
-            self._send("_failed", str(exc), exc.kind)
+            self.failure = str(exc)
+            log.warning("download of %s failed: %s", self.repo or self.repos, exc)
+            self._send("_failed", shown(exc), exc.kind)
         except Exception as exc:  # a bug or an odd disk: said once, never raised into Qt
             log.exception("model download failed")
+            self.failure = f"the download failed: {exc}"
             self._send("_failed", tr("the download failed: {why}", why=exc), dl.OTHER)
         else:
             self._send("_finished", str(folder))

@@ -116,7 +116,7 @@ def describe(facts: MachineFacts) -> list[tuple[bool, str]]:
             )
         )
     else:
-        where = f"{facts.system} on {facts.machine}"
+        where = tr("{system} on {machine}", system=facts.system, machine=facts.machine)
         lines.append(
             (
                 False,

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskpet import i18n
-from deskpet.i18n import N_, tr
+from deskpet.i18n import N_, Said, shown, tr
 from deskpet.personas.importer import (
     ImportRefused,
     RemoveRefused,
@@ -181,7 +181,7 @@ class PersonasPage(QGroupBox):
                     voices[persona.id] = checks.voice(persona)
                 except Exception as exc:  # a broken adapter file must not end the thread
                     log.warning("cannot check the voice of %s: %s", persona.id, exc)
-                    voices[persona.id] = Voice(False, f"{PROMPT_ONLY}: {exc}")
+                    voices[persona.id] = Voice(False, Said("prompt only: {why}", why=exc))
             try:
                 self._voices_found.emit(generation, voices)
             except RuntimeError:  # the page was closed meanwhile
@@ -195,7 +195,7 @@ class PersonasPage(QGroupBox):
         for item in self._items():
             voice = voices.get(item.data(NAME, ID_ROLE))
             if voice is not None:
-                text = tr(PROMPT_ONLY) if voice.text == PROMPT_ONLY else voice.text
+                text = tr(PROMPT_ONLY) if voice.text == PROMPT_ONLY else shown(voice.text)
                 item.setText(VOICE, text)
                 item.setToolTip(VOICE, text)
         self._update_buttons()
@@ -272,7 +272,7 @@ class PersonasPage(QGroupBox):
         try:
             persona = load_persona(folder, shipped=False)
         except PersonaError as exc:
-            return self._refuse(f"Not imported: {exc}")
+            return self._refuse(Said("Not imported: {why}", why=exc))
         mine = self._personas.owner_root / persona.id
         replace = mine.exists()
         if replace and not _confirm(
@@ -298,7 +298,9 @@ class PersonasPage(QGroupBox):
         try:
             persona = self._personas.get(persona_id)
         except UnknownPersonaError:
-            return self._refuse(f"Not imported: no persona {persona_id!r}")
+            return self._refuse(
+                Said("Not imported: {why}", why=Said("no persona {id}", id=repr(persona_id)))
+            )
         if (
             not persona.shipped
             and persona.adapter
@@ -325,7 +327,7 @@ class PersonasPage(QGroupBox):
 
     def _run(self, persona_id: str, work: Callable[[], object], done: str) -> bool:
         if self._busy:
-            return self._refuse("An import is already running.")
+            return self._refuse(Said("An import is already running."))
         self._busy = True
         self._update_buttons()
         self._say(tr("Importing… (checking the adapter against the model in use)"))
@@ -334,14 +336,15 @@ class PersonasPage(QGroupBox):
             try:
                 work()
             except (ImportRefused, PersonaError) as exc:
-                line, ok = f"Not imported: {exc}", False
+                line, ok = Said("Not imported: {why}", why=exc), False
+                log.warning("%s", line)  # English; the page shows the owner's language
             except Exception as exc:  # outside files: say it in one line, keep the page alive
                 log.exception("persona import failed")
-                line, ok = f"Not imported: {exc}", False
+                line, ok = Said("Not imported: {why}", why=exc), False
             else:
                 line, ok = done, True
             try:
-                self._import_ended.emit(persona_id, line, ok)
+                self._import_ended.emit(persona_id, shown(line), ok)
             except RuntimeError:  # the page was closed meanwhile
                 pass
 
@@ -352,8 +355,6 @@ class PersonasPage(QGroupBox):
         self._busy = False
         if ok:
             log.info("persona %s imported", persona_id)
-        else:
-            log.warning("%s", line)
         self.refresh()
         self.select(persona_id)
         self._say(line, error=not ok)
@@ -361,8 +362,8 @@ class PersonasPage(QGroupBox):
             self.on_personas_changed.emit(persona_id)
 
     def _refuse(self, line: str) -> bool:
-        log.warning("%s", line)
-        self._say(line, error=True)
+        log.warning("%s", line)  # English (a Said); the page shows the owner's language
+        self._say(shown(line), error=True)
         return False
 
     # -- remove and reveal ---------------------------------------------------------------------
@@ -395,7 +396,7 @@ class PersonasPage(QGroupBox):
         try:
             remove_persona(persona, self._personas.owner_root)
         except RemoveRefused as exc:
-            return self._refuse(f"Not removed: {exc}")
+            return self._refuse(Said("Not removed: {why}", why=exc))
         self.refresh()
         self._say(tr("Removed {persona}.", persona=persona.name.en))
         self.on_personas_changed.emit(persona.id)
@@ -407,7 +408,7 @@ class PersonasPage(QGroupBox):
         if persona is None:
             return False
         if not persona.folder.is_dir():
-            return self._refuse(f"{persona.folder} is not there any more")
+            return self._refuse(Said("{folder} is not there any more", folder=persona.folder))
         # MAC-CHECK: Reveal opens the persona's folder in the Finder
         return open_folder(persona.folder)
 

@@ -23,7 +23,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 from deskpet import paths
-from deskpet.i18n import tr
+from deskpet.i18n import Said, shown, tr
 from deskpet.inference.source import DEMO
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
@@ -89,7 +89,7 @@ class SettingsController(QObject):
             self.settings.put(key, value)
         except (ParseRefused, OSError) as exc:
             log.warning("could not save %s: %s", key, exc)
-            self.on_notice.emit(tr("deskpet could not save a setting"), str(exc))
+            self.on_notice.emit(tr("deskpet could not save a setting"), shown(exc))
         self.sync()
 
     def show(self) -> SettingsWindow:
@@ -150,7 +150,7 @@ class SettingsController(QObject):
         except Exception as exc:  # the check itself broke: that is a finding too
             log.exception("the connection check failed")
             result = Diagnosis()
-            result.add("doctor", "fail", f"the check itself failed: {exc}")
+            result.add("doctor", "fail", Said("the check itself failed: {why}", why=exc))
         self._checked.emit(result)
 
     def _on_checked(self, result) -> None:
@@ -158,7 +158,7 @@ class SettingsController(QObject):
         for line in result.lines():
             log.info("connection check: %s", line)
         if self.window is not None:
-            self.window.show_connection(result.lines(), result.healthy)
+            self.window.show_connection(result.shown_lines(), result.healthy)
         self.on_connection_checked.emit(result)
 
     def open_file(self) -> None:

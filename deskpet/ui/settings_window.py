@@ -44,7 +44,7 @@ from deskpet import paths
 from deskpet.bridge import installers
 from deskpet.bridge.agents import ids as agent_ids
 from deskpet.bridge.agents import long_name
-from deskpet.i18n import N_, tr
+from deskpet.i18n import N_, shown, tr
 from deskpet.platform import DefaultPlatform
 from deskpet.safefile import ParseRefused
 from deskpet.settings import (
@@ -121,6 +121,15 @@ ChoiceSource = Callable[[], list[tuple[Any, str]]]
 Check = Callable[[Any], str]
 
 
+def _without_key(key: str, reason: str) -> str:
+    """A refusal shown under its control leaves out the setting's key, which starts it in
+    every language ("max_tokens must be…", "max_tokens：…")."""
+    for prefix in (f"{key}: ", f"{key}：", f"{key} "):
+        if reason.startswith(prefix):
+            return reason.removeprefix(prefix)
+    return reason
+
+
 def _small(text: str, name: str, style: str = NOTE_STYLE) -> QLabel:
     label = QLabel(text)
     label.setObjectName(name)
@@ -192,7 +201,7 @@ class SettingsWindow(QWidget):
             try:
                 self.settings = Settings()
             except SettingsFileError as exc:
-                load_error = str(exc)
+                load_error = shown(exc)
 
         self.banner = _small("", "settings-banner", ERROR_STYLE)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -483,7 +492,7 @@ class SettingsWindow(QWidget):
             try:
                 Settings(self.settings.path)
             except SettingsFileError as exc:
-                self._file_refused(str(exc))
+                self._file_refused(shown(exc))
             else:
                 self.banner.hide()
 
@@ -534,10 +543,10 @@ class SettingsWindow(QWidget):
             try:
                 report = installers.status(agent)
                 installed, detected, ok = report.installed, report.detected, report.ok
-                problem = report.problems[0] if report.problems else ""
+                problem = shown(report.problems[0]) if report.problems else ""
             except Exception as exc:  # an unreadable config shows as such, never raises
                 log.warning("agent status for %s failed: %s", agent, exc)
-                installed, detected, ok, problem = False, False, False, str(exc)
+                installed, detected, ok, problem = False, False, False, shown(exc)
             if not ok:
                 line = problem or tr("cannot read {agent}'s settings", agent=name)
             elif installed:
@@ -578,11 +587,11 @@ class SettingsWindow(QWidget):
                     raise SettingValueError(reason)
             self.settings.put(key, value)  # refused or unsaved: unchanged, in memory too
         except SettingValueError as exc:
-            self._refuse(key, str(exc).removeprefix(f"{key}: ").removeprefix(f"{key} "))
+            self._refuse(key, _without_key(key, shown(exc)))
             return False
         except (ParseRefused, OSError) as exc:
             self._show(key, old)
-            self._file_refused(str(exc))
+            self._file_refused(shown(exc))
             self._refuse(key, tr("Not saved: settings.yaml cannot be written (see above)."))
             return False
         self._errors[key].hide()
@@ -635,10 +644,10 @@ class SettingsWindow(QWidget):
         """Install (on) or remove deskpet's hooks for one agent, then show its status."""
         try:
             report = installers.install(agent) if on else installers.uninstall(agent)
-            failed = "" if report.ok else "\n".join(report.lines)
+            failed = "" if report.ok else "\n".join(map(shown, report.lines))
         except Exception as exc:  # shown on the line, never raised into Qt
             log.warning("could not change %s's hooks: %s", agent, exc)
-            failed = str(exc)
+            failed = shown(exc)
         self.refresh_agents()
         if failed:
             self._agent_lines[agent].setText(failed)

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
-from deskpet.i18n import tr
+from deskpet.i18n import shown, tr
 from deskpet.platform import DefaultPlatform
 from deskpet.platform.hotkeys import HotKeys
 from deskpet.settings import Settings
@@ -84,7 +84,8 @@ class ShortcutsController(QObject):
             if error:
                 refused.append(error)
         if refused:
-            self.on_notice.emit(tr("deskpet shortcuts"), "\n".join(refused))
+            log.warning("shortcuts refused: %s", "; ".join(refused))
+            self.on_notice.emit(tr("deskpet shortcuts"), "\n".join(map(shown, refused)))
 
     def close(self) -> None:
         self.hot_keys.close()

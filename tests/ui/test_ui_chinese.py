@@ -5,13 +5,21 @@ model for a Chinese sentence."""
 from __future__ import annotations
 
 import json
+import logging
 import re
+import shutil
+import socket
+import sqlite3
+import tempfile
+import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers.local_stores import write_gguf
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QLabel, QPushButton, QWidget
 
 from deskpet import i18n
@@ -21,20 +29,31 @@ from deskpet.bridge.events import AgentEvent
 from deskpet.bridge.narrator import Narrator
 from deskpet.bridge.narrator import system_prompt as narrator_prompt
 from deskpet.bridge.sessions import SessionTracker
-from deskpet.history import History
+from deskpet.history import SCHEMA_VERSION, History, history_path
+from deskpet.i18n import shown as shown_text
+from deskpet.inference.download import HUB
 from deskpet.inference.protocol import CONTEXT_FULL, LOAD, NO_MODEL
+from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
 from deskpet.pet import PetMachine
+from deskpet.platform import DefaultPlatform
+from deskpet.platform.hotkeys import HotKeys
 from deskpet.settings import Settings
 from deskpet.ui import qt_translation
+from deskpet.ui.brain import Brain
 from deskpet.ui.bubble import ChatBubble, friendly_error
-from deskpet.ui.chat_controller import ChatController
+from deskpet.ui.chat_controller import ChatController, open_history
+from deskpet.ui.local_models_list import LocalModelsPanel
+from deskpet.ui.model_controller import ModelController
+from deskpet.ui.model_download import ModelDownload
 from deskpet.ui.onboarding import MachineFacts, OnboardingWindow, progress_line
 from deskpet.ui.permission_cards import PermissionCards, Request
 from deskpet.ui.personas_page import PersonasPage
 from deskpet.ui.pet_menu import PetMenu
+from deskpet.ui.relay import Relay
 from deskpet.ui.sessions_list import SessionsList
-from deskpet.ui.settings_window import SettingsWindow
+from deskpet.ui.settings_controller import SettingsController
+from deskpet.ui.settings_window import ERROR_STYLE, SettingsWindow
 from deskpet.ui.tray import TrayMenu
 
 FIXTURES = Path(__file__).parents[1] / "bridge" / "fixtures"
@@ -306,3 +325,182 @@ def test_the_personas_page_speaks_chinese(qtbot, chinese, ui_home):
     assert page.voice_text("neko") == "只有提示词"  # no model asked: what the files say
     names = [page.table.topLevelItem(i).text(0) for i in range(page.table.topLevelItemCount())]
     assert "小喵" in names
+
+
+# -- reasons made below the UI (i18n.Said): shown in Chinese, logged in English ---------------
+
+
+def test_a_refused_setting_says_why_in_chinese(qtbot, chinese, ui_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    hot = HotKeys()
+    hot.bind("chat", "Ctrl+Shift+Space")
+    hot.bind("deny", "Ctrl+Alt+N")
+    window = SettingsWindow(checks={"shortcut_chat": lambda keys: hot.bind("chat", keys)})
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    # WHEN quiet hours are typed in words THEN the setting's own rule refuses them in Chinese,
+    # its help (the expected form) translated too, and the key left out under its control
+    line = window.editors["dnd_schedule"]
+    line.setText("after dinner")
+    line.editingFinished.emit()
+    error = window.findChild(QLabel, "setting-error-dnd_schedule")
+    assert error.isVisible() and error.text() == (
+        "'after dinner' 的格式不对：自动开启勿扰的时段，HH:MM-HH:MM（24 小时制），例如 22:00-08:00"
+    )
+    # WHEN a shortcut another one holds is chosen THEN the hot keys' refusal is Chinese too
+    chat = window.editors["shortcut_chat"]
+    chat.setKeySequence(QKeySequence("Ctrl+Alt+N"))
+    chat.editingFinished.emit()
+    error = window.findChild(QLabel, "setting-error-shortcut_chat")
+    assert error.isVisible() and error.text() == "Ctrl+Alt+N 已经是“拒绝”的快捷键"
+    assert Settings().get("shortcut_chat") == "Ctrl+Shift+Space"
+
+
+def test_a_shortcut_refusal_is_english_text_that_shows_in_chinese(chinese):
+    refused = HotKeys().bind("chat", "Ctrl+Shift+Home")
+    assert refused == "Ctrl+Shift+Home: the key 'Home' cannot be a shortcut"  # for the log
+    assert shown_text(refused) == "Ctrl+Shift+Home：按键 'Home' 不能用作快捷键"
+
+
+@pytest.fixture
+def agents_home(monkeypatch):
+    root = Path(tempfile.mkdtemp(prefix="dpz"))  # short: a Unix socket path lives in it
+    (root / "h" / ".claude").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(root / "h"))
+    monkeypatch.setenv("DESKPET_HOME", str(root / "d"))
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    yield root / "h"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_check_connection_speaks_chinese_and_logs_english(qtbot, chinese, agents_home, caplog):
+    # GIVEN Claude Code without deskpet's hooks and no pet running
+    controller = SettingsController(Settings(), DefaultPlatform(), personas=lambda: [])
+    try:
+        window = controller.show()
+        qtbot.waitExposed(window)
+        button = window.findChild(QPushButton, "check-connection")
+        with (
+            caplog.at_level(logging.INFO, logger="deskpet.ui.settings_controller"),
+            qtbot.waitSignal(controller.on_connection_checked, timeout=30_000) as done,
+        ):
+            button.click()
+        # THEN the findings show in Chinese, the failed ones in the error colour
+        result = done.args[0]
+        text = window.findChild(QLabel, "connection-findings").text()
+        failed = (
+            "!! claude: deskpet 的钩子没有安装：请运行 `deskpet agents install claude`"
+            "（或使用菜单栏“智能体”菜单中的安装）"
+        )
+        assert f'<span style="{ERROR_STYLE}">{failed}</span>' in text
+        assert "<br>-- codex: 这台电脑上没有 Codex<br>" in text
+        assert text.endswith("有问题需要修复（标有 !! 的行）。</span>")
+        assert not purely_english([shown_text(f.text) for f in result.findings])
+        # AND the log keeps the English, for the owner to send us
+        assert "connection check: !! claude: deskpet's hooks are not installed" in caplog.text
+        assert "钩子" not in caplog.text
+    finally:
+        controller.close()
+
+
+def test_a_refused_persona_import_says_why_in_chinese(qtbot, chinese, ui_home, tmp_path, caplog):
+    page = PersonasPage(PersonaManager())
+    qtbot.addWidget(page)
+    fake = tmp_path / "voice.gguf"
+    fake.write_bytes(b"not a lora at all")
+    with caplog.at_level(logging.WARNING, logger="deskpet.ui.personas_page"):
+        assert page.import_gguf(fake, "neko")  # a shipped persona: nothing to ask first
+        qtbot.waitUntil(lambda: page.status.text().startswith("未导入"), timeout=10_000)
+    assert page.status.text() == f"未导入：{fake} 不是 GGUF 文件（开头不是 GGUF）"
+    assert f"Not imported: {fake} is not a GGUF file (it does not start with GGUF)" in caplog.text
+
+
+def test_a_download_that_cannot_reach_the_hub_says_so_in_chinese(qtbot, chinese, caplog):
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        hub = f"http://127.0.0.1:{s.getsockname()[1]}"
+    download = ModelDownload(endpoint=hub, repos=("someone/some-model",))
+    with (
+        caplog.at_level(logging.WARNING, logger="deskpet.ui.model_download"),
+        qtbot.waitSignal(download.on_failed, timeout=30_000) as failed,
+    ):
+        download.start()
+    why, kind = failed.args
+    assert kind == HUB and why.startswith(f"无法连接 {hub} 上的模型仓库（")
+    assert download.failure.startswith(f"cannot reach the model hub at {hub} (")
+    assert f"cannot reach the model hub at {hub}" in caplog.text
+    download.wait(10)
+
+
+def test_a_persona_folder_with_a_bad_field_is_refused_in_chinese(qtbot, chinese, ui_home, tmp_path):
+    folder = tmp_path / "owl"
+    folder.mkdir()
+    (folder / "persona.yaml").write_text("id: fox\nname: Owl\n")
+    page = PersonasPage(PersonaManager())
+    qtbot.addWidget(page)
+    assert not page.import_folder(folder)
+    file = folder / "persona.yaml"
+    assert page.status.text() == f"未导入：{file}：字段“id”：'fox' 必须与文件夹名 'owl' 一致"
+
+
+def test_a_model_that_does_not_load_says_why_in_chinese(qtbot, chinese, ui_home, tmp_path, caplog):
+    # GIVEN the real worker, and a saved model that is no longer there
+    relay = Relay()
+    worker = InferenceWorker(relay.post).start()
+    model = ModelController(
+        Brain(worker, relay),
+        PetMachine(clock=time.monotonic),
+        source="",
+        restore=lambda: [],
+        pet_name=lambda: "Mochi",
+        hub_endpoint=lambda: None,
+        platform=DefaultPlatform(),
+    )
+    gone = tmp_path / "gone"
+    statuses: list[str] = []
+    model.on_status.connect(statuses.append)
+    try:
+        with caplog.at_level(logging.WARNING, logger="deskpet.ui.model_controller"):
+            model.load(str(gone))
+            # THEN onboarding offers the other choices, with the loader's reason in Chinese
+            qtbot.waitUntil(
+                lambda: model.first_run is not None and model.first_run.window.error.isVisible(),
+                timeout=30_000,
+            )
+        assert model.first_run.window.error.text() == f"deskpet 无法加载 {gone}：{gone} 不存在"
+        assert f"could not load {gone}: {gone} does not exist" in caplog.text  # the log: English
+        assert statuses[:1] == ["正在加载 gone"]  # what the worker said it was doing
+    finally:
+        if model.first_run is not None:
+            model.first_run.window.close()
+        assert worker.shutdown(5)
+
+
+def test_models_found_here_say_in_chinese_why_one_cannot_run(
+    qtbot, chinese, ui_home, tmp_path, monkeypatch
+):
+    # GIVEN a Qwen GGUF in LM Studio's folder, in a temporary HOME
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("OLLAMA_MODELS", raising=False)
+    write_gguf(tmp_path / ".lmstudio/models/Qwen/Qwen-GGUF/qwen-q8_0.gguf", arch="qwen2")
+    panel = LocalModelsPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.on_listed, timeout=30_000):
+        panel.look()
+    row = panel.tree.topLevelItem(0)
+    assert row.text(4) == "无法运行：这是 qwen2 模型；deskpet 只能运行 Llama 架构的模型"
+
+
+def test_a_history_from_a_newer_deskpet_is_said_in_chinese(chinese, ui_home):
+    path = history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA user_version = 99")
+    history, trouble = open_history()
+    history.close()
+    assert trouble == (
+        f"无法使用聊天记录 {path}：它由更新版本的 deskpet 写入（结构版本 99，这个版本最多读取 "
+        f"{SCHEMA_VERSION}）；请更新 deskpet；没有改动它"
+    )

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
+from deskpet import i18n
 from deskpet.inference.model import ModelArgs
 from deskpet.inference.protocol import Failed
 from deskpet.inference.worker import InferenceWorker
@@ -224,3 +225,16 @@ def test_reveal_opens_the_personas_folder(qtbot, page, roots):
     finally:
         QDesktopServices.unsetUrlHandler("file")
     assert opened.urls == [str((owner / "owl").resolve()), str((shipped / "neko").resolve())]
+
+
+def test_voices_say_why_in_chinese(qtbot, roots, worker):
+    # The worker's reason (an adapter for another base model) is shown in the owner's
+    # language, inside the page's own line.
+    shipped, owner = roots
+    i18n.set_language("zh")  # the autouse fixture in conftest puts English back
+    page = PersonasPage(PersonaManager(shipped=shipped, owner=owner), AdapterChecks(worker))
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: all(row(page, p)[2] != "检查中…" for p in row_ids(page)), timeout=WAIT)
+    assert row(page, "owl")[2] == "适配器（LoRA r=4）"
+    voice = row(page, "bat")[2]
+    assert voice.startswith("只有提示词：") and "这个适配器是为另一个基础模型做的" in voice

@@ -18,6 +18,7 @@ from pathlib import Path
 from deskpet.bridge import kinds
 from deskpet.bridge.agents import claude
 from deskpet.bridge.agents.spec import Agent, HooksFile, NotifyProgram
+from deskpet.i18n import Said
 
 EVENTS = {
     **claude.EVENTS,
@@ -55,9 +56,11 @@ AGENT = Agent(
     programs=("codex",),
     # Codex runs the hook before it shows its own approval prompt: a short wait.
     approval_wait=20.0,
-    notes=("deskpet also follows Codex's session files, no setup needed",),
+    notes=(Said("deskpet also follows Codex's session files, no setup needed"),),
     installed_notes=(
-        "Codex runs new or changed hooks only after you trust them: "
-        "open Codex and type /hooks to review and trust deskpet's hooks",
+        Said(
+            "Codex runs new or changed hooks only after you trust them: "
+            "open Codex and type /hooks to review and trust deskpet's hooks"
+        ),
     ),
 )
