@@ -293,8 +293,10 @@ class TrayMenu(QObject):
             self._reconnect_actions.append(action)
 
     def notify(self, title: str, text: str) -> None:
-        """A passing message from the menu-bar icon (where the platform shows them)."""
-        log.info("%s: %s", title, text)
+        """A passing message from the menu-bar icon (where the platform shows them).
+
+        Not logged: a notice may carry an agent's words (its project, what it asks), which
+        stay out of the log; a failure it tells of is logged where it happens."""
         if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
             self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 6000)
 

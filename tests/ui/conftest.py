@@ -34,3 +34,20 @@ def ui_pointer_parked(qapp):
     from PySide6.QtGui import QCursor
 
     QCursor.setPos(0, 0)
+
+
+@pytest.fixture
+def ui_notices(monkeypatch):
+    """Every notice a tray shows in this test, as (title, text): a spy on TrayMenu.notify that
+    calls through (offscreen, Qt's tray shows no message that a test could read back)."""
+    from deskpet.ui.tray import TrayMenu
+
+    seen: list[tuple[str, str]] = []
+    show = TrayMenu.notify
+
+    def notify(self, title: str, text: str) -> None:
+        seen.append((title, text))
+        show(self, title, text)
+
+    monkeypatch.setattr(TrayMenu, "notify", notify)
+    return seen

@@ -86,10 +86,11 @@ def ringing_pet(qtbot, agents_pet):
     return agents_pet
 
 
-def run_hook(name: str, session: str = SESSION, cwd: str = PROJECT) -> None:
-    """Run the shim as Claude Code does: the fixture's JSON on stdin, `--agent claude`."""
+def run_hook(name: str, session: str = SESSION, cwd: str = PROJECT, **fields: str) -> None:
+    """Run the shim as Claude Code does: the fixture's JSON (with `fields` changed) on stdin,
+    `--agent claude`."""
     payload = json.loads((FIXTURES / name).read_text())
-    payload.update(session_id=session, cwd=cwd)
+    payload.update(session_id=session, cwd=cwd, **fields)
     proc = subprocess.run(
         [sys.executable, "-m", "deskpet.bridge.hook", "--agent", "claude"],
         input=json.dumps(payload).encode(),
@@ -105,8 +106,8 @@ def action(app, name) -> QAction:
     return found
 
 
-def tray_log(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "deskpet.ui.tray"]
+def shown(notices: list[tuple[str, str]]) -> list[str]:
+    return [f"{title}: {text}" for title, text in notices]
 
 
 def test_a_tool_makes_the_pet_work(qtbot, agents_pet):
@@ -122,9 +123,9 @@ def test_a_tool_makes_the_pet_work(qtbot, agents_pet):
     assert (app.agents.mood.agent, app.agents.mood.project) == ("claude", "myproject")
 
 
-def test_a_permission_request_rings_the_bell(qtbot, agents_pet, caplog):
+def test_a_permission_request_rings_the_bell(qtbot, agents_pet, caplog, ui_notices):
     app = agents_pet
-    caplog.set_level(logging.INFO, logger="deskpet.ui.tray")
+    caplog.set_level(logging.DEBUG)
     sounds = app._platform.sounds
     sounds.clear()
     app.set_pet_shown(False)  # hidden: the owner also gets a system notification
@@ -137,14 +138,19 @@ def test_a_permission_request_rings_the_bell(qtbot, agents_pet, caplog):
         assert app.agents.attention == "Claude · myproject needs you"
         assert app.tray.status_action.text() == app.agents.attention
         assert app.tray.icon.toolTip() == app.agents.attention
-        assert any(line.startswith("Claude · myproject needs you: ") for line in tray_log(caplog))
+        assert any(line.startswith("Claude · myproject needs you: ") for line in shown(ui_notices))
+        # AND when another session's agent says what it wants, the notice shows its words,
+        # which stay out of the log
+        secret = "Claude needs your permission to read plans-for-q3.txt"
+        run_hook("claude_notification_permission.json", OTHER_SESSION, message=secret)
+        qtbot.waitUntil(lambda: any(text == secret for _t, text in ui_notices), timeout=5000)
+        assert not any(secret in r.getMessage() for r in caplog.records)
     finally:
         app.set_pet_shown(True)
 
 
-def test_do_not_disturb_keeps_the_bell_silent(qtbot, ringing_pet, caplog):
+def test_do_not_disturb_keeps_the_bell_silent(qtbot, ringing_pet, ui_notices):
     app = ringing_pet
-    caplog.set_level(logging.INFO, logger="deskpet.ui.tray")
     sounds = app._platform.sounds
     sounds.clear()
     # GIVEN do-not-disturb switched on from the menu, and the pet hidden
@@ -160,7 +166,7 @@ def test_do_not_disturb_keeps_the_bell_silent(qtbot, ringing_pet, caplog):
         assert app.agents.attention == "Claude · otherproject needs you"
         assert app.machine.state is State.ATTENTION
         assert sounds == []
-        assert not any("needs you" in line for line in tray_log(caplog))
+        assert not any("needs you" in line for line in shown(ui_notices))
     finally:
         action(app, "do-not-disturb").trigger()
         app.set_pet_shown(True)
@@ -215,7 +221,7 @@ def test_a_second_pet_says_deskpet_is_already_running(qtbot, agents_pet, capsys)
 
 
 def test_a_data_folder_deskpet_may_not_change_leaves_the_pet_up_without_the_bridge(
-    qtbot, qapp, agents_home, demo_gguf, monkeypatch, caplog
+    qtbot, qapp, agents_home, demo_gguf, monkeypatch, caplog, ui_notices
 ):
     # GIVEN deskpet's data folder cannot be made: the folder above it is unchangeable
     locked = agents_home / "locked"
@@ -231,7 +237,7 @@ def test_a_data_folder_deskpet_may_not_change_leaves_the_pet_up_without_the_brid
             # THEN it is up, without the bridge, and says why from the tray and in the log
             assert app.pet.isVisible() and app.agents.bridge is None
             why = f"deskpet can't listen for agents: {data} is not writable"
-            assert any(why in line for line in tray_log(caplog))
+            assert any(why in line for line in shown(ui_notices))
             assert any(
                 r.name == "deskpet.ui.agents_controller"
                 and r.levelno == logging.WARNING

@@ -8,7 +8,6 @@ to the "Delete?" question is a patched QMessageBox.question (a modal dialog woul
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -76,14 +75,13 @@ def started_app(demo_gguf) -> DeskpetApp:
     return app
 
 
-def crash_notices(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(CRASH_TITLE)]
+def crash_notices(notices: list[tuple[str, str]]) -> list[str]:
+    return [f"{title}: {text}" for title, text in notices if title == CRASH_TITLE]
 
 
 def test_the_launch_after_a_crash_says_so_once_and_its_click_opens_the_logs(
-    qtbot, qapp, app_home, demo_gguf, opener, caplog
+    qtbot, qapp, app_home, demo_gguf, opener, ui_notices
 ):
-    caplog.set_level(logging.INFO, logger="deskpet.ui.tray")
     # GIVEN a deskpet process that died of an uncaught exception in a worker thread
     crashed = subprocess.run(
         [sys.executable, "-c", THREAD_RAISES], capture_output=True, text=True, timeout=120
@@ -94,7 +92,7 @@ def test_the_launch_after_a_crash_says_so_once_and_its_click_opens_the_logs(
     app = started_app(demo_gguf)
     try:
         # THEN it says so, naming what happened, and a click on the notice opens the logs
-        assert crash_notices(caplog) == [
+        assert crash_notices(ui_notices) == [
             f"{CRASH_TITLE}: LookupError: raised in a worker thread. "
             "Click here or use Show Logs… to see why."
         ]
@@ -103,10 +101,10 @@ def test_the_launch_after_a_crash_says_so_once_and_its_click_opens_the_logs(
     finally:
         app.shutdown()
     # AND the launch after that says nothing more
-    caplog.clear()
+    ui_notices.clear()
     again = started_app(demo_gguf)
     try:
-        assert crash_notices(caplog) == []
+        assert crash_notices(ui_notices) == []
         again.tray.icon.messageClicked.emit()  # another notice's click opens nothing
         assert opener.opened == [str(paths.logs_dir())]
     finally:
