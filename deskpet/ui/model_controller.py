@@ -29,6 +29,7 @@ from deskpet.inference.protocol import (
     ModelReady,
     WarmedUp,
 )
+from deskpet.inference.server_http import FRIENDLY as SERVER_FRIENDLY
 from deskpet.inference.source import DEMO
 from deskpet.pet import PetMachine
 from deskpet.platform import DefaultPlatform
@@ -168,7 +169,7 @@ class ModelController(QObject):
                 self.first_run.warmed_up()
             case Failed() if latest:
                 log.warning("could not load %s: %s", self._loading, event.message)
-                self._failed(event.message)
+                self._failed(_reason(event))
 
     def _ready(self, info: dict) -> None:
         self._revert = None
@@ -195,6 +196,7 @@ class ModelController(QObject):
         )
 
     def _failed(self, message: str) -> None:
+        """A load failed: `message` is the owner's words for why (`_reason`)."""
         source, self._loading = self._loading, ""
         revert, self._revert = self._revert, None
         if revert is not None:  # typed into Settings and did not load: the old value returns
@@ -283,3 +285,12 @@ class ModelController(QObject):
         if first_run is not None:
             first_run.dispose()
         self.on_onboarded.emit()
+
+
+def _reason(failed: Failed) -> str:
+    """Why a load failed, for the owner: a model server's fault in deskpet's words, by its
+    kind (the server's own text, such as "/v1/models: HTTP 401", goes to the log only); a
+    local load's ModelLoadError line as it is, since it names the file to fix."""
+    if failed.kind in SERVER_FRIENDLY:
+        return tr(SERVER_FRIENDLY[failed.kind])
+    return failed.message

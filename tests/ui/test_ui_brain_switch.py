@@ -236,3 +236,59 @@ def test_the_settings_key_field_asks_the_keychain_off_the_gui_thread(qtbot, qapp
     release.set()
     qtbot.waitUntil(lambda: editor.field.placeholderText().startswith("saved"), timeout=5_000)
     assert askers == ["deskpet-key-check"]
+
+
+def test_a_switch_to_a_server_that_fails_says_why_in_plain_words(
+    qtbot, qapp, switch_home, servers, caplog
+):
+    # GIVEN the pet on one server, and a second that wants a key the owner has not saved
+    first, locked = servers("model-a"), servers("model-b")
+    locked.require_key = "sk-wanted"
+    app = start(switch_home, f"brain: server\nserver_url: {first.url}\n")
+    try:
+        qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
+        window = app.preferences.show()
+        # WHEN the owner saves the locked server's address
+        with caplog.at_level(logging.WARNING):
+            assert window.apply("server_url", locked.url)
+            qtbot.waitUntil(lambda: app.model.first_run is not None, timeout=10_000)
+        # THEN onboarding says what to check in deskpet's words; the server's text is in the
+        # log only
+        error = app.model.first_run.window.error
+        qtbot.waitUntil(error.isVisible, timeout=5_000)
+        assert error.text() == (
+            f"deskpet could not load {locked.url}: "
+            "My model server turned down the API key. Check it in Settings."
+        )
+        assert "HTTP 401" in caplog.text
+        # AND a server without the model asked for says so, the same way
+        locked.require_key = None
+        with caplog.at_level(logging.WARNING):
+            assert window.apply("server_model", "no-such-model")
+            qtbot.waitUntil(lambda: "no model by that name" in error.text(), timeout=10_000)
+        assert "no-such-model" in caplog.text and "no-such-model" not in error.text()
+    finally:
+        app.shutdown()
+
+
+def test_the_failed_switch_reason_is_in_the_owners_language(qtbot, qapp, switch_home, servers):
+    from helpers.fake_model_server import free_port
+
+    from deskpet import i18n
+
+    first = servers("model-a")
+    gone = f"http://127.0.0.1:{free_port()}"  # nothing listens: connection refused
+    app = start(switch_home, f"brain: server\nserver_url: {first.url}\nlanguage: zh\n")
+    try:
+        qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
+        assert app.preferences.show().apply("server_url", gone)
+        qtbot.waitUntil(lambda: app.model.first_run is not None, timeout=10_000)
+        error = app.model.first_run.window.error
+        qtbot.waitUntil(error.isVisible, timeout=5_000)
+        assert error.text() == f"deskpet 无法加载 {gone}：" + i18n.tr(
+            "I can't reach my model server. Is it running?"
+        )
+        assert "refused" not in error.text() and "模型服务器" in error.text()
+    finally:
+        app.shutdown()
+        i18n.set_language("en")
