@@ -114,7 +114,8 @@ def test_a_new_address_or_key_saved_in_settings_switches_servers_at_once(
         # WHEN a key is saved: the same server, asked with it from now on
         editor = window.server_key
         editor.field.setText("sk-live-switch")
-        editor.save_button.click()
+        with qtbot.waitSignal(editor.on_saved, timeout=10_000):
+            editor.save_button.click()
         qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
         assert ask(qtbot, app, "hi again") == "stop"
         assert second.headers[-1]["Authorization"] == "Bearer sk-live-switch"
