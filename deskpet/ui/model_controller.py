@@ -45,6 +45,7 @@ class ModelController(QObject):
     Attributes:
         source: the model in use ("demo" for the built-in demo model); "" until one is chosen.
         info: the loaded model's info (InferenceWorker.model_info), else None.
+        loaded: how many models have finished loading so far (with `info`, which one answers).
         first_run: the onboarding walk while one is under way, else None.
 
     Signals:
@@ -91,6 +92,7 @@ class ModelController(QObject):
         self._switch_brain = switch_brain or (lambda _url, _model: None)
         self.source = source
         self.info: dict | None = None
+        self.loaded = 0
         self.first_run: FirstRun | None = None
         self._loading = ""  # the source being loaded; `source` once it has
         self._load_request: int | None = None
@@ -141,6 +143,11 @@ class ModelController(QObject):
         self._revert = self.source
         self.load(source)
 
+    def model_key(self) -> int | None:
+        """Which model answers now (a number no other load has had), or None while none does:
+        what facts about the loaded model are kept by (AdapterChecks)."""
+        return self.loaded if self.info is not None else None
+
     def waiting(self) -> bool:
         """No model yet, and onboarding is where the owner gets one."""
         return self.info is None and self.first_run is not None
@@ -163,6 +170,7 @@ class ModelController(QObject):
                     self.first_run.model_loading(event.message)
             case ModelReady():
                 self.info = event.info
+                self.loaded += 1
                 if latest:  # else an earlier load ended first; the last one asked for follows
                     self._ready(event.info)
             case WarmedUp() if latest and self.first_run is not None:
