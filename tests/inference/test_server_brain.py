@@ -401,3 +401,32 @@ def test_a_brain_replacing_another_numbers_its_requests_after_the_old_ones(serve
     finally:
         old.shutdown()
         new.shutdown()
+
+
+def test_the_last_token_and_finished_tell_the_same_ending_as_the_mlx_worker(brain, server):
+    """As worker.py does: a first sentence cut short ends "stop" (the last Token too); a
+    cancelled chat "cancelled" in both; a preempted narration's last Token "cancelled" (what
+    generate() says) and its Finished "preempted"."""
+
+    def ending(events) -> tuple[str | None, str]:
+        tokens = [e.event for e in events if isinstance(e, Token)]
+        return tokens[-1].finish_reason, finished(events).reason
+
+    server.answer = ["The agent", " ran the tests.", " Then it", " went on."] * 50
+    server.delay = 0.02
+    assert ending(run(brain, Narrate("the agent ran the tests"))) == ("stop", "stop")
+    # A chat cancelled mid-answer
+    rid = brain.submit(Chat("c", "tell me"), stream=True)
+    events = []
+    for event in brain.events_for(rid, timeout=20):
+        events.append(event)
+        if isinstance(event, Token) and len(events) == 2:
+            brain.cancel(rid)
+    assert ending(events) == ("cancelled", "cancelled")
+    # A narration preempted by a chat
+    narration = brain.submit(Narrate("the agent ran", first_sentence=False), stream=True)
+    stream = brain.events_for(narration, timeout=20)
+    events = [next(stream)]
+    brain.submit(Chat("c", "hey"))
+    events += list(stream)
+    assert ending(events) == ("cancelled", "preempted")
