@@ -6,27 +6,15 @@ from __future__ import annotations
 
 import os
 
-import pytest
-import yaml
-from helpers.lora_files import random_peft
+from helpers.lora_files import persona_folder
 from helpers.tiny import TINY_MINICPM
 
 from deskpet.inference.model import ModelArgs
-from deskpet.inference.protocol import CheckAdapter, Failed
-from deskpet.inference.worker import InferenceWorker
+from deskpet.inference.protocol import CheckAdapter
 from deskpet.personas.persona import load_persona
 from deskpet.personas.voices import AdapterChecks
 
 TINY = ModelArgs.from_dict(TINY_MINICPM)
-
-
-@pytest.fixture(scope="module")
-def worker(tiny_model_dir):
-    worker = InferenceWorker().start()
-    load = worker.load(tiny_model_dir, stream=True)
-    assert not any(isinstance(e, Failed) for e in worker.events_for(load, timeout=120))
-    yield worker
-    assert worker.shutdown()
 
 
 class Counted:
@@ -48,25 +36,12 @@ class Counted:
 
 
 def owl(root):
-    folder = root / "owl"
-    folder.mkdir()
-    data = {
-        "id": "owl",
-        "format": 1,
-        "name": {"en": "Owl", "zh": "Owl"},
-        "description": "Owl, for the test.",
-        "system_prompt": "You are Owl.",
-        "greeting": "Hello!",
-        "theme": "sage",
-    }
-    (folder / "persona.yaml").write_text(yaml.safe_dump(data))
-    random_peft(folder / "adapter", TINY, r=4)
-    return load_persona(folder, shipped=False)
+    return load_persona(persona_folder(root, "owl", "Owl", TINY), shipped=False)
 
 
-def test_a_verdict_is_kept_while_the_model_and_the_adapter_stay_the_same(worker, tmp_path):
+def test_a_verdict_is_kept_while_the_model_and_the_adapter_stay_the_same(tiny_worker, tmp_path):
     persona = owl(tmp_path)
-    counted = Counted(worker)
+    counted = Counted(tiny_worker)
     model = {"key": 1}
     checks = AdapterChecks(counted, model=lambda: model["key"])
     # GIVEN the settings page opened three times with the same model
@@ -92,9 +67,9 @@ def test_a_verdict_is_kept_while_the_model_and_the_adapter_stay_the_same(worker,
     assert counted.checks == 5
 
 
-def test_without_a_model_key_every_check_asks_the_worker(worker, tmp_path):
+def test_without_a_model_key_every_check_asks_the_worker(tiny_worker, tmp_path):
     persona = owl(tmp_path)
-    counted = Counted(worker)
+    counted = Counted(tiny_worker)
     checks = AdapterChecks(counted)
     checks.voice(persona)
     checks.voice(persona)

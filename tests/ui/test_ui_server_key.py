@@ -40,6 +40,16 @@ def saved_key(home) -> str | None:
     return path.read_text() if path.exists() else None
 
 
+def save_while_stuck(editor, store: GatedKeychain, first: str, *later: str) -> None:
+    """Save `first` and, while the keychain holds it, each of `later` in turn."""
+    editor.field.setText(first)
+    editor.save_button.click()
+    assert store.started.acquire(timeout=5)
+    for key in later:
+        editor.field.setText(key)
+        editor.save_button.click()
+
+
 def test_saving_the_key_waits_on_the_keychain_off_the_gui_thread(qtbot, ui_home):
     store = GatedKeychain()
     editor = ServerKeyEditor(store)
@@ -79,12 +89,8 @@ def test_a_late_save_never_overwrites_a_newer_one(qtbot, ui_home):
     editor = ServerKeyEditor(store)
     qtbot.addWidget(editor)
     # GIVEN a first save stuck in the keychain
-    editor.field.setText("sk-old")
-    editor.save_button.click()
-    assert store.started.acquire(timeout=5)
     # WHEN the owner saves another key meanwhile, and only then the first one ends
-    editor.field.setText("sk-new")
-    editor.save_button.click()
+    save_while_stuck(editor, store, "sk-old", "sk-new")
     saves: list[bool] = []
     editor.on_saved.connect(saves.append)
     store.gates[0].set()
@@ -103,13 +109,7 @@ def test_a_save_replaced_before_it_ran_is_never_written(qtbot, ui_home):
     store = GatedKeychain()
     editor = ServerKeyEditor(store)
     qtbot.addWidget(editor)
-    editor.field.setText("sk-a")
-    editor.save_button.click()
-    assert store.started.acquire(timeout=5)
-    editor.field.setText("sk-b")
-    editor.save_button.click()
-    editor.field.setText("sk-c")
-    editor.save_button.click()
+    save_while_stuck(editor, store, "sk-a", "sk-b", "sk-c")
     store.gates[0].set()
     assert store.started.acquire(timeout=5)
     store.gates[1].set()
