@@ -142,15 +142,17 @@ class DeskpetApp(QObject):
             self.settings, self._platform, self.tray.chat_action, parent=self
         )
 
+        # One for the app's life: its verdicts last as long as the model loaded then.
+        self.adapter_checks = AdapterChecks(
+            CurrentWorker(self.brain), model=lambda: self.model.model_key()
+        )
         self.preferences = SettingsController(
             self.settings,
             self._platform,
             self.personas.choices,
             model_in_use=lambda: self.model.source,
             checks=self.shortcuts.checks,
-            personas_page=lambda: PersonasPage(
-                self.personas, AdapterChecks(CurrentWorker(self.brain))
-            ),
+            personas_page=lambda: PersonasPage(self.personas, self.adapter_checks),
             parent=self,
         )
         self.chat = ChatController(

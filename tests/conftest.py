@@ -144,3 +144,16 @@ def hub(tiny_repo):
     server = FakeHub(tiny_repo)
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_worker(tiny_model_dir):
+    """A started InferenceWorker with the tiny model loaded, shared by a module's tests."""
+    from deskpet.inference.protocol import Failed
+    from deskpet.inference.worker import InferenceWorker
+
+    worker = InferenceWorker().start()
+    load = worker.load(tiny_model_dir, stream=True)
+    assert not any(isinstance(e, Failed) for e in worker.events_for(load, timeout=120))
+    yield worker
+    assert worker.shutdown()

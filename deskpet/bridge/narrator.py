@@ -157,6 +157,7 @@ class Narrator:
         self._tools: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
         self._queue: OrderedDict[tuple[str, str], NarrationRequest] = OrderedDict()
         self._last_given: float | None = None
+        self._voice: tuple[str, str, str] | None = None  # (style, language, system prompt)
 
     @property
     def pending(self) -> int:
@@ -216,6 +217,16 @@ class Narrator:
         while len(self._tools) > MAX_SESSIONS:
             self._tools.popitem(last=False)
 
+    def _system_prompt(self) -> str:
+        """The narrator's voice, built again only when the persona's style or the owner's
+        language changed: the same text each time, so the worker's cached prefix for it
+        keeps serving."""
+        style = self._style() if callable(self._style) else self._style
+        language = i18n.language()
+        if self._voice is None or self._voice[:2] != (style, language):
+            self._voice = (style, language, system_prompt(style, language))
+        return self._voice[2]
+
     def _build(self, event: AgentEvent, tools: list[str]) -> NarrationRequest | None:
         message = clean_message(event.message)
         if not message and not tools:
@@ -230,10 +241,9 @@ class Narrator:
         if message:
             lines.append(f"Its last message: {message}")
         lines.append(f"\nTell the owner in one short sentence what {name} did.")
-        style = self._style() if callable(self._style) else self._style
         return NarrationRequest(
             prompt="\n".join(lines),
-            system_prompt=system_prompt(style, i18n.language()),
+            system_prompt=self._system_prompt(),
             agent=event.agent,
             project=project,
             created=self.now(),

@@ -236,6 +236,20 @@ def read_gguf(
     return Checkpoint(config, weights, tokenizer, "gguf", path, kinds, seconds)
 
 
+def read_gguf_config(path: Path) -> dict[str, Any]:
+    """The config of a GGUF file from its header alone (the metadata and the tensors' names;
+    of the tensor data only llama3's small rope_freqs, through a memory map): the file's
+    weights are never read. ModelLoadError with one line for a file that is not one."""
+    header = _header(path, meta=True)
+    present: dict[str, Any] = {t.name: None for t in header.tensors}
+    rope = next((t for t in header.tensors if t.name == ROPE_FREQS), None)
+    if rope is not None:
+        whole = np.memmap(path, np.uint8, "r")
+        present[ROPE_FREQS] = gguf_requant.floats(_tensor(path, whole, header, rope))
+    config, _args = _config(path, header.meta, present)
+    return config
+
+
 def _mx_load(path: Path):
     try:
         # format named: an Ollama blob has no .gguf suffix to infer it from

@@ -150,6 +150,14 @@ def _read_checkpoint(path: Path, bits: int, group_size: int, progress) -> Checkp
         from .gguf import read_gguf  # here, not at the top: gguf.py builds on this module
 
         return read_gguf(path, bits=bits, group_size=group_size, progress=progress)
+    config = _folder_config(path)
+    weights = _read_safetensors_dir(path)
+    tokenizer = load_tokenizer_dir(path, config)
+    fmt = "mlx" if "quantization" in config else "safetensors"
+    return Checkpoint(config, weights, tokenizer, fmt, path)
+
+
+def _folder_config(path: Path) -> dict[str, Any]:
     config_file = path / "config.json"
     if not config_file.exists():
         raise ModelLoadError(
@@ -173,10 +181,46 @@ def _read_checkpoint(path: Path, bits: int, group_size: int, progress) -> Checkp
         ModelArgs.from_dict(config)
     except UnsupportedModelError as e:
         raise ModelLoadError(f"{path.name}: {e}") from None
-    weights = _read_safetensors_dir(path)
-    tokenizer = load_tokenizer_dir(path, config)
-    fmt = "mlx" if "quantization" in config else "safetensors"
-    return Checkpoint(config, weights, tokenizer, fmt, path)
+    return config
+
+
+# Configs read by read_config: (file, its mtime and size) -> config; a few models at most.
+_CONFIGS: dict[tuple[str, int, int], dict[str, Any]] = {}
+MAX_CACHED_CONFIGS = 8
+
+
+def read_config(source: str | Path) -> dict[str, Any]:
+    """A model's config and nothing more: a folder's config.json, or a GGUF's header (never
+    the weights, so a 10 GB file answers as fast as a small one). Kept per file and its
+    modification time: asked again, a file that did not change is not read again.
+    ModelLoadError with one line when it is not a model."""
+    path = Path(source).expanduser()
+    try:
+        if not path.exists():
+            raise ModelLoadError(f"{path} does not exist")
+        gguf = path.is_file()
+        if gguf and path.suffix.lower() != ".gguf" and not _starts_as_gguf(path):
+            raise ModelLoadError(f"{path.name} is not a model: give a model folder or a .gguf file")
+        file = path if gguf else path / "config.json"
+        stat = file.stat() if file.exists() else None
+        key = (str(file.resolve()), stat.st_mtime_ns, stat.st_size) if stat else None
+        if key in _CONFIGS:
+            return dict(_CONFIGS[key])
+        if gguf:
+            from .gguf import read_gguf_config  # here: gguf.py builds on this module
+
+            config = read_gguf_config(path)
+        else:
+            config = _folder_config(path)
+    except ModelLoadError:
+        raise
+    except Exception as e:  # a model from outside must end in one line, never a traceback
+        raise _refused(path, "read", e) from None
+    if key is not None:
+        while len(_CONFIGS) >= MAX_CACHED_CONFIGS:
+            del _CONFIGS[next(iter(_CONFIGS))]
+        _CONFIGS[key] = config
+    return dict(config)
 
 
 def load(

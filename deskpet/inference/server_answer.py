@@ -77,12 +77,16 @@ def read_answer(
     post: Callable[[], object],
     on_token: Callable[[TokenEvent], None],
     cancelled: Callable[[], bool],
+    cancel_reason: Callable[[], str] = lambda: "cancelled",
 ) -> tuple[str, str, str, dict]:
     """Send the request (`post` returns the open response) and hand each delta to `on_token`,
     the last one with the finish reason. Returns (reason, answer, reasoning, stats).
 
-    A ServerError is raised unless the owner cancelled (the socket closed under the read is
-    then the cancel itself); a stream that ends with no finish reason is STREAM_CUT."""
+    When `cancelled()` ends the answer, its reason is `cancel_reason()`, on the last delta and
+    in the return alike: "cancelled" as generate() says, or "stop" for a narration closed at
+    its first sentence's end as the local worker ends it. A ServerError is raised unless
+    `cancelled()` (the socket closed under the read is then the cancel itself); a stream that
+    ends with no finish reason is STREAM_CUT."""
     started = time.perf_counter()
     parts = {"answer": [], "reasoning": []}
     splitter = ThinkSplitter()
@@ -127,11 +131,11 @@ def read_answer(
         if cancelled():
             raise _Cancelled
     except _Cancelled:
-        reason = "cancelled"
+        reason = cancel_reason()
     except ServerError:
         if not cancelled():
             raise
-        reason = "cancelled"  # the socket was closed under the read on purpose
+        reason = cancel_reason()  # the socket was closed under the read on purpose
     for channel, text in splitter.flush():
         send(channel, text)
     if reason is None:

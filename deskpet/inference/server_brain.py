@@ -352,11 +352,19 @@ class ServerBrain(RequestThread):
                 ended = True
             return preempted or ended or self._is_cancelled(request_id)
 
-        out = self._stream(request_id, None, body, stop, heard)
+        # Ended at its first sentence: "stop" in Finished as the local worker says, and on the
+        # last Token too; preempted: the Token "cancelled", Finished "preempted", as locally.
+        out = self._stream(
+            request_id,
+            None,
+            body,
+            stop,
+            heard,
+            lambda: "stop" if ended and not preempted else "cancelled",
+        )
         if preempted and out.reason == "cancelled":
             out.reason = "preempted"
-        elif ended and out.reason == "cancelled":
-            out.reason = "stop"
+        elif ended and out.reason == "stop":
             out.text = out.text[: first_sentence_end(out.text)]
         out.text = out.text.strip()
         self._emit(out)
@@ -392,9 +400,10 @@ class ServerBrain(RequestThread):
         body: dict,
         cancelled: Callable[[], bool],
         heard: list[str] | None = None,
+        cancel_reason: Callable[[], str] = lambda: "cancelled",
     ) -> Finished:
         """Post a chat completion and send its deltas as Token events (the answer's text also
-        into `heard`); the Finished to tell."""
+        into `heard`); the Finished to tell (read_answer says how `cancel_reason` is used)."""
 
         def on_token(ev) -> None:
             if heard is not None and ev.channel == "answer":
@@ -402,7 +411,7 @@ class ServerBrain(RequestThread):
             self._emit(Token(request_id, conv_id, ev))
 
         try:
-            answer = read_answer(lambda: self._post(body), on_token, cancelled)
+            answer = read_answer(lambda: self._post(body), on_token, cancelled, cancel_reason)
         finally:
             self._http.close()
         return Finished(request_id, conv_id, *answer)

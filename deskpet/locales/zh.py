@@ -389,6 +389,7 @@ MESSAGES = {
     "a private file in deskpet's data folder": " deskpet 数据文件夹里的私有文件",
     "the macOS keychain": " macOS 钥匙串",
     "Not saved: {why}": "未保存：{why}",
+    "Saving the key…": "正在保存密钥…",
     "The model on this computer": "这台电脑上的模型",
     "A model server": "模型服务器",
     # Reasons made below the UI (i18n.Said): settings values and the settings file

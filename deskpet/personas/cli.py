@@ -117,10 +117,11 @@ def _run_list(args) -> int:
 
 def _model_base(args) -> tuple[str | None, str]:
     """(the known base id or None, how to name the model) for the chosen model, read from its
-    config alone. The demo model is never downloaded for this (nor is any other)."""
+    config alone (a GGUF's header, never its weights). The demo model is never downloaded for
+    this (nor is any other)."""
     from deskpet.inference.bases import identify
     from deskpet.inference.demo import demo_model_path
-    from deskpet.inference.load import ModelLoadError, read_checkpoint
+    from deskpet.inference.load import ModelLoadError, read_config
     from deskpet.inference.model import ModelArgs
     from deskpet.inference.source import DEMO, from_args
 
@@ -130,8 +131,7 @@ def _model_base(args) -> tuple[str | None, str]:
     if not path.exists():
         return None, f"{name} (not downloaded yet)"
     try:
-        config = read_checkpoint(path).config
-        base = identify(ModelArgs.from_dict(config), path)
+        base = identify(ModelArgs.from_dict(read_config(path)), path)
     except (ModelLoadError, ValueError) as e:
         return None, f"{name} (it cannot be read: {' '.join(str(e).split())})"
     return base, f"{name} ({base or 'no known base model'})"
@@ -175,12 +175,12 @@ def _run_show(args) -> int:
 
 def _base_args(args):
     """The base model's config (no weights) to check an adapter against."""
-    from deskpet.inference.load import read_checkpoint
+    from deskpet.inference.load import read_config
     from deskpet.inference.model import ModelArgs
     from deskpet.inference.source import from_args, local_path
 
     source = local_path(from_args(args))
-    return ModelArgs.from_dict(read_checkpoint(source).config), Path(source).name
+    return ModelArgs.from_dict(read_config(source)), Path(source).name
 
 
 def _run_import(args) -> int:

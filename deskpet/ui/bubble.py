@@ -58,7 +58,8 @@ from PySide6.QtWidgets import (
 from deskpet.i18n import tr
 from deskpet.inference.protocol import ADAPTER, CONTEXT_FULL, LOAD, NO_MODEL
 from deskpet.inference.server_http import FRIENDLY as SERVER_FRIENDLY
-from deskpet.ui.placement import beside, pet_body, screen_of
+from deskpet.ui.anchor import BesidePet
+from deskpet.ui.placement import beside, screen_of
 
 FRAME_MS = 16  # ~60 fps
 # The typewriter shows at least this many characters per frame (~120 per second, faster than
@@ -109,7 +110,7 @@ def friendly_error(message: str, kind: str) -> str:
     return tr("Oops, something went wrong while I was answering ({message}).", message=message)
 
 
-class ChatBubble(QWidget):
+class ChatBubble(BesidePet, QWidget):
     """A frameless, translucent bubble with an input line and a streaming answer.
 
     Attributes:
@@ -165,7 +166,6 @@ class ChatBubble(QWidget):
         self._finish_reason: str | None = None
         self._pet: QRect | None = None
         self._screen: QRect | None = None
-        self._anchor: QWidget | None = None  # the pet window the bubble stands beside
         self._tail_y = 40
 
         self._build()
@@ -319,22 +319,6 @@ class ChatBubble(QWidget):
         """The part of the answer on screen now."""
         return self._shown[ANSWER]
 
-    def anchor_to(self, pet: QWidget) -> None:
-        """Stand beside this window (the pet) whenever no other place is given."""
-        self._anchor = pet
-
-    def follow_anchor(self) -> None:
-        """The pet moved: stand beside it again, if the bubble is showing."""
-        if self.isVisible() and self._anchor is not None:
-            self.place_beside(*self._anchor_rects())
-
-    def _anchor_rects(self) -> tuple[QRect | None, QRect | None]:
-        if self._anchor is None:
-            return None, None
-        window = self._anchor.frameGeometry()
-        screen = screen_of(window, self._anchor)
-        return pet_body(window, screen), screen
-
     def has_draft(self) -> bool:
         """Words typed and not sent yet."""
         return bool(self.input.text())
@@ -442,7 +426,7 @@ class ChatBubble(QWidget):
         self._fade.stop()
         self.setWindowOpacity(1.0)
         if pet is None:
-            pet, screen = self._anchor_rects()
+            pet, screen = self._pet_rects()
         if pet is not None:
             self._fit()  # placed by its real height: a bubble never shown has Qt's default one
             self.place_beside(pet, screen)
@@ -476,7 +460,7 @@ class ChatBubble(QWidget):
         self._fade.stop()
         self.setWindowOpacity(1.0)
         if pet is None:
-            pet, screen = self._anchor_rects()
+            pet, screen = self._pet_rects()
         if pet is not None:
             self._fit()  # placed by its real height: a bubble never shown has Qt's default one
             self.place_beside(pet, screen)

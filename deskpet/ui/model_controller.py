@@ -29,6 +29,7 @@ from deskpet.inference.protocol import (
     ModelReady,
     WarmedUp,
 )
+from deskpet.inference.server_http import FRIENDLY as SERVER_FRIENDLY
 from deskpet.inference.source import DEMO
 from deskpet.pet import PetMachine
 from deskpet.platform import DefaultPlatform
@@ -44,6 +45,7 @@ class ModelController(QObject):
     Attributes:
         source: the model in use ("demo" for the built-in demo model); "" until one is chosen.
         info: the loaded model's info (InferenceWorker.model_info), else None.
+        loaded: how many models have finished loading so far (with `info`, which one answers).
         first_run: the onboarding walk while one is under way, else None.
 
     Signals:
@@ -90,6 +92,7 @@ class ModelController(QObject):
         self._switch_brain = switch_brain or (lambda _url, _model: None)
         self.source = source
         self.info: dict | None = None
+        self.loaded = 0
         self.first_run: FirstRun | None = None
         self._loading = ""  # the source being loaded; `source` once it has
         self._load_request: int | None = None
@@ -140,6 +143,11 @@ class ModelController(QObject):
         self._revert = self.source
         self.load(source)
 
+    def model_key(self) -> int | None:
+        """Which model answers now (a number no other load has had), or None while none does:
+        what facts about the loaded model are kept by (AdapterChecks)."""
+        return self.loaded if self.info is not None else None
+
     def waiting(self) -> bool:
         """No model yet, and onboarding is where the owner gets one."""
         return self.info is None and self.first_run is not None
@@ -162,13 +170,14 @@ class ModelController(QObject):
                     self.first_run.model_loading(shown(event.message))
             case ModelReady():
                 self.info = event.info
+                self.loaded += 1
                 if latest:  # else an earlier load ended first; the last one asked for follows
                     self._ready(event.info)
             case WarmedUp() if latest and self.first_run is not None:
                 self.first_run.warmed_up()
             case Failed() if latest:
                 log.warning("could not load %s: %s", self._loading, event.message)
-                self._failed(shown(event.message))  # logged above in English
+                self._failed(_reason(event))  # logged above in English
 
     def _ready(self, info: dict) -> None:
         self._revert = None
@@ -201,6 +210,7 @@ class ModelController(QObject):
         )
 
     def _failed(self, message: str) -> None:
+        """A load failed: `message` is the owner's words for why (`_reason`)."""
         source, self._loading = self._loading, ""
         revert, self._revert = self._revert, None
         if revert is not None:  # typed into Settings and did not load: the old value returns
@@ -290,3 +300,12 @@ class ModelController(QObject):
         if first_run is not None:
             first_run.dispose()
         self.on_onboarded.emit()
+
+
+def _reason(failed: Failed) -> str:
+    """Why a load failed, for the owner: a model server's fault in deskpet's words, by its
+    kind (the server's own text, such as "/v1/models: HTTP 401", goes to the log only); a
+    local load's ModelLoadError line as it is, since it names the file to fix."""
+    if failed.kind in SERVER_FRIENDLY:
+        return tr(SERVER_FRIENDLY[failed.kind])
+    return shown(failed.message)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 
 from deskpet.bridge.events import AgentEvent
 from deskpet.i18n import N_, tr
-from deskpet.ui.placement import beside, pet_body, screen_of
+from deskpet.ui.anchor import BesidePet
+from deskpet.ui.placement import beside, screen_of
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ class PermissionCard(QFrame):
         return bool(self.request.request)
 
 
-class PermissionCards(QWidget):
+class PermissionCards(BesidePet, QWidget):
     """The stack of cards beside the pet; hidden while there is none.
 
     Attributes:
@@ -225,7 +226,6 @@ class PermissionCards(QWidget):
         self.setFixedWidth(WIDTH)
         self.side = "left"
         self._cards: list[PermissionCard] = []  # newest first
-        self._anchor: QWidget | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(6)
@@ -311,15 +311,6 @@ class PermissionCards(QWidget):
 
     # -- placing -------------------------------------------------------------------------------
 
-    def anchor_to(self, pet: QWidget) -> None:
-        """Stand beside this window (the pet)."""
-        self._anchor = pet
-
-    def follow_anchor(self) -> None:
-        """The pet moved: stand beside it again, if cards show."""
-        if self.isVisible():
-            self._place()
-
     def _relayout(self) -> None:
         self._lay_out()
         deciding = any(card.decides for card in self._cards[:MAX_SHOWN])
@@ -347,16 +338,14 @@ class PermissionCards(QWidget):
             self.hide()
             return
         self.adjustSize()
-        self._place()
+        self.stand_beside_pet()
         if not self.isVisible():
             self.show()
 
-    def _place(self) -> None:
-        if self._anchor is None:
-            return
-        window = self._anchor.frameGeometry()
-        screen = screen_of(window, self._anchor)
-        pet = pet_body(window, screen)
+    def place_beside(self, pet: QRect, screen: QRect | None = None) -> None:
+        """Stand beside the pet (its body), on its screen."""
+        if screen is None:
+            screen = screen_of(pet)
         # Left of the pet by choice: the bubble and the sessions list open on its right.
         corner, self.side = beside(
             pet,

@@ -3,8 +3,12 @@
 The key never passes through settings.yaml: the field shows dots, Save hands it to
 deskpet.platform.keychain (the macOS keychain on a Mac, a 0600 file elsewhere), and the note
 below says which of the two holds it. An empty field and Save forget the key. Whether a key is
-saved is asked on a thread of its own: on a Mac that is a `security` run, maybe a keychain
-prompt, which must not hold the window.
+saved is asked, and a key is saved, on threads of their own: on a Mac each is a `security`
+run, maybe a keychain prompt, which must not hold the window.
+
+Saves are written one at a time, and a save the owner has already replaced by a newer one is
+skipped, so the key kept is always the last one saved. The field keeps what was typed until
+the keychain has it: a save that fails loses nothing, the owner reads why and can save again.
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ class ServerKeyEditor(QWidget):
     """A password field and its Save button.
 
     Signals:
-        on_saved(bool): the key was saved (True) or forgotten (False).
+        on_saved(bool): the key was saved (True) or forgotten (False), once the keychain has
+            it; a save replaced by a newer one before it was written says nothing.
     """
 
     on_saved = Signal(bool)
     _checked = Signal(int, bool)  # (which asking, whether a key is saved) from its thread
+    _stored = Signal(int, str, str)  # (which save, the value, why it failed or "") from its thread
 
     def __init__(self, keychain=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,7 +64,10 @@ class ServerKeyEditor(QWidget):
         column.addLayout(row)
         column.addWidget(self.note)
         self._asking = 0  # an answer from before the last save or refresh is stale
+        self._saving = 0  # the last save asked for; older ones are not written
+        self._write_lock = threading.Lock()  # one keychain write at a time
         self._checked.connect(self._answered)
+        self._stored.connect(self._on_stored)
         self.refresh()
 
     def refresh(self) -> None:
@@ -98,15 +107,38 @@ class ServerKeyEditor(QWidget):
         )
 
     def save(self) -> None:
+        """Hand the field's key (empty: forget it) to the keychain on a thread of its own."""
         value = self.field.text().strip()
+        self._saving += 1
+        self._asking += 1  # a read still under way would answer for the key from before
+        self._say(tr("Saving the key…"))
+        threading.Thread(
+            target=self._store, args=(self._saving, value), name="deskpet-key-save", daemon=True
+        ).start()
+
+    def _store(self, saving: int, value: str) -> None:
+        with self._write_lock:
+            if saving != self._saving:  # the owner saved again meanwhile: that one is written
+                return
+            try:
+                self._keychain.set(SERVER_KEY, value)
+                why = ""
+            except Exception as e:  # a KeychainError, or a store that broke; never the key
+                why = str(e) if isinstance(e, KeychainError) else type(e).__name__
+                log.warning("the server API key could not be saved: %s", why)
         try:
-            self._keychain.set(SERVER_KEY, value)
-        except KeychainError as e:
-            log.warning("the server API key could not be saved: %s", e)
-            self._say(tr("Not saved: {why}", why=e))
+            self._stored.emit(saving, value, why)
+        except RuntimeError:  # the window closed meanwhile
+            pass
+
+    def _on_stored(self, saving: int, value: str, why: str) -> None:
+        if saving != self._saving:  # a newer save is on its way: it says what happened
             return
-        self._asking += 1
-        self.field.clear()
+        if why:  # the field still holds the key: nothing is lost, the owner can save again
+            self._say(tr("Not saved: {why}", why=why))
+            return
+        if self.field.text().strip() == value:
+            self.field.clear()
         self._show_held(bool(value))
         self._say_where()
         self.on_saved.emit(bool(value))

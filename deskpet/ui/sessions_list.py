@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QApplication,
@@ -38,7 +38,8 @@ from deskpet.bridge.sessions import (
     SessionView,
 )
 from deskpet.i18n import N_, tr
-from deskpet.ui.placement import beside, pet_body, screen_of
+from deskpet.ui.anchor import BesidePet
+from deskpet.ui.placement import beside, screen_of
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def row_texts(view: SessionView) -> tuple[str, str]:
     return who, f"{state_text(view)} · {elapsed(view.seconds)}"
 
 
-class SessionsList(QWidget):
+class SessionsList(BesidePet, QWidget):
     """A frameless list of the live sessions beside the pet; plain text only.
 
     Attributes:
@@ -147,7 +148,6 @@ class SessionsList(QWidget):
         self.linger_ms = linger_ms
         self.rows: list[QFrame] = []
         self.sessions: list[SessionView] = []
-        self._anchor: QWidget | None = None
         self._filtering = False
 
         self._layout = QVBoxLayout(self)
@@ -170,21 +170,12 @@ class SessionsList(QWidget):
 
     # -- where it stands -------------------------------------------------------------------------
 
-    def anchor_to(self, pet: QWidget) -> None:
-        """Stand beside this window (the pet); a press on it is the pet's click, not "elsewhere"."""
-        self._anchor = pet
+    # anchor_to (BesidePet): a press on the pet window is the pet's click, not "elsewhere".
 
-    def follow_anchor(self) -> None:
-        """The pet moved: stand beside it again, if the list is showing."""
-        if self.isVisible():
-            self._place()
-
-    def _place(self) -> None:
-        if self._anchor is None:
-            return
-        window = self._anchor.frameGeometry()
-        screen = screen_of(window, self._anchor)
-        pet = pet_body(window, screen)
+    def place_beside(self, pet: QRect, screen: QRect | None = None) -> None:
+        """Stand beside the pet (its body), on its screen."""
+        if screen is None:
+            screen = screen_of(pet)
         height = self.height()
         corner, _side = beside(
             pet,
@@ -210,7 +201,7 @@ class SessionsList(QWidget):
         """Show the sessions as they are now, beside the pet, without taking the keyboard."""
         self.refresh()
         self.adjustSize()
-        self._place()
+        self.stand_beside_pet()
         self.show()
         self.raise_()
         self._refresh.start()

@@ -199,3 +199,40 @@ def test_the_line_names_the_agent_once(clock):
     )
     assert request.line("It fixed the build!") == "Claude · myproject: It fixed the build!"
     assert request.line("  \n ") == ""
+
+
+def test_the_narrators_voice_is_built_once_per_persona_and_language(clock, monkeypatch):
+    from deskpet import i18n
+    from deskpet.bridge import narrator as narrator_module
+
+    built: list[tuple[str, str]] = []
+    real = narrator_module.system_prompt
+
+    def counting(style, language=i18n.ENGLISH):
+        built.append((style, language))
+        return real(style, language)
+
+    monkeypatch.setattr(narrator_module, "system_prompt", counting)
+    persona = {"style": "a playful cat"}
+    narrator = Narrator(style=lambda: persona["style"], clock=clock, min_interval=0.0)
+
+    def narrate(session: str) -> str:
+        assert narrator.offer(done(session))
+        return narrator.next_request().system_prompt
+
+    # GIVEN three narrations in the same voice: built once, the same text every time
+    first = narrate("s1")
+    assert narrate("s2") is first and narrate("s3") is first
+    assert built == [("a playful cat", "en")]
+    # WHEN the persona changes THEN the new voice is built once
+    persona["style"] = "a sleepy owl"
+    assert "sleepy owl" in narrate("s4") and "sleepy owl" in narrate("s5")
+    assert built[1:] == [("a sleepy owl", "en")]
+    # AND so when the owner's language changes
+    try:
+        i18n.set_language("zh")
+        chinese = narrate("s6")
+        assert "Simplified Chinese" in chinese and narrate("s7") is chinese
+    finally:
+        i18n.set_language("en")
+    assert built[2:] == [("a sleepy owl", "zh")]

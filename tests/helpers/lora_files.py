@@ -9,6 +9,7 @@ from pathlib import Path
 import gguf
 import mlx.core as mx
 import numpy as np
+import yaml
 
 from deskpet.inference.lora import PROJECTIONS, projection_dims
 from deskpet.inference.model import ModelArgs
@@ -125,3 +126,23 @@ def write_gguf_lora(
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def persona_folder(root, pid, name, adapter_args=None, rank=4):
+    """An owner's persona folder `root/pid`, with a random PEFT adapter for `adapter_args`
+    (a ModelArgs) when given."""
+    folder = root / pid
+    folder.mkdir(parents=True)
+    data = {
+        "id": pid,
+        "format": 1,
+        "name": {"en": name, "zh": name},
+        "description": f"{name}, for the test.",
+        "system_prompt": f"You are {name}.",
+        "greeting": "Hello!",
+        "theme": "sage",
+    }
+    (folder / "persona.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    if adapter_args is not None:
+        random_peft(folder / "adapter", adapter_args, r=rank)
+    return folder

@@ -217,3 +217,11 @@ def test_bad_rope_scaling_in_a_gguf_is_one_line(twins, tokenizer_meta, tmp_path,
     with pytest.raises(ModelLoadError, match=message) as info:
         load(path, bits=0, dtype=mx.float32)
     assert "\n" not in str(info.value) and str(info.value).startswith("bad.gguf: ")
+
+
+@pytest.mark.parametrize("kind", ["llama3", "linear"])
+def test_the_header_alone_gives_the_same_scaling(twins, kind):
+    from deskpet.inference.load import read_checkpoint, read_config
+
+    _folder, path = twins[kind]
+    assert read_config(path) == read_checkpoint(path).config

@@ -4,12 +4,12 @@ huggingface-hub itself writes (models--org--name/{blobs,refs,snapshots})."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 import pytest
 from helpers.fake_hub import REPO, SHA, FakeHub
+from helpers.local_stores import put_in_hf_cache
 
 from deskpet.inference import download as dl
 from deskpet.inference.hf_cache import shared_cache_copy
@@ -17,20 +17,9 @@ from deskpet.inference.hf_cache import shared_cache_copy
 TOKEN = "hf_deskpetTestToken0123456789"
 
 
-def put_in_cache(cache: Path, files: dict[str, bytes], repo: str = REPO, sha: str = SHA) -> Path:
-    """Write `files` as huggingface-hub does: content in blobs/, links in snapshots/<sha>/,
-    refs/main naming the commit. Returns the snapshot folder."""
-    root = cache / f"models--{repo.replace('/', '--')}"
-    snapshot = root / "snapshots" / sha
-    (root / "blobs").mkdir(parents=True, exist_ok=True)
-    (root / "refs").mkdir(exist_ok=True)
-    snapshot.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        blob = root / "blobs" / hashlib.sha256(data).hexdigest()
-        blob.write_bytes(data)
-        (snapshot / name).symlink_to(Path("..", "..", "blobs", blob.name))
-    (root / "refs" / "main").write_text(sha)
-    return snapshot
+def put_in_cache(cache: Path, files: dict[str, bytes]) -> Path:
+    """The loopback hub's repo at its commit, as huggingface-hub caches it."""
+    return put_in_hf_cache(cache, REPO, files, SHA)
 
 
 @pytest.fixture

@@ -57,6 +57,17 @@ def ask(brain, text, **kw) -> list:
     return run(brain, Chat("c", text, **kw))
 
 
+def cancelled_chat(brain, text: str, after: int) -> list:
+    """A chat's events, cancelled once `after` events have come (the last a Token)."""
+    rid = brain.submit(Chat("c", text), stream=True)
+    events = []
+    for event in brain.events_for(rid, timeout=20):
+        events.append(event)
+        if isinstance(event, Token) and len(events) == after:
+            brain.cancel(rid)
+    return events
+
+
 def finished(events) -> Finished:
     [fin] = [e for e in events if isinstance(e, Finished)]
     return fin
@@ -170,13 +181,7 @@ def test_a_model_the_server_does_not_list_fails_the_load(server):
 def test_cancel_closes_the_stream_mid_answer(brain, server):
     server.answer = [f" word{i}" for i in range(200)]
     server.delay = 0.05
-    rid = brain.submit(Chat("c", "talk a lot"), stream=True)
-    events = []
-    for event in brain.events_for(rid, timeout=20):
-        events.append(event)
-        if isinstance(event, Token) and len(events) == 3:
-            brain.cancel(rid)
-    fin = finished(events)
+    fin = finished(cancelled_chat(brain, "talk a lot", after=3))
     assert fin.reason == "cancelled" and fin.text.startswith(" word0 word1")
     # The server saw the client go: it did not write its 200 chunks to nobody.
     assert server.stream_ended.wait(5) and server.gone.is_set()
@@ -401,3 +406,26 @@ def test_a_brain_replacing_another_numbers_its_requests_after_the_old_ones(serve
     finally:
         old.shutdown()
         new.shutdown()
+
+
+def test_the_last_token_and_finished_tell_the_same_ending_as_the_mlx_worker(brain, server):
+    """As worker.py does: a first sentence cut short ends "stop" (the last Token too); a
+    cancelled chat "cancelled" in both; a preempted narration's last Token "cancelled" (what
+    generate() says) and its Finished "preempted"."""
+
+    def ending(events) -> tuple[str | None, str]:
+        tokens = [e.event for e in events if isinstance(e, Token)]
+        return tokens[-1].finish_reason, finished(events).reason
+
+    server.answer = ["The agent", " ran the tests.", " Then it", " went on."] * 50
+    server.delay = 0.02
+    assert ending(run(brain, Narrate("the agent ran the tests"))) == ("stop", "stop")
+    # A chat cancelled mid-answer
+    assert ending(cancelled_chat(brain, "tell me", after=2)) == ("cancelled", "cancelled")
+    # A narration preempted by a chat
+    narration = brain.submit(Narrate("the agent ran", first_sentence=False), stream=True)
+    stream = brain.events_for(narration, timeout=20)
+    events = [next(stream)]
+    brain.submit(Chat("c", "hey"))
+    events += list(stream)
+    assert ending(events) == ("cancelled", "preempted")

@@ -15,6 +15,20 @@ def ui_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def ui_app_home(tmp_path, monkeypatch):
+    """A data folder of its own (DESKPET_HOME, returned) and a HOME without agents: the app
+    repairs agent hooks and follows Codex's files at start, never the real ones."""
+    home = tmp_path / "data"
+    home.mkdir()
+    (tmp_path / "h").mkdir()
+    monkeypatch.setenv("DESKPET_HOME", str(home))
+    monkeypatch.setenv("HOME", str(tmp_path / "h"))
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
 def ui_pet_window(qtbot, ui_home):
     """A shown PetWindow with the default theme, in a fresh DESKPET_HOME."""
     from deskpet.ui.pet_window import PetWindow

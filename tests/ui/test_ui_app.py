@@ -26,18 +26,10 @@ FRANCE = "What is the capital of France?"
 
 
 @pytest.fixture
-def app_home(tmp_path, monkeypatch):
-    """A data folder of its own (short answers, no fading bubble) and a HOME without agents."""
-    home = tmp_path / "data"
-    home.mkdir()
-    # The app repairs agent hooks and follows Codex's files at start: never the real ones.
-    (tmp_path / "h").mkdir()
-    monkeypatch.setenv("DESKPET_HOME", str(home))
-    monkeypatch.setenv("HOME", str(tmp_path / "h"))
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    (home / "settings.yaml").write_text("max_tokens: 24\nbubble_fade_seconds: 0\n")
-    return home
+def app_home(ui_app_home):
+    """ui_app_home with short answers and no fading bubble."""
+    (ui_app_home / "settings.yaml").write_text("max_tokens: 24\nbubble_fade_seconds: 0\n")
+    return ui_app_home
 
 
 def start_app() -> DeskpetApp:

@@ -25,18 +25,6 @@ STORY = "Write a long story about a brave little dragon."
 
 
 @pytest.fixture
-def switch_home(tmp_path, monkeypatch):
-    home = tmp_path / "data"
-    home.mkdir()
-    (tmp_path / "h").mkdir()
-    monkeypatch.setenv("DESKPET_HOME", str(home))
-    monkeypatch.setenv("HOME", str(tmp_path / "h"))
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    return home
-
-
-@pytest.fixture
 def servers():
     made: list[FakeModelServer] = []
 
@@ -70,7 +58,7 @@ def start_long_answer(qtbot, app) -> None:
 
 
 def test_a_new_address_or_key_saved_in_settings_switches_servers_at_once(
-    qtbot, qapp, switch_home, servers, monkeypatch
+    qtbot, qapp, ui_app_home, servers, monkeypatch
 ):
     first, second = servers("model-a"), servers("model-b")
     first.delay = 0.2  # a slow answer, still being written when the owner switches
@@ -83,7 +71,7 @@ def test_a_new_address_or_key_saved_in_settings_switches_servers_at_once(
         return real_key()
 
     monkeypatch.setattr(keychain, "server_key", key)
-    app = start(switch_home, f"brain: server\nserver_url: {first.url}\nmax_tokens: 200\n")
+    app = start(ui_app_home, f"brain: server\nserver_url: {first.url}\nmax_tokens: 200\n")
     try:
         qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
         old = app.worker
@@ -114,7 +102,8 @@ def test_a_new_address_or_key_saved_in_settings_switches_servers_at_once(
         # WHEN a key is saved: the same server, asked with it from now on
         editor = window.server_key
         editor.field.setText("sk-live-switch")
-        editor.save_button.click()
+        with qtbot.waitSignal(editor.on_saved, timeout=10_000):
+            editor.save_button.click()
         qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
         assert ask(qtbot, app, "hi again") == "stop"
         assert second.headers[-1]["Authorization"] == "Bearer sk-live-switch"
@@ -131,7 +120,7 @@ def test_a_new_address_or_key_saved_in_settings_switches_servers_at_once(
 
 
 def test_a_key_store_that_fails_is_one_log_line_and_the_pet_still_answers(
-    qtbot, qapp, switch_home, servers, monkeypatch, caplog
+    qtbot, qapp, ui_app_home, servers, monkeypatch, caplog
 ):
     class BrokenStore:
         where = "a broken store"
@@ -142,7 +131,7 @@ def test_a_key_store_that_fails_is_one_log_line_and_the_pet_still_answers(
     monkeypatch.setattr(keychain, "get_keychain", lambda platform=None: BrokenStore())
     server = servers("model-a")
     with caplog.at_level(logging.WARNING):
-        app = start(switch_home, f"brain: server\nserver_url: {server.url}\nmax_tokens: 24\n")
+        app = start(ui_app_home, f"brain: server\nserver_url: {server.url}\nmax_tokens: 24\n")
         try:
             qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
             app.open_chat()
@@ -155,11 +144,11 @@ def test_a_key_store_that_fails_is_one_log_line_and_the_pet_still_answers(
 
 
 def test_local_to_server_to_local_switches_live_with_the_persona_and_the_chat(
-    qtbot, qapp, switch_home, servers, demo_gguf
+    qtbot, qapp, ui_app_home, servers, demo_gguf
 ):
     server = servers("model-b")
     app = start(
-        switch_home,
+        ui_app_home,
         f"model: demo\npersona: bolt\nmax_tokens: 200\nserver_url: {server.url}\n",
     )
     events: list = []
@@ -214,7 +203,7 @@ def test_local_to_server_to_local_switches_live_with_the_persona_and_the_chat(
         app.shutdown()
 
 
-def test_the_settings_key_field_asks_the_keychain_off_the_gui_thread(qtbot, qapp, switch_home):
+def test_the_settings_key_field_asks_the_keychain_off_the_gui_thread(qtbot, qapp, ui_app_home):
     from deskpet.ui.server_key import ServerKeyEditor
 
     release = threading.Event()
@@ -236,3 +225,59 @@ def test_the_settings_key_field_asks_the_keychain_off_the_gui_thread(qtbot, qapp
     release.set()
     qtbot.waitUntil(lambda: editor.field.placeholderText().startswith("saved"), timeout=5_000)
     assert askers == ["deskpet-key-check"]
+
+
+def test_a_switch_to_a_server_that_fails_says_why_in_plain_words(
+    qtbot, qapp, ui_app_home, servers, caplog
+):
+    # GIVEN the pet on one server, and a second that wants a key the owner has not saved
+    first, locked = servers("model-a"), servers("model-b")
+    locked.require_key = "sk-wanted"
+    app = start(ui_app_home, f"brain: server\nserver_url: {first.url}\n")
+    try:
+        qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
+        window = app.preferences.show()
+        # WHEN the owner saves the locked server's address
+        with caplog.at_level(logging.WARNING):
+            assert window.apply("server_url", locked.url)
+            qtbot.waitUntil(lambda: app.model.first_run is not None, timeout=10_000)
+        # THEN onboarding says what to check in deskpet's words; the server's text is in the
+        # log only
+        error = app.model.first_run.window.error
+        qtbot.waitUntil(error.isVisible, timeout=5_000)
+        assert error.text() == (
+            f"deskpet could not load {locked.url}: "
+            "My model server turned down the API key. Check it in Settings."
+        )
+        assert "HTTP 401" in caplog.text
+        # AND a server without the model asked for says so, the same way
+        locked.require_key = None
+        with caplog.at_level(logging.WARNING):
+            assert window.apply("server_model", "no-such-model")
+            qtbot.waitUntil(lambda: "no model by that name" in error.text(), timeout=10_000)
+        assert "no-such-model" in caplog.text and "no-such-model" not in error.text()
+    finally:
+        app.shutdown()
+
+
+def test_the_failed_switch_reason_is_in_the_owners_language(qtbot, qapp, ui_app_home, servers):
+    from helpers.fake_model_server import free_port
+
+    from deskpet import i18n
+
+    first = servers("model-a")
+    gone = f"http://127.0.0.1:{free_port()}"  # nothing listens: connection refused
+    app = start(ui_app_home, f"brain: server\nserver_url: {first.url}\nlanguage: zh\n")
+    try:
+        qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
+        assert app.preferences.show().apply("server_url", gone)
+        qtbot.waitUntil(lambda: app.model.first_run is not None, timeout=10_000)
+        error = app.model.first_run.window.error
+        qtbot.waitUntil(error.isVisible, timeout=5_000)
+        assert error.text() == f"deskpet 无法加载 {gone}：" + i18n.tr(
+            "I can't reach my model server. Is it running?"
+        )
+        assert "refused" not in error.text() and "模型服务器" in error.text()
+    finally:
+        app.shutdown()
+        i18n.set_language("en")

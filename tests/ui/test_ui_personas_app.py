@@ -15,8 +15,8 @@ from deskpet.app import DeskpetApp
 
 
 @pytest.fixture
-def app(qtbot, qapp, tmp_path, monkeypatch):
-    home = tmp_path / "data"
+def app(qtbot, qapp, ui_app_home, monkeypatch):
+    home = ui_app_home
     owl = home / "personas" / "owl"
     owl.mkdir(parents=True)
     (owl / "persona.yaml").write_text(
@@ -32,11 +32,6 @@ def app(qtbot, qapp, tmp_path, monkeypatch):
             }
         )
     )
-    (tmp_path / "h").mkdir()  # a HOME without agents: the app never reads the real one
-    monkeypatch.setenv("DESKPET_HOME", str(home))
-    monkeypatch.setenv("HOME", str(tmp_path / "h"))
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
     (home / "settings.yaml").write_text("persona: owl\n")
     monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
     app = DeskpetApp("demo")

@@ -11,8 +11,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import yaml
-from helpers.lora_files import peft_tensors, random_peft, write_gguf_lora
+from helpers.lora_files import peft_tensors, persona_folder, write_gguf_lora
 from helpers.tiny import TINY_MINICPM
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices
@@ -20,8 +19,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from deskpet import i18n
 from deskpet.inference.model import ModelArgs
-from deskpet.inference.protocol import Failed
-from deskpet.inference.worker import InferenceWorker
 from deskpet.personas.manager import PersonaManager
 from deskpet.personas.persona import shipped_dir
 from deskpet.personas.voices import AdapterChecks
@@ -30,33 +27,6 @@ from deskpet.ui.personas_page import CHECKING, PersonasPage
 TINY = ModelArgs.from_dict(TINY_MINICPM)
 OTHER = ModelArgs.from_dict(dict(TINY_MINICPM, hidden_size=64, head_dim=16, intermediate_size=192))
 WAIT = 60_000
-
-
-def persona_folder(root, pid, name, adapter_args=None, rank=4):
-    folder = root / pid
-    folder.mkdir(parents=True)
-    data = {
-        "id": pid,
-        "format": 1,
-        "name": {"en": name, "zh": name},
-        "description": f"{name}, for the test.",
-        "system_prompt": f"You are {name}.",
-        "greeting": "Hello!",
-        "theme": "sage",
-    }
-    (folder / "persona.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
-    if adapter_args is not None:
-        random_peft(folder / "adapter", adapter_args, r=rank)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def worker(tiny_model_dir):
-    worker = InferenceWorker().start()
-    load = worker.load(tiny_model_dir, stream=True)
-    assert not any(isinstance(e, Failed) for e in worker.events_for(load, timeout=120))
-    yield worker
-    assert worker.shutdown()
 
 
 @pytest.fixture
@@ -71,9 +41,9 @@ def roots(tmp_path):
 
 
 @pytest.fixture
-def page(qtbot, roots, worker):
+def page(qtbot, roots, tiny_worker):
     shipped, owner = roots
-    page = PersonasPage(PersonaManager(shipped=shipped, owner=owner), AdapterChecks(worker))
+    page = PersonasPage(PersonaManager(shipped=shipped, owner=owner), AdapterChecks(tiny_worker))
     qtbot.addWidget(page)
     wait_for_voices(qtbot, page)
     return page

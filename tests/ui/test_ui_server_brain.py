@@ -19,18 +19,6 @@ from deskpet.pet import State
 TIMEOUT = 180_000
 
 
-@pytest.fixture
-def server_home(tmp_path, monkeypatch):
-    home = tmp_path / "data"
-    home.mkdir()
-    (tmp_path / "h").mkdir()
-    monkeypatch.setenv("DESKPET_HOME", str(home))
-    monkeypatch.setenv("HOME", str(tmp_path / "h"))
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    return home
-
-
 def start(home, url: str) -> DeskpetApp:
     (home / "settings.yaml").write_text(
         f"brain: server\nserver_url: {url}\nmax_tokens: 24\nbubble_fade_seconds: 0\n"
@@ -50,9 +38,9 @@ def ask(qtbot, app, text) -> str:
 
 
 @pytest.mark.skipif(not available(), reason="llama-cpp-python[server] is not installed")
-def test_the_bubble_answers_through_llama_cpp_and_esc_stops_it(qtbot, qapp, server_home, demo_gguf):
-    llama = LlamaServer(demo_gguf, log=server_home / "llama.log").wait()
-    app = start(server_home, llama.url)
+def test_the_bubble_answers_through_llama_cpp_and_esc_stops_it(qtbot, qapp, ui_app_home, demo_gguf):
+    llama = LlamaServer(demo_gguf, log=ui_app_home / "llama.log").wait()
+    app = start(ui_app_home, llama.url)
     try:
         assert isinstance(app.worker, ServerBrain)
         qtbot.waitUntil(lambda: app.model.info is not None, timeout=TIMEOUT)
@@ -76,10 +64,10 @@ def test_the_bubble_answers_through_llama_cpp_and_esc_stops_it(qtbot, qapp, serv
         llama.close()
 
 
-def test_a_server_fault_is_one_line_and_the_error_pose(qtbot, qapp, server_home):
+def test_a_server_fault_is_one_line_and_the_error_pose(qtbot, qapp, ui_app_home):
     server = FakeModelServer()
     server.script = ["500"]
-    app = start(server_home, server.url)
+    app = start(ui_app_home, server.url)
     try:
         qtbot.waitUntil(lambda: app.model.info is not None, timeout=10_000)
         app.open_chat()
@@ -97,7 +85,7 @@ def test_a_server_fault_is_one_line_and_the_error_pose(qtbot, qapp, server_home)
 
 
 def test_onboarding_finds_a_server_and_the_pet_answers_through_it(
-    qtbot, qapp, server_home, monkeypatch
+    qtbot, qapp, ui_app_home, monkeypatch
 ):
     import argparse
 
@@ -124,7 +112,7 @@ def test_onboarding_finds_a_server_and_the_pet_answers_through_it(
         with qtbot.waitSignal(app.on_greeted, timeout=20_000):
             choice.buttons[0].click()
         assert isinstance(app.worker, ServerBrain) and app.brain.worker is app.worker
-        saved = yaml.safe_load((server_home / "settings.yaml").read_text())
+        saved = yaml.safe_load((ui_app_home / "settings.yaml").read_text())
         assert saved["brain"] == "server" and saved["server_url"] == server.url
         assert saved["server_model"] == "qwen3:1.7b" and "model" not in saved
         # THEN the bubble answers through the server
@@ -138,9 +126,9 @@ def test_onboarding_finds_a_server_and_the_pet_answers_through_it(
         server.close()
 
 
-def test_a_model_named_at_launch_runs_here_whatever_the_brain_setting(qapp, server_home):
+def test_a_model_named_at_launch_runs_here_whatever_the_brain_setting(qapp, ui_app_home):
     # `deskpet --demo` with `brain: server` saved: the owner asked for this model, here.
-    (server_home / "settings.yaml").write_text("brain: server\nserver_url: http://127.0.0.1:9\n")
+    (ui_app_home / "settings.yaml").write_text("brain: server\nserver_url: http://127.0.0.1:9\n")
     named = DeskpetApp(model="demo")
     try:
         assert isinstance(named.worker, InferenceWorker)

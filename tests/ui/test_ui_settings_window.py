@@ -187,7 +187,9 @@ def test_the_model_server_fields_and_a_key_kept_out_of_the_settings_file(qtbot, 
     assert (ui_home / "secrets" / "server_api_key").read_text() == "sk-very-secret"
     assert "sk-very-secret" not in (ui_home / "settings.yaml").read_text()
     assert key.field.text() == "" and key.field.placeholderText().startswith("saved")
-    key.save_button.click()  # empty: forgotten
+    with qtbot.waitSignal(key.on_saved) as forgot:
+        key.save_button.click()  # empty: forgotten
+    assert forgot.args == [False]
     assert not (ui_home / "secrets" / "server_api_key").exists()
 
 

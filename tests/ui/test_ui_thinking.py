@@ -15,15 +15,8 @@ from deskpet.personas.thinking import THINKING_MIN_TOKENS
 
 
 @pytest.fixture
-def app(qtbot, qapp, tmp_path, monkeypatch):
-    home = tmp_path / "data"
-    home.mkdir()
-    (tmp_path / "h").mkdir()  # a HOME without agents: the app never reads the real one
-    monkeypatch.setenv("DESKPET_HOME", str(home))
-    monkeypatch.setenv("HOME", str(tmp_path / "h"))
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    (home / "settings.yaml").write_text("thinking_default: true\nmax_tokens: 300\n")
+def app(qtbot, qapp, ui_app_home):
+    (ui_app_home / "settings.yaml").write_text("thinking_default: true\nmax_tokens: 300\n")
     app = DeskpetApp("demo")
     yield app
     app.shutdown()
