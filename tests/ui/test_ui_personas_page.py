@@ -197,12 +197,12 @@ def test_reveal_opens_the_personas_folder(qtbot, page, roots):
     assert opened.urls == [str((owner / "owl").resolve()), str((shipped / "neko").resolve())]
 
 
-def test_voices_say_why_in_chinese(qtbot, roots, worker):
+def test_voices_say_why_in_chinese(qtbot, roots, tiny_worker):
     # The worker's reason (an adapter for another base model) is shown in the owner's
     # language, inside the page's own line.
     shipped, owner = roots
     i18n.set_language("zh")  # the autouse fixture in conftest puts English back
-    page = PersonasPage(PersonaManager(shipped=shipped, owner=owner), AdapterChecks(worker))
+    page = PersonasPage(PersonaManager(shipped=shipped, owner=owner), AdapterChecks(tiny_worker))
     qtbot.addWidget(page)
     qtbot.waitUntil(lambda: all(row(page, p)[2] != "检查中…" for p in row_ids(page)), timeout=WAIT)
     assert row(page, "owl")[2] == "适配器（LoRA r=4）"
