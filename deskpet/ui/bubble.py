@@ -37,19 +37,14 @@ from PySide6.QtGui import (
     QKeyEvent,
     QPainter,
     QPainterPath,
-    QPalette,
     QPen,
     QPolygonF,
-    QTextCharFormat,
     QTextCursor,
-    QTextDocument,
 )
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -59,6 +54,7 @@ from deskpet.i18n import tr
 from deskpet.inference.protocol import ADAPTER, CONTEXT_FULL, LOAD, NO_MODEL
 from deskpet.inference.server_http import FRIENDLY as SERVER_FRIENDLY
 from deskpet.ui.anchor import BesidePet
+from deskpet.ui.chat_text import DIM_INK, ERROR_INK, INK, may_open, set_ink, set_markdown, text_view
 from deskpet.ui.placement import beside, screen_of
 
 FRAME_MS = 16  # ~60 fps
@@ -77,19 +73,8 @@ FADE_MS = 700
 ANSWER = "answer"
 REASONING = "reasoning"
 
-# What a link in a chat answer may open; anything else (file:, app schemes) stays inert text.
-LINK_SCHEMES = frozenset({"http", "https", "mailto"})
-# Markdown as GitHub writes it, with raw HTML taken as text: markup comes only from Markdown.
-_MARKDOWN = (
-    QTextDocument.MarkdownFeature.MarkdownDialectGitHub
-    | QTextDocument.MarkdownFeature.MarkdownNoHTML
-)
-
 log = logging.getLogger(__name__)
 
-_INK = QColor(29, 29, 31)
-_DIM_INK = QColor(128, 128, 134)
-_ERROR_INK = QColor(176, 40, 32)
 _FILL = QColor(252, 252, 254, 242)
 _EDGE = QColor(0, 0, 0, 46)
 
@@ -203,7 +188,7 @@ class ChatBubble(BesidePet, QWidget):
         title_font = self.title.font()
         title_font.setBold(True)
         self.title.setFont(title_font)
-        _set_ink(self.title, _INK)
+        set_ink(self.title, INK)
         header.addWidget(self.title)
         header.addStretch(1)
 
@@ -242,7 +227,7 @@ class ChatBubble(BesidePet, QWidget):
         self.question.setObjectName("bubble-question")
         self.question.setWordWrap(True)
         self.question.setTextFormat(Qt.TextFormat.PlainText)
-        _set_ink(self.question, _DIM_INK)
+        set_ink(self.question, DIM_INK)
         self.question.hide()
         layout.addWidget(self.question)
 
@@ -256,11 +241,11 @@ class ChatBubble(BesidePet, QWidget):
         self.thinking_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.thinking_toggle.setToolTip(tr("Show or hide what the pet thought before answering"))
         self.thinking_toggle.toggled.connect(self._on_thinking_toggled)
-        _set_ink(self.thinking_toggle, _DIM_INK)
+        set_ink(self.thinking_toggle, DIM_INK)
         self.thinking_toggle.hide()
         layout.addWidget(self.thinking_toggle)
 
-        self.reasoning_view = _text_view(self, "bubble-reasoning", _DIM_INK)
+        self.reasoning_view = text_view(self, "bubble-reasoning", DIM_INK)
         font = self.reasoning_view.font()
         font.setItalic(True)
         font.setPointSizeF(max(font.pointSizeF() - 1.0, 8.0))
@@ -269,7 +254,7 @@ class ChatBubble(BesidePet, QWidget):
         self.reasoning_view.hide()
         layout.addWidget(self.reasoning_view)
 
-        self.answer_view = _text_view(self, "bubble-answer", _INK)
+        self.answer_view = text_view(self, "bubble-answer", INK)
         self.answer_view.anchorClicked.connect(self._on_link_clicked)
         self.answer_view.hide()
         layout.addWidget(self.answer_view)
@@ -393,12 +378,12 @@ class ChatBubble(BesidePet, QWidget):
         self.answering = False
         self._finish_reason = None
         self.stop_button.hide()
-        self._set_status(friendly_error(message, kind), _ERROR_INK)
+        self._set_status(friendly_error(message, kind), ERROR_INK)
         self._schedule_fade()
 
     def show_note(self, text: str) -> None:
         """A dim line below the answer (loading progress, a notice)."""
-        self._set_status(text, _DIM_INK)
+        self._set_status(text, DIM_INK)
 
     def show_narration(
         self, text: str, pet: QRect | None = None, screen: QRect | None = None
@@ -505,14 +490,13 @@ class ChatBubble(BesidePet, QWidget):
         if self._narrating:
             view.setPlainText(self._shown[ANSWER])
         else:
-            view.document().setMarkdown(self._shown[ANSWER], _MARKDOWN)
-            _show_link_targets(view.document())
+            set_markdown(view.document(), self._shown[ANSWER])
         view.setVisible(True)
         if at_end:  # follow the text unless the owner scrolled up to read
             bar.setValue(bar.maximum())
 
     def _on_link_clicked(self, url: QUrl) -> None:
-        if url.scheme().lower() not in LINK_SCHEMES:
+        if not may_open(url):
             log.info("a link in an answer was not opened: its scheme is %r", url.scheme())
             return
         if QDesktopServices.openUrl(url):
@@ -534,10 +518,10 @@ class ChatBubble(BesidePet, QWidget):
         if self._shown[REASONING]:
             self.thinking_toggle.setText(tr("Thoughts"))
         if reason == "cancelled":
-            self._set_status(tr("Stopped."), _DIM_INK)
+            self._set_status(tr("Stopped."), DIM_INK)
         elif reason == "length":
             self._set_status(
-                tr("(That's as long as my answers get: see “Longest answer”.)"), _DIM_INK
+                tr("(That's as long as my answers get: see “Longest answer”.)"), DIM_INK
             )
         self._fit()
         self._schedule_fade()
@@ -552,7 +536,7 @@ class ChatBubble(BesidePet, QWidget):
 
     def _set_status(self, text: str, ink: QColor) -> None:
         self.status.setText(text)
-        _set_ink(self.status, ink)
+        set_ink(self.status, ink)
         self.status.show()
         self._fit()
 
@@ -688,65 +672,3 @@ class ChatBubble(BesidePet, QWidget):
         painter.setPen(QPen(_EDGE, 1.0))
         painter.setBrush(_FILL)
         painter.drawPath(path)
-
-
-def _set_ink(widget: QWidget, ink: QColor) -> None:
-    palette = widget.palette()
-    for role in (
-        QPalette.ColorRole.WindowText,
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.ButtonText,
-    ):
-        palette.setColor(role, ink)
-    widget.setPalette(palette)
-
-
-def _show_link_targets(doc: QTextDocument) -> None:
-    """Write where each link goes after its words, "[docs](https://x.example)" reading
-    "docs (https://x.example)", so a link's words cannot hide its address."""
-    runs: list[tuple[int, str, str]] = []  # (end position, href, the words shown)
-    block = doc.begin()
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            fragment = it.fragment()
-            href = fragment.charFormat().anchorHref() if fragment.charFormat().isAnchor() else ""
-            if href:
-                end = fragment.position() + fragment.length()
-                if runs and runs[-1][1] == href and runs[-1][0] == fragment.position():
-                    runs[-1] = (end, href, runs[-1][2] + fragment.text())
-                else:
-                    runs.append((end, href, fragment.text()))
-            it += 1
-        block = block.next()
-    plain = QTextCharFormat()
-    plain.setForeground(_DIM_INK)
-    for end, href, words in reversed(runs):
-        if words.strip() in (href, href.removeprefix("mailto:")):
-            continue
-        cursor = QTextCursor(doc)
-        cursor.setPosition(end)
-        cursor.insertText(f" ({href})", plain)
-
-
-def _text_view(parent: QWidget, name: str, ink: QColor) -> QTextBrowser:
-    """A borderless, transparent, selectable rich-text view whose links only emit
-    anchorClicked (the bubble decides what may open)."""
-    view = QTextBrowser(parent)
-    view.setObjectName(name)
-    view.setFrameShape(QFrame.Shape.NoFrame)
-    view.setOpenLinks(False)
-    view.setOpenExternalLinks(False)
-    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    view.setTextInteractionFlags(
-        Qt.TextInteractionFlag.TextSelectableByMouse
-        | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        | Qt.TextInteractionFlag.LinksAccessibleByMouse
-    )
-    palette = view.palette()
-    palette.setColor(QPalette.ColorRole.Base, QColor(0, 0, 0, 0))
-    palette.setColor(QPalette.ColorRole.Text, ink)
-    view.setPalette(palette)
-    view.viewport().setAutoFillBackground(False)
-    view.document().setDocumentMargin(2)
-    return view
