@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from .i18n import N_, shown, tr
 from .inference.generate import Sampling
 from .inference.protocol import (
     SERVER_KINDS,
@@ -26,7 +27,7 @@ from .inference.server_http import FRIENDLY
 log = logging.getLogger(__name__)
 
 CONVERSATION = "terminal"
-HELP = "Commands: /think  /reset  /system TEXT  /help   (Ctrl-C stops an answer, Ctrl-D quits)"
+HELP = N_("Commands: /think  /reset  /system TEXT  /help   (Ctrl-C stops an answer, Ctrl-D quits)")
 
 
 class _Screen:
@@ -59,7 +60,7 @@ def run_terminal_chat(args, model_source: str, brain=None) -> int:
         system = getattr(args, "system", None)
         sampling = _sampling(args, model_source)
         if interactive:
-            print(HELP, file=sys.stderr)
+            print(tr(HELP), file=sys.stderr)
         while True:
             line = _read_line(interactive)
             if line is None:
@@ -71,7 +72,8 @@ def run_terminal_chat(args, model_source: str, brain=None) -> int:
                 command, _, rest = text.partition(" ")
                 if command == "/think":
                     think = not think
-                    print(f"Thinking mode {'on' if think else 'off'}.", file=sys.stderr)
+                    said = tr("Thinking mode on.") if think else tr("Thinking mode off.")
+                    print(said, file=sys.stderr)
                 elif command in ("/reset", "/system"):
                     if command == "/system":
                         system = rest.strip() or None
@@ -79,13 +81,15 @@ def run_terminal_chat(args, model_source: str, brain=None) -> int:
                     for _ in worker.events_for(reset):
                         pass
                     print(
-                        "New conversation." if command == "/reset" else "System prompt set.",
+                        tr("New conversation.")
+                        if command == "/reset"
+                        else tr("System prompt set."),
                         file=sys.stderr,
                     )
                 elif command in ("/quit", "/exit"):
                     break
                 else:
-                    print(HELP, file=sys.stderr)
+                    print(tr(HELP), file=sys.stderr)
                 continue
             request = worker.chat(
                 CONVERSATION,
@@ -123,7 +127,7 @@ def _read_line(interactive: bool) -> str | None:
             print(file=sys.stderr)
         except UnicodeDecodeError:  # a stream whose decoder could not be made tolerant
             log.warning("skipped an input line that is not UTF-8")
-            print("deskpet: skipped a line that is not UTF-8 text", file=sys.stderr)
+            print("deskpet: " + tr("skipped a line that is not UTF-8 text"), file=sys.stderr)
 
 
 def _tolerate_bad_bytes(stream) -> None:
@@ -148,28 +152,34 @@ def _wait_for_model(worker, load: int) -> bool:
     """Say the load's progress; True once the model is ready (its warm-up goes on meanwhile)."""
     for event in worker.events_for(load):
         if isinstance(event, ModelLoading):
-            print(event.message, file=sys.stderr)
+            print(shown(event.message), file=sys.stderr)
         elif isinstance(event, Failed):
-            print(f"deskpet: could not load the model: {_words(event)}", file=sys.stderr)
+            why = _words(event)
+            print("deskpet: " + tr("could not load the model: {why}", why=why), file=sys.stderr)
             return False
         elif isinstance(event, ModelReady):
             info = event.info
             if info.get("server"):
-                print(f"{info['name']} on {info['server']} is ready.", file=sys.stderr)
+                ready = tr("{name} on {server} is ready.", name=info["name"], server=info["server"])
+                print(ready, file=sys.stderr)
                 return True
-            print(
-                f"{info['name']} ({info['quantization']}, {info['dtype']}) is ready.",
-                file=sys.stderr,
+            ready = tr(
+                "{name} ({quantization}, {dtype}) is ready.",
+                name=info["name"],
+                quantization=info["quantization"],
+                dtype=info["dtype"],
             )
+            print(ready, file=sys.stderr)
             return True
     return False  # the worker stopped before the model was ready
 
 
 def _words(event: Failed) -> str:
-    """A model server's failure in the pet's words (what to check), else the message."""
+    """A model server's failure in the pet's words (what to check), else the message; in the
+    owner's language."""
     if event.kind in SERVER_KINDS:
-        return f"{FRIENDLY[event.kind]} ({event.message})"
-    return event.message
+        return tr("{friendly} ({why})", friendly=tr(FRIENDLY[event.kind]), why=event.message)
+    return shown(event.message)
 
 
 def _stream_answer(worker, request: int, screen: _Screen) -> None:
@@ -186,14 +196,14 @@ def _stream_answer(worker, request: int, screen: _Screen) -> None:
         if isinstance(event, Token):
             ev = event.event
             if ev.channel == "reasoning" and not in_reasoning:
-                screen.write("(thinking) ", dim=True)
+                screen.write(tr("(thinking)") + " ", dim=True)
             in_reasoning = ev.channel == "reasoning"
             screen.write(ev.text, dim=in_reasoning)
         elif isinstance(event, Finished):
             if event.reason == "cancelled":
-                screen.write(" [stopped]")
+                screen.write(" " + tr("[stopped]"))
             elif event.reason == "length":
-                screen.write(" [length limit]")
+                screen.write(" " + tr("[length limit]"))
             screen.write("\n")
         elif isinstance(event, Failed):
-            screen.write(f"\n(deskpet could not answer: {_words(event)})\n")
+            screen.write("\n" + tr("(deskpet could not answer: {why})", why=_words(event)) + "\n")

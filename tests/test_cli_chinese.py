@@ -23,7 +23,9 @@ def home():
     shutil.rmtree(root, ignore_errors=True)
 
 
-def deskpet(home: Path, *args: str, lang: str = "C.UTF-8") -> subprocess.CompletedProcess:
+def deskpet(
+    home: Path, *args: str, lang: str = "C.UTF-8", stdin: str = ""
+) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -33,6 +35,7 @@ def deskpet(home: Path, *args: str, lang: str = "C.UTF-8") -> subprocess.Complet
     env |= {"XDG_DATA_HOME": str(home / "h" / ".local" / "share")}
     return subprocess.run(
         [sys.executable, "-m", "deskpet.cli", *args],
+        input=stdin,
         text=True,
         capture_output=True,
         timeout=120,
@@ -96,3 +99,119 @@ def test_a_refused_flag_says_why_in_the_chosen_language(home, setting, lang, sai
     # THEN argparse refuses it before anything loads, saying why in that language
     assert done.returncode == 2
     assert said in done.stderr
+
+
+def test_persona_list_speaks_chinese_beside_its_voice_column(home, demo_gguf):
+    # GIVEN a Chinese terminal and the demo model (only its header is read)
+    done = deskpet(home, "persona", "list", "--demo", lang="zh_CN.UTF-8")
+    assert done.returncode == 0, done.stderr
+    # THEN the heading, each row's origin, voice and theme, and the description are Chinese
+    assert "使用 演示模型（smollm2-135m-instruct） 时的声音：" in done.stderr
+    rows = {line.split()[0]: line for line in done.stdout.splitlines()}
+    assert rows["neko"].startswith(
+        "neko       Neko / 小喵  [内置，声音：适配器 smollm2-135m-instruct，主题 neko]  "
+    )
+    assert "[内置，声音：此模型下只有提示词，主题 deskpet]" in rows["deskpet"]
+    assert not any(word in done.stdout for word in ("shipped", "theme", "voice:"))
+    assert rows["deskpet"].endswith("默认的桌宠：友好、直接的小助手。")
+
+
+def test_persona_import_of_a_folder_without_persona_yaml_refuses_in_chinese(home):
+    folder = home / "not-a-persona"
+    folder.mkdir()
+    done = deskpet(home, "persona", "import", str(folder), lang="zh_CN.UTF-8")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"deskpet: 未导入：{folder / 'persona.yaml'}：缺失（每个角色文件夹都需要 persona.yaml）"
+    ]
+    assert not (home / "d" / "personas" / "not-a-persona").exists()
+
+
+def test_model_download_says_why_and_what_next_in_chinese(home):
+    # GIVEN a hub address on loopback where nothing listens (no network here: a true boundary)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    done = deskpet(home, "model", "download", "--endpoint", url, "--yes", lang="zh_CN.UTF-8")
+    # THEN one line: the reason and the other ways to get a model, both Chinese
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"deskpet: 无法连接 {url} 上的模型仓库（"), line
+    assert line.endswith(
+        "）；可用 --model PATH 指定本机的 MLX 文件夹或 .gguf 文件，或用 --demo 使用演示模型"
+    ), line
+
+
+def test_model_download_plan_and_question_are_chinese(home):
+    # GIVEN a loopback hub with a two-file repo, and no terminal to answer the question
+    from helpers.fake_hub import REPO, SHA, FakeHub
+
+    hub = FakeHub({"config.json": b"{}", "model.safetensors": b"\0" * 2048})
+    try:
+        done = deskpet(home, "model", "download", "--endpoint", hub.url, lang="zh_CN.UTF-8")
+    finally:
+        hub.close()
+    # THEN the plan, the question and the refusal are Chinese; nothing was fetched
+    assert done.returncode == 1, done.stderr
+    plan, question, refused = done.stderr.splitlines()
+    assert plan.startswith(f"{REPO} @ {SHA[:8]}：2 个文件，") and " -> " in plan, plan
+    assert question == "要下载吗？（加上 --yes 可不经询问直接下载）"
+    assert refused == "没有下载。"
+
+
+def test_download_next_steps_in_chinese_for_each_kind():
+    # In process: every DownloadError kind's next step, with a reason made below the UI
+    from deskpet import i18n
+    from deskpet.inference import download as dl
+    from deskpet.inference.download_cli import for_terminal
+
+    why = i18n.Said("download stopped")
+    i18n.set_language("zh")
+    try:
+        lines = {kind: for_terminal(why, kind) for kind in (dl.RESUME, dl.DISK_FULL, dl.OTHER)}
+    finally:
+        i18n.set_language("en")
+    assert lines == {
+        dl.RESUME: "下载已停止；再次运行即可继续下载",
+        dl.DISK_FULL: "下载已停止，然后再次运行",
+        dl.OTHER: "下载已停止",
+    }
+    assert for_terminal(why, dl.RESUME) == "download stopped; run again to resume"
+
+
+def test_model_info_headings_are_chinese_and_its_values_stay(home, tiny_model_dir):
+    done = deskpet(home, "model", "info", str(tiny_model_dir), lang="zh_CN.UTF-8")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    facts = {key.strip(): value for key, value in (line.split(": ", 1) for line in lines)}
+    assert facts["架构"].startswith("Llama: 3 layers, hidden 128")
+    assert facts["参数量"].replace(",", "").isdigit() and facts["聊天模板"] in ("yes", "no")
+    assert "bos" in facts and "architecture" not in facts  # a token's name stays as named
+    # AND the colons line up in a terminal, where a Chinese character takes two columns
+    assert {_columns(line.split(": ", 1)[0]) for line in lines} == {16}
+
+
+def _columns(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def test_chat_says_its_commands_in_chinese(home, tiny_model_dir):
+    # GIVEN a chat on the tiny model with piped commands (no question: nothing is generated)
+    commands = "/think\n/reset\n/system 你是一只猫\n"
+    done = deskpet(home, "chat", "--model", str(tiny_model_dir), lang="zh_CN.UTF-8", stdin=commands)
+    # THEN the ready line and each command's answer are Chinese
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert any(line.endswith("已就绪。") for line in lines), lines
+    assert lines[-3:] == ["思考模式已开启。", "新对话。", "系统提示词已设置。"]
+
+
+def test_persona_show_follows_the_owners_language_unless_asked(home):
+    zh = deskpet(home, "persona", "show", "neko", lang="zh_CN.UTF-8").stdout.splitlines()
+    assert "          name: 小喵" in zh
+    en = deskpet(home, "persona", "show", "neko", "--lang", "en", lang="zh_CN.UTF-8")
+    assert "          name: Neko" in en.stdout.splitlines()
+    unknown = deskpet(home, "persona", "show", "nope", lang="zh_CN.UTF-8")
+    assert (unknown.returncode, unknown.stderr) == (1, "deskpet: 没有角色 'nope'\n")

@@ -7,20 +7,23 @@ import sys
 import threading
 import time
 
+from ..i18n import N_, reason, shown, tr
 from . import download as dl
 
-# What else the owner can run when the hub cannot help.
-ALTERNATIVES = (
-    "use a local MLX folder or .gguf file with --model PATH, or the demo model with --demo"
-)
-# What to do next, by DownloadError.kind, appended to the error's line.
+# The error's line with what to do next, by DownloadError.kind: one sentence each, so a
+# language can put the step where it reads best.
 _NEXT_STEP = {
-    dl.RESUME: "; run again to resume",
-    dl.FETCH_ANEW: ", run again to fetch it anew",
-    dl.DISK_FULL: " and run again",
-    dl.HUB: f"; {ALTERNATIVES}",
-    dl.CANCELLED: "; run it again to resume",
+    dl.RESUME: N_("{why}; run again to resume"),
+    dl.FETCH_ANEW: N_("{why}, run again to fetch it anew"),
+    dl.DISK_FULL: N_("{why} and run again"),
+    dl.HUB: N_(
+        "{why}; use a local MLX folder or .gguf file with --model PATH, or the demo model with "
+        "--demo"
+    ),
+    dl.CANCELLED: N_("{why}; run it again to resume"),
 }
+# What else the owner can run when the hub cannot help (in English).
+ALTERNATIVES = _NEXT_STEP[dl.HUB].removeprefix("{why}; ")
 
 
 def register(model_actions: argparse._SubParsersAction) -> None:
@@ -57,25 +60,33 @@ def run_download(args: argparse.Namespace) -> int:
 
     endpoint = args.endpoint or _endpoint_setting()
     if cached := shared_cache_copy(args.repo or DEFAULT_REPOS, args.revision):
-        print(f"Already in the Hugging Face cache: {cached}")
-        print(f"Use it with: deskpet --model '{cached}'")
+        print(tr("Already in the Hugging Face cache: {path}", path=cached))
+        print(tr("Use it with: {command}", command=f"deskpet --model '{cached}'"))
         return 0
     try:
         plan = resolve(args.repo or DEFAULT_REPOS, revision=args.revision, endpoint=endpoint)
         final = plan.destination()
         if final.exists():
-            print(f"Already downloaded: {final}")
+            print(tr("Already downloaded: {path}", path=final))
             return 0
         need = check_disk_space(plan)
-        print(
-            f"{plan.repo} @ {plan.revision[:8]}: {len(plan.files)} files, "
-            f"{format_bytes(plan.total_bytes)}"
-            + (f" ({format_bytes(need)} left to fetch)" if need < plan.total_bytes else "")
-            + f" -> {final}",
-            file=sys.stderr,
-        )
-        if not args.yes and not _confirm("Download it?"):
-            print("Not downloaded.", file=sys.stderr)
+        what = {
+            "repo": f"{plan.repo} @ {plan.revision[:8]}",
+            "count": len(plan.files),
+            "size": format_bytes(plan.total_bytes),
+            "folder": final,
+        }
+        if need < plan.total_bytes:
+            line = tr(
+                "{repo}: {count} files, {size} ({left} left to fetch) -> {folder}",
+                left=format_bytes(need),
+                **what,
+            )
+        else:
+            line = tr("{repo}: {count} files, {size} -> {folder}", **what)
+        print(line, file=sys.stderr)
+        if not args.yes and not _confirm(tr("Download it?")):
+            print(tr("Not downloaded."), file=sys.stderr)
             return 1
         bar = ProgressBar()
         try:
@@ -83,19 +94,22 @@ def run_download(args: argparse.Namespace) -> int:
         finally:
             bar.close()
     except DownloadError as e:
-        print(f"deskpet: {for_terminal(str(e), e.kind)}", file=sys.stderr)
+        print(f"deskpet: {for_terminal(reason(e), e.kind)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\ndeskpet: download stopped; run the same command again to resume", file=sys.stderr)
+        stopped = tr("download stopped; run the same command again to resume")
+        print(f"\ndeskpet: {stopped}", file=sys.stderr)
         return 130
-    print(f"Downloaded {path}")
-    print(f"Use it with: deskpet --model '{path}'")
+    print(tr("Downloaded {path}", path=path))
+    print(tr("Use it with: {command}", command=f"deskpet --model '{path}'"))
     return 0
 
 
 def for_terminal(message: str, kind: str) -> str:
-    """A download error's line with what to do next in the terminal (by its kind)."""
-    return message + _NEXT_STEP.get(kind, "")
+    """A download error's line with what to do next in the terminal (by its kind), in the
+    owner's language (the message too, when it is a Said)."""
+    step = _NEXT_STEP.get(kind)
+    return tr(step, why=message) if step else shown(message)
 
 
 def _endpoint_setting() -> str | None:
@@ -106,13 +120,16 @@ def _endpoint_setting() -> str | None:
 
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
-        print(f"{question} (pass --yes to download without asking)", file=sys.stderr)
+        print(
+            tr("{question} (pass --yes to download without asking)", question=question),
+            file=sys.stderr,
+        )
         return False
     try:
         answer = input(f"{question} [Y/n] ")
     except EOFError:
         return False
-    return answer.strip().lower() in ("", "y", "yes")
+    return answer.strip().lower() in ("", "y", "yes", tr("yes"))
 
 
 class ProgressBar:

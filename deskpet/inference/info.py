@@ -7,6 +7,7 @@ from pathlib import Path
 import mlx.nn as nn
 from mlx.utils import tree_flatten
 
+from ..i18n import Said
 from .chat import ChatTemplate
 from .load import DEFAULT_BITS, ModelLoadError, build, read_checkpoint
 
@@ -31,7 +32,11 @@ def model_info(source: str | Path, bits: int = DEFAULT_BITS) -> dict[str, str]:
     except Exception as e:  # the template comes with the model: a broken one is one line
         reason = " ".join(str(e).split()) or type(e).__name__
         raise ModelLoadError(
-            f"{ckpt.source.name}: its chat template cannot be used ({reason})"
+            Said(
+                "{name}: its chat template cannot be used ({why})",
+                name=ckpt.source.name,
+                why=reason,
+            )
         ) from None
 
     def name(token_id: int | None) -> str:

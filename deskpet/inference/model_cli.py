@@ -8,10 +8,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 
+from ..i18n import N_, shown, tr
 from . import download_cli
 
 SOURCE_HELP = "a model folder, a .gguf file, or 'demo'"
+# `model info`'s headings that are words (info.py's keys; bos, eos and lm_head stay as named).
+HEADINGS = (
+    N_("source"),
+    N_("format"),
+    N_("architecture"),
+    N_("vocabulary"),
+    N_("context"),
+    N_("quantization"),
+    N_("parameters"),
+    N_("size on disk"),
+    N_("memory"),
+    N_("think tokens"),
+    N_("chat template"),
+    N_("gguf tensors"),
+    N_("conversion"),
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,11 +69,18 @@ def run_info(args: argparse.Namespace) -> int:
 
     try:
         for key, value in model_info(local_path(args.source), bits=args.bits).items():
-            print(f"{key:>16}: {value}")
+            heading = tr(key) if key in HEADINGS else key
+            print(f"{_right(heading, 16)}: {value}")
     except ModelLoadError as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        print(f"deskpet: {shown(e)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _right(text: str, width: int) -> str:
+    """`text` right-aligned in `width` terminal columns (a Chinese character takes two)."""
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in text)
+    return text.rjust(width - wide)
 
 
 def run_convert(args: argparse.Namespace) -> int:
@@ -69,9 +94,9 @@ def run_convert(args: argparse.Namespace) -> int:
         ckpt = read_checkpoint(local_path(args.source), bits=args.bits, progress=progress)
         dst = save_mlx(ckpt, args.destination, bits=args.bits)
     except ModelLoadError as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        print(f"deskpet: {shown(e)}", file=sys.stderr)
         return 1
-    print(f"Wrote {dst}")
+    print(tr("Wrote {path}", path=dst))
     return 0
 
 
@@ -80,12 +105,18 @@ def run_list(args: argparse.Namespace) -> int:
 
     found = find_local_models()
     if not found:
-        print("No models found in the Hugging Face cache, LM Studio or Ollama.")
+        print(tr("No models found in the Hugging Face cache, LM Studio or Ollama."))
         return 0
     for m in found:
-        state = "runs" if m.runnable else f"cannot run: {m.problem}"
-        print(f"{m.name}  [{m.where}, {human_size(m.size)}, {m.format}]  {state}")
+        state = tr("runs") if m.runnable else tr("cannot run: {why}", why=m.problem)
+        print(f"{m.name}  [{m.where}, {human_size(m.size)}, {shown(m.format)}]  {state}")
         print(f"    {m.path}")
     runnable = sum(m.runnable for m in found)
-    print(f"{len(found)} found, {runnable} deskpet can run (use one with --model PATH).")
+    print(
+        tr(
+            "{found} found, {runnable} deskpet can run (use one with --model PATH).",
+            found=len(found),
+            runnable=runnable,
+        )
+    )
     return 0

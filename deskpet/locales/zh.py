@@ -623,4 +623,82 @@ MESSAGES = {
     "{file}: tensor {key} is for layer {layer}, but the model has {count} layers (the adapter was made for another base model)": "{file}：张量 {key} 属于第 {layer} 层，但模型只有 {count} 层（这个适配器是为另一个基础模型做的）",
     "{file}: the adapter covers {covered} layers (up to layer {last}) but the model has {count} (the adapter was made for another base model)": "{file}：适配器覆盖 {covered} 层（到第 {last} 层为止），但模型有 {count} 层（这个适配器是为另一个基础模型做的）",
     "{file}: tensor {key} has shape {shape} but the model's {proj} takes {inputs} inputs (expected [r, {inputs}]; the adapter was made for another base model)": "{file}：张量 {key} 的形状是 {shape}，但模型的 {proj} 有 {inputs} 个输入（应为 [r, {inputs}]；这个适配器是为另一个基础模型做的）",
+    # deskpet persona (the terminal)
+    "skipped persona: {problem}": "跳过了角色：{problem}",
+    "cannot read the personas in {root}: {why}": "无法读取 {root} 中的角色：{why}",
+    "Voices with {model}:": "使用 {model} 时的声音：",
+    "{model} ({base})": "{model}（{base}）",
+    "{model} (not downloaded yet)": "{model}（还没有下载）",
+    "{model} (it cannot be read: {why})": "{model}（无法读取：{why}）",
+    "no known base model": "不是已知的基础模型",
+    "{id} {name} / {name_zh}  [{origin}, {voice}, theme {theme}]  {description}": (
+        "{id} {name} / {name_zh}  [{origin}，{voice}，主题 {theme}]  {description}"
+    ),
+    "not imported: {why}": "未导入：{why}",
+    "Imported {id} into {folder}": "已将 {id} 导入到 {folder}",
+    "Adapter for {base}: checked when that model is loaded": "{base} 的适配器：加载该模型时再检查",
+    "With {model} this persona speaks with its prompt (it has no adapter for it)": (
+        "使用 {model} 时，这个角色用提示词说话（它没有该模型的适配器）"
+    ),
+    "Adapter {repo} will be downloaded when you choose the persona": "选择这个角色时会下载适配器 {repo}",
+    "Adapter fits {model}: r={rank}, alpha={alpha:g}, {count} projections, {mb:.1f} MB": (
+        "适配器适用于 {model}：r={rank}，alpha={alpha:g}，{count} 个投影，{mb:.1f} MB"
+    ),
+    # deskpet model download (the terminal)
+    "{why}; run again to resume": "{why}；再次运行即可继续下载",
+    "{why}, run again to fetch it anew": "{why}，请再次运行以重新下载",
+    "{why} and run again": "{why}，然后再次运行",
+    "{why}; use a local MLX folder or .gguf file with --model PATH, or the demo model with --demo": (
+        "{why}；可用 --model PATH 指定本机的 MLX 文件夹或 .gguf 文件，或用 --demo 使用演示模型"
+    ),
+    "{why}; run it again to resume": "{why}；再次运行即可继续下载",
+    "Already in the Hugging Face cache: {path}": "已在 Hugging Face 缓存中：{path}",
+    "Use it with: {command}": "使用方法：{command}",
+    "Already downloaded: {path}": "已经下载：{path}",
+    "{repo}: {count} files, {size} -> {folder}": "{repo}：{count} 个文件，{size} -> {folder}",
+    "{repo}: {count} files, {size} ({left} left to fetch) -> {folder}": (
+        "{repo}：{count} 个文件，{size}（还需下载 {left}）-> {folder}"
+    ),
+    "Download it?": "要下载吗？",
+    "{question} (pass --yes to download without asking)": "{question}（加上 --yes 可不经询问直接下载）",
+    "yes": "是",
+    "Not downloaded.": "没有下载。",
+    "download stopped; run the same command again to resume": "下载已停止；再次运行同一命令即可继续",
+    "Downloaded {path}": "已下载 {path}",
+    # deskpet model info | convert | list (the terminal)
+    "source": "来源",
+    "format": "格式",
+    "architecture": "架构",
+    "vocabulary": "词表",
+    "context": "上下文",
+    "quantization": "量化",
+    "parameters": "参数量",
+    "size on disk": "磁盘占用",
+    "memory": "内存",
+    "think tokens": "思考标记",
+    "chat template": "聊天模板",
+    "gguf tensors": "GGUF 张量",
+    "conversion": "转换",
+    "{name}: its chat template cannot be used ({why})": "{name}：它的聊天模板无法使用（{why}）",
+    "Wrote {path}": "已写入 {path}",
+    "runs": "可以运行",
+    "{found} found, {runnable} deskpet can run (use one with --model PATH).": (
+        "找到 {found} 个，deskpet 能运行其中 {runnable} 个（用 --model PATH 选用）。"
+    ),
+    # deskpet chat (the terminal)
+    "Commands: /think  /reset  /system TEXT  /help   (Ctrl-C stops an answer, Ctrl-D quits)": (
+        "命令：/think  /reset  /system 文本  /help   （Ctrl-C 停止回答，Ctrl-D 退出）"
+    ),
+    "Thinking mode on.": "思考模式已开启。",
+    "Thinking mode off.": "思考模式已关闭。",
+    "System prompt set.": "系统提示词已设置。",
+    "skipped a line that is not UTF-8 text": "跳过了一行不是 UTF-8 文本的输入",
+    "could not load the model: {why}": "无法加载模型：{why}",
+    "{name} on {server} is ready.": "{server} 上的 {name} 已就绪。",
+    "{name} ({quantization}, {dtype}) is ready.": "{name}（{quantization}，{dtype}）已就绪。",
+    "{friendly} ({why})": "{friendly}（{why}）",
+    "(thinking)": "（思考中）",
+    "[stopped]": "[已停止]",
+    "[length limit]": "[达到长度上限]",
+    "(deskpet could not answer: {why})": "（deskpet 无法回答：{why}）",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from deskpet.i18n import language, reason, shown, tr
 from deskpet.inference.source import add_model_options
 
 
@@ -20,7 +21,9 @@ def register(sub) -> None:
 
     show = actions.add_parser("show", help="everything about one persona")
     show.add_argument("id")
-    show.add_argument("--lang", default="en", choices=("en", "zh"))
+    show.add_argument(
+        "--lang", choices=("en", "zh"), help="the language of its texts (default: deskpet's)"
+    )
     show.set_defaults(run=_run_show)
 
     imp = actions.add_parser("import", help="copy a persona folder into your personas")
@@ -98,19 +101,26 @@ def _manager():
 
 def _report_problems(manager) -> None:
     for problem in manager.problems:
-        print(f"deskpet: skipped persona: {problem}", file=sys.stderr)
+        print("deskpet: " + tr("skipped persona: {problem}", problem=problem), file=sys.stderr)
 
 
 def _run_list(args) -> int:
     manager = _manager()
     _report_problems(manager)
     base, model = _model_base(args)
-    print(f"Voices with {model}:", file=sys.stderr)
+    print(tr("Voices with {model}:", model=model), file=sys.stderr)
     for p in manager.list():
-        origin = "shipped" if p.shipped else "yours"
         print(
-            f"{p.id:<10} {p.name.en} / {p.name.zh}  [{origin}, {p.voice(base).describe()}, "
-            f"theme {p.theme}]  {p.description.en}"
+            tr(
+                "{id} {name} / {name_zh}  [{origin}, {voice}, theme {theme}]  {description}",
+                id=f"{p.id:<10}",
+                name=p.name.en,
+                name_zh=p.name.zh,
+                origin=tr("shipped") if p.shipped else tr("yours"),
+                voice=p.voice(base).describe(),
+                theme=p.theme,
+                description=p.description.get(language()),
+            )
         )
     return 0
 
@@ -118,7 +128,7 @@ def _run_list(args) -> int:
 def _model_base(args) -> tuple[str | None, str]:
     """(the known base id or None, how to name the model) for the chosen model, read from its
     config alone (a GGUF's header, never its weights). The demo model is never downloaded for
-    this (nor is any other)."""
+    this (nor is any other). The name is in the owner's language."""
     from deskpet.inference.bases import identify
     from deskpet.inference.demo import demo_model_path
     from deskpet.inference.load import ModelLoadError, read_config
@@ -127,14 +137,15 @@ def _model_base(args) -> tuple[str | None, str]:
 
     source = from_args(args, say=lambda _line: None)
     path = demo_model_path() if source == DEMO else Path(source).expanduser()
-    name = "the demo model" if source == DEMO else path.name
+    name = tr("the demo model") if source == DEMO else path.name
     if not path.exists():
-        return None, f"{name} (not downloaded yet)"
+        return None, tr("{model} (not downloaded yet)", model=name)
     try:
         base = identify(ModelArgs.from_dict(read_config(path)), path)
     except (ModelLoadError, ValueError) as e:
-        return None, f"{name} (it cannot be read: {' '.join(str(e).split())})"
-    return base, f"{name} ({base or 'no known base model'})"
+        why = " ".join(shown(e).split())
+        return None, tr("{model} (it cannot be read: {why})", model=name, why=why)
+    return base, tr("{model} ({base})", model=name, base=base or tr("no known base model"))
 
 
 def _run_show(args) -> int:
@@ -144,17 +155,17 @@ def _run_show(args) -> int:
     _report_problems(manager)
     try:
         p = manager.get(args.id)
-    except UnknownPersonaError as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+    except UnknownPersonaError:
+        print("deskpet: " + tr("no persona {id}", id=repr(args.id)), file=sys.stderr)
         return 1
-    s = p.sampling
+    s, lang = p.sampling, args.lang or language()
     rows = {
         "id": p.id,
-        "name": p.name.get(args.lang),
-        "description": p.description.get(args.lang),
+        "name": p.name.get(lang),
+        "description": p.description.get(lang),
         "folder": f"{p.folder} ({'shipped' if p.shipped else 'yours'})",
         "theme": p.theme,
-        "greeting": p.greeting.get(args.lang),
+        "greeting": p.greeting.get(lang),
         "sampling": f"temperature {s.temperature}, top_p {s.top_p}, "
         f"repetition_penalty {s.repetition_penalty}",
         "thinking": "allowed" if p.thinking else "off",
@@ -192,9 +203,9 @@ def _run_import(args) -> int:
             Path(args.folder), owner_dir(), replace=args.replace, check=_adapter_check(args)
         )
     except (ImportRefused, PersonaError) as e:
-        print(f"deskpet: not imported: {e}", file=sys.stderr)
+        print("deskpet: " + tr("not imported: {why}", why=e), file=sys.stderr)
         return 1
-    print(f"Imported {target.name} into {target}")
+    print(tr("Imported {id} into {folder}", id=target.name, folder=target))
     return 0
 
 
@@ -214,26 +225,42 @@ def _adapter_check(args):
         try:
             base, name = _base_args(args)
         except ModelLoadError as e:
-            raise ImportRefused(str(e)) from None
+            raise ImportRefused(reason(e)) from None
         entry = persona.voice(identify(base, name)).entry
         for other in persona.adapters:
             if other is not entry:
-                print(f"Adapter for {other.base}: checked when that model is loaded")
+                print(tr("Adapter for {base}: checked when that model is loaded", base=other.base))
         if entry is None:
-            print(f"With {name} this persona speaks with its prompt (it has no adapter for it)")
+            print(
+                tr(
+                    "With {model} this persona speaks with its prompt (it has no adapter for it)",
+                    model=name,
+                )
+            )
             return
         if entry.hub is not None:
-            print(f"Adapter {entry.hub.repo} will be downloaded when you choose the persona")
+            print(
+                tr(
+                    "Adapter {repo} will be downloaded when you choose the persona",
+                    repo=entry.hub.repo,
+                )
+            )
             return
         try:
             if entry.sha256:
                 verify_sha256(Path(entry.path), entry.sha256)
             adapter = check_adapter(entry.path, base)
         except AdapterError as e:
-            raise ImportRefused(str(e)) from None
+            raise ImportRefused(reason(e)) from None
         print(
-            f"Adapter fits {name}: r={adapter.rank}, alpha={adapter.alpha:g}, "
-            f"{len(adapter.pairs)} projections, {adapter.nbytes / 1e6:.1f} MB"
+            tr(
+                "Adapter fits {model}: r={rank}, alpha={alpha:g}, {count} projections, {mb:.1f} MB",
+                model=name,
+                rank=adapter.rank,
+                alpha=adapter.alpha,
+                count=len(adapter.pairs),
+                mb=adapter.nbytes / 1e6,
+            )
         )
 
     return check
@@ -260,12 +287,12 @@ def _run_train(args) -> int:
         data = read_examples(args.data or persona.train_file())
         valid = read_examples(args.valid or persona.train_file("valid"))
     except (UnknownPersonaError, TrainingDataError) as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        print(f"deskpet: {shown(e)}", file=sys.stderr)
         return 1
     try:
         lm = load(local_path(from_args(args)))
     except ModelLoadError as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        print(f"deskpet: {shown(e)}", file=sys.stderr)
         return 1
     print(
         f"Training {persona.id} on {lm.source.name}: {len(data)} examples, {args.steps} steps",
@@ -290,7 +317,7 @@ def _run_train(args) -> int:
             out=Path(args.out) if args.out else None,
         )
     except TrainingDataError as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        print(f"deskpet: {shown(e)}", file=sys.stderr)
         return 1
     print(
         f"held-out loss {result.valid_loss_before:.4f} -> {result.valid_loss_after:.4f}; "
@@ -312,7 +339,7 @@ def _run_eval(args) -> int:
         persona = _manager().get(args.id)
         valid = read_examples(args.valid or persona.train_file("valid"))
     except (UnknownPersonaError, TrainingDataError) as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        print(f"deskpet: {shown(e)}", file=sys.stderr)
         return 1
     source = from_args(args)
     adapter = args.adapter or adapter_for(persona, DEMO_BASE if source == DEMO else None)
@@ -337,7 +364,7 @@ def _run_eval(args) -> int:
             progress=(lambda text: print(text, file=sys.stderr)) if args.show else (lambda _t: 0),
         )
     except (ModelLoadError, AdapterError) as e:
-        print(f"deskpet: {e}", file=sys.stderr)
+        print(f"deskpet: {shown(e)}", file=sys.stderr)
         return 1
     w, a = result.without, result.adapter
     base = _base_dtype(args.base_dtype)

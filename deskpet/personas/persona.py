@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 import deskpet
-from deskpet.i18n import Said
+from deskpet.i18n import Said, reason
 
 from . import adapters as adapter_entries
 
@@ -271,7 +271,8 @@ def load_persona(folder: str | Path, *, shipped: bool = True) -> Persona:
 def load_all(*folders_and_shipped: tuple[Path, bool]) -> tuple[dict[str, Persona], list[str]]:
     """Every persona in the given roots, later roots overriding earlier ones by id.
 
-    A broken persona is skipped with its message in the returned problems; the rest load."""
+    A broken persona is skipped with its message (a Said) in the returned problems; the rest
+    load."""
     personas: dict[str, Persona] = {}
     problems: list[str] = []
     for root, shipped in folders_and_shipped:
@@ -280,14 +281,16 @@ def load_all(*folders_and_shipped: tuple[Path, bool]) -> tuple[dict[str, Persona
                 continue
             folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
         except OSError as e:  # a folder deskpet may not read (left by `sudo deskpet`)
-            problems.append(f"cannot read the personas in {root}: {e.strerror}")
+            problems.append(
+                Said("cannot read the personas in {root}: {why}", root=root, why=e.strerror or e)
+            )
             log.warning("%s", problems[-1])
             continue
         for folder in folders:
             try:
                 persona = load_persona(folder, shipped=shipped)
             except PersonaError as e:
-                problems.append(str(e))
+                problems.append(reason(e))  # a Said: the terminal shows it translated
                 log.warning("skipping persona: %s", e)
                 continue
             personas[persona.id] = persona
