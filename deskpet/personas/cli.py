@@ -163,7 +163,7 @@ def _run_show(args) -> int:
         "id": p.id,
         "name": p.name.get(lang),
         "description": p.description.get(lang),
-        "folder": f"{p.folder} ({'shipped' if p.shipped else 'yours'})",
+        "folder": f"{p.folder} ({tr('shipped') if p.shipped else tr('yours')})",
         "theme": p.theme,
         "greeting": p.greeting.get(lang),
         "sampling": f"temperature {s.temperature}, top_p {s.top_p}, "
