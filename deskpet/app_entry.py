@@ -16,6 +16,8 @@ import os
 import signal
 import sys
 
+from .i18n import Said, shown, tr
+
 # Qt platforms that need no window system.
 _HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb")
 
@@ -33,7 +35,7 @@ def has_display() -> bool:
 
 
 class LaunchError(Exception):
-    """The pet cannot start; the message is the one line to print."""
+    """The pet cannot start; the message (a Said) is the one line to print."""
 
 
 def launch(args):
@@ -58,7 +60,7 @@ def launch(args):
         # One pet per user: the first one keeps its socket, its model and its windows.
         app.shutdown()
         raise LaunchError(
-            "deskpet is already running (look for its icon in the menu bar)."
+            Said("deskpet is already running (look for its icon in the menu bar).")
         ) from None
     return app
 
@@ -67,8 +69,11 @@ def run_app(args) -> int:
     if not has_display():
         log.warning("no display to show the pet on")
         print(
-            "deskpet: no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); "
-            "try `deskpet chat` to chat in the terminal.",
+            "deskpet: "
+            + tr(
+                "no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); "
+                "try `deskpet chat` to chat in the terminal."
+            ),
             file=sys.stderr,
         )
         return 1
@@ -83,7 +88,7 @@ def run_app(args) -> int:
         app = launch(args)
     except LaunchError as exc:
         log.warning("the pet did not start: %s", exc)
-        print(exc, file=sys.stderr)
+        print(shown(exc), file=sys.stderr)
         return 1
     qapp = QApplication.instance()
     qapp.aboutToQuit.connect(app.shutdown)

@@ -140,9 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         # Expected failures are each command's own one-line message; this is anything else.
         log.exception("deskpet %s failed", command or "(the pet)")
         where = logs.current_log()
-        detail = f" (the details are in {where})" if where else ""
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"deskpet: unexpected error: {type(exc).__name__}: {first}{detail}", file=sys.stderr)
+        what = {"error": type(exc).__name__, "message": first}
+        if where:
+            said = i18n.tr(
+                "unexpected error: {error}: {message} (the details are in {log})", log=where, **what
+            )
+        else:
+            said = i18n.tr("unexpected error: {error}: {message}", **what)
+        print(f"deskpet: {said}", file=sys.stderr)
         return 1
 
 

@@ -215,3 +215,18 @@ def test_persona_show_follows_the_owners_language_unless_asked(home):
     assert "          name: Neko" in en.stdout.splitlines()
     unknown = deskpet(home, "persona", "show", "nope", lang="zh_CN.UTF-8")
     assert (unknown.returncode, unknown.stderr) == (1, "deskpet: 没有角色 'nope'\n")
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="a Mac always has a display")
+def test_no_display_says_so_in_chinese(home, monkeypatch):
+    # GIVEN no window system (Linux without DISPLAY, WAYLAND_DISPLAY or a headless Qt platform)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    done = deskpet(home, "--demo", lang="zh_CN.UTF-8")
+    assert (done.returncode, done.stderr.splitlines()) == (
+        1,
+        [
+            "deskpet: 没有可以显示宠物的屏幕（没有 DISPLAY 或 WAYLAND_DISPLAY）；"
+            "可以试试用 `deskpet chat` 在终端里聊天。"
+        ],
+    )

@@ -701,4 +701,16 @@ MESSAGES = {
     "[stopped]": "[已停止]",
     "[length limit]": "[达到长度上限]",
     "(deskpet could not answer: {why})": "（deskpet 无法回答：{why}）",
+    # Starting the pet from the terminal
+    "deskpet is already running (look for its icon in the menu bar).": (
+        "deskpet 已经在运行了（请在菜单栏里找它的图标）。"
+    ),
+    "no display to show the pet on (no DISPLAY or WAYLAND_DISPLAY); try `deskpet chat` to "
+    "chat in the terminal.": (
+        "没有可以显示宠物的屏幕（没有 DISPLAY 或 WAYLAND_DISPLAY）；可以试试用 `deskpet chat` 在终端里聊天。"
+    ),
+    "unexpected error: {error}: {message}": "意外错误：{error}：{message}",
+    "unexpected error: {error}: {message} (the details are in {log})": (
+        "意外错误：{error}：{message}（详情见 {log}）"
+    ),
 }
