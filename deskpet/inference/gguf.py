@@ -23,6 +23,7 @@ from typing import Any
 import mlx.core as mx
 import numpy as np
 
+from ..i18n import Said
 from . import gguf_requant
 from .gguf_header import Header, TensorInfo, read_header
 from .load import (
@@ -220,7 +221,8 @@ def read_gguf(
             present[ROPE_FREQS] = gguf_requant.floats(tensors[ROPE_FREQS])
         config, args = _config(path, meta, present)
         if progress:
-            progress(f"Converting {path.name}: {describe_plan(kinds, bits)}")
+            plan = describe_plan(kinds, bits)
+            progress(Said("Converting {name}: {plan}", name=path.name, plan=plan))
         raw = gguf_requant.convert(
             (t for name, t in tensors.items() if name != ROPE_FREQS),
             lambda name: _heads(name, args),

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import mlx.core as mx
 import numpy as np
 
+from ..i18n import Said
 from .load import ModelLoadError
 
 FLOAT_TYPES = ("F32", "F16", "BF16")
@@ -72,7 +73,15 @@ def convert(
     for i, t in enumerate(tensors, 1):
         out.update(_one(t, heads(t.name), bits, group_size))
         if progress and (i % step == 0 or i == len(tensors)):
-            progress(f"Converted {i} of {len(tensors)} tensors ({t.name}, {t.kind})")
+            progress(
+                Said(
+                    "Converted {done} of {count} tensors ({tensor}, {kind})",
+                    done=i,
+                    count=len(tensors),
+                    tensor=t.name,
+                    kind=t.kind,
+                )
+            )
     return out
 
 

@@ -88,7 +88,7 @@ def run_convert(args: argparse.Namespace) -> int:
     from .source import local_path
 
     def progress(line: str) -> None:
-        print(line, flush=True)
+        print(shown(line), flush=True)
 
     try:
         ckpt = read_checkpoint(local_path(args.source), bits=args.bits, progress=progress)

@@ -713,4 +713,7 @@ MESSAGES = {
     "unexpected error: {error}: {message} (the details are in {log})": (
         "意外错误：{error}：{message}（详情见 {log}）"
     ),
+    # deskpet model convert: a GGUF's conversion
+    "Converting {name}: {plan}": "正在转换 {name}：{plan}",
+    "Converted {done} of {count} tensors ({tensor}, {kind})": "已转换 {done}/{count} 个张量（{tensor}，{kind}）",
 }

@@ -8,6 +8,7 @@ Q4_K and Q6_K tensors (llama.cpp falls back to Q5_0/Q8_0 for narrower rows).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -134,6 +135,22 @@ def test_convert_saves_a_folder_the_loader_runs_the_same(tiny_files, tmp_path):
     assert folder.format == "mlx" and folder.conversion_seconds == 0
     assert folder.quantization == direct.quantization == "8-bit g64"
     assert mx.array_equal(logits(folder.model), logits(direct.model)).item()
+
+
+def test_convert_speaks_the_terminals_chinese(tiny_files, tmp_path):
+    # The progress lines and the last one in a Chinese terminal; the plan's types stay as named
+    done = subprocess.run(
+        [sys.executable, "-m", "deskpet", "model", "convert", str(tiny_files["Q4_K_M"])]
+        + [str(tmp_path / "mlx")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LANG": "zh_CN.UTF-8", "DESKPET_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("正在转换 tiny-Q4_K_M.gguf：") and "Q4_K" in lines[0], lines[0]
+    assert "已转换 30/30 个张量（" in done.stdout
+    assert lines[-1] == f"已写入 {tmp_path / 'mlx'}"
 
 
 def test_a_cut_short_tensor_is_one_line(tiny_files, tmp_path):
