@@ -102,9 +102,13 @@ def test_a_refused_flag_says_why_in_the_chosen_language(home, setting, lang, sai
 
 
 def test_persona_list_speaks_chinese_beside_its_voice_column(home, demo_gguf):
-    # GIVEN a Chinese terminal and the demo model (only its header is read)
+    # GIVEN a Chinese terminal, the demo model (only its header is read) and a broken persona
+    broken = home / "d" / "personas" / "broken" / "persona.yaml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("- a list\n")
     done = deskpet(home, "persona", "list", "--demo", lang="zh_CN.UTF-8")
     assert done.returncode == 0, done.stderr
+    assert f"deskpet: 跳过了角色：{broken}：必须是由字段组成的 YAML 映射" in done.stderr
     # THEN the heading, each row's origin, voice and theme, and the description are Chinese
     assert "使用 演示模型（smollm2-135m-instruct） 时的声音：" in done.stderr
     rows = {line.split()[0]: line for line in done.stdout.splitlines()}
