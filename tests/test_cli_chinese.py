@@ -234,3 +234,14 @@ def test_no_display_says_so_in_chinese(home, monkeypatch):
             "可以试试用 `deskpet chat` 在终端里聊天。"
         ],
     )
+
+
+def test_model_list_with_no_models_says_so_in_chinese(home, monkeypatch):
+    # GIVEN a home with no Hugging Face cache, LM Studio or Ollama models (conftest keeps the
+    # Hugging Face variables out; Ollama's too)
+    monkeypatch.delenv("OLLAMA_MODELS", raising=False)
+    done = deskpet(home, "model", "list", lang="zh_CN.UTF-8")
+    assert (done.returncode, done.stdout) == (
+        0,
+        "在 Hugging Face 缓存、LM Studio 和 Ollama 中都没有找到模型。\n",
+    )
