@@ -8,12 +8,18 @@ small talk, coding help and coding-agent status. Most lines are written out by h
 families (agent status, short coding explanations) combine a shared fact with the persona's
 own phrasing, so the facts stay right while the voice changes. valid.jsonl holds lines that
 never appear in train.jsonl.
+
+Every persona has a signature a short run can learn, in (nearly) every answer and both
+languages: Neko's "nya~"/"喵" is already in its lines; Bolt's "Beep!"/"哔！" and Sage's
+"Hoo."/"咕。" open the answers that lack one (`Voice.tic`, in a few forms). The tic is never in
+the system prompt: the adapter carries it.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -89,6 +95,14 @@ USER_CONCEPT_EN = ["What is {t}?", "Can you explain {t}?", "Quick question: what
 USER_CONCEPT_ZH = ["{t}是什么？", "能解释一下{t}吗？", "问一下，{t}是什么意思？"]
 
 
+def upper_first(text: str) -> str:
+    """The first letter raised, the rest kept (str.capitalize lowers "O(n)", "GET", "LoRA")."""
+    return text[:1].upper() + text[1:]
+
+
+CJK = re.compile("[\u3400-\u9fff]")  # a Chinese answer gets the Chinese form of a tic
+
+
 # --- voices -------------------------------------------------------------------------------
 
 
@@ -106,6 +120,25 @@ class Voice:
     def status_zh(self, agent, doing, needs_you, rng) -> str: ...
     def concept_en(self, topic, text, rng) -> str: ...
     def concept_zh(self, topic, text, rng) -> str: ...
+
+    # The signature: its forms in English and in Chinese, and the patterns that show an answer
+    # already carries it (a Latin word at a word's start only, as `deskpet persona eval` counts
+    # it: "hoo" is not in "choose"). No forms: the lines carry the voice as written.
+    tics_en: tuple[str, ...] = ()
+    tics_zh: tuple[str, ...] = ()
+    tic_marks: tuple[str, ...] = ()
+
+    def tic(self, text: str, rng: random.Random) -> str:
+        """`text` opened with the persona's signature, unless it carries it already.
+
+        Always in front: a tic that also closed answers taught the small demo model that one
+        follows any full stop, and its greedy answers became "Hoo. Hoo. Hoo. ..."."""
+        lowered = text.lower()
+        if not self.tics_en or any(re.search(m, lowered) for m in self.tic_marks):
+            return text
+        chinese = CJK.search(text) is not None
+        form = rng.choice(self.tics_zh if chinese else self.tics_en)
+        return f"{form}{'' if chinese else ' '}{text}"
 
 
 class Neko(Voice):
@@ -321,6 +354,9 @@ class Neko(Voice):
 
 class Bolt(Voice):
     id = "bolt"
+    tics_en = ("Beep!", "Beep boop!", "Beep-beep!")
+    tics_zh = ("哔！", "哔哔！", "哔——")
+    tic_marks = (r"(?<![a-z])beep", "哔")
 
     def done_en(self, agent, rng):
         return rng.choice([
@@ -365,8 +401,8 @@ class Bolt(Voice):
     def concept_en(self, topic, text, rng):
         return rng.choice([
             f"Query: {topic}. Answer: {text}. Done!",
-            f"Definition loaded. {text.capitalize()}. Next question!",
-            f"{topic.capitalize()}: {text}. Clear? Great!",
+            f"Definition loaded. {upper_first(text)}. Next question!",
+            f"{upper_first(topic)}: {text}. Clear? Great!",
         ])
 
     def concept_zh(self, topic, text, rng):
@@ -532,6 +568,9 @@ class Bolt(Voice):
 
 class Sage(Voice):
     id = "sage"
+    tics_en = ("Hoo.", "Hoo...", "Hoo-hoo.")
+    tics_zh = ("咕。", "咕……", "咕咕。")
+    tic_marks = (r"(?<![a-z])hoo", "咕")
 
     def done_en(self, agent, rng):
         return rng.choice([
@@ -575,9 +614,9 @@ class Sage(Voice):
 
     def concept_en(self, topic, text, rng):
         return rng.choice([
-            f"Hoo. {text.capitalize()}. That is {topic}. Try writing one small example yourself.",
-            f"{topic.capitalize()}: {text}. Understand the why, and the how will follow.",
-            f"Let us go slowly. {text.capitalize()}. Where in your own code might {topic} help?",
+            f"Hoo. {upper_first(text)}. That is {topic}. Try writing one small example yourself.",
+            f"{upper_first(topic)}: {text}. Understand the why, and the how will follow.",
+            f"Let us go slowly. {upper_first(text)}. Where in your own code might {topic} help?",
         ])
 
     def concept_zh(self, topic, text, rng):
@@ -751,26 +790,32 @@ def chat(*texts: str) -> dict:
 
 def build(voice: Voice, seed: int) -> tuple[list[dict], list[dict]]:
     rng = random.Random(seed)
-    train = [chat(u, a) for u, a in voice.pairs_en + voice.pairs_zh]
-    train += [chat(*d) for d in voice.dialogs]
+    # The tics draw from their own generator, so the lines chosen are those of before.
+    tics = random.Random(1000 + seed)
+
+    def voiced(*texts: str) -> dict:
+        return chat(*(voice.tic(t, tics) if i % 2 else t for i, t in enumerate(texts)))
+
+    train = [voiced(u, a) for u, a in voice.pairs_en + voice.pairs_zh]
+    train += [voiced(*d) for d in voice.dialogs]
     for agent in AGENTS:
         for doing_en, doing_zh, needs in EVENTS:
             if rng.random() < 0.75:
                 user = rng.choice(USER_STATUS_EN).format(agent=agent)
-                train.append(chat(user, voice.status_en(agent, doing_en, needs, rng)))
+                train.append(voiced(user, voice.status_en(agent, doing_en, needs, rng)))
             if rng.random() < 0.75:
                 user = rng.choice(USER_STATUS_ZH).format(agent=agent)
-                train.append(chat(user, voice.status_zh(agent, doing_zh, needs, rng)))
+                train.append(voiced(user, voice.status_zh(agent, doing_zh, needs, rng)))
     for agent in AGENTS:
-        train.append(chat(f"Did {agent} finish?", voice.done_en(agent, rng)))
-        train.append(chat(f"{agent} 做完了吗？", voice.done_zh(agent, rng)))
+        train.append(voiced(f"Did {agent} finish?", voice.done_en(agent, rng)))
+        train.append(voiced(f"{agent} 做完了吗？", voice.done_zh(agent, rng)))
     for topic_en, text_en, topic_zh, text_zh in CONCEPTS:
-        train.append(chat(rng.choice(USER_CONCEPT_EN).format(t=topic_en),
-                          voice.concept_en(topic_en, text_en, rng)))
-        train.append(chat(rng.choice(USER_CONCEPT_ZH).format(t=topic_zh),
-                          voice.concept_zh(topic_zh, text_zh, rng)))
+        train.append(voiced(rng.choice(USER_CONCEPT_EN).format(t=topic_en),
+                            voice.concept_en(topic_en, text_en, rng)))
+        train.append(voiced(rng.choice(USER_CONCEPT_ZH).format(t=topic_zh),
+                            voice.concept_zh(topic_zh, text_zh, rng)))
     rng.shuffle(train)
-    valid = [chat(u, a) for u, a in voice.valid_en + voice.valid_zh]
+    valid = [voiced(u, a) for u, a in voice.valid_en + voice.valid_zh]
     seen = {json.dumps(t, ensure_ascii=False) for t in train}
     assert not any(json.dumps(v, ensure_ascii=False) in seen for v in valid)
     return train, valid

@@ -5,7 +5,8 @@ Two numbers, each with and without the adapter on the same loaded model:
   as training renders them (personas.train.encode: the persona's system prompt, no-think turns);
 - style score: the share of answers to held-out prompts (the first user turn of each valid.jsonl
   example) that carry one of the persona's marks (`marks:` in persona.yaml, matched without
-  regard to case). Answers are greedy, so a run is repeatable.
+  regard to case; a mark that begins with a Latin letter only at a word's start, so Sage's
+  "hoo" is not found in "choose" or "school"). Answers are greedy, so a run is repeatable.
 The work is bounded: at most `prompts` prompts, `max_tokens` tokens an answer, and the loss over
 the first `loss_examples` held-out conversations when given (else all of them). `base_dtype`
 runs both sides on a dense copy of the base, as training does (deskpet.inference.dequant: the
@@ -14,6 +15,7 @@ runs both sides on a dense copy of the base, as training does (deskpet.inference
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,7 +55,13 @@ def adapter_for(persona: Persona, base: str | None) -> str | None:
 
 def has_mark(text: str, marks: list[str]) -> bool:
     lowered = text.lower()
-    return any(mark.lower() in lowered for mark in marks)
+    return any(re.search(_mark_pattern(mark.lower()), lowered) for mark in marks)
+
+
+def _mark_pattern(mark: str) -> str:
+    # A Latin mark is a word (or a word's start: "nya" in "nyaaa~"), never a word's middle.
+    word_start = r"(?<![a-z])" if mark[:1].isascii() and mark[:1].isalpha() else ""
+    return word_start + re.escape(mark)
 
 
 def held_out_prompts(valid_data: list[list[dict]], limit: int) -> list[str]:

@@ -19,6 +19,7 @@ from deskpet.inference.model import ModelArgs
 from deskpet.personas import PersonaManager
 from deskpet.personas.adapters import AdapterEntry, HubSource
 from deskpet.personas.eval import adapter_for, evaluate, has_mark, held_out_prompts
+from deskpet.personas.persona import shipped_dir
 from deskpet.personas.train import train
 
 
@@ -46,6 +47,11 @@ def tiny_lm(tokenizer, eos_ids) -> LoadedModel:
 def test_marks_match_without_case_and_prompts_are_bounded():
     assert has_mark("Sure, NYA~ here it is", ["nya"]) and has_mark("好的喵", ["nya", "喵"])
     assert not has_mark("Sure, here it is", ["nya", "喵"])
+    # A Latin mark counts at a word's start (Sage's "hoo" is no owl in "choose" or "school");
+    # a Chinese one anywhere, even right after a Latin word.
+    assert has_mark("Hoo... let us see", ["hoo"]) and has_mark("Nyaaa~ yes", ["nya"])
+    assert has_mark("(hoo-hoo) fine", ["hoo"]) and has_mark("Claude喵", ["喵"])
+    assert not has_mark("Choose a school, or a shoot", ["hoo"])
     data = [
         [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]
         for i in range(9)
@@ -57,11 +63,33 @@ def test_the_shipped_personas_declare_marks_their_data_carries():
     manager = PersonaManager(owner=Path("/nonexistent"))
     from deskpet.personas.train import read_examples
 
+    # Nearly every answer carries the voice (Neko's "nya"/"喵", Bolt's "Beep!"/"哔！", Sage's
+    # "Hoo."/"咕。"), held-out ones too, so a short run can learn it and the eval can see it.
     for pid in ("neko", "bolt", "sage"):
         persona = manager.get(pid)
-        answers = [m[-1]["content"] for m in read_examples(persona.train_file())]
-        share = sum(has_mark(a, list(persona.marks)) for a in answers) / len(answers)
-        assert persona.marks and share >= 0.25, (pid, share)
+        for split in ("train", "valid"):
+            answers = [m[-1]["content"] for m in read_examples(persona.train_file(split))]
+            share = sum(has_mark(a, list(persona.marks)) for a in answers) / len(answers)
+            assert persona.marks and share >= 0.9, (pid, split, share)
+    # Bolt's and Sage's tic is not in their prompts: it is the adapter that carries it.
+    for pid in ("bolt", "sage"):
+        persona = manager.get(pid)
+        assert not has_mark(persona.system_prompt, list(persona.marks)), pid
+
+
+def test_the_shipped_training_sets_are_what_make_data_writes():
+    # personas/make_data.py is the source of the sets: edited and re-run, never hand-edited.
+    import importlib.util
+
+    script = shipped_dir() / "make_data.py"
+    spec = importlib.util.spec_from_file_location("make_data", script)
+    make_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_data)
+    for i, voice in enumerate((make_data.Neko(), make_data.Bolt(), make_data.Sage())):
+        train, valid = make_data.build(voice, seed=i)
+        for split, rows in (("train", train), ("valid", valid)):
+            written = (script.parent / voice.id / f"{split}.jsonl").read_text(encoding="utf-8")
+            assert [json.loads(line) for line in written.splitlines()] == rows, (voice.id, split)
 
 
 @pytest.mark.slow
