@@ -58,12 +58,7 @@ def measure_idle_cpu(seconds: float = 30.0, asleep: bool = False) -> dict[str, A
     warm = QEventLoop()
     QTimer.singleShot(WARM_UP_MS, warm.quit)
     warm.exec()
-    loop = QEventLoop()
-    QTimer.singleShot(round(seconds * 1000), loop.quit)
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    loop.exec()
-    cpu = time.process_time() - cpu0
-    wall = time.perf_counter() - wall0
+    wall, cpu_percent = run_for(seconds)
     mover.stop()
     clock.stop()
     life.clock_timer.stop()
@@ -73,7 +68,7 @@ def measure_idle_cpu(seconds: float = 30.0, asleep: bool = False) -> dict[str, A
     return {
         "phase": "asleep" if asleep else "idle, eyes on, pointer moving",
         "seconds": round(wall, 2),
-        "cpu_percent": 100.0 * cpu / wall if wall else 0.0,
+        "cpu_percent": cpu_percent,
         "looks": changes,
     }
 
@@ -98,18 +93,21 @@ def measure_pointer_alone(seconds: float = 30.0) -> dict[str, Any]:
     """The mover with no pet on screen: what the idle phase pays that is not the pet's."""
     mover = pointer_mover(QPoint(364, 364))  # about where the idle phase's pet stands
     mover.start()
+    wall, cpu_percent = run_for(seconds)
+    mover.stop()
+    phase = "the pointer mover alone"
+    return {"phase": phase, "seconds": round(wall, 2), "cpu_percent": cpu_percent}
+
+
+def run_for(seconds: float) -> tuple[float, float]:
+    """Run the event loop for `seconds`: (wall seconds, this process's CPU in % of one core)."""
     loop = QEventLoop()
     QTimer.singleShot(round(seconds * 1000), loop.quit)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     loop.exec()
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - wall0
-    mover.stop()
-    return {
-        "phase": "the pointer mover alone",
-        "seconds": round(wall, 2),
-        "cpu_percent": 100.0 * cpu / wall if wall else 0.0,
-    }
+    return wall, 100.0 * cpu / wall if wall else 0.0
 
 
 def settle(most_seconds: float = 20.0, quiet_percent: float = 2.0) -> float:
