@@ -65,3 +65,21 @@ def ui_notices(monkeypatch):
 
     monkeypatch.setattr(TrayMenu, "notify", notify)
     return seen
+
+
+@pytest.fixture
+def ui_agents_home(monkeypatch):
+    """A HOME with a ~/.claude folder (Claude Code is "installed") and deskpet's data beside it,
+    under a short temp path: the bridge's Unix socket path must fit in 104 bytes. Yields HOME."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    root = Path(tempfile.mkdtemp(prefix="dp"))
+    (root / "h" / ".claude").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(root / "h"))
+    monkeypatch.setenv("DESKPET_HOME", str(root / "d"))
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    yield root / "h"
+    shutil.rmtree(root, ignore_errors=True)

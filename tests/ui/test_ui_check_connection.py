@@ -3,10 +3,7 @@ window; the tray offers the check while something is wrong. Real hooks, a real s
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QLabel, QPushButton
@@ -22,19 +19,7 @@ CHECK_TIMEOUT = 30_000
 
 
 @pytest.fixture
-def home(monkeypatch):
-    root = Path(tempfile.mkdtemp(prefix="dpc"))  # short: a Unix socket path lives in it
-    (root / "h" / ".claude").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(root / "h"))
-    monkeypatch.setenv("DESKPET_HOME", str(root / "d"))
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    yield root / "h"
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def controller(qtbot, home):
+def controller(qtbot, ui_agents_home):
     controller = SettingsController(Settings(), DefaultPlatform(), personas=lambda: [])
     yield controller
     controller.close()
@@ -52,7 +37,7 @@ def check(qtbot, controller):
     return done.args[0], window.findChild(QLabel, "connection-findings").text()
 
 
-def test_check_connection_with_a_running_pet(qtbot, controller, home):
+def test_check_connection_with_a_running_pet(qtbot, controller, ui_agents_home):
     assert installers.install("claude").ok
     threads = []
     with BridgeServer(lambda _event: None) as bridge:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 import socket
 import sqlite3
-import tempfile
 import time
 from contextlib import closing
 from dataclasses import dataclass
@@ -363,19 +361,7 @@ def test_a_shortcut_refusal_is_english_text_that_shows_in_chinese(chinese):
     assert shown_text(refused) == "Ctrl+Shift+Home：按键 'Home' 不能用作快捷键"
 
 
-@pytest.fixture
-def agents_home(monkeypatch):
-    root = Path(tempfile.mkdtemp(prefix="dpz"))  # short: a Unix socket path lives in it
-    (root / "h" / ".claude").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(root / "h"))
-    monkeypatch.setenv("DESKPET_HOME", str(root / "d"))
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    yield root / "h"
-    shutil.rmtree(root, ignore_errors=True)
-
-
-def test_check_connection_speaks_chinese_and_logs_english(qtbot, chinese, agents_home, caplog):
+def test_check_connection_speaks_chinese_and_logs_english(qtbot, chinese, ui_agents_home, caplog):
     # GIVEN Claude Code without deskpet's hooks and no pet running
     controller = SettingsController(Settings(), DefaultPlatform(), personas=lambda: [])
     try:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,28 +29,16 @@ from deskpet.ui.tray import TrayMenu
 
 
 @pytest.fixture
-def home(monkeypatch):
-    root = Path(tempfile.mkdtemp(prefix="dpw"))  # short: a Unix socket path lives in it
-    (root / "h" / ".claude").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(root / "h"))
-    monkeypatch.setenv("DESKPET_HOME", str(root / "d"))
-    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    yield root / "h"
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def settings_file(home) -> Path:
+def settings_file(ui_agents_home) -> Path:
     """Claude Code's settings with the owner's own key and deskpet's hooks installed."""
-    path = home / ".claude" / "settings.json"
+    path = ui_agents_home / ".claude" / "settings.json"
     path.write_text(json.dumps({"model": "opus"}, indent=2))
     assert installers.install("claude").ok
     return path
 
 
 @pytest.fixture
-def pet(qtbot, home, settings_file):
+def pet(qtbot, ui_agents_home, settings_file):
     """The agents' side of a running pet, started (socket, rollouts, clock)."""
     controller = AgentsController(
         Relay(),
@@ -159,9 +145,9 @@ def test_removing_one_event_is_no_news(pet, settings_file):
     assert installers.status("claude").files[settings_file] == installers.OUTDATED
 
 
-def test_a_file_deskpet_never_installed_into_is_no_news(home):
+def test_a_file_deskpet_never_installed_into_is_no_news(ui_agents_home):
     watch = HooksWatch()
-    settings = home / ".claude" / "settings.json"
+    settings = ui_agents_home / ".claude" / "settings.json"
     another_program_rewrites(settings, {"hooks": {}})
     watch.poll()
     another_program_rewrites(settings, {"model": "opus"})
@@ -211,9 +197,9 @@ def quiet_controller(clock) -> AgentsController:
     )
 
 
-def test_codex_working_with_installed_hooks_that_never_run_is_trouble(qtbot, home):
+def test_codex_working_with_installed_hooks_that_never_run_is_trouble(qtbot, ui_agents_home):
     # GIVEN Codex's hooks installed, and Codex working (its session files) with no hook heard
-    (home / ".codex").mkdir()
+    (ui_agents_home / ".codex").mkdir()
     assert installers.install("codex").ok
     now = [1000.0]
     controller = quiet_controller(lambda: now[0])
@@ -232,8 +218,8 @@ def test_codex_working_with_installed_hooks_that_never_run_is_trouble(qtbot, hom
     assert silent == ["codex"]
 
 
-def test_codex_whose_hooks_run_is_no_trouble(qtbot, home):
-    (home / ".codex").mkdir()
+def test_codex_whose_hooks_run_is_no_trouble(qtbot, ui_agents_home):
+    (ui_agents_home / ".codex").mkdir()
     assert installers.install("codex").ok
     now = [1000.0]
     controller = quiet_controller(lambda: now[0])
@@ -246,7 +232,7 @@ def test_codex_whose_hooks_run_is_no_trouble(qtbot, home):
     assert silent == []
 
 
-def test_codex_without_deskpets_hooks_is_no_trouble(qtbot, home):
+def test_codex_without_deskpets_hooks_is_no_trouble(qtbot, ui_agents_home):
     now = [1000.0]
     controller = quiet_controller(lambda: now[0])
     silent = []
