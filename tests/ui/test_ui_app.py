@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from helpers.bubble_chat import ask
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
 
@@ -56,14 +57,6 @@ def action(app, name) -> QAction:
     found = app.tray.findChild(QAction, name) or app.tray.menu.findChild(QAction, name)
     assert found is not None, name
     return found
-
-
-def ask(qtbot, app, text):
-    bubble = app.bubble
-    qtbot.keyClicks(bubble.input, text)
-    with qtbot.waitSignal(bubble.on_answer_complete, timeout=ANSWER_TIMEOUT) as done:
-        qtbot.keyClick(bubble.input, Qt.Key.Key_Return)
-    return done.args[0]
 
 
 def test_the_chat_shortcut_opens_the_bubble_from_the_pet(qtbot, app_pet):

@@ -9,6 +9,7 @@ import logging
 import threading
 
 import pytest
+from helpers.bubble_chat import ask
 from helpers.fake_model_server import FakeModelServer
 from PySide6.QtCore import Qt
 
@@ -42,13 +43,6 @@ def start(home, settings: str) -> DeskpetApp:
     app = DeskpetApp(sampling=Sampling.greedy())
     app.start()
     return app
-
-
-def ask(qtbot, app, text) -> str:
-    qtbot.keyClicks(app.bubble.input, text)
-    with qtbot.waitSignal(app.bubble.on_answer_complete, timeout=ANSWER_TIMEOUT) as done:
-        qtbot.keyClick(app.bubble.input, Qt.Key.Key_Return)
-    return done.args[0]
 
 
 def start_long_answer(qtbot, app) -> None:

@@ -5,6 +5,7 @@ failure is one friendly line and the error pose, and the next message works."""
 from __future__ import annotations
 
 import pytest
+from helpers.bubble_chat import ask
 from helpers.fake_model_server import FakeModelServer
 from helpers.llama_server import LlamaServer, available
 from PySide6.QtCore import Qt
@@ -30,13 +31,6 @@ def start(home, url: str) -> DeskpetApp:
     return app
 
 
-def ask(qtbot, app, text) -> str:
-    qtbot.keyClicks(app.bubble.input, text)
-    with qtbot.waitSignal(app.bubble.on_answer_complete, timeout=TIMEOUT) as done:
-        qtbot.keyClick(app.bubble.input, Qt.Key.Key_Return)
-    return done.args[0]
-
-
 @pytest.mark.skipif(not available(), reason="llama-cpp-python[server] is not installed")
 def test_the_bubble_answers_through_llama_cpp_and_esc_stops_it(qtbot, qapp, ui_app_home, demo_gguf):
     llama = LlamaServer(demo_gguf, log=ui_app_home / "llama.log").wait()
@@ -45,7 +39,7 @@ def test_the_bubble_answers_through_llama_cpp_and_esc_stops_it(qtbot, qapp, ui_a
         assert isinstance(app.worker, ServerBrain)
         qtbot.waitUntil(lambda: app.model.info is not None, timeout=TIMEOUT)
         app.open_chat()
-        assert ask(qtbot, app, "What is the capital of France?") == "stop"
+        assert ask(qtbot, app, "What is the capital of France?", TIMEOUT) == "stop"
         assert "Paris" in app.bubble.answer_text
         assert app.chat.history.turns("deskpet")[-1][0] == "What is the capital of France?"
         # Esc closes the stream: the answer stops and the next question works.
@@ -58,7 +52,7 @@ def test_the_bubble_answers_through_llama_cpp_and_esc_stops_it(qtbot, qapp, ui_a
         assert finished.args[0].reason == "cancelled"
         assert finished.args[0].stats["generation_tokens"] < 20
         app.settings.set("max_tokens", 24)
-        assert ask(qtbot, app, "What is the capital of France?") == "stop"
+        assert ask(qtbot, app, "What is the capital of France?", TIMEOUT) == "stop"
     finally:
         app.shutdown()
         llama.close()
@@ -77,7 +71,7 @@ def test_a_server_fault_is_one_line_and_the_error_pose(qtbot, qapp, ui_app_home)
         qtbot.waitUntil(lambda: app.bubble.status.text() == FRIENDLY[SERVER_ERROR])
         assert State.ERROR in app.seen_states
         assert not app.chat.answering
-        assert ask(qtbot, app, "hello again") == "stop"
+        assert ask(qtbot, app, "hello again", TIMEOUT) == "stop"
         assert app.bubble.answer_text == "Hello there, friend."
     finally:
         app.shutdown()
@@ -118,7 +112,7 @@ def test_onboarding_finds_a_server_and_the_pet_answers_through_it(
         # THEN the bubble answers through the server
         app.settings.set("max_tokens", 24)
         app.open_chat()
-        assert ask(qtbot, app, "hi") == "stop"
+        assert ask(qtbot, app, "hi", TIMEOUT) == "stop"
         assert app.bubble.answer_text == "Hello there, friend."
         assert server.bodies[-1]["model"] == "qwen3:1.7b"
     finally:
