@@ -16,11 +16,11 @@ from collections.abc import Callable
 from deskpet.i18n import Said
 from deskpet.inference.server_http import (
     AUTH,
-    BAD_STREAM,
     TIMEOUT,
     UNREACHABLE,
     ServerConnection,
     ServerError,
+    model_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,9 @@ def _models(url: str, api_key: str | None) -> list[str]:
         url, api_key, connect_timeout=CONNECT_SECONDS, read_timeout=READ_SECONDS
     )
     try:
-        body = http.get_json("/v1/models")
+        return model_ids(http)
     finally:
         http.close()
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise ServerError(BAD_STREAM, "/v1/models: no model list in the answer")
-    return [str(m["id"]) for m in data[:1000] if isinstance(m, dict) and "id" in m]
 
 
 def _failure(url: str, e: ServerError, has_key: bool) -> Said:

@@ -56,10 +56,10 @@ from .request_thread import RequestThread
 from .sentence import first_sentence_end
 from .server_answer import CHAT_PATH, NARRATION_SAMPLING, openai_only, read_answer, request_body
 from .server_http import (
-    BAD_STREAM,
     MODEL_MISSING,
     ServerConnection,
     ServerError,
+    model_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -262,11 +262,7 @@ class ServerBrain(RequestThread):
         }
 
     def _list_models(self) -> list[str]:
-        body = self._http.get_json("/v1/models")
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            raise ServerError(BAD_STREAM, "/v1/models: no model list in the answer")
-        return [str(m["id"]) for m in data[:1000] if isinstance(m, dict) and "id" in m]
+        return model_ids(self._http)
 
     def _list_loras(self) -> dict[str, int]:
         """The adapters a llama.cpp server can select per request, by file stem; {} when the

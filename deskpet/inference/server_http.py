@@ -177,6 +177,17 @@ class ServerConnection:
             conn.close()
 
 
+def model_ids(http: ServerConnection) -> list[str]:
+    """The model names a server lists at /v1/models (at most 1000), as text safe to show:
+    control characters dropped, each at most 200 characters. ServerError when it lists none."""
+    body = http.get_json("/v1/models")
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise ServerError(BAD_STREAM, "/v1/models: no model list in the answer")
+    ids = (str(m["id"]) for m in data[:1000] if isinstance(m, dict) and "id" in m)
+    return ["".join(ch for ch in name[:200] if ch.isprintable()) for name in ids]
+
+
 def _status_error(status: int, message: str) -> ServerError:
     if status in (401, 403):
         return ServerError(AUTH, message, status)

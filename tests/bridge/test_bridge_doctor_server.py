@@ -127,3 +127,14 @@ def test_a_server_that_never_answers_is_one_line_within_the_short_timeout(home, 
         started = time.monotonic()
         assert server_lines() == [(FAIL, f"{url} did not answer within 0.3 s")]
         assert time.monotonic() - started < 3
+
+
+def test_model_names_a_server_lists_are_shown_without_control_characters(home, server):
+    # A server's names are its own text: a terminal escape or a newline in one must not reach
+    # the owner's terminal or the settings window, and one name cannot fill the screen.
+    server.models[:] = ["evil\x1b[2J\nname", "x" * 5000]
+    configure(home, server.url, "mistral")
+    [(level, text)] = server_lines()
+    assert level == FAIL
+    assert "\x1b" not in text and "\n" not in text
+    assert "evil[2Jname" in text and "x" * 201 not in text and "x" * 200 in text
